@@ -1,0 +1,175 @@
+from django.contrib import admin
+
+from cases.models import (
+    ApiClient,
+    Category,
+    CategoryAttribute,
+    Escalation,
+    EscalationRule,
+    Event,
+    Feedback,
+    Issue,
+    Notification,
+    OutboxMessage,
+    Problem,
+    ProblemEvent,
+    Report,
+    SweepRun,
+)
+
+
+class CategoryAttributeInline(admin.TabularInline):
+    model = CategoryAttribute
+    extra = 0
+
+
+class EscalationRuleInline(admin.TabularInline):
+    model = EscalationRule
+    extra = 0
+    fields = ("level", "hours_overdue", "action")
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = (
+        "name_en",
+        "name_es",
+        "service_code",
+        "group_en",
+        "is_public",
+        "target_hours_urgent",
+        "target_hours_high",
+        "target_hours_normal",
+        "target_hours_low",
+    )
+    list_filter = ("group_en", "is_public", "is_active")
+    search_fields = ("name_en", "name_es", "service_code")
+    fieldsets = (
+        (None, {"fields": ("name_en", "name_es", "hint_en", "hint_es", "group_en", "group_es", "sort_order")}),
+        ("Open311", {"fields": ("service_code", "keywords", "is_public", "is_active")}),
+        (
+            "Target resolution time (SLA), in hours",
+            {"fields": ("target_hours_urgent", "target_hours_high", "target_hours_normal", "target_hours_low")},
+        ),
+        ("Hot spots", {"fields": ("hotspot_threshold", "hotspot_window_hours")}),
+    )
+    inlines = [EscalationRuleInline, CategoryAttributeInline]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ("category", "level", "hours_overdue", "action")
+    list_filter = ("action", "category")
+    list_select_related = ("category",)
+
+
+class ReportInline(admin.StackedInline):
+    model = Report
+    extra = 0
+    readonly_fields = ("created_at", "channel", "language")
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    extra = 0
+    readonly_fields = ("kind", "actor", "is_public", "message", "created_at")
+    can_delete = False
+
+
+@admin.register(Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = ("tracking_code", "category", "neighborhood", "status", "priority", "due_at", "escalation_level")
+    list_filter = ("status", "priority", "category", "neighborhood__district", "escalation_level", "outcome")
+    search_fields = ("tracking_code", "description", "address", "crime_report_number")
+    list_select_related = ("category", "neighborhood", "assignee")
+    raw_id_fields = ("assignee", "problem", "duplicate_of")
+    readonly_fields = ("tracking_code",)
+    date_hierarchy = "created_at"
+    inlines = [ReportInline, EventInline]
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("id", "issue", "channel", "language", "is_anonymous", "created_at")
+    list_filter = ("channel", "language", "is_anonymous")
+    raw_id_fields = ("issue", "created_by")
+    list_select_related = ("issue",)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("issue", "kind", "actor", "is_public", "created_at")
+    list_filter = ("kind", "is_public")
+    raw_id_fields = ("issue", "actor")
+    list_select_related = ("issue", "actor")
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ("issue", "level", "action", "created_at", "decided_at")
+    list_filter = ("action", "level")
+    raw_id_fields = ("issue", "decided_by", "rule")
+    list_select_related = ("issue",)
+
+
+class ProblemEventInline(admin.TabularInline):
+    model = ProblemEvent
+    extra = 0
+    readonly_fields = ("kind", "actor", "message", "created_at")
+
+
+@admin.register(Problem)
+class ProblemAdmin(admin.ModelAdmin):
+    list_display = ("title", "stage", "category", "neighborhood", "owner", "created_at")
+    list_filter = ("stage", "source", "category")
+    filter_horizontal = ("partners",)
+    raw_id_fields = ("owner",)
+    inlines = [ProblemEventInline]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ("issue", "fixed", "satisfaction", "created_at")
+    list_filter = ("fixed", "satisfaction")
+    raw_id_fields = ("issue",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("subject", "channel", "recipient", "state", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("state", "channel")
+    raw_id_fields = ("recipient", "issue")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "subject", "created_at", "read_at")
+    raw_id_fields = ("user", "issue", "outbox")
+
+
+@admin.action(description="Revoke the selected API keys")
+def revoke_keys(modeladmin, request, queryset):
+    from cases.services import api_client_revoke
+
+    for client in queryset:
+        api_client_revoke(client=client)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "is_active", "created_at", "revoked_at")
+    list_filter = ("is_active",)
+    readonly_fields = ("created_at", "revoked_at")
+    actions = [revoke_keys]
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    list_display = ("started_at", "finished_at", "escalations", "hotspots", "dry_run")
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.site_header = "CommonGround administration"
+admin.site.site_title = "CommonGround"

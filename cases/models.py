@@ -1,0 +1,654 @@
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Neighborhood, Partner
+
+# Unambiguous alphabet for codes residents read aloud over the phone.
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_tracking_code() -> str:
+    body = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+    return f"CG-{body[:4]}-{body[4:]}"
+
+
+def new_api_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
+
+
+class Approach(models.TextChoices):
+    DETER = "deter", _("Deter")
+    PROBLEM_SOLVE = "problem_solve", _("Problem-solve")
+    ENFORCE = "enforce", _("Enforce")
+
+
+class Category(models.Model):
+    """A kind of quality-of-life issue, its Open311 service, and its SLA in hours."""
+
+    name_en = models.CharField(max_length=120)
+    name_es = models.CharField(max_length=120)
+    hint_en = models.CharField(max_length=200, blank=True, help_text="One-line hint on the resident form.")
+    hint_es = models.CharField(max_length=200, blank=True)
+    service_code = models.SlugField(max_length=60, unique=True, help_text="Open311 service_code.")
+    group_en = models.CharField(max_length=80, help_text="Theme the form groups by; Open311 group.")
+    group_es = models.CharField(max_length=80, blank=True)
+    keywords = models.CharField(max_length=200, blank=True, help_text="Comma-separated Open311 keywords.")
+    is_public = models.BooleanField(
+        default=True, help_text="Public listings (status pages, Open311, transparency) may show it."
+    )
+    is_active = models.BooleanField(default=True)
+    target_hours_low = models.PositiveIntegerField(default=240)
+    target_hours_normal = models.PositiveIntegerField(default=120)
+    target_hours_high = models.PositiveIntegerField(default=48)
+    target_hours_urgent = models.PositiveIntegerField(default=8)
+    hotspot_threshold = models.PositiveIntegerField(
+        default=3, help_text="Open issues in one neighborhood within the window that make a hot spot."
+    )
+    hotspot_window_hours = models.PositiveIntegerField(default=14 * 24)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["group_en", "sort_order", "name_en"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(target_hours_urgent__gt=0)
+                & Q(target_hours_urgent__lte=F("target_hours_high"))
+                & Q(target_hours_high__lte=F("target_hours_normal"))
+                & Q(target_hours_normal__lte=F("target_hours_low")),
+                name="category_sla_hours_ordered",
+            ),
+            models.CheckConstraint(condition=Q(hotspot_threshold__gte=2), name="category_hotspot_threshold_min2"),
+            models.CheckConstraint(condition=Q(hotspot_window_hours__gt=0), name="category_hotspot_window_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        return self.name_es if (get_language() or "en").startswith("es") and self.name_es else self.name_en
+
+    @property
+    def hint(self):
+        return self.hint_es if (get_language() or "en").startswith("es") and self.hint_es else self.hint_en
+
+    @property
+    def group(self):
+        return self.group_es if (get_language() or "en").startswith("es") and self.group_es else self.group_en
+
+    def target_hours(self, priority) -> int:
+        return getattr(self, f"target_hours_{priority}")
+
+
+class CategoryAttribute(models.Model):
+    """An extra question a category asks (Open311 service definition attribute)."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", "string"
+        NUMBER = "number", "number"
+        DATETIME = "datetime", "datetime"
+        TEXT = "text", "text"
+        SINGLEVALUELIST = "singlevaluelist", "singlevaluelist"
+        MULTIVALUELIST = "multivaluelist", "multivaluelist"
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    code = models.SlugField(max_length=60)
+    datatype = models.CharField(max_length=20, choices=Datatype.choices, default=Datatype.STRING)
+    required = models.BooleanField(default=False)
+    description_en = models.CharField(max_length=200)
+    description_es = models.CharField(max_length=200, blank=True)
+    datatype_description = models.CharField(max_length=200, blank=True)
+    values = models.JSONField(default=list, blank=True, help_text='List of {"key": ..., "name": ...} for lists.')
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["category", "order", "code"]
+        constraints = [models.UniqueConstraint(fields=["category", "code"], name="categoryattr_code_unique")]
+
+    def __str__(self):
+        return f"{self.category.service_code}:{self.code}"
+
+
+class EscalationRule(models.Model):
+    """One rung of a category's escalation ladder: N hours past due_at → action."""
+
+    class Action(models.TextChoices):
+        RAISE_PRIORITY = "raise_priority", _("Raise priority")
+        NOTIFY_SUPERVISOR = "notify_supervisor", _("Notify the neighborhood's supervisor")
+        NOTIFY_COMMANDER = "notify_commander", _("Notify the district commander")
+        NEEDS_DECISION = "needs_decision", _("Put on the dashboard's 'needs a decision' list")
+        OPEN_PROBLEM = "open_problem", _("Open a Problem")
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="escalation_rules")
+    level = models.PositiveSmallIntegerField()
+    hours_overdue = models.PositiveIntegerField(help_text="Hours past due_at when this level fires.")
+    action = models.CharField(max_length=32, choices=Action.choices)
+
+    class Meta:
+        ordering = ["category", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "level"], name="escalationrule_level_unique"),
+            models.CheckConstraint(condition=Q(level__gte=1), name="escalationrule_level_min1"),
+        ]
+
+    def __str__(self):
+        return f"{self.category.service_code} L{self.level}: +{self.hours_overdue}h {self.action}"
+
+
+class Problem(models.Model):
+    """A SARA problem-solving project grouping related issues."""
+
+    class Stage(models.TextChoices):
+        SCANNING = "scanning", _("Scanning")
+        ANALYSIS = "analysis", _("Analysis")
+        RESPONSE = "response", _("Response")
+        ASSESSMENT = "assessment", _("Assessment")
+        CLOSED = "closed", _("Closed")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Opened by hand")
+        HOTSPOT = "hotspot", _("Hot spot detected")
+        ESCALATION = "escalation", _("Escalation")
+
+    class Outcome(models.TextChoices):
+        ELIMINATED = "eliminated", _("Problem eliminated")
+        REDUCED = "reduced", _("Problem reduced")
+        HANDLED_BETTER = "handled_better", _("Handled better")
+        DISPLACED = "displaced", _("Displaced")
+        NO_CHANGE = "no_change", _("No change")
+
+    title = models.CharField(max_length=200)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="problems")
+    neighborhood = models.ForeignKey(
+        Neighborhood, null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
+    )
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.SCANNING)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_problems"
+    )
+    partners = models.ManyToManyField(Partner, related_name="problems", blank=True)
+    approach = models.CharField(max_length=16, choices=Approach.choices, blank=True)
+    # Problem triangle, described in aggregate — never profiles of people.
+    analysis_place = models.TextField(blank=True)
+    analysis_harmed = models.TextField(blank=True)
+    analysis_causing = models.TextField(blank=True)
+    analysis_when = models.TextField(blank=True)
+    analysis_why = models.TextField(blank=True)
+    response_plan = models.TextField(blank=True)
+    response_started_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Hot-spot detection finds the open Problem of a category in a neighborhood.
+            models.Index(fields=["category", "neighborhood", "stage"], name="problem_cat_nbhd_stage_idx"),
+            # Problem list by stage.
+            models.Index(fields=["stage", "-created_at"], name="problem_stage_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage="closed", closed_at__isnull=False) | (~Q(stage="closed") & Q(closed_at__isnull=True)),
+                name="problem_closed_at_iff_closed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return f"/problems/{self.pk}/"
+
+
+class Issue(models.Model):
+    """One quality-of-life problem at one place."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ON_HOLD = "on_hold", _("On hold")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        DUPLICATE = "duplicate", _("Duplicate")
+        REFERRED = "referred", _("Referred")
+
+    # Statuses in which an issue is still open and its SLA clock can run.
+    OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD)
+    # Statuses that escalate when overdue (on hold pauses the clock).
+    ESCALATING_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+    FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.DUPLICATE, Status.REFERRED)
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", _("Resolved")
+        REFERRED = "referred", _("Referred to another agency")
+        CRIME_REPORT = "crime_report", _("Became a crime report")
+        DUPLICATE = "duplicate", _("Duplicate")
+
+    tracking_code = models.CharField(max_length=16, unique=True, default=new_tracking_code, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="issues")
+    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="issues")
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    description = models.TextField(max_length=5000)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    approach = models.CharField(max_length=16, choices=Approach.choices, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_issues"
+    )
+    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    created_at = models.DateTimeField(db_index=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    hold_reason = models.CharField(max_length=300, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    needs_decision = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+    referred_to = models.CharField(max_length=160, blank=True)
+    crime_report_number = models.CharField(max_length=40, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    report_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The escalation sweep: open, escalating issues ordered by due_at.
+            models.Index(
+                fields=["due_at"],
+                name="issue_open_due_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress"]),
+            ),
+            # Officer queue / neighborhood pages: open issues per neighborhood by due time.
+            models.Index(
+                fields=["neighborhood", "due_at"],
+                name="issue_open_nbhd_due_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+            ),
+            # Hot-spot detection and "same problem nearby": open issues of a category in a neighborhood.
+            models.Index(fields=["category", "neighborhood", "created_at"], name="issue_cat_nbhd_created_idx"),
+            # Dashboards and lists: issues by creation date.
+            models.Index(fields=["created_at"], name="issue_created_idx"),
+            # "My queue": issues assigned to an officer by status.
+            models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
+            # Status filters on the issue list and dashboard.
+            models.Index(fields=["status", "created_at"], name="issue_status_created_idx"),
+            # Dashboard resolution figures: finished issues by resolution time.
+            models.Index(fields=["resolved_at"], name="issue_resolved_idx", condition=Q(resolved_at__isnull=False)),
+            # "Needs a decision" list on the dashboard.
+            models.Index(fields=["due_at"], name="issue_needs_decision_idx", condition=Q(needs_decision=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="crime_report") | ~Q(crime_report_number=""),
+                name="issue_crime_outcome_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(crime_report_number="") | Q(outcome="crime_report"),
+                name="issue_crime_number_only_with_outcome",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="duplicate") & Q(duplicate_of__isnull=False))
+                | (~Q(status="duplicate") & Q(duplicate_of__isnull=True)),
+                name="issue_duplicate_of_iff_duplicate",
+            ),
+            models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="issue_not_duplicate_of_itself"),
+            models.CheckConstraint(
+                condition=(Q(status="on_hold") & Q(hold_started_at__isnull=False))
+                | (~Q(status="on_hold") & Q(hold_started_at__isnull=True)),
+                name="issue_hold_started_iff_on_hold",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["resolved", "closed", "duplicate", "referred"]) | Q(outcome=""),
+                name="issue_open_has_no_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True, lng__isnull=True)
+                | Q(lat__gte=-90, lat__lte=90, lng__gte=-180, lng__lte=180),
+                name="issue_latlng_valid",
+            ),
+            models.CheckConstraint(condition=Q(due_at__gt=F("created_at")), name="issue_due_after_created"),
+        ]
+        permissions = [
+            ("work_issue", "Can work issues (acknowledge, assign, note, resolve…)"),
+            ("view_dashboard", "Can view the supervisor dashboard"),
+            ("view_all_contact_details", "Can view residents' contact details on every issue"),
+            ("export_data", "Can export CSV"),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_code} {self.category}"
+
+    def get_absolute_url(self):
+        return f"/issues/{self.pk}/"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class Report(models.Model):
+    """A resident's (or officer's, partner's, 311 app's) submission attached to an issue."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        PHONE = "phone", _("Phone")
+        OFFICER = "officer", _("Officer")
+        OPEN311 = "open311", _("Open311")
+        PARTNER = "partner", _("Partner")
+        API = "api", _("API")
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="reports")
+    text = models.TextField(max_length=5000)
+    photo = models.ImageField(upload_to="reports/%Y/%m/", blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    language = models.CharField(max_length=8, default="en")
+    is_anonymous = models.BooleanField(default=False)
+    # Contact details live in their own columns so they can be kept out of
+    # every public answer and every log line, and audited on view.
+    reporter_name = models.CharField(max_length=120, blank=True)
+    reporter_email = models.EmailField(blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    contact_consent = models.BooleanField(default=False)
+    attributes = models.JSONField(default=dict, blank=True, help_text="Answers to the category's extra questions.")
+    open311_client = models.ForeignKey(
+        "ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    open311_token = models.CharField(max_length=40, blank=True)
+    media_url = models.URLField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_entered"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # An issue's reports in order.
+            models.Index(fields=["issue", "created_at"], name="report_issue_created_idx"),
+            # Open311 GET tokens/<token>.
+            models.Index(fields=["open311_token"], name="report_open311_token_idx", condition=~Q(open311_token="")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_anonymous=False)
+                | Q(reporter_name="", reporter_email="", reporter_phone="", contact_consent=False),
+                name="report_anonymous_has_no_contact",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Report {self.pk} on {self.issue_id}"
+
+    @property
+    def has_contact(self):
+        return bool(self.reporter_name or self.reporter_email or self.reporter_phone)
+
+
+class Event(models.Model):
+    """An issue's timeline and audit trail: every change, who made it, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Reported")
+        REPORT_ADDED = "report_added", _("Another report joined")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        ASSIGNED = "assigned", _("Assigned")
+        APPROACH = "approach", _("Approach chosen")
+        PRIORITY = "priority", _("Priority changed")
+        STATUS = "status", _("Status changed")
+        NOTE = "note", _("Note")
+        HELD = "held", _("Put on hold")
+        RESUMED = "resumed", _("Resumed")
+        DUPLICATE = "duplicate", _("Marked as duplicate")
+        REFERRED = "referred", _("Referred to another agency")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        CRIME_REPORT = "crime_report", _("Became a crime report")
+        REOPENED = "reopened", _("Reopened")
+        ESCALATED = "escalated", _("Escalated")
+        PROBLEM = "problem", _("Linked to a problem-solving project")
+        FEEDBACK = "feedback", _("Resident feedback")
+        CONTACT_VIEWED = "contact_viewed", _("Contact details viewed")
+        OUTREACH = "outreach", _("Outreach activity linked")
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="issue_events"
+    )
+    is_public = models.BooleanField(default=False)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # An issue's timeline, in order.
+            models.Index(fields=["issue", "created_at"], name="event_issue_created_idx"),
+            # Latest public note per issue (status page, Open311 status_notes).
+            models.Index(fields=["issue", "-created_at"], name="event_issue_public_idx", condition=Q(is_public=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.issue_id}"
+
+
+class Escalation(models.Model):
+    """One escalation level reached by one issue. The database refuses a second."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField()
+    action = models.CharField(max_length=32, choices=EscalationRule.Action.choices)
+    rule = models.ForeignKey(EscalationRule, null=True, blank=True, on_delete=models.SET_NULL)
+    hours_overdue = models.PositiveIntegerField(default=0)
+    # The climb the issue is on: a reopened issue climbs again from level 0, so
+    # the uniqueness is per (issue, cycle, level).
+    cycle = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    decision = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "cycle", "level"], name="escalation_issue_level_unique"),
+            models.CheckConstraint(condition=Q(level__gte=1), name="escalation_level_min1"),
+        ]
+        indexes = [
+            # Dashboard: escalations still waiting for a decision.
+            models.Index(fields=["created_at"], name="escalation_undecided_idx", condition=Q(decided_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.issue_id} L{self.level}"
+
+
+class Feedback(models.Model):
+    """A resident's answer on a resolved issue: is it fixed, how satisfied (1–5)."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="feedback")
+    fixed = models.BooleanField()
+    satisfaction = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__gte=1, satisfaction__lte=5), name="feedback_satisfaction_1_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="feedback_created_idx")]
+
+    def __str__(self):
+        return f"Feedback on {self.issue_id}: fixed={self.fixed}, {self.satisfaction}/5"
+
+
+class ProblemEvent(models.Model):
+    """A Problem's timeline: stage moves, issues added or removed, closing."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        STAGE = "stage", _("Stage changed")
+        ISSUE_ADDED = "issue_added", _("Issue added")
+        ISSUE_REMOVED = "issue_removed", _("Issue removed")
+        NOTE = "note", _("Note")
+        UPDATED = "updated", _("Updated")
+        CLOSED = "closed", _("Closed")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["problem", "created_at"], name="problemevent_problem_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on problem {self.problem_id}"
+
+
+class OutboxMessage(models.Model):
+    """A notification to deliver, written in the same transaction as its cause.
+
+    The worker drains pending rows with retries and back-off; a broker outage
+    only delays delivery. ``dedupe_key`` makes "notify once" a database fact.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        IN_APP = "in_app", _("In-app")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages"
+    )
+    recipient_email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=200, blank=True)
+    issue = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages")
+    dedupe_key = models.CharField(max_length=160, unique=True, null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # The drain: pending messages whose next attempt is due.
+            models.Index(fields=["next_attempt_at"], name="outbox_pending_idx", condition=Q(state="pending")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False) | ~Q(recipient_email=""), name="outbox_has_recipient"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel}: {self.subject}"
+
+
+class Notification(models.Model):
+    """An in-app notification shown at /notifications/."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    issue = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    outbox = models.OneToOneField(OutboxMessage, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Unread count in the navigation bar.
+            models.Index(
+                fields=["user", "-created_at"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+
+class ApiClient(models.Model):
+    """An Open311 client application and its api_key; revoked keys stop working."""
+
+    name = models.CharField(max_length=120, unique=True)
+    key = models.CharField(max_length=64, unique=True, default=new_api_key)
+    contact_email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "Open311 API client"
+
+    def __str__(self):
+        return self.name
+
+
+class SweepRun(models.Model):
+    """One run of the scheduled escalation sweep (also proves the worker and beat run)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    escalations = models.PositiveIntegerField(default=0)
+    hotspots = models.PositiveIntegerField(default=0)
+    dry_run = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-started_at"], name="sweeprun_started_idx")]
+
+    def __str__(self):
+        return f"Sweep at {self.started_at:%Y-%m-%d %H:%M:%S}"

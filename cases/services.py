@@ -1,0 +1,611 @@
+"""Every write to an issue goes through here: pages, API, Open311, admin and tasks.
+
+Each action locks the issue row (``select_for_update``) so two officers acting
+at once cannot overwrite each other, checks the transition is allowed, saves
+only the fields it changed, and records an Event with the actor — all in one
+transaction. Rule violations raise ``django.core.exceptions.ValidationError``
+with a message fit to show the user.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import (
+    PRIORITY_ORDER,
+    ApiClient,
+    Approach,
+    Category,
+    Event,
+    Feedback,
+    Issue,
+    OutboxMessage,
+    Priority,
+    Report,
+)
+from partners.models import Neighborhood
+from partners.selectors import neighborhood_for_point
+
+User = get_user_model()
+Status = Issue.Status
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def due_at_for(*, category: Category, priority: str, start: datetime) -> datetime:
+    """When an issue of this category and priority, opened at ``start``, is due (SLA in hours)."""
+    return start + timedelta(hours=category.target_hours(priority))
+
+
+def event_record(
+    *,
+    issue: Issue,
+    kind: str,
+    actor=None,
+    message: str = "",
+    is_public: bool = False,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> Event:
+    return Event.objects.create(
+        issue=issue,
+        kind=kind,
+        actor=actor,
+        message=message,
+        is_public=is_public,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _locked(issue: Issue) -> Issue:
+    """Re-read the issue under a row lock; the caller is inside transaction.atomic."""
+    return Issue.objects.select_for_update().get(pk=issue.pk)
+
+
+def _require(issue: Issue, allowed, action: str) -> None:
+    if issue.status not in allowed:
+        raise ValidationError(
+            _("Cannot %(action)s an issue that is %(status)s.")
+            % {"action": action, "status": issue.get_status_display().lower()}
+        )
+
+
+def _clean_text(value: str, *, field: str, required: bool = True, max_length: int = 5000) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > max_length:
+        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": max_length}})
+    return value
+
+
+def outbox_enqueue(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    recipient=None,
+    recipient_email: str = "",
+    issue: Issue | None = None,
+    url: str = "",
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue a notification in the caller's transaction. With a dedupe_key, at most once ever."""
+    now = now or timezone.now()
+    fields = {
+        "channel": channel,
+        "subject": subject[:200],
+        "body": body,
+        "recipient": recipient,
+        "recipient_email": recipient_email,
+        "issue": issue,
+        "url": url,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    if dedupe_key is None:
+        return OutboxMessage.objects.create(**fields)
+    message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+    return message if created else None
+
+
+# --- intake ---------------------------------------------------------------------
+
+
+def _resolve_place(*, lat, lng, neighborhood: Neighborhood | None) -> Neighborhood:
+    if lat is not None and lng is not None:
+        found = neighborhood_for_point(lat, lng)
+        if found is None:
+            raise ValidationError({"location": _("That point is outside every neighborhood we serve.")})
+        return found
+    if neighborhood is None:
+        raise ValidationError({"location": _("Choose a point on the map, or a neighborhood.")})
+    return neighborhood
+
+
+@transaction.atomic
+def issue_submit(
+    *,
+    category: Category,
+    text: str,
+    channel: str = Report.Channel.WEB,
+    language: str = "en",
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    neighborhood: Neighborhood | None = None,
+    priority: str = Priority.NORMAL,
+    anonymous: bool = False,
+    reporter_name: str = "",
+    reporter_email: str = "",
+    reporter_phone: str = "",
+    contact_consent: bool = False,
+    photo=None,
+    join_issue: Issue | None = None,
+    attributes: dict | None = None,
+    open311_client: ApiClient | None = None,
+    open311_token: str = "",
+    media_url: str = "",
+    actor=None,
+    now: datetime | None = None,
+) -> Report:
+    """A resident's (or officer's, or 311 app's) report: opens an issue or joins one ("me too").
+
+    Anonymous reports store no contact at all, whatever was typed.
+    """
+    now = now or timezone.now()
+    text = _clean_text(text, field="description")
+    if not category.is_active:
+        raise ValidationError({"category": _("This category no longer takes reports.")})
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    if anonymous:
+        reporter_name = reporter_email = reporter_phone = ""
+        contact_consent = False
+    if join_issue is not None:
+        issue = _locked(join_issue)
+        if not issue.is_open:
+            raise ValidationError({"join_issue": _("That issue is no longer open; submit a new report instead.")})
+        if issue.category_id != category.pk:
+            raise ValidationError({"join_issue": _("That issue is about a different kind of problem.")})
+        Issue.objects.filter(pk=issue.pk).update(report_count=F("report_count") + 1)
+        issue.report_count += 1
+        event_kind = Event.Kind.REPORT_ADDED
+    else:
+        place = _resolve_place(lat=lat, lng=lng, neighborhood=neighborhood)
+        issue = Issue.objects.create(
+            category=category,
+            neighborhood=place,
+            lat=lat,
+            lng=lng,
+            address=address.strip()[:200],
+            description=text,
+            priority=priority,
+            created_at=now,
+            due_at=due_at_for(category=category, priority=priority, start=now),
+            report_count=1,
+        )
+        event_kind = Event.Kind.CREATED
+    report = Report(
+        issue=issue,
+        text=text,
+        channel=channel,
+        language=language[:8],
+        is_anonymous=anonymous,
+        reporter_name=reporter_name.strip()[:120],
+        reporter_email=reporter_email.strip(),
+        reporter_phone=reporter_phone.strip()[:40],
+        contact_consent=contact_consent,
+        attributes=attributes or {},
+        open311_client=open311_client,
+        open311_token=open311_token,
+        media_url=media_url,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+    )
+    if photo is not None:
+        report.photo.save(photo.name, photo, save=False)
+    report.save()
+    event_record(
+        issue=issue,
+        kind=event_kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        is_public=True,
+        message="" if event_kind == Event.Kind.CREATED else _("Another resident reported the same problem."),
+        data={"channel": channel, "report_id": report.pk},
+        at=now,
+    )
+    if report.reporter_email:
+        outbox_enqueue(
+            channel=OutboxMessage.Channel.EMAIL,
+            recipient_email=report.reporter_email,
+            issue=issue,
+            subject=_("We received your report %(code)s") % {"code": issue.tracking_code},
+            body=_(
+                "Thank you. Your report about %(category)s has tracking code %(code)s.\n"
+                "We expect to act on it by %(due)s. Follow it at /report/%(code)s/."
+            )
+            % {
+                "category": category.name,
+                "code": issue.tracking_code,
+                "due": timezone.localtime(issue.due_at).strftime("%Y-%m-%d"),
+            },
+            url=f"/report/{issue.tracking_code}/",
+            now=now,
+        )
+    return report
+
+
+# --- officer actions --------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_acknowledge(*, issue: Issue, actor) -> Issue:
+    issue = _locked(issue)
+    _require(issue, [Status.NEW], _("acknowledge"))
+    now = timezone.now()
+    issue.status = Status.ACKNOWLEDGED
+    issue.acknowledged_at = now
+    issue.save(update_fields=["status", "acknowledged_at", "updated_at"])
+    event_record(issue=issue, kind=Event.Kind.ACKNOWLEDGED, actor=actor, is_public=True, at=now)
+    return issue
+
+
+@transaction.atomic
+def issue_assign(*, issue: Issue, officer, actor) -> Issue:
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("assign"))
+    if officer is not None and (not officer.is_active or not officer.has_perm("cases.work_issue")):
+        raise ValidationError({"officer": _("%(name)s cannot work issues.") % {"name": officer.get_username()}})
+    previous = issue.assignee
+    issue.assignee = officer
+    fields = ["assignee", "updated_at"]
+    if officer is not None and issue.status in (Status.NEW, Status.ACKNOWLEDGED):
+        if issue.status == Status.NEW:
+            issue.acknowledged_at = timezone.now()
+            fields.append("acknowledged_at")
+        issue.status = Status.IN_PROGRESS
+        fields.append("status")
+    issue.save(update_fields=fields)
+    event_record(
+        issue=issue,
+        kind=Event.Kind.ASSIGNED,
+        actor=actor,
+        message=officer.get_full_name() or officer.get_username() if officer else _("Unassigned"),
+        data={"from": previous.pk if previous else None, "to": officer.pk if officer else None},
+    )
+    if officer is not None and officer != actor:
+        outbox_enqueue(
+            channel=OutboxMessage.Channel.IN_APP,
+            recipient=officer,
+            issue=issue,
+            subject=_("Issue %(code)s assigned to you") % {"code": issue.tracking_code},
+            body=issue.description[:300],
+            url=issue.get_absolute_url(),
+        )
+    return issue
+
+
+@transaction.atomic
+def issue_set_approach(*, issue: Issue, approach: str, actor) -> Issue:
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("change the approach of"))
+    if approach not in Approach.values:
+        raise ValidationError({"approach": _("Choose deter, problem-solve or enforce.")})
+    previous = issue.approach
+    issue.approach = approach
+    issue.save(update_fields=["approach", "updated_at"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.APPROACH,
+        actor=actor,
+        message=Approach(approach).label,
+        data={"from": previous, "to": approach},
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_set_priority(*, issue: Issue, priority: str, actor, reason: str = "") -> Issue:
+    """Change the priority; due_at follows the category's target for the new priority."""
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("change the priority of"))
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    if priority == issue.priority:
+        return issue
+    previous = issue.priority
+    # Keep any time already spent on hold: shift by the difference of targets.
+    delta = timedelta(hours=issue.category.target_hours(priority) - issue.category.target_hours(previous))
+    issue.priority = priority
+    issue.due_at = max(issue.due_at + delta, issue.created_at + timedelta(minutes=1))
+    issue.save(update_fields=["priority", "due_at", "updated_at"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.PRIORITY,
+        actor=actor,
+        message=reason,
+        data={"from": previous, "to": priority, "due_at": issue.due_at.isoformat()},
+    )
+    return issue
+
+
+def next_priority(priority: str) -> str:
+    index = PRIORITY_ORDER.index(Priority(priority))
+    return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
+
+
+@transaction.atomic
+def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> Event:
+    issue = _locked(issue)
+    text = _clean_text(text, field="text")
+    return event_record(issue=issue, kind=Event.Kind.NOTE, actor=actor, message=text, is_public=public)
+
+
+@transaction.atomic
+def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
+    """Put on hold: the SLA clock stops until resumed."""
+    issue = _locked(issue)
+    _require(issue, Issue.ESCALATING_STATUSES, _("put on hold"))
+    reason = _clean_text(reason, field="reason", max_length=300)
+    now = timezone.now()
+    status_before = issue.status
+    issue.status = Status.ON_HOLD
+    issue.hold_started_at = now
+    issue.hold_reason = reason
+    issue.save(update_fields=["status", "hold_started_at", "hold_reason", "updated_at"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.HELD,
+        actor=actor,
+        message=reason,
+        is_public=True,
+        data={"status_before": status_before},
+        at=now,
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_resume(*, issue: Issue, actor) -> Issue:
+    """Take off hold: due_at moves later by exactly the time spent on hold."""
+    issue = _locked(issue)
+    _require(issue, [Status.ON_HOLD], _("resume"))
+    now = timezone.now()
+    held = now - issue.hold_started_at
+    held_event = issue.events.filter(kind=Event.Kind.HELD).order_by("-created_at").first()
+    before = (held_event.data or {}).get("status_before") if held_event else None
+    issue.status = before if before in Issue.ESCALATING_STATUSES else Status.ACKNOWLEDGED
+    issue.due_at = issue.due_at + held
+    issue.hold_started_at = None
+    issue.hold_reason = ""
+    issue.save(update_fields=["status", "due_at", "hold_started_at", "hold_reason", "updated_at"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.RESUMED,
+        actor=actor,
+        is_public=True,
+        data={"held_hours": round(held.total_seconds() / 3600, 2), "due_at": issue.due_at.isoformat()},
+        at=now,
+    )
+    return issue
+
+
+def _finish(issue: Issue, *, status: str, outcome: str, now: datetime) -> list[str]:
+    issue.status = status
+    issue.outcome = outcome
+    issue.resolved_at = now
+    issue.hold_started_at = None
+    issue.needs_decision = False
+    return ["status", "outcome", "resolved_at", "hold_started_at", "needs_decision", "updated_at"]
+
+
+@transaction.atomic
+def issue_mark_duplicate(*, issue: Issue, of: Issue, actor) -> Issue:
+    """Merge into another open issue; this issue's reports move over."""
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("mark as duplicate"))
+    if of.pk == issue.pk:
+        raise ValidationError({"duplicate_of": _("An issue cannot duplicate itself.")})
+    target = _locked(of)
+    if target.status == Status.DUPLICATE:
+        target = _locked(target.duplicate_of)
+    if not target.is_open:
+        raise ValidationError({"duplicate_of": _("Merge into an open issue.")})
+    now = timezone.now()
+    moved = Report.objects.filter(issue=issue).update(issue=target)
+    Issue.objects.filter(pk=target.pk).update(report_count=F("report_count") + moved)
+    issue.report_count = 0
+    issue.duplicate_of = target
+    fields = _finish(issue, status=Status.DUPLICATE, outcome=Issue.Outcome.DUPLICATE, now=now)
+    issue.save(update_fields=fields + ["duplicate_of", "report_count"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.DUPLICATE,
+        actor=actor,
+        is_public=True,
+        message=_("Merged into %(code)s.") % {"code": target.tracking_code},
+        data={"into": target.pk, "reports_moved": moved},
+        at=now,
+    )
+    event_record(
+        issue=target,
+        kind=Event.Kind.REPORT_ADDED,
+        actor=actor,
+        is_public=True,
+        message=_("%(n)d report(s) merged from a duplicate.") % {"n": moved},
+        data={"from": issue.pk, "reports_moved": moved},
+        at=now,
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("refer"))
+    agency = _clean_text(agency, field="agency", max_length=160)
+    now = timezone.now()
+    fields = _finish(issue, status=Status.REFERRED, outcome=Issue.Outcome.REFERRED, now=now)
+    issue.referred_to = agency
+    issue.resolution_note = note.strip()
+    issue.save(update_fields=fields + ["referred_to", "resolution_note"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.REFERRED,
+        actor=actor,
+        is_public=True,
+        message=_("Referred to %(agency)s.") % {"agency": agency},
+        data={"agency": agency},
+        at=now,
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("resolve"))
+    note = _clean_text(note, field="note")
+    now = timezone.now()
+    fields = _finish(issue, status=Status.RESOLVED, outcome=Issue.Outcome.RESOLVED, now=now)
+    issue.resolution_note = note
+    issue.save(update_fields=fields + ["resolution_note"])
+    event_record(issue=issue, kind=Event.Kind.RESOLVED, actor=actor, is_public=True, message=note, at=now)
+    return issue
+
+
+@transaction.atomic
+def issue_record_crime_report(*, issue: Issue, actor, report_number: str, note: str = "") -> Issue:
+    """The outcome the program exists to prevent: counted, with its report number."""
+    issue = _locked(issue)
+    _require(issue, Issue.OPEN_STATUSES, _("record a crime report on"))
+    report_number = _clean_text(report_number, field="report_number", max_length=40)
+    now = timezone.now()
+    fields = _finish(issue, status=Status.CLOSED, outcome=Issue.Outcome.CRIME_REPORT, now=now)
+    issue.closed_at = now
+    issue.crime_report_number = report_number
+    issue.resolution_note = note.strip()
+    issue.save(update_fields=fields + ["closed_at", "crime_report_number", "resolution_note"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.CRIME_REPORT,
+        actor=actor,
+        is_public=False,
+        message=note.strip(),
+        data={"report_number": report_number},
+        at=now,
+    )
+    event_record(
+        issue=issue, kind=Event.Kind.CLOSED, actor=actor, is_public=True, message=_("Closed by the department."), at=now
+    )
+    return issue
+
+
+@transaction.atomic
+def issue_close(*, issue: Issue, actor) -> Issue:
+    issue = _locked(issue)
+    _require(issue, [Status.RESOLVED], _("close"))
+    now = timezone.now()
+    issue.status = Status.CLOSED
+    issue.closed_at = now
+    issue.save(update_fields=["status", "closed_at", "updated_at"])
+    event_record(issue=issue, kind=Event.Kind.CLOSED, actor=actor, is_public=True, at=now)
+    return issue
+
+
+@transaction.atomic
+def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False) -> Issue:
+    """Open again: a fresh due_at from now, and escalation climbs again from level 0."""
+    issue = _locked(issue)
+    _require(issue, [Status.RESOLVED, Status.CLOSED, Status.REFERRED], _("reopen"))
+    if issue.outcome == Issue.Outcome.CRIME_REPORT:
+        raise ValidationError(_("An issue that became a crime report stays closed; open a new issue."))
+    reason = _clean_text(reason, field="reason", max_length=2000)
+    now = timezone.now()
+    issue.status = Status.ACKNOWLEDGED if issue.acknowledged_at else Status.NEW
+    issue.outcome = ""
+    issue.resolved_at = None
+    issue.closed_at = None
+    issue.referred_to = ""
+    issue.resolution_note = ""
+    issue.escalation_level = 0
+    issue.needs_decision = False
+    issue.reopen_count = F("reopen_count") + 1
+    issue.due_at = due_at_for(category=issue.category, priority=issue.priority, start=now)
+    issue.save(
+        update_fields=[
+            "status",
+            "outcome",
+            "resolved_at",
+            "closed_at",
+            "referred_to",
+            "resolution_note",
+            "escalation_level",
+            "needs_decision",
+            "reopen_count",
+            "due_at",
+            "updated_at",
+        ]
+    )
+    issue.refresh_from_db(fields=["reopen_count"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.REOPENED,
+        actor=actor,
+        is_public=True,
+        message=reason,
+        data={"by_resident": by_resident, "due_at": issue.due_at.isoformat()},
+        at=now,
+    )
+    return issue
+
+
+@transaction.atomic
+def feedback_submit(*, issue: Issue, fixed: bool, satisfaction: int, comment: str = "") -> Feedback:
+    """A resident says whether a resolved issue is really fixed; "not fixed" reopens it."""
+    issue = _locked(issue)
+    if issue.status not in (Status.RESOLVED, Status.CLOSED) or issue.outcome != Issue.Outcome.RESOLVED:
+        raise ValidationError(_("Feedback is asked once the issue is resolved."))
+    if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
+        raise ValidationError({"satisfaction": _("Choose a number from 1 to 5.")})
+    comment = _clean_text(comment, field="comment", required=False, max_length=2000)
+    now = timezone.now()
+    feedback = Feedback.objects.create(
+        issue=issue, fixed=fixed, satisfaction=satisfaction, comment=comment, created_at=now
+    )
+    event_record(
+        issue=issue,
+        kind=Event.Kind.FEEDBACK,
+        is_public=False,
+        message=comment,
+        data={"fixed": fixed, "satisfaction": satisfaction},
+        at=now,
+    )
+    if not fixed:
+        issue_reopen(issue=issue, actor=None, reason=_("The resident says it is not fixed."), by_resident=True)
+    return feedback
+
+
+@transaction.atomic
+def contact_view_record(*, issue: Issue, actor) -> Event:
+    """Audit: a staff member saw residents' contact details on this issue."""
+    return event_record(issue=issue, kind=Event.Kind.CONTACT_VIEWED, actor=actor, is_public=False)
+
+
+@transaction.atomic
+def api_client_revoke(*, client: ApiClient) -> ApiClient:
+    client.is_active = False
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["is_active", "revoked_at"])
+    return client

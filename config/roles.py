@@ -1,0 +1,63 @@
+"""Role definitions: the groups a migration creates and the permissions each holds.
+
+Roles are Django groups so an administrator can adjust them in the admin; code
+asks for permissions (``user.has_perm``), never for group names, except to show
+a role's name.
+"""
+
+OFFICER = "Officer"
+SUPERVISOR = "Supervisor"
+ADMINISTRATOR = "Administrator"
+ROLE_NAMES = (OFFICER, SUPERVISOR, ADMINISTRATOR)
+
+# app_label -> codenames. Model permissions are Django's defaults
+# (view_/add_/change_/delete_<model>); the rest are declared in Meta.permissions.
+OFFICER_PERMISSIONS = {
+    "partners": ["view_neighborhood", "view_partner", "view_partnercontact", "view_staffprofile"],
+    "cases": [
+        "view_category",
+        "view_issue",
+        "add_issue",
+        "change_issue",
+        "view_report",
+        "add_report",
+        "view_event",
+        "add_event",
+        "view_escalation",
+        "view_problem",
+        "change_problem",
+        "view_feedback",
+        "view_notification",
+        "work_issue",
+    ],
+    "outreach": ["view_activity", "add_activity", "change_activity"],
+}
+
+SUPERVISOR_PERMISSIONS = {
+    "partners": OFFICER_PERMISSIONS["partners"]
+    + ["add_partner", "change_partner", "add_partnercontact", "change_partnercontact"],
+    "cases": OFFICER_PERMISSIONS["cases"]
+    + [
+        "change_escalation",
+        "add_problem",
+        "view_dashboard",
+        "view_all_contact_details",
+        "export_data",
+    ],
+    "outreach": OFFICER_PERMISSIONS["outreach"] + ["edit_any_activity"],
+}
+
+ROLE_PERMISSIONS = {OFFICER: OFFICER_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS}
+# Administrator receives every permission of the three apps plus auth's.
+ADMIN_APPS = ("partners", "cases", "outreach", "auth", "authtoken")
+
+
+def roles_of(user):
+    """Names of the role groups a user belongs to (cached on the user object)."""
+    cached = getattr(user, "_cg_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
+        if user.is_superuser:
+            cached |= {ADMINISTRATOR}
+        user._cg_roles = cached
+    return cached

@@ -1,0 +1,51 @@
+"""Top-level pages that belong to no single app: home and the health check."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from config.celery import app as celery_app
+
+
+def _database_state():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:  # any failure means "not reachable"
+        return {"ok": False, "vendor": connection.vendor, "error": exc.__class__.__name__}
+
+
+def _broker_state():
+    transport = celery_app.conf.broker_url.split("://", 1)[0] or "unknown"
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": transport}
+    except Exception as exc:
+        return {"ok": False, "transport": transport, "error": exc.__class__.__name__}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    from cases.selectors import last_sweep_run
+
+    database = _database_state()
+    broker = _broker_state()
+    body = {
+        "status": "ok" if database["ok"] and broker["ok"] else "unavailable",
+        "database": database,
+        "broker": broker,
+    }
+    if database["ok"]:
+        run = last_sweep_run()
+        body["last_sweep"] = run.finished_at.isoformat() if run and run.finished_at else None
+    return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
+
+
+def home(request):
+    return render(request, "home.html")

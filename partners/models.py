@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# Languages a neighborhood speaks, a partner works in, an outreach activity used.
+LANGUAGE_CHOICES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("vi", _("Vietnamese")),
+    ("so", _("Somali")),
+    ("ar", _("Arabic")),
+    ("zh", _("Chinese")),
+    ("fr", _("French")),
+    ("sw", _("Swahili")),
+    ("asl", _("American Sign Language")),
+    ("other", _("Other")),
+]
+
+
+class Neighborhood(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    beat = models.CharField(max_length=40, blank=True, help_text="Patrol beat, e.g. 'B-114'.")
+    district = models.CharField(max_length=80, blank=True, help_text="Patrol division/district.")
+    boundary = models.JSONField(default=dict, blank=True, help_text="GeoJSON Polygon or MultiPolygon (lng, lat).")
+    languages = models.JSONField(default=list, blank=True, help_text="Language codes spoken, e.g. ['en', 'es'].")
+    population = models.PositiveIntegerField(null=True, blank=True)
+    # Bounding box and centroid are derived from the boundary on save (see
+    # services.neighborhood_upsert); the box lets SQL prefilter point lookups.
+    min_lat = models.FloatField(null=True, blank=True)
+    min_lng = models.FloatField(null=True, blank=True)
+    max_lat = models.FloatField(null=True, blank=True)
+    max_lng = models.FloatField(null=True, blank=True)
+    center_lat = models.FloatField(null=True, blank=True)
+    center_lng = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Point-in-polygon lookups prefilter candidates by bounding box.
+            models.Index(fields=["min_lat", "max_lat", "min_lng", "max_lng"], name="nbhd_bbox_idx"),
+            # Dashboard and assignment filters by district.
+            models.Index(fields=["district"], name="nbhd_district_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_lat__isnull=True) | Q(min_lat__lte=models.F("max_lat")),
+                name="nbhd_bbox_lat_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_lng__isnull=True) | Q(min_lng__lte=models.F("max_lng")),
+                name="nbhd_bbox_lng_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"/neighborhoods/{self.slug}/"
+
+
+class Partner(models.Model):
+    class Kind(models.TextChoices):
+        SCHOOL = "school", _("School")
+        FAITH = "faith", _("Faith group")
+        YOUTH_LEAGUE = "youth_league", _("Youth league")
+        BUSINESS = "business", _("Business")
+        NONPROFIT = "nonprofit", _("Nonprofit")
+        NEIGHBORHOOD_ASSOCIATION = "neighborhood_association", _("Neighborhood association")
+        CITY_AGENCY = "city_agency", _("City agency")
+        MEDIA = "media", _("Media")
+
+    class CopsType(models.TextChoices):
+        """The five partner types of the DOJ COPS Office's *Community Policing Defined*."""
+
+        GOVERNMENT = "government", _("Other government agencies")
+        COMMUNITY = "community", _("Community members and groups")
+        NONPROFIT = "nonprofit", _("Nonprofits and service providers")
+        BUSINESS = "business", _("Private businesses")
+        MEDIA = "media", _("Media")
+
+    COPS_TYPE_OF_KIND = {
+        Kind.SCHOOL: CopsType.GOVERNMENT,
+        Kind.CITY_AGENCY: CopsType.GOVERNMENT,
+        Kind.FAITH: CopsType.COMMUNITY,
+        Kind.YOUTH_LEAGUE: CopsType.COMMUNITY,
+        Kind.NEIGHBORHOOD_ASSOCIATION: CopsType.COMMUNITY,
+        Kind.NONPROFIT: CopsType.NONPROFIT,
+        Kind.BUSINESS: CopsType.BUSINESS,
+        Kind.MEDIA: CopsType.MEDIA,
+    }
+
+    name = models.CharField(max_length=160, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    neighborhoods = models.ManyToManyField(Neighborhood, related_name="partners", blank=True)
+    description = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    active_since = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            # Directory filter by kind among active partners.
+            models.Index(fields=["kind", "is_active"], name="partner_kind_active_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"/partners/{self.pk}/"
+
+    @property
+    def cops_type(self):
+        return self.COPS_TYPE_OF_KIND[self.Kind(self.kind)]
+
+    def get_cops_type_display(self):
+        return self.CopsType(self.cops_type).label
+
+
+class PartnerContact(models.Model):
+    """A person at a partner organisation the department works with."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=120)
+    role = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            # At most one primary contact per partner.
+            models.UniqueConstraint(
+                fields=["partner"], condition=Q(is_primary=True), name="partnercontact_one_primary"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.partner})"
+
+
+class StaffProfile(models.Model):
+    """Where an officer or supervisor works: neighborhoods and/or whole districts."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    badge_number = models.CharField(max_length=20, blank=True)
+    neighborhoods = models.ManyToManyField(Neighborhood, related_name="staff", blank=True)
+    districts = models.JSONField(default=list, blank=True, help_text="Whole districts, e.g. ['Central'].")
+    languages = models.JSONField(default=list, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["badge_number"], condition=~Q(badge_number=""), name="staffprofile_badge_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.username}"
