@@ -1,3 +1,5 @@
+"""URL map. Each area's routes live in its own module; this file only composes them."""
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
@@ -11,11 +13,22 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("config.accounts_urls")),
+    path("open311/v2/", include("cases.open311.urls")),
+    path("api/", include("config.api_urls")),
+    # Staff pages
+    path("", include("cases.urls")),
+    path("", include("cases.problem_urls")),
+    path("", include("outreach.urls")),
+    path("", include("partners.urls")),
+    path("", include("config.dashboard_urls")),
 ]
 
 # Public pages: English at /…, Spanish at /es/….
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
+    path("", include("cases.public_urls")),
+    path("", include("config.transparency_urls")),
     prefix_default_language=False,
 )
 

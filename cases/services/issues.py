@@ -34,6 +34,30 @@ from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
 User = get_user_model()
+
+__all__ = [
+    "due_at_for",
+    "event_record",
+    "outbox_enqueue",
+    "issue_submit",
+    "issue_acknowledge",
+    "issue_assign",
+    "issue_set_approach",
+    "issue_set_priority",
+    "next_priority",
+    "issue_add_note",
+    "issue_hold",
+    "issue_resume",
+    "issue_mark_duplicate",
+    "issue_refer",
+    "issue_resolve",
+    "issue_record_crime_report",
+    "issue_close",
+    "issue_reopen",
+    "feedback_submit",
+    "contact_view_record",
+    "api_client_revoke",
+]
 Status = Issue.Status
 
 

@@ -1,0 +1,93 @@
+"""Who may see and work which issues, and the querysets pages and the API share.
+
+Department rule: every officer and supervisor may see every issue (problems
+cross beat lines), but residents' contact details are shown only to the
+assignee, officers attached to the issue's neighborhood or district, and
+supervisors (permission ``cases.view_all_contact_details``). Acting on an issue
+needs ``cases.work_issue`` and, for an officer, the issue being theirs or in
+their area; supervisors (``cases.view_dashboard``) may act anywhere.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from cases.models import Issue
+from partners.models import Neighborhood
+
+__all__ = [
+    "issues_visible_to",
+    "issue_for_user",
+    "neighborhood_ids_of",
+    "can_view_contacts",
+    "can_work_issue",
+    "is_supervisor",
+    "issue_queue_for",
+]
+
+
+def _is_staff_member(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm("cases.view_issue"))
+
+
+def neighborhood_ids_of(user) -> set[int]:
+    """Neighborhoods a staff member is attached to, directly or through whole districts (cached)."""
+    cached = getattr(user, "_cg_neighborhood_ids", None)
+    if cached is not None:
+        return cached
+    ids: set[int] = set()
+    profile = getattr(user, "staff_profile", None) if user.is_authenticated else None
+    if profile is not None:
+        ids |= set(profile.neighborhoods.values_list("id", flat=True))
+        if profile.districts:
+            ids |= set(Neighborhood.objects.filter(district__in=profile.districts).values_list("id", flat=True))
+    user._cg_neighborhood_ids = ids
+    return ids
+
+
+def issues_visible_to(user) -> QuerySet[Issue]:
+    """Issues a user may see, with what list pages show already joined."""
+    if not _is_staff_member(user):
+        return Issue.objects.none()
+    return Issue.objects.select_related("category", "neighborhood", "assignee", "problem")
+
+
+def issue_for_user(user, pk) -> Issue:
+    """One issue the user may see, or 404."""
+    return get_object_or_404(issues_visible_to(user), pk=pk)
+
+
+def can_view_contacts(user, issue: Issue) -> bool:
+    if not _is_staff_member(user):
+        return False
+    if user.has_perm("cases.view_all_contact_details"):
+        return True
+    return issue.assignee_id == user.pk or issue.neighborhood_id in neighborhood_ids_of(user)
+
+
+def is_supervisor(user) -> bool:
+    return _is_staff_member(user) and user.has_perm("cases.view_dashboard")
+
+
+def can_work_issue(user, issue: Issue) -> bool:
+    """Act on an issue: supervisors anywhere; officers on issues assigned to them or in their area."""
+    if not (_is_staff_member(user) and user.has_perm("cases.work_issue")):
+        return False
+    if is_supervisor(user):
+        return True
+    return issue.assignee_id == user.pk or issue.neighborhood_id in neighborhood_ids_of(user)
+
+
+def issue_queue_for(user) -> QuerySet[Issue]:
+    """My queue: open issues assigned to me, plus unassigned open issues in my neighborhoods, by due time."""
+    if not _is_staff_member(user):
+        return Issue.objects.none()
+    mine = Q(assignee=user)
+    unassigned_here = Q(assignee__isnull=True, neighborhood_id__in=neighborhood_ids_of(user))
+    return (
+        issues_visible_to(user)
+        .filter(status__in=Issue.OPEN_STATUSES)
+        .filter(mine | unassigned_here)
+        .order_by("due_at", "id")
+    )
