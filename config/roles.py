@@ -61,3 +61,39 @@ def roles_of(user):
             cached |= {ADMINISTRATOR}
         user._cg_roles = cached
     return cached
+
+
+def roles_sync(apps=None, verbosity=0):
+    """Create/refresh the role groups and their permissions. Idempotent.
+
+    Used by the migration that introduces roles (with historical ``apps``), by
+    seed_demo, and by tests after a transactional test has flushed the tables.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+        for app_config in apps.get_app_configs():
+            create_permissions(app_config, verbosity=verbosity)
+    else:
+        for app_config in apps.get_app_configs():
+            app_config.models_module = True
+            create_permissions(app_config, apps=apps, verbosity=verbosity)
+            app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms_by_app in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for app_label, codenames in perms_by_app.items():
+            found = list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+            missing = set(codenames) - {p.codename for p in found}
+            if missing:
+                raise RuntimeError(f"Role {role}: unknown permissions {app_label}.{sorted(missing)}")
+            wanted += found
+        group.permissions.set(wanted)
+    admin_group, _ = Group.objects.get_or_create(name=ADMINISTRATOR)
+    admin_group.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

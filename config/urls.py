@@ -19,6 +19,7 @@ urlpatterns = [
     # Staff pages
     path("", include("cases.urls")),
     path("", include("cases.problem_urls")),
+    path("", include("cases.notification_urls")),
     path("", include("outreach.urls")),
     path("", include("partners.urls")),
     path("", include("config.dashboard_urls")),

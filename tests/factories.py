@@ -94,9 +94,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-Secret-123")
 
 
+def role_group(name):
+    """The role's group; recreated if a transactional test flushed the migration's rows."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        from config.roles import roles_sync
+
+        roles_sync()
+        group = Group.objects.get(name=name)
+    return group
+
+
 def _staff(role, *, neighborhoods=(), districts=(), **kwargs):
     user = UserFactory(**kwargs)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(role_group(role))
     profile = StaffProfile.objects.create(user=user, districts=list(districts))
     profile.neighborhoods.set(neighborhoods)
     return user

@@ -1,35 +1,16 @@
 """Create the Officer, Supervisor and Administrator groups with their permissions.
 
-Permissions are normally created after migrate; this migration creates them for
-the three apps first so a fresh database has complete roles in one step.
+Permissions are normally created after migrate; ``roles_sync`` creates them for
+every app first so a fresh database has complete roles in one step.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from config.roles import ADMIN_APPS, ADMINISTRATOR, ROLE_PERMISSIONS
+    from config.roles import roles_sync
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms_by_app in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for app_label, codenames in perms_by_app.items():
-            found = list(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
-            missing = set(codenames) - {p.codename for p in found}
-            if missing:
-                raise RuntimeError(f"Role {role}: unknown permissions {app_label}.{sorted(missing)}")
-            wanted += found
-        group.permissions.set(wanted)
-    admin_group, _ = Group.objects.get_or_create(name=ADMINISTRATOR)
-    admin_group.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    roles_sync(apps)
 
 
 def remove_roles(apps, schema_editor):
