@@ -1,0 +1,141 @@
+"""Writes for outreach activities. Pages and the API both call these."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cases.models import Event
+from cases.services import event_record
+from outreach.models import Activity, ActivityRevision
+
+SCALAR_FIELDS = (
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "neighborhood",
+    "place",
+    "attendance",
+    "hours",
+    "languages",
+    "notes",
+    "problem",
+    "follow_up_needed",
+    "follow_up_note",
+)
+M2M_FIELDS = ("officers", "partners", "issues")
+
+
+def activity_default_hours(*, starts_at, ends_at, officer_count: int) -> Decimal:
+    """Officer-hours: the activity's duration times the officers who attended (at least one)."""
+    seconds = (ends_at - starts_at).total_seconds()
+    return (Decimal(seconds) / Decimal(3600) * max(officer_count, 1)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _validate(fields: dict) -> None:
+    errors = {}
+    if fields.get("kind") not in Activity.Kind.values:
+        errors["kind"] = _("Choose a kind of activity.")
+    if not (fields.get("title") or "").strip():
+        errors["title"] = _("Give the activity a title.")
+    starts_at, ends_at = fields.get("starts_at"), fields.get("ends_at")
+    if starts_at is None:
+        errors["starts_at"] = _("When did it start?")
+    if ends_at is None:
+        errors["ends_at"] = _("When did it end?")
+    if starts_at and ends_at and ends_at < starts_at:
+        errors["ends_at"] = _("The end is before the start.")
+    if starts_at and ends_at and (ends_at - starts_at).total_seconds() > 7 * 24 * 3600:
+        errors["ends_at"] = _("An activity lasts at most a week; log longer work as several activities.")
+    if fields.get("neighborhood") is None:
+        errors["neighborhood"] = _("Choose the neighborhood.")
+    attendance = fields.get("attendance", 0)
+    if attendance is None or attendance < 0:
+        errors["attendance"] = _("Attendance cannot be negative.")
+    hours = fields.get("hours")
+    if hours is not None and hours < 0:
+        errors["hours"] = _("Hours cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _link_issue_events(activity: Activity, issues, actor) -> None:
+    for issue in issues:
+        event_record(
+            issue=issue,
+            kind=Event.Kind.OUTREACH,
+            actor=actor,
+            message=activity.title,
+            data={"activity_id": activity.pk},
+        )
+
+
+@transaction.atomic
+def activity_create(*, actor, officers=None, partners=(), issues=(), **fields) -> Activity:
+    """Log an outreach activity. The logging officer is an officer on it unless others are named."""
+    unknown = set(fields) - set(SCALAR_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    _validate(fields)
+    officers = list(officers) if officers else [actor]
+    if fields.get("hours") is None:
+        fields["hours"] = activity_default_hours(
+            starts_at=fields["starts_at"], ends_at=fields["ends_at"], officer_count=len(officers)
+        )
+    fields.setdefault("languages", [])
+    activity = Activity.objects.create(created_by=actor, **fields)
+    activity.officers.set(officers)
+    activity.partners.set(partners)
+    activity.issues.set(issues)
+    _link_issue_events(activity, issues, actor)
+    return activity
+
+
+def _describe(value):
+    if hasattr(value, "pk"):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def activity_update(*, activity: Activity, actor, **changes) -> Activity:
+    """Edit an activity; what changed and who changed it is kept as an ActivityRevision."""
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    unknown = set(changes) - set(SCALAR_FIELDS) - set(M2M_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    merged = {name: getattr(activity, name) for name in SCALAR_FIELDS}
+    merged.update({k: v for k, v in changes.items() if k in SCALAR_FIELDS})
+    if merged.get("hours") is None:
+        merged["hours"] = activity.hours
+    _validate(merged)
+    diff = {}
+    for name in SCALAR_FIELDS:
+        if name in changes and getattr(activity, name) != changes[name]:
+            diff[name] = [_describe(getattr(activity, name)), _describe(changes[name])]
+            setattr(activity, name, changes[name])
+    new_issues = []
+    for name in M2M_FIELDS:
+        if name not in changes:
+            continue
+        before = set(getattr(activity, name).values_list("pk", flat=True))
+        after = {obj.pk for obj in changes[name]}
+        if before != after:
+            diff[name] = [sorted(before), sorted(after)]
+            getattr(activity, name).set(changes[name])
+            if name == "issues":
+                new_issues = [obj for obj in changes[name] if obj.pk not in before]
+    if not diff:
+        return activity
+    activity.save(update_fields=[n for n in SCALAR_FIELDS if n in diff] + ["updated_at"])
+    ActivityRevision.objects.create(activity=activity, actor=actor, changes=diff)
+    _link_issue_events(activity, new_issues, actor)
+    return activity
