@@ -91,7 +91,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Test"
     last_name = factory.Sequence(lambda n: f"User{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "pw-Secret-123")
+    password = factory.django.Password("pw-Secret-123")
 
 
 def role_group(name):
