@@ -253,6 +253,8 @@ class Issue(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=200, blank=True)
+    # Open311 clients may name the place by their own address database's id; echoed in GET requests.
+    address_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(max_length=5000)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
