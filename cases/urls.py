@@ -1,2 +1,13 @@
-# Routes of this area (filled in by the issue that builds it).
-urlpatterns = []
+"""Staff issue pages: my queue, the list, the detail page, its actions, and issue search."""
+
+from django.urls import path
+
+from cases import views
+
+urlpatterns = [
+    path("queue/", views.issue_queue, name="issue_queue"),
+    path("issues/", views.issue_list, name="issue_list"),
+    path("issues/search/", views.issue_search_json, name="issue_search"),
+    path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),
+    path("issues/<int:pk>/<slug:action>/", views.issue_action, name="issue_action"),
+]

@@ -1,0 +1,165 @@
+"""Reads behind the staff issue pages: list filters, the detail page, assignable officers.
+
+Every queryset starts from ``issues_visible_to(user)`` so scoping stays in one
+place; the functions here only add what a page shows (overdue flag, filters,
+prefetches) and run a fixed number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from cases.models import Event, Issue, Report
+from cases.selectors.issues import issues_visible_to
+
+__all__ = [
+    "with_overdue",
+    "issues_filtered",
+    "issue_reports",
+    "issue_timeline",
+    "issue_duplicates",
+    "assignable_officers",
+    "issue_by_tracking_code",
+    "normalize_tracking_code",
+    "issue_search",
+]
+
+User = get_user_model()
+
+
+def with_overdue(queryset: QuerySet[Issue], now: datetime | None = None) -> QuerySet[Issue]:
+    """Annotate ``is_overdue``: still escalating (not on hold, not finished) and past due_at."""
+    now = now or timezone.now()
+    return queryset.annotate(
+        is_overdue=Case(
+            When(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def normalize_tracking_code(text: str) -> str | None:
+    """``"cg-abcd 2345"``, ``"ABCD2345"`` → ``"CG-ABCD-2345"``; None when it cannot be a code."""
+    raw = (text or "").strip().upper().replace(" ", "").replace("-", "")
+    if raw.startswith("CG"):
+        raw = raw[2:]
+    if len(raw) == 8 and raw.isalnum():
+        return f"CG-{raw[:4]}-{raw[4:]}"
+    return None
+
+
+def _text_match(text: str) -> Q:
+    text = text.strip()
+    match = Q(tracking_code__icontains=text) | Q(description__icontains=text) | Q(address__icontains=text)
+    code = normalize_tracking_code(text)
+    return match | Q(tracking_code=code) if code else match
+
+
+def issues_filtered(
+    user,
+    *,
+    status: str = "",
+    category=None,
+    neighborhood=None,
+    priority: str = "",
+    overdue: bool | None = None,
+    escalation_level: int | None = None,
+    assignee: str = "",
+    q: str = "",
+    now: datetime | None = None,
+) -> QuerySet[Issue]:
+    """The /issues/ list: visible issues narrowed by the filter form, newest first.
+
+    ``status`` is a status value or ``"open"`` / ``"finished"``; ``assignee`` is
+    ``"me"``, ``"unassigned"`` or a user id; ``escalation_level`` ``n`` means "at
+    least n" (3 shows everything that reached level 3 or beyond).
+    """
+    now = now or timezone.now()
+    queryset = with_overdue(issues_visible_to(user), now)
+    if status == "open":
+        queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
+    elif status == "finished":
+        queryset = queryset.filter(status__in=Issue.FINISHED_STATUSES)
+    elif status:
+        queryset = queryset.filter(status=status)
+    if category is not None:
+        queryset = queryset.filter(category=category)
+    if neighborhood is not None:
+        queryset = queryset.filter(neighborhood=neighborhood)
+    if priority:
+        queryset = queryset.filter(priority=priority)
+    if overdue is True:
+        queryset = queryset.filter(is_overdue=True)
+    elif overdue is False:
+        queryset = queryset.filter(is_overdue=False)
+    if escalation_level is not None:
+        queryset = (
+            queryset.filter(escalation_level__gte=escalation_level)
+            if escalation_level
+            else queryset.filter(escalation_level=0)
+        )
+    if assignee == "me":
+        queryset = queryset.filter(assignee=user)
+    elif assignee == "unassigned":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif assignee:
+        queryset = queryset.filter(assignee_id=assignee)
+    if q.strip():
+        queryset = queryset.filter(_text_match(q))
+    return queryset.order_by("-created_at", "-id")
+
+
+def issue_reports(issue: Issue) -> QuerySet[Report]:
+    return issue.reports.select_related("created_by").order_by("created_at", "id")
+
+
+def issue_timeline(issue: Issue) -> QuerySet[Event]:
+    return issue.events.select_related("actor").order_by("created_at", "id")
+
+
+def issue_duplicates(issue: Issue) -> QuerySet[Issue]:
+    """Issues merged into this one."""
+    return issue.duplicates.only("id", "tracking_code", "status").order_by("id")
+
+
+def assignable_officers() -> QuerySet:
+    """Active users who may work issues (``cases.work_issue`` through a group, directly, or superuser)."""
+    permission = Permission.objects.filter(content_type__app_label="cases", codename="work_issue")
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def issue_by_tracking_code(user, code: str) -> Issue | None:
+    """A visible issue by its tracking code, forgiving case, spaces and a missing ``CG-`` prefix."""
+    code = normalize_tracking_code(code)
+    return issues_visible_to(user).filter(tracking_code=code).first() if code else None
+
+
+def issue_search(user, q: str, *, limit: int = 10, open_only: bool = False) -> list[Issue]:
+    """Search-as-you-type for forms that link issues (e.g. outreach "issues addressed")."""
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    queryset = issues_visible_to(user).filter(_text_match(q))
+    if open_only:
+        queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
+    # Exact tracking-code hits first, then open issues, then the newest.
+    return list(
+        queryset.annotate(
+            exact=Case(
+                When(tracking_code=normalize_tracking_code(q) or "", then=Value(0)),
+                default=Value(1),
+            ),
+            finished=Case(When(status__in=Issue.OPEN_STATUSES, then=Value(0)), default=Value(1)),
+        ).order_by("exact", "finished", "-created_at")[:limit]
+    )

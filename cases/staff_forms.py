@@ -1,0 +1,332 @@
+"""Forms of the staff issue pages: the list filters and one small form per issue action.
+
+Each action is described once in ``ACTIONS`` (URL slug → form, the service call,
+the statuses in which the page offers it). The forms check what a form can
+check (required fields, lengths, a tracking code that exists); the services in
+``cases.services`` stay the authority on transitions and raise
+``ValidationError`` when an action does not fit the issue's state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cases import services
+from cases.models import Approach, Category, Issue, Priority
+from cases.selectors.staff import assignable_officers, issue_by_tracking_code
+from partners.models import Neighborhood
+
+Status = Issue.Status
+
+
+# --- list filters ---------------------------------------------------------------------
+
+
+class IssueFilterForm(forms.Form):
+    """GET filters of /issues/. Invalid values are reported beside the field and ignored."""
+
+    STATUS_CHOICES = [
+        ("", _("Any status")),
+        ("open", _("Open (any open status)")),
+        ("finished", _("Finished (resolved, closed, duplicate, referred)")),
+        *Status.choices,
+    ]
+    OVERDUE_CHOICES = [("", _("Any")), ("yes", _("Overdue")), ("no", _("Not overdue"))]
+    ESCALATION_CHOICES = [
+        ("", _("Any")),
+        ("0", _("Not escalated")),
+        ("1", _("Level 1 or higher")),
+        ("2", _("Level 2 or higher")),
+        ("3", _("Level 3 or higher")),
+    ]
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Tracking code, words, address")}),
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False, empty_label=_("Any category")
+    )
+    neighborhood = forms.ModelChoiceField(
+        label=_("Neighborhood"),
+        queryset=Neighborhood.objects.only("id", "name"),
+        required=False,
+        empty_label=_("Any neighborhood"),
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", _("Any priority")), *Priority.choices], required=False
+    )
+    overdue = forms.ChoiceField(label=_("Overdue"), choices=OVERDUE_CHOICES, required=False)
+    escalation = forms.ChoiceField(label=_("Escalation"), choices=ESCALATION_CHOICES, required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        officers = [(str(u.pk), u.get_full_name() or u.get_username()) for u in assignable_officers()]
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("me", _("Me")),
+            ("unassigned", _("Unassigned")),
+            *officers,
+        ]
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``issues_filtered`` from the fields that validated."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        data = self.cleaned_data
+        kwargs: dict[str, Any] = {}
+        if data.get("q"):
+            kwargs["q"] = data["q"]
+        if data.get("status"):
+            kwargs["status"] = data["status"]
+        if data.get("category"):
+            kwargs["category"] = data["category"]
+        if data.get("neighborhood"):
+            kwargs["neighborhood"] = data["neighborhood"]
+        if data.get("priority"):
+            kwargs["priority"] = data["priority"]
+        if data.get("overdue"):
+            kwargs["overdue"] = data["overdue"] == "yes"
+        if data.get("escalation"):
+            kwargs["escalation_level"] = int(data["escalation"])
+        if data.get("assignee"):
+            kwargs["assignee"] = data["assignee"]
+        return kwargs
+
+    @property
+    def active_count(self) -> int:
+        return len(self.selector_kwargs())
+
+
+# --- issue actions --------------------------------------------------------------------
+
+
+class ActionForm(forms.Form):
+    """Base of the action forms: knows the issue and the acting user."""
+
+    def __init__(self, *args, issue: Issue, user, **kwargs):
+        self.issue = issue
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+class EmptyActionForm(ActionForm):
+    pass
+
+
+class AssignForm(ActionForm):
+    officer = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=None,
+        required=False,
+        empty_label=_("Nobody (unassign)"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = assignable_officers()
+        self.fields["officer"].label_from_instance = lambda u: (
+            f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
+        )
+        self.fields["officer"].error_messages["invalid_choice"] = _("Choose an active officer who works issues.")
+
+
+class ApproachForm(ActionForm):
+    approach = forms.ChoiceField(label=_("Approach"), choices=Approach.choices, widget=forms.RadioSelect)
+
+
+class PriorityForm(ActionForm):
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=300)
+
+
+class NoteForm(ActionForm):
+    VISIBILITY_CHOICES = [
+        ("internal", _("Internal: staff only")),
+        ("public", _("Public: shown on the resident's status page")),
+    ]
+    text = forms.CharField(label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(
+        label=_("Who sees it"), choices=VISIBILITY_CHOICES, initial="internal", widget=forms.RadioSelect
+    )
+
+
+class HoldForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reason for the hold"),
+        max_length=300,
+        help_text=_("Shown on the resident's status page. The resolution clock stops until resumed."),
+    )
+
+
+class DuplicateForm(ActionForm):
+    tracking_code = forms.CharField(
+        label=_("Duplicate of (tracking code)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "CG-XXXX-XXXX", "autocapitalize": "characters"}),
+        help_text=_("This issue's reports move to that issue."),
+    )
+
+    def clean_tracking_code(self):
+        code = self.cleaned_data["tracking_code"]
+        target = issue_by_tracking_code(self.user, code)
+        if target is None:
+            raise forms.ValidationError(_("No issue has the tracking code %(code)s."), params={"code": code.strip()})
+        self.cleaned_data["target"] = target
+        return target.tracking_code
+
+
+class ReferForm(ActionForm):
+    agency = forms.CharField(label=_("Agency"), max_length=160, help_text=_("e.g. Public Works, Code Enforcement"))
+    note = forms.CharField(
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ResolveForm(ActionForm):
+    note = forms.CharField(
+        label=_("Resolution note"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What was done. Shown on the resident's status page."),
+    )
+
+
+class CrimeReportForm(ActionForm):
+    report_number = forms.CharField(label=_("Crime report number"), max_length=40)
+    note = forms.CharField(
+        label=_("Internal note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReopenForm(ActionForm):
+    reason = forms.CharField(label=_("Why reopen?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- the action table -----------------------------------------------------------------
+
+
+def _run_acknowledge(form, issue, user):
+    services.issue_acknowledge(issue=issue, actor=user)
+    return gettext("Issue acknowledged.")
+
+
+def _run_assign(form, issue, user):
+    officer = form.cleaned_data["officer"]
+    services.issue_assign(issue=issue, officer=officer, actor=user)
+    if officer is None:
+        return gettext("Issue unassigned.")
+    if officer.pk == user.pk:
+        return gettext("Issue assigned to you.")
+    return gettext("Issue assigned to %(name)s.") % {"name": officer.get_full_name() or officer.get_username()}
+
+
+def _run_approach(form, issue, user):
+    approach = form.cleaned_data["approach"]
+    services.issue_set_approach(issue=issue, approach=approach, actor=user)
+    return gettext("Approach set: %(approach)s.") % {"approach": Approach(approach).label}
+
+
+def _run_priority(form, issue, user):
+    priority = form.cleaned_data["priority"]
+    services.issue_set_priority(issue=issue, priority=priority, actor=user, reason=form.cleaned_data["reason"])
+    return gettext("Priority set to %(priority)s.") % {"priority": Priority(priority).label}
+
+
+def _run_note(form, issue, user):
+    public = form.cleaned_data["visibility"] == "public"
+    services.issue_add_note(issue=issue, actor=user, text=form.cleaned_data["text"], public=public)
+    return gettext("Public note added.") if public else gettext("Internal note added.")
+
+
+def _run_hold(form, issue, user):
+    services.issue_hold(issue=issue, actor=user, reason=form.cleaned_data["reason"])
+    return gettext("Issue on hold; the resolution clock is stopped.")
+
+
+def _run_resume(form, issue, user):
+    services.issue_resume(issue=issue, actor=user)
+    return gettext("Issue resumed; the resolution clock runs again.")
+
+
+def _run_duplicate(form, issue, user):
+    target = form.cleaned_data["target"]
+    services.issue_mark_duplicate(issue=issue, of=target, actor=user)
+    return gettext("Marked as duplicate of %(code)s; its reports moved there.") % {"code": target.tracking_code}
+
+
+def _run_refer(form, issue, user):
+    agency = form.cleaned_data["agency"]
+    services.issue_refer(issue=issue, agency=agency, actor=user, note=form.cleaned_data["note"])
+    return gettext("Referred to %(agency)s.") % {"agency": agency}
+
+
+def _run_resolve(form, issue, user):
+    services.issue_resolve(issue=issue, actor=user, note=form.cleaned_data["note"])
+    return gettext("Issue resolved.")
+
+
+def _run_crime_report(form, issue, user):
+    number = form.cleaned_data["report_number"]
+    services.issue_record_crime_report(issue=issue, actor=user, report_number=number, note=form.cleaned_data["note"])
+    return gettext("Crime report %(number)s recorded; the issue is closed.") % {"number": number}
+
+
+def _run_reopen(form, issue, user):
+    services.issue_reopen(issue=issue, actor=user, reason=form.cleaned_data["reason"])
+    return gettext("Issue reopened with a new due time.")
+
+
+def _run_close(form, issue, user):
+    services.issue_close(issue=issue, actor=user)
+    return gettext("Issue closed.")
+
+
+OPEN = tuple(Issue.OPEN_STATUSES)
+REOPENABLE = (Status.RESOLVED, Status.CLOSED, Status.REFERRED)
+
+
+@dataclass(frozen=True)
+class IssueAction:
+    slug: str
+    label: Any
+    form_class: type[ActionForm]
+    run: Callable[[ActionForm, Issue, Any], str]
+    statuses: tuple  # where the page offers it; the service decides in the end
+    danger: bool = False
+
+    def offered_for(self, issue: Issue) -> bool:
+        if issue.status not in self.statuses:
+            return False
+        return not (self.slug == "reopen" and issue.outcome == Issue.Outcome.CRIME_REPORT)
+
+
+ACTIONS: dict[str, IssueAction] = {
+    action.slug: action
+    for action in [
+        IssueAction("acknowledge", _("Acknowledge"), EmptyActionForm, _run_acknowledge, (Status.NEW,)),
+        IssueAction("assign", _("Assign"), AssignForm, _run_assign, OPEN),
+        IssueAction("approach", _("Approach"), ApproachForm, _run_approach, OPEN),
+        IssueAction("priority", _("Priority"), PriorityForm, _run_priority, OPEN),
+        IssueAction("note", _("Add a note"), NoteForm, _run_note, tuple(Status.values)),
+        IssueAction("hold", _("Put on hold"), HoldForm, _run_hold, tuple(Issue.ESCALATING_STATUSES)),
+        IssueAction("resume", _("Resume"), EmptyActionForm, _run_resume, (Status.ON_HOLD,)),
+        IssueAction("duplicate", _("Mark as duplicate"), DuplicateForm, _run_duplicate, OPEN),
+        IssueAction("refer", _("Refer to another agency"), ReferForm, _run_refer, OPEN),
+        IssueAction("resolve", _("Resolve"), ResolveForm, _run_resolve, OPEN),
+        IssueAction("crime-report", _("Became a crime report"), CrimeReportForm, _run_crime_report, OPEN, True),
+        IssueAction("reopen", _("Reopen"), ReopenForm, _run_reopen, REOPENABLE),
+        IssueAction("close", _("Close"), EmptyActionForm, _run_close, (Status.RESOLVED,)),
+    ]
+}

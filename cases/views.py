@@ -1,0 +1,201 @@
+"""Staff pages for issues: my queue, the filtered list, the detail page and its actions.
+
+Views stay thin: selectors read (already scoped to the user), one service per
+action writes. Every action is a plain POST form (redirect + message) that htmx
+enhances: with ``HX-Request`` the view answers the ``#issue-main`` fragment
+instead, so the page updates in place.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
+from cases.selectors.staff import (
+    issue_duplicates,
+    issue_reports,
+    issue_search,
+    issue_timeline,
+    issues_filtered,
+    with_overdue,
+)
+from cases.services import contact_view_record
+from cases.staff_forms import ACTIONS, IssueFilterForm
+from config.permissions import staff_required
+
+PAGE_SIZE = 25
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _page(request, queryset, per_page=PAGE_SIZE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+@staff_required
+@require_GET
+def issue_queue(request):
+    """My queue: assigned to me, and unassigned in my neighborhoods, by due time."""
+    now = timezone.now()
+    queryset = with_overdue(issue_queue_for(request.user), now)
+    summary = queryset.aggregate(
+        total=Count("id"),
+        overdue=Count("id", filter=Q(is_overdue=True)),
+        escalated=Count("id", filter=Q(escalation_level__gt=0)),
+        mine=Count("id", filter=Q(assignee=request.user)),
+    )
+    page = _page(request, queryset)
+    return render(request, "issues/queue.html", {"page": page, "summary": summary, "now": now})
+
+
+@staff_required
+@require_GET
+def issue_list(request):
+    form = IssueFilterForm(request.GET or None, user=request.user)
+    queryset = issues_filtered(request.user, **form.selector_kwargs())
+    page = _page(request, queryset)
+    return render(request, "issues/list.html", {"form": form, "page": page})
+
+
+@staff_required
+@require_GET
+def issue_search_json(request):
+    """Search-as-you-type for forms that link issues: ``?q=`` (tracking code or words), ``&open=1``."""
+    try:
+        limit = min(max(int(request.GET.get("limit", 10)), 1), 25)
+    except ValueError:
+        limit = 10
+    open_only = request.GET.get("open", "") in {"1", "true", "yes"}
+    results = issue_search(request.user, request.GET.get("q", ""), limit=limit, open_only=open_only)
+    # Staff search: no reporter contact details, only what identifies the issue.
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": issue.pk,
+                    "tracking_code": issue.tracking_code,
+                    "label": f"{issue.tracking_code} · {issue.category.name} · {issue.neighborhood.name}",
+                    "category": issue.category.name,
+                    "neighborhood": issue.neighborhood.name,
+                    "status": issue.status,
+                    "status_display": issue.get_status_display(),
+                    "address": issue.address,
+                    "description": issue.description[:140],
+                    "url": issue.get_absolute_url(),
+                }
+                for issue in results
+            ]
+        }
+    )
+
+
+def _detail_context(request, issue, *, show_contacts=False, bound=None):
+    """Everything the detail page and its ``#issue-main`` fragment show."""
+    user = request.user
+    may_work = can_work_issue(user, issue)
+    may_see_contacts = can_view_contacts(user, issue)
+    show_contacts = show_contacts and may_see_contacts
+    reports = list(issue_reports(issue))
+    has_contacts = any(report.has_contact for report in reports)
+    if show_contacts and has_contacts:
+        # The audit trail records each time the details are actually shown.
+        contact_view_record(issue=issue, actor=user)
+    actions = []
+    if may_work:
+        for action in ACTIONS.values():
+            if bound is not None and bound.slug == action.slug:
+                actions.append({"spec": action, "form": bound.form, "failed": True})
+            elif action.offered_for(issue):
+                form = action.form_class(issue=issue, user=user, auto_id=f"id_{action.slug}_%s")
+                actions.append({"spec": action, "form": form, "failed": False})
+    now = timezone.now()
+    return {
+        "issue": issue,
+        "is_overdue": issue.status in issue.ESCALATING_STATUSES and issue.due_at < now,
+        "reports": reports,
+        "events": list(issue_timeline(issue)),
+        "duplicates": list(issue_duplicates(issue)),
+        "may_work": may_work,
+        "may_see_contacts": may_see_contacts,
+        "has_contacts": has_contacts,
+        "show_contacts": show_contacts and has_contacts,
+        # Keyed for templates: "crime-report" → actions.crime_report.
+        "actions": {item["spec"].slug.replace("-", "_"): item for item in actions},
+        "is_htmx": _is_htmx(request),
+        "now": now,
+    }
+
+
+def _render_detail(request, issue, *, status=200, **kwargs):
+    context = _detail_context(request, issue, **kwargs)
+    template = "issues/_issue_main.html" if context["is_htmx"] else "issues/detail.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@staff_required
+@require_GET
+def issue_detail(request, pk):
+    issue = issue_for_user(request.user, pk)
+    return _render_detail(request, issue, show_contacts=request.GET.get("contacts") == "show")
+
+
+class _Bound:
+    """The submitted action and its form, re-shown with its errors."""
+
+    def __init__(self, slug, form):
+        self.slug = slug
+        self.form = form
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.error_list)
+
+
+@staff_required
+@require_POST
+def issue_action(request, pk, action):
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404(_("Unknown action."))
+    issue = issue_for_user(request.user, pk)
+    if not can_work_issue(request.user, issue):
+        raise PermissionDenied(_("You may not act on issues outside your neighborhoods."))
+    form = spec.form_class(request.POST, issue=issue, user=request.user, auto_id=f"id_{spec.slug}_%s")
+    if form.is_valid():
+        try:
+            done = spec.run(form, issue, request.user)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            if _is_htmx(request):
+                return _render_detail(request, issue_for_user(request.user, pk))
+            return redirect(issue.get_absolute_url())
+    problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
+    messages.error(
+        request, _("%(action)s: nothing was changed. %(problems)s") % {"action": spec.label, "problems": problems}
+    )
+    # htmx swaps only 2xx answers; the full page says 400 so clients and tests see the refusal.
+    return _render_detail(
+        request,
+        issue_for_user(request.user, pk),
+        status=200 if _is_htmx(request) else 400,
+        bound=_Bound(spec.slug, form),
+    )
