@@ -8,3 +8,15 @@ from cases.services.issues import *  # noqa: F403
 from cases.services.issues import __all__ as _issues_all
 
 __all__ = list(_issues_all)
+
+from cases.services.problems import *  # noqa: E402, F403
+from cases.services.problems import __all__ as _problems_all  # noqa: E402
+
+__all__ += list(_problems_all)
+
+from cases.services.escalation import *  # noqa: E402, F403
+from cases.services.escalation import __all__ as _escalation_all  # noqa: E402
+from cases.services.outbox import *  # noqa: E402, F403
+from cases.services.outbox import __all__ as _outbox_all  # noqa: E402
+
+__all__ += list(_escalation_all) + list(_outbox_all)

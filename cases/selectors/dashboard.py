@@ -1,0 +1,518 @@
+"""Aggregates for the supervisor dashboard and the public transparency page (issues side).
+
+Every figure is aggregate SQL. The heavy part — issue counts by neighborhood,
+category, officer and week, SLA share, crime conversions and the median time to
+resolve — is **one** statement: the issues in scope are read once into a CTE and
+several ``GROUP BY`` branches are ``UNION ALL``-ed over it, so the page scans
+the issue table once however many tables and charts it shows.
+
+Definitions (shown on the page, tested against hand-computed values):
+
+- *reported*: issues created in the period (the cohort), duplicates left out
+  (they are the same problem reported twice); *open*, *overdue*,
+  *escalated* and *waiting for a decision* count cohort issues still open now.
+- *overdue*: open, not on hold (the clock is paused), ``due_at`` before now.
+- *waiting for a decision*: open and either flagged ``needs_decision`` or with
+  an undecided escalation whose action is "needs a decision".
+- *finished*: ``resolved_at`` in the period (set for every outcome when the
+  issue left the open statuses), duplicates excluded — a merge is not a fix.
+- *within SLA*: finished with ``resolved_at <= due_at``.
+- *days to resolve*: ``resolved_at - created_at`` in days; the median over
+  finished issues (``percentile_cont`` on PostgreSQL, an ORDER BY … LIMIT/OFFSET
+  median on SQLite so ``make run`` works too).
+- *crime conversions*: finished with outcome "became a crime report"; the share
+  is of all finished issues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, TruncWeek
+from django.utils import timezone
+
+from cases.models import Category, Escalation, EscalationRule, Feedback, Issue, Problem
+from partners.models import Neighborhood
+
+__all__ = [
+    "DashboardScope",
+    "IssueFigures",
+    "issue_figures",
+    "feedback_figures",
+    "open_issue_markers",
+    "decisions_waiting",
+    "decisions_waiting_q",
+    "active_problems",
+    "active_problem_counts",
+    "transparency_issue_figures",
+    "week_starts",
+    "MARKER_LIMIT",
+    "scope_neighborhoods",
+    "filter_choices",
+]
+
+User = get_user_model()
+
+FINISHED_OUTCOMES = (Issue.Outcome.RESOLVED, Issue.Outcome.REFERRED, Issue.Outcome.CRIME_REPORT)
+MARKER_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """What every figure on the dashboard follows: a period and a place/category filter.
+
+    ``start`` is inclusive, ``end`` exclusive (aware datetimes, local midnight).
+    """
+
+    start: datetime
+    end: datetime
+    now: datetime
+    district: str = ""
+    neighborhood_id: int | None = None
+    category_id: int | None = None
+
+    def place_q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.district:
+            q &= Q(**{f"{prefix}neighborhood__district": self.district})
+        if self.neighborhood_id:
+            q &= Q(**{f"{prefix}neighborhood_id": self.neighborhood_id})
+        return q
+
+    def issue_q(self, prefix: str = "") -> Q:
+        q = self.place_q(prefix)
+        if self.category_id:
+            q &= Q(**{f"{prefix}category_id": self.category_id})
+        return q
+
+    def cohort_q(self, prefix: str = "") -> Q:
+        return Q(**{f"{prefix}created_at__gte": self.start, f"{prefix}created_at__lt": self.end})
+
+    def finished_q(self, prefix: str = "") -> Q:
+        return Q(
+            **{
+                f"{prefix}resolved_at__gte": self.start,
+                f"{prefix}resolved_at__lt": self.end,
+                f"{prefix}outcome__in": FINISHED_OUTCOMES,
+            }
+        )
+
+
+def week_starts(start: datetime, end: datetime) -> list[date]:
+    """Mondays (local time) of every week the period touches, as TruncWeek buckets them."""
+    first = timezone.localtime(start).date()
+    first -= timedelta(days=first.weekday())
+    last = timezone.localtime(end - timedelta(microseconds=1)).date()
+    weeks = []
+    while first <= last:
+        weeks.append(first)
+        first += timedelta(days=7)
+    return weeks
+
+
+# --- SQL helpers ------------------------------------------------------------------
+
+
+class DaysBetween(Func):
+    """(later - earlier) in days as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400.0",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra
+        )
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _base_sql(queryset: QuerySet) -> tuple[str, tuple]:
+    sql, params = queryset.order_by().query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _rows(sql: str, params) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _median_sql(column: str, cte: str) -> str:
+    """The median of ``column`` over the CTE's rows where it is not NULL, as one scalar expression."""
+    if connection.vendor == "postgresql":
+        return f"(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FROM {cte})"  # noqa: S608 (identifiers from code; values are bound parameters)
+    # Portable median: average the middle one or two values of the sorted column.
+    return (
+        f"(SELECT AVG({column}) FROM (SELECT {column} FROM {cte} WHERE {column} IS NOT NULL ORDER BY {column} "  # noqa: S608 (identifiers from code; values are bound parameters)
+        f"LIMIT 2 - (SELECT COUNT({column}) FROM {cte}) % 2 "
+        f"OFFSET (SELECT (COUNT({column}) - 1) / 2 FROM {cte})) AS middle)"
+    )
+
+
+def _grouped_median_sql(column: str, key: str, cte: str) -> str:
+    """``SELECT key, median`` per group, over rows where ``column`` is not NULL."""
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT {key} AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) AS median "  # noqa: S608 (identifiers from code; values are bound parameters)
+            f"FROM {cte} WHERE {column} IS NOT NULL GROUP BY {key}"
+        )
+    return (
+        f"SELECT k, AVG(v) AS median FROM (SELECT {key} AS k, {column} AS v, "  # noqa: S608 (identifiers from code; values are bound parameters)
+        f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {column}) AS rn, "
+        f"COUNT(*) OVER (PARTITION BY {key}) AS n FROM {cte} WHERE {column} IS NOT NULL) AS ranked "
+        f"WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k"
+    )
+
+
+def _week(value) -> date | None:
+    """A week bucket from the database (text 'YYYY-MM-DD …') as a date."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _int(value) -> int:
+    return int(value or 0)
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+# --- the issue figures: one statement ------------------------------------------------
+
+
+@dataclass
+class IssueFigures:
+    reported: int = 0
+    open: int = 0
+    overdue: int = 0
+    escalated: int = 0
+    waiting: int = 0
+    finished: int = 0
+    within_sla: int = 0
+    crime: int = 0
+    median_days: float | None = None
+    by_neighborhood: dict[int, dict] = field(default_factory=dict)
+    by_category: dict[int, dict] = field(default_factory=dict)
+    by_officer: dict[int, dict] = field(default_factory=dict)
+    new_by_week: dict[date, int] = field(default_factory=dict)
+    finished_by_week: dict[date, dict] = field(default_factory=dict)
+
+    @property
+    def sla_share(self) -> float | None:
+        return None if not self.finished else self.within_sla / self.finished
+
+    @property
+    def crime_share(self) -> float | None:
+        return None if not self.finished else self.crime / self.finished
+
+
+def decisions_waiting_q(prefix: str = "") -> Q:
+    """An issue waits for a supervisor's decision: flagged, or an undecided 'needs a decision' escalation."""
+    undecided = Escalation.objects.filter(
+        issue_id=OuterRef(f"{prefix}pk"), decided_at__isnull=True, action=EscalationRule.Action.NEEDS_DECISION
+    )
+    return Q(**{f"{prefix}needs_decision": True}) | Q(Exists(undecided))
+
+
+def _issue_base(scope: DashboardScope) -> QuerySet:
+    open_now = Q(status__in=Issue.OPEN_STATUSES)
+    cohort = scope.cohort_q()
+    finished = scope.finished_q()
+    return (
+        Issue.objects.filter(scope.issue_q())
+        .filter(cohort | finished)
+        .annotate(
+            c=_flag(cohort & ~Q(status=Issue.Status.DUPLICATE)),
+            o=_flag(cohort & open_now),
+            od=_flag(cohort & Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
+            esc=_flag(cohort & open_now & Q(escalation_level__gt=0)),
+            wait=_flag(cohort & open_now & decisions_waiting_q()),
+            f=_flag(finished),
+            sla=_flag(finished & Q(resolved_at__lte=F("due_at"))),
+            cr=_flag(finished & Q(outcome=Issue.Outcome.CRIME_REPORT)),
+            days=Case(When(finished, then=DaysBetween("resolved_at", "created_at")), default=None),
+            cw=Cast(TruncWeek("created_at"), CharField()),
+            rw=Cast(TruncWeek("resolved_at"), CharField()),
+        )
+        .values(
+            "neighborhood_id",
+            "category_id",
+            "assignee_id",
+            "c",
+            "o",
+            "od",
+            "esc",
+            "wait",
+            "f",
+            "sla",
+            "cr",
+            "days",
+            "cw",
+            "rw",
+        )
+    )
+
+
+_SUMS = "SUM(c) AS c, SUM(o) AS o, SUM(od) AS od, SUM(esc) AS esc, SUM(wait) AS wait, SUM(f) AS f, SUM(sla) AS sla, SUM(cr) AS cr"  # noqa: E501
+
+
+def issue_figures(scope: DashboardScope) -> IssueFigures:
+    """Every issue figure, table column and chart series of the dashboard, in one query."""
+    base_sql, params = _base_sql(_issue_base(scope))
+    null_key = "CAST(NULL AS bigint)" if connection.vendor == "postgresql" else "NULL"
+    null_text = "CAST(NULL AS varchar)" if connection.vendor == "postgresql" else "NULL"
+    sql = f"""
+        WITH b AS ({base_sql})
+        SELECT 'total' AS dim, {null_key} AS k, {null_text} AS wk, {_SUMS}, {_median_sql("days", "b")} AS median
+          FROM b
+        UNION ALL
+        SELECT 'nbhd', neighborhood_id, {null_text}, {_SUMS}, NULL FROM b GROUP BY neighborhood_id
+        UNION ALL
+        SELECT 'cat', category_id, {null_text}, {_SUMS}, NULL FROM b GROUP BY category_id
+        UNION ALL
+        SELECT 'officer', assignee_id, {null_text}, {_SUMS}, NULL FROM b
+         WHERE assignee_id IS NOT NULL GROUP BY assignee_id
+        UNION ALL
+        SELECT 'cweek', {null_key}, cw, {_SUMS}, NULL FROM b WHERE c = 1 GROUP BY cw
+        UNION ALL
+        SELECT 'rweek', {null_key}, rw, {_SUMS}, NULL FROM b WHERE f = 1 GROUP BY rw
+    """  # noqa: S608 (identifiers from code; values are bound parameters)
+    figures = IssueFigures()
+    for row in _rows(sql, params):
+        counts = {
+            "reported": _int(row["c"]),
+            "open": _int(row["o"]),
+            "overdue": _int(row["od"]),
+            "escalated": _int(row["esc"]),
+            "waiting": _int(row["wait"]),
+            "finished": _int(row["f"]),
+            "within_sla": _int(row["sla"]),
+            "crime": _int(row["cr"]),
+        }
+        dim = row["dim"]
+        if dim == "total":
+            for name, value in counts.items():
+                setattr(figures, name, value)
+            figures.median_days = _float(row["median"])
+        elif dim == "nbhd":
+            figures.by_neighborhood[row["k"]] = counts
+        elif dim == "cat":
+            figures.by_category[row["k"]] = counts
+        elif dim == "officer":
+            figures.by_officer[row["k"]] = counts
+        elif dim == "cweek":
+            figures.new_by_week[_week(row["wk"])] = counts["reported"]
+        elif dim == "rweek":
+            figures.finished_by_week[_week(row["wk"])] = counts
+    return figures
+
+
+# --- smaller reads -------------------------------------------------------------------
+
+
+def feedback_figures(scope: DashboardScope) -> dict:
+    """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate."""
+    row = Feedback.objects.filter(
+        scope.issue_q("issue__"), created_at__gte=scope.start, created_at__lt=scope.end
+    ).aggregate(
+        responses=Count("id"),
+        not_fixed=Count("id", filter=Q(fixed=False)),
+        satisfaction=Avg("satisfaction", output_field=FloatField()),
+    )
+    responses = row["responses"]
+    return {
+        "responses": responses,
+        "satisfaction": row["satisfaction"],
+        "not_fixed": row["not_fixed"],
+        "reopen_rate": (row["not_fixed"] / responses) if responses else None,
+    }
+
+
+def _open_cohort(scope: DashboardScope) -> QuerySet:
+    return Issue.objects.filter(scope.issue_q(), scope.cohort_q(), status__in=Issue.OPEN_STATUSES)
+
+
+def open_issue_markers(scope: DashboardScope, *, limit: int = MARKER_LIMIT) -> list[dict]:
+    """The oldest open issues in scope that have a location, for the map (capped; the page says so)."""
+    rows = (
+        _open_cohort(scope)
+        .filter(lat__isnull=False, lng__isnull=False)
+        .order_by("created_at", "id")
+        .values("id", "tracking_code", "lat", "lng", "created_at", "due_at", "status", "category__name_en")[:limit]
+    )
+    now = scope.now
+    return [
+        {
+            "id": r["id"],
+            "code": r["tracking_code"],
+            "lat": round(r["lat"], 6),
+            "lng": round(r["lng"], 6),
+            "age_days": round((now - r["created_at"]).total_seconds() / 86400, 1),
+            "overdue": r["status"] in Issue.ESCALATING_STATUSES and r["due_at"] < now,
+            "category": r["category__name_en"],
+            "url": f"/issues/{r['id']}/",
+        }
+        for r in rows
+    ]
+
+
+def decisions_waiting(scope: DashboardScope, *, limit: int = 50) -> list[Issue]:
+    """Open issues in scope waiting for a supervisor's decision, most overdue first, with their latest escalation."""
+    latest = Escalation.objects.filter(issue_id=OuterRef("pk"), decided_at__isnull=True).order_by("-level", "-id")
+    return list(
+        _open_cohort(scope)
+        .filter(decisions_waiting_q())
+        .select_related("category", "neighborhood", "assignee")
+        .annotate(
+            escalation_id=Subquery(latest.values("id")[:1]),
+            escalation_level_reached=Subquery(latest.values("level")[:1]),
+            escalated_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+def _problem_scope(scope: DashboardScope) -> QuerySet:
+    qs = Problem.objects.exclude(stage=Problem.Stage.CLOSED).filter(created_at__lt=scope.end)
+    qs = qs.filter(scope.place_q())
+    if scope.category_id:
+        qs = qs.filter(category_id=scope.category_id)
+    return qs
+
+
+def active_problem_counts(scope: DashboardScope) -> dict:
+    """Active (not closed) Problems by stage and by neighborhood, one query."""
+    by_stage = {s: 0 for s in Problem.Stage.values if s != Problem.Stage.CLOSED}
+    by_neighborhood: dict[int, int] = {}
+    for row in _problem_scope(scope).values("stage", "neighborhood_id").annotate(n=Count("id")).order_by():
+        by_stage[row["stage"]] += row["n"]
+        if row["neighborhood_id"] is not None:
+            by_neighborhood[row["neighborhood_id"]] = by_neighborhood.get(row["neighborhood_id"], 0) + row["n"]
+    return {"by_stage": by_stage, "by_neighborhood": by_neighborhood, "total": sum(by_stage.values())}
+
+
+def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]:
+    """Active Problems in SARA order (scanning first), with issue counts and the centre of their issues."""
+    issues = Issue.objects.filter(problem_id=OuterRef("pk")).order_by()
+    rank = Case(
+        *[When(stage=s, then=Value(i)) for i, s in enumerate(Problem.Stage.values)],
+        output_field=IntegerField(),
+    )
+    located = issues.filter(lat__isnull=False)
+    return list(
+        _problem_scope(scope)
+        .select_related("category", "neighborhood", "owner")
+        .annotate(
+            stage_rank=rank,
+            issue_count=Subquery(issues.values("problem_id").annotate(n=Count("id")).values("n")[:1]),
+            open_issue_count=Subquery(
+                issues.filter(status__in=Issue.OPEN_STATUSES)
+                .values("problem_id")
+                .annotate(n=Count("id"))
+                .values("n")[:1]
+            ),
+            center_lat=Subquery(
+                located.values("problem_id").annotate(v=Func(F("lat"), function="AVG")).values("v")[:1],
+                output_field=FloatField(),
+            ),
+            center_lng=Subquery(
+                located.values("problem_id").annotate(v=Func(F("lng"), function="AVG")).values("v")[:1],
+                output_field=FloatField(),
+            ),
+        )
+        .order_by("stage_rank", "-created_at", "-id")[:limit]
+    )
+
+
+# --- public transparency ------------------------------------------------------------
+
+
+def transparency_issue_figures(*, start: datetime, end: datetime) -> dict[int, dict]:
+    """Per neighborhood, public categories only: reported, finished, median days to resolve.
+
+    One statement; nothing but counts and a median leaves the database.
+    """
+    cohort = Q(created_at__gte=start, created_at__lt=end)
+    finished = Q(resolved_at__gte=start, resolved_at__lt=end, outcome__in=FINISHED_OUTCOMES)
+    base = (
+        Issue.objects.filter(category__is_public=True)
+        .filter(cohort | finished)
+        .annotate(
+            c=_flag(cohort & ~Q(status=Issue.Status.DUPLICATE)),
+            f=_flag(finished),
+            days=Case(When(finished, then=DaysBetween("resolved_at", "created_at")), default=None),
+        )
+        .values("neighborhood_id", "c", "f", "days")
+    )
+    base_sql, params = _base_sql(base)
+    sql = f"""
+        WITH b AS ({base_sql}),
+             m AS ({_grouped_median_sql("days", "neighborhood_id", "b")})
+        SELECT s.neighborhood_id AS k, s.c, s.f, m.median
+          FROM (SELECT neighborhood_id, SUM(c) AS c, SUM(f) AS f FROM b GROUP BY neighborhood_id) AS s
+          LEFT JOIN m ON m.k = s.neighborhood_id
+    """  # noqa: S608 (identifiers from code; values are bound parameters)
+    return {
+        row["k"]: {"reported": _int(row["c"]), "finished": _int(row["f"]), "median_days": _float(row["median"])}
+        for row in _rows(sql, params)
+    }
+
+
+def scope_neighborhoods(scope: DashboardScope, neighborhoods) -> list:
+    """The neighborhoods the scope covers, from an already-fetched list (no query)."""
+    return [
+        n
+        for n in neighborhoods
+        if (not scope.district or n.district == scope.district)
+        and (not scope.neighborhood_id or n.pk == scope.neighborhood_id)
+    ]
+
+
+def filter_choices() -> tuple[list, list]:
+    """Neighborhoods (with boundaries, for the map too) and categories: two queries the whole page shares."""
+    neighborhoods = list(
+        Neighborhood.objects.only(
+            "id", "name", "slug", "district", "beat", "boundary", "center_lat", "center_lng"
+        ).order_by("name")
+    )
+    categories = list(Category.objects.only("id", "name_en", "name_es", "is_public").order_by("name_en"))
+    return neighborhoods, categories
