@@ -1,2 +1,39 @@
-# Routes of this area (filled in by the issue that builds it).
-urlpatterns = []
+"""REST API routes, mounted at /api/: version 1 under /api/v1/, the OpenAPI 3
+schema at /api/schema/ and the Swagger UI at /api/docs/ (served from the
+drf-spectacular-sidecar static files, nothing from a CDN).
+"""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from cases.api import views as cases_api
+from config.api_errors import api_not_found
+from outreach import api as outreach_api
+from partners import api as partners_api
+
+router = SimpleRouter()
+router.register("categories", cases_api.CategoryViewSet, basename="category")
+router.register("neighborhoods", partners_api.NeighborhoodViewSet, basename="neighborhood")
+router.register("issues", cases_api.IssueViewSet, basename="issue")
+router.register("reports", cases_api.ReportViewSet, basename="report")
+router.register("escalations", cases_api.EscalationViewSet, basename="escalation")
+router.register("notifications", cases_api.NotificationViewSet, basename="notification")
+router.register("partners", partners_api.PartnerViewSet, basename="partner")
+router.register("activities", outreach_api.ActivityViewSet, basename="activity")
+router.register("staff", partners_api.StaffViewSet, basename="staff")
+
+v1 = [
+    path("neighborhoods.geojson", partners_api.NeighborhoodGeoJSONView.as_view(), name="neighborhood-geojson"),
+    path("me/", partners_api.MeView.as_view(), name="me"),
+    *router.urls,
+]
+
+app_name = "api"
+urlpatterns = [
+    path("v1/", include((v1, "v1"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Anything else under /api/: a JSON 404 in the API's error shape.
+    re_path(r"^.*$", api_not_found),
+]

@@ -228,35 +228,69 @@ PUBLIC_LOCATION_DECIMALS = env_int("PUBLIC_LOCATION_DECIMALS", 3)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its "WWW-Authenticate: Token" header makes refused requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api_common.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.api_common.AnonThrottle",
+        "config.api_common.UserThrottle",
+        "config.api_common.ScopedThrottle",
+        "config.api_common.WriteThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "120/min"),
         "user": env("API_THROTTLE_USER", "1200/min"),
+        # Scoped budgets: every change, residents' contact details, dashboard statistics.
+        "write": env("API_THROTTLE_WRITE", "240/min"),
+        "contacts": env("API_THROTTLE_CONTACTS", "120/min"),
+        "stats": env("API_THROTTLE_STATS", "120/min"),
     },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CommonGround API",
-    "DESCRIPTION": "Community-policing case management: issues, outreach, partners, problems.",
+    "DESCRIPTION": (
+        "Community-policing case management: issues, outreach, partners, problems.\n\n"
+        "Authenticate with a session (browser) or a per-user token an administrator issues in the admin: "
+        "`Authorization: Token <key>`. A client sees and may do exactly what its user sees and does in the "
+        "pages. Every error has the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IssueStatusEnum": "cases.models.Issue.Status",
+        "IssueOutcomeEnum": "cases.models.Issue.Outcome",
+        "PriorityEnum": "cases.models.Priority",
+        "ApproachEnum": "cases.models.Approach",
+        "ReportChannelEnum": "cases.models.Report.Channel",
+        "EventKindEnum": "cases.models.Event.Kind",
+        "EscalationActionEnum": "cases.models.EscalationRule.Action",
+        "ProblemStageEnum": "cases.models.Problem.Stage",
+        "ProblemSourceEnum": "cases.models.Problem.Source",
+        "ProblemOutcomeEnum": "cases.models.Problem.Outcome",
+        "PartnerKindEnum": "partners.models.Partner.Kind",
+        "CopsTypeEnum": "partners.models.Partner.CopsType",
+        "ActivityKindEnum": "outreach.models.Activity.Kind",
+        "LanguageEnum": "partners.models.LANGUAGE_CHOICES",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------
