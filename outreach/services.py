@@ -107,7 +107,10 @@ def _describe(value):
 
 @transaction.atomic
 def activity_update(*, activity: Activity, actor, **changes) -> Activity:
-    """Edit an activity; what changed and who changed it is kept as an ActivityRevision."""
+    """Edit an activity; what changed and who changed it is kept as an ActivityRevision.
+
+    ``hours=None`` recomputes officer-hours (duration × officers) from the edited values.
+    """
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     unknown = set(changes) - set(SCALAR_FIELDS) - set(M2M_FIELDS)
     if unknown:
@@ -117,6 +120,12 @@ def activity_update(*, activity: Activity, actor, **changes) -> Activity:
     if merged.get("hours") is None:
         merged["hours"] = activity.hours
     _validate(merged)
+    if "hours" in changes and changes["hours"] is None:
+        # Hours cleared on edit: recompute from the (possibly new) times and officers, as on create.
+        officer_count = len(changes["officers"]) if "officers" in changes else activity.officers.count()
+        changes["hours"] = activity_default_hours(
+            starts_at=merged["starts_at"], ends_at=merged["ends_at"], officer_count=officer_count
+        )
     diff = {}
     for name in SCALAR_FIELDS:
         if name in changes and getattr(activity, name) != changes[name]:

@@ -1,0 +1,364 @@
+"""Reads for the outreach log: querysets already joined, filtered and annotated.
+
+Every officer and supervisor may read every activity (outreach crosses beat
+lines just as issues do). Editing is narrower, see ``can_edit_activity``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from cases.models import Issue, Problem
+from cases.selectors import issues_visible_to
+from outreach.models import Activity, ActivityRevision
+from partners.models import LANGUAGE_CHOICES, Partner
+
+User = get_user_model()
+
+LANGUAGE_LABELS = dict(LANGUAGE_CHOICES)
+STAFF_PERMISSION = "outreach.view_activity"
+EDIT_ANY_PERMISSION = "outreach.edit_any_activity"
+
+
+def _is_staff(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(STAFF_PERMISSION))
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    """The outreach list's filters; the list page and the CSV export share them."""
+
+    mine: bool = False
+    neighborhood_id: int | None = None
+    kind: str = ""
+    partner_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _officers_prefetch():
+    return Prefetch("officers", queryset=User.objects.order_by("last_name", "first_name", "username"))
+
+
+def activities_visible_to(user) -> QuerySet[Activity]:
+    """Activities a user may read, with what list pages show already joined."""
+    if not _is_staff(user):
+        return Activity.objects.none()
+    return Activity.objects.select_related("neighborhood", "created_by")
+
+
+def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
+    """The outreach log, filtered; officers and partners prefetched, linked issues counted in SQL."""
+    qs = activities_visible_to(user)
+    if filters.mine:
+        officer_on_it = Activity.officers.through.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)
+        qs = qs.filter(Q(Exists(officer_on_it)) | Q(created_by=user))
+    if filters.neighborhood_id:
+        qs = qs.filter(neighborhood_id=filters.neighborhood_id)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.partner_id:
+        # EXISTS rather than a join: one row per activity whatever the partners.
+        with_partner = Activity.partners.through.objects.filter(
+            activity_id=OuterRef("pk"), partner_id=filters.partner_id
+        )
+        qs = qs.filter(Exists(with_partner))
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        qs = qs.filter(starts_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=tz))
+    if filters.date_to:
+        # Inclusive: everything that started on the last day.
+        qs = qs.filter(starts_at__lt=datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz))
+    issue_count = Activity.issues.through.objects.filter(activity_id=OuterRef("pk"))
+    return (
+        qs.annotate(
+            issue_count=Coalesce(
+                _count_subquery(issue_count, "activity_id"),
+                0,
+            )
+        )
+        .prefetch_related(_officers_prefetch(), Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .order_by("-starts_at", "-pk")
+    )
+
+
+def _count_subquery(queryset, group_field):
+    """A correlated COUNT(*) subquery (no join, so no row multiplication with other annotations)."""
+    return Subquery(
+        queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def activity_totals(queryset: QuerySet[Activity]) -> dict:
+    """Count, attendance and officer-hours of a filtered list, in one aggregate query."""
+    return queryset.order_by().aggregate(
+        activities=Count("pk"),
+        attendance=Coalesce(Sum("attendance"), 0),
+        hours=Sum("hours"),
+    )
+
+
+def activity_for_user(user, pk) -> Activity:
+    """One activity with everything its detail page shows, or 404."""
+    qs = (
+        activities_visible_to(user)
+        .select_related("problem")
+        .prefetch_related(
+            _officers_prefetch(),
+            Prefetch("partners", queryset=Partner.objects.order_by("name")),
+            Prefetch(
+                "issues",
+                queryset=Issue.objects.select_related("category", "neighborhood", "assignee").order_by("tracking_code"),
+            ),
+        )
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+def can_edit_activity(user, activity: Activity) -> bool:
+    """The author — whoever logged it or any officer named on it — or a supervisor.
+
+    Officers named on an activity were there and may correct it (a partner
+    added, attendance recounted); everyone else needs ``outreach.edit_any_activity``.
+    """
+    if not (_is_staff(user) and user.has_perm("outreach.change_activity")):
+        return False
+    if user.has_perm(EDIT_ANY_PERMISSION):
+        return True
+    if activity.created_by_id == user.pk:
+        return True
+    return activity.officers.filter(pk=user.pk).exists()
+
+
+def activity_revisions(activity: Activity) -> list[dict]:
+    """The activity's edit history, newest first, with linked objects named (fixed number of queries).
+
+    Revisions store the ids of officers/partners/issues before and after; the
+    names are looked up in one query per kind for the whole history.
+    """
+    revisions = list(ActivityRevision.objects.filter(activity=activity).select_related("actor"))
+    wanted = {"officers": set(), "partners": set(), "issues": set()}
+    for revision in revisions:
+        for name, ids in wanted.items():
+            if name in revision.changes:
+                before, after = revision.changes[name]
+                ids.update(before)
+                ids.update(after)
+    names = {
+        "officers": {u.pk: u.get_full_name() or u.username for u in User.objects.filter(pk__in=wanted["officers"])},
+        "partners": dict(Partner.objects.filter(pk__in=wanted["partners"]).values_list("pk", "name")),
+        "issues": dict(Issue.objects.filter(pk__in=wanted["issues"]).values_list("pk", "tracking_code")),
+    }
+    labels = {f.name: f.verbose_name for f in Activity._meta.get_fields() if hasattr(f, "verbose_name")}
+    result = []
+    for revision in revisions:
+        changes = []
+        for name, (before, after) in revision.changes.items():
+            if name in names:
+                removed = [names[name].get(pk, f"#{pk}") for pk in before if pk not in after]
+                added = [names[name].get(pk, f"#{pk}") for pk in after if pk not in before]
+                changes.append({"field": labels.get(name, name), "added": added, "removed": removed, "m2m": True})
+            else:
+                changes.append(
+                    {
+                        "field": labels.get(name, name),
+                        "before": _revision_value(name, before),
+                        "after": _revision_value(name, after),
+                        "m2m": False,
+                    }
+                )
+        result.append({"revision": revision, "changes": changes})
+    return result
+
+
+def _revision_value(name: str, value):
+    """A stored before/after value as people read it (local times, labels rather than codes)."""
+    if value in (None, "", []):
+        return ""
+    if name in ("starts_at", "ends_at"):
+        try:
+            return date_format(timezone.localtime(datetime.fromisoformat(value)), "j M Y H:i")
+        except (TypeError, ValueError):
+            return value
+    if name == "kind":
+        return Activity.Kind(value).label if value in Activity.Kind.values else value
+    if name == "languages":
+        return ", ".join(str(LANGUAGE_LABELS.get(code, code)) for code in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
+
+
+def language_labels(codes) -> list[str]:
+    return [str(LANGUAGE_LABELS.get(code, code)) for code in codes or []]
+
+
+def officer_choices() -> QuerySet:
+    """People who can be named as officers on an activity: active staff who log outreach."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(
+                groups__permissions__codename="add_activity",
+                groups__permissions__content_type__app_label="outreach",
+            )
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def issue_search(user, q: str, limit: int = 10) -> QuerySet[Issue]:
+    """Issues matching a tracking code (with or without the dashes) or words of the description/address.
+
+    Open issues come first (those are what outreach addresses), newest first within each group.
+    """
+    q = (q or "").strip()
+    if len(q) < 2:
+        return Issue.objects.none()
+    condition = Q(description__icontains=q) | Q(address__icontains=q) | Q(tracking_code__icontains=q)
+    code = normalize_tracking_code(q)
+    if code:
+        condition |= Q(tracking_code=code)
+    is_open = Case(When(status__in=Issue.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        issues_visible_to(user)
+        .filter(condition)
+        .annotate(closed_rank=is_open)
+        .order_by("closed_rank", "-created_at")[:limit]
+    )
+
+
+_CODE_WITH_PREFIX = re.compile(r"CG[\s-]?([A-Z0-9]{4})[\s-]?([A-Z0-9]{4})")
+_CODE_WITHOUT_PREFIX = re.compile(r"([A-Z0-9]{4})[\s-]([A-Z0-9]{4})")
+
+
+def normalize_tracking_code(text: str) -> str:
+    """'cg-abcd-2345', 'CGABCD2345' and 'abcd 2345' all mean 'CG-ABCD-2345'; '' if it is not a code.
+
+    Without the CG prefix the two halves must be separated, so an ordinary
+    eight-letter word is not taken for a code.
+    """
+    text = (text or "").strip().upper()
+    match = _CODE_WITH_PREFIX.fullmatch(text) or _CODE_WITHOUT_PREFIX.fullmatch(text)
+    return f"CG-{match.group(1)}-{match.group(2)}" if match else ""
+
+
+def issues_by_codes(user, codes: list[str]) -> tuple[list[Issue], list[str]]:
+    """The visible issues with these tracking codes, and the codes that matched none."""
+    wanted = [c for c in dict.fromkeys(codes) if c]
+    found = {i.tracking_code: i for i in issues_visible_to(user).filter(tracking_code__in=wanted)}
+    return [found[c] for c in wanted if c in found], [c for c in wanted if c not in found]
+
+
+# --- Directory figures (issue 4) ---------------------------------------------------
+# The partner and neighborhood directories combine all three apps; the reads that
+# need issues or outreach live here, in the app that may see both, and are
+# correlated subqueries so that each list stays one query whatever its size.
+
+RECENT_DAYS = 90
+
+
+def _sum(queryset, group_field, field):
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(group_field).annotate(total=Sum(field)).values("total")[:1],
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        ),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def neighborhoods_with_figures(queryset, now=None):
+    """Open and overdue issues, and outreach in the last 90 days, per neighborhood (in SQL)."""
+    now = now or timezone.now()
+    since = now - timedelta(days=RECENT_DAYS)
+    open_issues = Issue.objects.filter(neighborhood_id=OuterRef("pk"), status__in=Issue.OPEN_STATUSES)
+    overdue = open_issues.filter(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
+    recent = Activity.objects.filter(neighborhood_id=OuterRef("pk"), starts_at__gte=since)
+    return queryset.annotate(
+        open_issues=Coalesce(_count_subquery(open_issues, "neighborhood_id"), 0),
+        overdue_issues=Coalesce(_count_subquery(overdue, "neighborhood_id"), 0),
+        recent_activities=Coalesce(_count_subquery(recent, "neighborhood_id"), 0),
+        recent_hours=_sum(recent, "neighborhood_id", "hours"),
+    )
+
+
+def partners_with_outreach(queryset):
+    """Each partner's activity count and the date of its latest activity (in SQL)."""
+    links = Activity.partners.through.objects.filter(partner_id=OuterRef("pk"))
+    latest = links.order_by("-activity__starts_at").values("activity__starts_at")[:1]
+    return queryset.annotate(
+        activity_count=Coalesce(_count_subquery(links, "partner_id"), 0),
+        last_activity_at=Subquery(latest),
+    )
+
+
+def open_issues_in(user, neighborhood, limit: int = 50):
+    """A neighborhood's open issues by due time (the first ``limit``), with the total and the overdue count."""
+    now = timezone.now()
+    qs = issues_visible_to(user).filter(neighborhood=neighborhood, status__in=Issue.OPEN_STATUSES)
+    figures = qs.order_by().aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)),
+    )
+    issues = list(qs.order_by("due_at", "pk")[:limit])
+    for issue in issues:
+        issue.is_overdue = issue.status in Issue.ESCALATING_STATUSES and issue.due_at < now
+    return issues, figures
+
+
+def open_issues_by_category(user, neighborhood) -> list[dict]:
+    """Open issues of a neighborhood counted per category, largest first (one GROUP BY)."""
+    rows = (
+        issues_visible_to(user)
+        .filter(neighborhood=neighborhood, status__in=Issue.OPEN_STATUSES)
+        .order_by()
+        .values("category_id", "category__name_en", "category__name_es")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category__name_en")
+    )
+    spanish = (translation.get_language() or "en").startswith("es")
+    result = [
+        {
+            "name": (r["category__name_es"] if spanish and r["category__name_es"] else r["category__name_en"]),
+            "n": r["n"],
+        }
+        for r in rows
+    ]
+    top = max((r["n"] for r in result), default=0)
+    for r in result:
+        r["percent"] = round(100 * r["n"] / top) if top else 0
+    return result
+
+
+def problems_with_partner(partner):
+    return list(Problem.objects.filter(partners=partner).select_related("neighborhood").order_by("-created_at")[:20])

@@ -1,0 +1,224 @@
+"""Outreach log pages: thin — parse the form, call a selector or a service, render."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from config.permissions import perm_required, staff_required
+from outreach import selectors
+from outreach.forms import ActivityFilterForm, ActivityForm
+from outreach.services import activity_create, activity_update
+
+PAGE_SIZE = 25
+EXPORT_CHUNK = 500
+
+log_required = perm_required("outreach.add_activity")
+export_required = perm_required("cases.export_data")
+
+
+def _picker_text() -> dict:
+    """Words static/js/outreach.js shows, in the page's language."""
+    return {
+        "placeholder": _("Type to search…"),
+        "issuePlaceholder": _("Tracking code or words of the issue…"),
+        "issueHelp": _("Search by tracking code or by words of the description or address."),
+        "noMatches": _("No matches."),
+        "remove": _("Remove"),
+        "failed": _("Search failed; try again."),
+    }
+
+
+def _form_page(request, form, activity, status):
+    context = {"form": form, "activity": activity, "picker_text": _picker_text()}
+    return render(request, "outreach/activity_form.html", context, status=status)
+
+
+def _filters(request):
+    form = ActivityFilterForm(request.GET or None)
+    return form, form.to_filters()
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@staff_required
+@require_GET
+def activity_list(request):
+    form, filters = _filters(request)
+    activities = selectors.activity_list(request.user, filters)
+    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "outreach/activity_list.html",
+        {
+            "form": form,
+            "page": page,
+            "totals": selectors.activity_totals(activities),
+            "query": _query_without_page(request),
+            "can_export": request.user.has_perm("cases.export_data"),
+        },
+    )
+
+
+class _Echo:
+    """A file-like object csv.writer writes to; each row goes straight to the response."""
+
+    def write(self, value):
+        return value
+
+
+def _cell(value) -> str:
+    # Spreadsheets run cells starting with these as formulas (CSV injection).
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+EXPORT_HEADER = [
+    "id",
+    "kind",
+    "title",
+    "starts_at",
+    "ends_at",
+    "neighborhood",
+    "beat",
+    "district",
+    "place",
+    "officers",
+    "partners",
+    "attendance",
+    "officer_hours",
+    "languages",
+    "issues",
+    "follow_up_needed",
+]
+
+
+def _export_rows(activities):
+    yield EXPORT_HEADER
+    for a in activities:
+        yield [
+            a.pk,
+            a.kind,
+            a.title,
+            timezone.localtime(a.starts_at).isoformat(timespec="minutes"),
+            timezone.localtime(a.ends_at).isoformat(timespec="minutes"),
+            a.neighborhood.name,
+            a.neighborhood.beat,
+            a.neighborhood.district,
+            a.place,
+            "; ".join(u.get_full_name() or u.get_username() for u in a.officers.all()),
+            "; ".join(p.name for p in a.partners.all()),
+            a.attendance,
+            a.hours,
+            " ".join(a.languages or []),
+            " ".join(i.tracking_code for i in a.issues.all()),
+            "yes" if a.follow_up_needed else "no",
+        ]
+
+
+@export_required
+@require_GET
+def activity_export(request):
+    """The filtered outreach log as CSV, streamed. No notes (free text) and no one's contact details."""
+    _form, filters = _filters(request)
+    activities = (
+        selectors.activity_list(request.user, filters).prefetch_related("issues").iterator(chunk_size=EXPORT_CHUNK)
+    )
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow([_cell(v) for v in row]) for row in _export_rows(activities)),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="outreach-{stamp}.csv"'
+    return response
+
+
+@log_required
+@require_http_methods(["GET", "POST"])
+def activity_new(request):
+    if request.method == "POST":
+        form = ActivityForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                activity = activity_create(actor=request.user, **form.service_kwargs())
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("Outreach activity logged."))
+                return redirect(activity.get_absolute_url())
+        status = 400
+    else:
+        form = ActivityForm(initial=ActivityForm.initial_for_new(request.user), user=request.user)
+        status = 200
+    return _form_page(request, form, None, status)
+
+
+@staff_required
+@require_GET
+def activity_detail(request, pk):
+    activity = selectors.activity_for_user(request.user, pk)
+    return render(
+        request,
+        "outreach/activity_detail.html",
+        {
+            "activity": activity,
+            "languages": selectors.language_labels(activity.languages),
+            "revisions": selectors.activity_revisions(activity),
+            "can_edit": selectors.can_edit_activity(request.user, activity),
+        },
+    )
+
+
+@log_required
+@require_http_methods(["GET", "POST"])
+def activity_edit(request, pk):
+    activity = selectors.activity_for_user(request.user, pk)
+    if not selectors.can_edit_activity(request.user, activity):
+        raise PermissionDenied(_("Only the officers on this activity or a supervisor may edit it."))
+    if request.method == "POST":
+        form = ActivityForm(request.POST, user=request.user, activity=activity)
+        if form.is_valid():
+            try:
+                activity_update(activity=activity, actor=request.user, **form.service_kwargs())
+            except ValidationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect(activity.get_absolute_url())
+        status = 400
+    else:
+        form = ActivityForm(initial=ActivityForm.initial_for(activity), user=request.user, activity=activity)
+        status = 200
+    return _form_page(request, form, activity, status)
+
+
+@staff_required
+@require_GET
+def issue_search(request):
+    """Search-as-you-type for the activity form: issues by tracking code or words of the text (JSON)."""
+    results = [
+        {
+            "id": issue.pk,
+            "tracking_code": issue.tracking_code,
+            "label": f"{issue.tracking_code} · {issue.category} · {issue.neighborhood}",
+            "detail": Truncator(issue.address or issue.description).chars(80),
+            "status": issue.get_status_display(),
+            "url": issue.get_absolute_url(),
+        }
+        for issue in selectors.issue_search(request.user, request.GET.get("q", ""))
+    ]
+    return JsonResponse({"results": results})
