@@ -1,0 +1,342 @@
+"""Public pages: the resident's report form, the status page, the code lookup.
+
+Views parse input and call one service or selector. The form works with
+JavaScript off: the "is this the same problem?" question is then asked on a
+second, server-rendered step before anything is saved.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cases.models import Category, Issue
+from cases.photos import photo_stash, photo_stash_discard
+from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
+from cases.ratelimit import rate_limit_consume, rate_limit_exceeded
+from cases.selectors.public import (
+    SAME_PROBLEM_RADIUS_M,
+    category_groups,
+    feedback_is_open,
+    neighborhood_outlines,
+    public_categories,
+    public_issue_by_code,
+    public_location,
+    public_neighborhoods,
+    public_timeline,
+    same_problem_candidates,
+)
+from cases.services import feedback_submit, issue_submit
+from partners.models import Neighborhood
+
+SUBMITTED_COOKIE = "cg_submitted"
+_SUBMITTED_SALT = "cases.public.submitted"
+_SUBMITTED_MAX_AGE = 30 * 60
+
+# Service error keys → the form field the message belongs beside.
+_SERVICE_FIELD = {
+    "description": "description",
+    "category": "category",
+    "join_issue": "same_issue",
+    "photo": "photo",
+    "reporter_email": "reporter_email",
+}
+
+
+def _limit_message():
+    return _(
+        "You have sent several reports in a short time. To protect this service from abuse, "
+        "please wait an hour and try again. For an emergency, call 911."
+    )
+
+
+def _render_form(request, form, *, status=200, candidates=None, photo_token="", form_error=""):
+    categories = public_categories()
+    selected_category = form["category"].value() if form.is_bound else form.initial.get("category")
+    selected_neighborhood = form["neighborhood"].value() if form.is_bound else ""
+    context = {
+        "form": form,
+        "category_groups": category_groups(categories),
+        "selected_category": str(selected_category or ""),
+        "neighborhoods": list(public_neighborhoods()),
+        "selected_neighborhood": str(selected_neighborhood or ""),
+        "candidates": candidates,
+        "candidate_category": form.cleaned_data.get("category") if candidates else None,
+        "selected_same_issue": form["same_issue"].value() if form.is_bound else "",
+        "photo_token": photo_token,
+        "form_error": form_error,
+        "honeypot_field": HONEYPOT_FIELD,
+        "radius_m": SAME_PROBLEM_RADIUS_M,
+    }
+    return render(request, "public/report_form.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_form(request):
+    if request.method == "GET":
+        initial = {}
+        wanted = request.GET.get("category", "")
+        if wanted.isdigit() and len(wanted) < 12:
+            initial["category"] = wanted
+        return _render_form(request, ReportForm(initial=initial))
+    return _report_post(request)
+
+
+def _report_post(request):
+    if rate_limit_exceeded(request, scope="report"):
+        return _render_form(request, ReportForm(request.POST), status=429, form_error=_limit_message())
+    if request.POST.get(HONEYPOT_FIELD):
+        # Counted like a report, so a bot that keeps trying is soon refused outright.
+        rate_limit_consume(request, scope="report")
+        return _render_form(
+            request, ReportForm(), status=400, form_error=_("Your report could not be sent. Please try again.")
+        )
+
+    form = ReportForm(request.POST, request.FILES)
+    previous_token = request.POST.get("photo_token", "")
+    valid = form.is_valid()
+    candidates = None
+    join = None
+    if valid:
+        data = form.cleaned_data
+        wants_to_know = data["same_issue"] == "" or data["same_issue"] != "new"
+        if wants_to_know:
+            candidates = same_problem_candidates(
+                category=data["category"],
+                lat=data.get("lat"),
+                lng=data.get("lng"),
+                neighborhood=None if data.get("lat") is not None else data.get("neighborhood"),
+            )
+        if data["same_issue"] not in ("", "new"):
+            join = next((c for c in candidates if c.tracking_code == data["same_issue"]), None)
+            if join is None:
+                form.add_error(
+                    "same_issue",
+                    _("That issue is no longer open near this place. Choose another one or send a new report."),
+                )
+                valid = False
+        elif data["same_issue"] == "" and candidates:
+            # Ask before saving: the resident answers on this second step.
+            return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
+    if not valid:
+        return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
+
+    if not rate_limit_consume(request, scope="report"):
+        return _render_form(
+            request, form, status=429, form_error=_limit_message(), photo_token=_keep_photo(form, previous_token)
+        )
+    data = form.cleaned_data
+    try:
+        report = issue_submit(
+            category=data["category"],
+            text=data["description"],
+            language=(get_language() or "en")[:8],
+            lat=data.get("lat"),
+            lng=data.get("lng"),
+            address=data.get("address", ""),
+            neighborhood=data.get("neighborhood"),
+            anonymous=bool(data.get("anonymous")),
+            reporter_name=data.get("reporter_name", ""),
+            reporter_email=data.get("reporter_email", ""),
+            reporter_phone=data.get("reporter_phone", ""),
+            contact_consent=bool(data.get("contact_consent")),
+            photo=form.photo_content,
+            join_issue=Issue.objects.get(tracking_code=join.tracking_code) if join else None,
+            actor=request.user,
+        )
+    except ValidationError as error:
+        _service_errors_to_form(form, error)
+        return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
+    if previous_token:
+        photo_stash_discard(previous_token)
+    issue = report.issue
+    response = redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+    response.set_signed_cookie(
+        SUBMITTED_COOKIE,
+        json.dumps({"code": issue.tracking_code, "joined": join is not None}),
+        salt=_SUBMITTED_SALT,
+        max_age=_SUBMITTED_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _keep_photo(form, previous_token: str) -> str:
+    """The token that keeps an accepted photo across a re-displayed form (see photos.photo_stash)."""
+    if form.photo_content is None:
+        if previous_token:
+            photo_stash_discard(previous_token)
+        return ""
+    if form.cleaned_data.get("photo") if hasattr(form, "cleaned_data") else False:
+        # A new file came with this round: keep it, let the older one go.
+        if previous_token:
+            photo_stash_discard(previous_token)
+        return photo_stash(form.photo_content)
+    return previous_token
+
+
+def _service_errors_to_form(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for key, errors in error.message_dict.items():
+        if key == "location":
+            field = "lat" if form.cleaned_data.get("lat") is not None else "neighborhood"
+        else:
+            field = _SERVICE_FIELD.get(key)
+        for message in errors:
+            form.add_error(field, message)
+
+
+@require_GET
+def report_same_problem(request):
+    """The "is this the same problem?" list for the chosen category and point (HTML fragment for the form)."""
+    category = _int_param(request.GET.get("category"))
+    lat = _float_param(request.GET.get("lat"), 90)
+    lng = _float_param(request.GET.get("lng"), 180)
+    neighborhood_id = _int_param(request.GET.get("neighborhood"))
+    if category is None:
+        return HttpResponseBadRequest("category is required")
+    category = Category.objects.filter(pk=category, is_active=True).first()
+    if category is None:
+        return HttpResponse("")
+    neighborhood = None
+    if lat is None or lng is None:
+        lat = lng = None
+        if neighborhood_id is not None:
+            neighborhood = Neighborhood.objects.filter(pk=neighborhood_id).first()
+    candidates = same_problem_candidates(category=category, lat=lat, lng=lng, neighborhood=neighborhood)
+    if not candidates:
+        return HttpResponse("")
+    return render(
+        request,
+        "public/_same_problem.html",
+        {"candidates": candidates, "candidate_category": category, "selected_same_issue": "", "in_form": True},
+    )
+
+
+def _int_param(value):
+    if value is None or not value.isdigit() or len(value) > 12:
+        return None
+    return int(value)
+
+
+def _float_param(value, bound):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number != number or not -bound <= number <= bound:
+        return None
+    return number
+
+
+@require_GET
+@cache_control(public=True, max_age=300)
+def neighborhoods_geojson(request):
+    """Neighborhood outlines for the form's map (drawn even when no map tiles are configured)."""
+    return JsonResponse(neighborhood_outlines())
+
+
+def _not_found(request, code=""):
+    return render(request, "public/not_found.html", {"code": code[:40]}, status=404)
+
+
+@never_cache
+@require_GET
+def report_lookup(request):
+    code = request.GET.get("code", "").strip()
+    if not code:
+        return render(request, "public/lookup.html", {"code": ""})
+    issue = public_issue_by_code(code)
+    if issue is None:
+        return _not_found(request, code)
+    return redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_status(request, code):
+    issue = public_issue_by_code(code)
+    if issue is None:
+        return _not_found(request, code)
+    status = 200
+    feedback_form = FeedbackForm() if feedback_is_open(issue) else None
+    feedback_error = ""
+    if request.method == "POST":
+        if feedback_form is None:
+            feedback_error = _("Feedback is asked once the issue is resolved.")
+            status = 400
+        elif request.POST.get(HONEYPOT_FIELD):
+            rate_limit_consume(request, scope="feedback")
+            feedback_error = _("Your answer could not be sent. Please try again.")
+            status = 400
+        elif rate_limit_exceeded(request, scope="feedback") or not rate_limit_consume(request, scope="feedback"):
+            feedback_error = _limit_message()
+            status = 429
+        else:
+            feedback_form = FeedbackForm(request.POST)
+            if feedback_form.is_valid():
+                data = feedback_form.cleaned_data
+                try:
+                    feedback_submit(
+                        issue=issue, fixed=data["fixed"], satisfaction=data["satisfaction"], comment=data["comment"]
+                    )
+                except ValidationError as error:
+                    feedback_error = " ".join(error.messages)
+                    status = 400
+                else:
+                    if data["fixed"]:
+                        messages.success(request, _("Thank you for telling us."))
+                    else:
+                        messages.success(
+                            request, _("Thank you for telling us. We have reopened it and will look at it again.")
+                        )
+                    return redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+    submitted = _submitted_notice(request, issue)
+    response = render(
+        request,
+        "public/report_status.html",
+        {
+            "issue": issue,
+            "timeline": public_timeline(issue),
+            "location": public_location(issue),
+            "boundary_json": issue.neighborhood.boundary or None,
+            "feedback_form": feedback_form,
+            "feedback_error": feedback_error,
+            "submitted": submitted,
+            "honeypot_field": HONEYPOT_FIELD,
+            "is_open": issue.is_open,
+        },
+        status=status,
+    )
+    if submitted:
+        response.delete_cookie(SUBMITTED_COOKIE)
+    return response
+
+
+def _submitted_notice(request, issue):
+    """The confirmation shown once, right after this browser filed the report."""
+    raw = request.get_signed_cookie(SUBMITTED_COOKIE, default=None, salt=_SUBMITTED_SALT, max_age=_SUBMITTED_MAX_AGE)
+    if not raw:
+        return None
+    try:
+        notice = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(notice, dict) or notice.get("code") != issue.tracking_code:
+        return None
+    return {"joined": bool(notice.get("joined"))}

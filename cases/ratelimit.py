@@ -1,0 +1,96 @@
+"""Per-address rate limits for the public forms, counted in Django's cache.
+
+A fixed window per client: ``REPORT_RATE_LIMIT = "10/h"`` lets one address
+file ten reports an hour. The counter lives in the cache (Redis in full mode
+and in tests, where ``incr`` is atomic across web processes; a file cache in
+embedded mode). The address is never stored or logged: the key holds a keyed
+hash of it, useless without the server's secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def rate_parse(value: str) -> Rate:
+    """'10/h' → 10 per 3600 s; also '5/15min', '100/d'."""
+    match = _RATE.match((value or "").lower())
+    if not match or match.group(3) not in _UNITS:
+        raise ImproperlyConfigured(f"Rate {value!r} is not like '10/h' (units: s, m, h, d).")
+    count = int(match.group(1))
+    seconds = int(match.group(2) or 1) * _UNITS[match.group(3)]
+    if seconds <= 0:
+        raise ImproperlyConfigured(f"Rate {value!r} has an empty period.")
+    return Rate(count=count, seconds=seconds)
+
+
+def client_address(request) -> str:
+    """The client's address; behind N trusted proxies, the N-th address from the right of X-Forwarded-For."""
+    hops = int(getattr(settings, "RATE_LIMIT_TRUSTED_PROXIES", 0) or 0)
+    if hops > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def client_fingerprint(request) -> str:
+    """A keyed hash of the client's address: stable for counting, not reversible without SECRET_KEY."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), client_address(request).encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def _key(request, scope: str, rate: Rate, now: float) -> str:
+    window = int(now // rate.seconds)
+    return f"ratelimit:{scope}:{rate.count}/{rate.seconds}:{client_fingerprint(request)}:{window}"
+
+
+def _rate_for(rate: str | None) -> Rate:
+    return rate_parse(rate or settings.REPORT_RATE_LIMIT)
+
+
+def rate_limit_exceeded(request, *, scope: str, rate: str | None = None) -> bool:
+    """True when this client has used up its allowance (does not count this request)."""
+    parsed = _rate_for(rate)
+    used = cache.get(_key(request, scope, parsed, time.time()), 0)
+    return used >= parsed.count
+
+
+def rate_limit_consume(request, *, scope: str, rate: str | None = None) -> bool:
+    """Count one use; False when it goes over the allowance (the caller then refuses the write).
+
+    ``add`` then ``incr`` keeps the count right when two requests of one client
+    race: Redis increments atomically.
+    """
+    parsed = _rate_for(rate)
+    key = _key(request, scope, parsed, time.time())
+    cache.add(key, 0, timeout=parsed.seconds + 60)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=parsed.seconds + 60)
+        used = 1
+    if used > parsed.count:
+        logger.warning("rate limit %s reached by client %s", scope, client_fingerprint(request)[:12])
+        return False
+    return True

@@ -1,0 +1,220 @@
+"""Reads for the public pages: what a resident without an account may see.
+
+Nothing here returns a reporter's contact details, an internal note or a staff
+member's name. Categories marked not public (sensitive ones) are never listed
+and their issues are placed only by neighborhood. Public points are coarsened
+to ``PUBLIC_LOCATION_DECIMALS`` decimals (3 ≈ 100 m).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from cases.models import Category, Event, Issue
+from partners import geo
+from partners.models import Neighborhood
+
+__all__ = [
+    "SAME_PROBLEM_RADIUS_M",
+    "PublicCandidate",
+    "public_categories",
+    "category_groups",
+    "public_neighborhoods",
+    "neighborhood_outlines",
+    "tracking_code_normalize",
+    "public_issue_by_code",
+    "public_timeline",
+    "public_location",
+    "feedback_is_open",
+    "same_problem_candidates",
+]
+
+# "Is this the same problem?" looks this far around the chosen point.
+SAME_PROBLEM_RADIUS_M = 150
+SAME_PROBLEM_LIMIT = 5
+_METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def public_categories() -> list[Category]:
+    """Categories residents can report, in form order (theme, then position, then name)."""
+    categories = list(Category.objects.filter(is_active=True))
+    # Group and name follow the active language, so the order is computed here, not in SQL.
+    categories.sort(key=lambda c: (c.group.casefold(), c.sort_order, c.name.casefold()))
+    return categories
+
+
+def category_groups(categories: list[Category]) -> list[tuple[str, list[Category]]]:
+    groups: dict[str, list[Category]] = {}
+    for category in categories:
+        groups.setdefault(category.group, []).append(category)
+    return list(groups.items())
+
+
+def public_neighborhoods() -> QuerySet[Neighborhood]:
+    return Neighborhood.objects.only("id", "name", "slug").order_by("name")
+
+
+def neighborhood_outlines() -> dict:
+    """Every neighborhood boundary as one GeoJSON FeatureCollection (for the form's map)."""
+    rows = Neighborhood.objects.exclude(boundary={}).only("id", "name", "slug", "boundary").order_by("name")
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": n.pk,
+                "properties": {"id": n.pk, "name": n.name, "slug": n.slug},
+                "geometry": n.boundary,
+            }
+            for n in rows
+        ],
+    }
+
+
+def tracking_code_normalize(code: str) -> str | None:
+    """'cg-abcd-2345', 'CG ABCD 2345', 'abcd2345' → 'CG-ABCD-2345'; None when it cannot be a code."""
+    letters = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
+    if len(letters) == 10 and letters.startswith("CG"):
+        letters = letters[2:]
+    if len(letters) != 8:
+        return None
+    return f"CG-{letters[:4]}-{letters[4:]}"
+
+
+def public_issue_by_code(code: str) -> Issue | None:
+    """The issue with this tracking code, whatever its case or spacing; None when unknown."""
+    raw = (code or "").strip().upper()
+    if not raw or len(raw) > 40:
+        return None
+    wanted = {raw}
+    normalized = tracking_code_normalize(raw)
+    if normalized:
+        wanted.add(normalized)
+    return (
+        Issue.objects.select_related("category", "neighborhood", "duplicate_of")
+        .only(
+            "id",
+            "tracking_code",
+            "status",
+            "outcome",
+            "lat",
+            "lng",
+            "created_at",
+            "due_at",
+            "resolved_at",
+            "report_count",
+            "category__id",
+            "category__name_en",
+            "category__name_es",
+            "category__group_en",
+            "category__group_es",
+            "category__is_public",
+            "neighborhood__id",
+            "neighborhood__name",
+            "neighborhood__slug",
+            "neighborhood__boundary",
+            "duplicate_of__id",
+            "duplicate_of__tracking_code",
+        )
+        .filter(tracking_code__in=wanted)
+        .first()
+    )
+
+
+def public_timeline(issue: Issue) -> list[Event]:
+    """The public part of an issue's timeline, oldest first: no internal events, no actors."""
+    return list(
+        Event.objects.filter(issue=issue, is_public=True)
+        .only("id", "kind", "message", "created_at")
+        .order_by("created_at", "id")
+    )
+
+
+def _coarse(value: float) -> float:
+    return round(value, settings.PUBLIC_LOCATION_DECIMALS)
+
+
+def public_location(issue: Issue) -> tuple[float, float] | None:
+    """A coarsened point, or None when the category is sensitive or the issue has no point."""
+    if not issue.category.is_public or issue.lat is None or issue.lng is None:
+        return None
+    return _coarse(issue.lat), _coarse(issue.lng)
+
+
+def feedback_is_open(issue: Issue) -> bool:
+    """Residents are asked "is it really fixed?" once the department says it is resolved."""
+    return issue.status in (Issue.Status.RESOLVED, Issue.Status.CLOSED) and issue.outcome == Issue.Outcome.RESOLVED
+
+
+@dataclass(frozen=True)
+class PublicCandidate:
+    """An open issue shown under "is this the same problem?" — public fields only."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    created_at: datetime
+    report_count: int
+    neighborhood_name: str
+    distance_m: int | None
+    lat: float | None
+    lng: float | None
+
+
+def same_problem_candidates(
+    *,
+    category: Category,
+    lat: float | None = None,
+    lng: float | None = None,
+    neighborhood: Neighborhood | None = None,
+    radius_m: float = SAME_PROBLEM_RADIUS_M,
+    limit: int = SAME_PROBLEM_LIMIT,
+) -> list[PublicCandidate]:
+    """Open issues of this category near a point (or, with no point, in the neighborhood).
+
+    One query: SQL keeps the open issues of the category inside the radius's
+    bounding box (served by issue_cat_nbhd_created_idx / the open-issue
+    indexes), then the exact haversine distance sorts and trims them here.
+    Sensitive categories are never listed.
+    """
+    if category is None or not category.is_public or not category.is_active:
+        return []
+    rows = Issue.objects.filter(category=category, status__in=Issue.OPEN_STATUSES).select_related("neighborhood")
+    rows = rows.only("id", "tracking_code", "status", "created_at", "report_count", "lat", "lng", "neighborhood__name")
+    if lat is not None and lng is not None:
+        dlat = radius_m / _METRES_PER_DEGREE_LAT
+        dlng = radius_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+        rows = rows.filter(lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng).order_by(
+            "-created_at"
+        )[:200]
+        found = []
+        for issue in rows:
+            distance = geo.distance_m(lat, lng, issue.lat, issue.lng)
+            if distance <= radius_m:
+                found.append((distance, issue))
+        found.sort(key=lambda pair: (pair[0], -pair[1].created_at.timestamp()))
+        return [_candidate(issue, distance) for distance, issue in found[:limit]]
+    if neighborhood is not None:
+        rows = rows.filter(neighborhood=neighborhood).order_by("-created_at")[:limit]
+        return [_candidate(issue, None) for issue in rows]
+    return []
+
+
+def _candidate(issue: Issue, distance: float | None) -> PublicCandidate:
+    return PublicCandidate(
+        tracking_code=issue.tracking_code,
+        status=issue.status,
+        status_label=issue.get_status_display(),
+        created_at=issue.created_at,
+        report_count=issue.report_count,
+        neighborhood_name=issue.neighborhood.name,
+        distance_m=None if distance is None else int(round(distance)),
+        lat=None if issue.lat is None else _coarse(issue.lat),
+        lng=None if issue.lng is None else _coarse(issue.lng),
+    )
