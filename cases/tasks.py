@@ -1,4 +1,10 @@
-"""Celery tasks of the cases app. Thin: take ids, call one service."""
+"""Celery tasks of the cases app. Thin: call one function, own the schedule's retries.
+
+Both run from Celery beat (settings.CELERY_BEAT_SCHEDULE). Each is safe to run
+twice or on two workers at once: the sweep's escalations are unique in the
+database and the drain claims rows with SKIP LOCKED. ``acks_late`` (settings)
+hands the message of a worker killed mid-task to another, which finishes the job.
+"""
 
 from celery import shared_task
 

@@ -1,0 +1,832 @@
+# SQL here is assembled from code constants (table, column and choice names);
+# every value travels as a query parameter. Hence S608 is off for this file.
+# ruff: noqa: S608
+"""The escalation engine: which issues escalate now, and doing it exactly once.
+
+Decision
+    ``escalations_due(now)`` and ``hotspots_due(now)`` are plain functions of the
+    database state and ``now`` — no Celery, no clock of their own — so tests
+    freeze time and ask them directly, and ``manage.py escalate --dry-run``
+    prints them.
+
+Rules (issue 5)
+    * Only issues in ``Issue.ESCALATING_STATUSES`` (new, acknowledged, in
+      progress) escalate. Resolved, closed, duplicate and referred never do; on
+      hold does not either, and ``issue_resume`` moves ``due_at`` later by the
+      time held, so time on hold never counts.
+    * A level with ``hours_overdue = H`` is due once ``now >= due_at + H`` *and*
+      ``now > due_at`` — a level of 0 hours fires only after the deadline has
+      passed, never when the issue is created (``due_at > created_at`` is a
+      database constraint).
+    * Levels fire in order, each exactly once per climb. A level counts as due
+      only when every lower level is due too (its effective threshold is the
+      largest of the thresholds up to it), so a mis-ordered ladder still climbs
+      1, 2, 3. The climb is ``Escalation.cycle = Issue.reopen_count``: a reopened
+      issue gets a new ``due_at``, its ``escalation_level`` back to 0 and climbs
+      again.
+    * **One sweep applies every level that is due.** An issue 100 hours overdue
+      whose ladder is 0 / 24 / 72 hours gets levels 1, 2 and 3 in the same sweep
+      (three Escalation rows and three timeline events, in level order). The
+      ladder says what should have happened by now; a worker that was down for
+      a day must not delay the supervisor's notice by one sweep per level.
+    * ``raise_priority`` raises the priority one step (low → normal → high →
+      urgent; urgent stays urgent) and **leaves ``due_at`` unchanged**: the
+      ladder stays anchored to the deadline the issue was given, so the next
+      levels fire at the hours the administrator set. (Recomputing ``due_at``
+      for the higher priority would pull the deadline earlier and fire the rest
+      of the ladder at once.)
+    * ``notify_supervisor`` notifies the supervisors whose staff profile covers
+      the issue's neighborhood, directly or through its whole district;
+      ``notify_commander`` the district commanders — supervisors attached to the
+      whole district. Each gets an email (if they have an address) and an in-app
+      notification, through the outbox, in the same transaction.
+    * ``needs_decision`` sets ``Issue.needs_decision``; the dashboard lists the
+      Escalation rows whose ``decided_at`` is still empty.
+    * ``open_problem`` opens the category's open Problem in that neighborhood
+      (SARA stage scanning) or joins the one that is open.
+    * Hot spots: ``Category.hotspot_threshold`` or more open issues of one
+      category in one neighborhood created within ``hotspot_window_hours`` are
+      grouped under a Problem (stage scanning, source hotspot) or join the open
+      one; the neighborhood's supervisors are notified once per Problem
+      (``OutboxMessage.dedupe_key``).
+
+Execution
+    Set-based SQL in batches of ``ESCALATION_BATCH_SIZE`` (5 000) issues, one
+    transaction per batch, never one ``save()`` per issue. Each batch
+
+    1. claims its issue rows (``SELECT … FOR UPDATE SKIP LOCKED``): a second
+       sweep running at the same moment takes other rows, and an officer
+       editing an issue is not waited for (the next sweep gets it);
+    2. ``INSERT … ON CONFLICT DO NOTHING RETURNING`` the Escalation rows — the
+       unique (issue, cycle, level) constraint is the last word on "exactly
+       once", and only the rows this statement really inserted drive
+    3. the timeline Events, the Issue update (level, priority, needs_decision),
+       the outbox rows and the Problems.
+
+    A sweep killed between batches leaves whole batches done and the rest
+    untouched; the next sweep finishes the job. The same SQL runs on
+    PostgreSQL and on SQLite ≥ 3.35 (embedded ``make run``); the few places
+    they differ are the ``_Dialect`` methods below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+
+from cases.models import (
+    PRIORITY_ORDER,
+    Category,
+    EscalationRule,
+    Event,
+    Issue,
+    OutboxMessage,
+    Problem,
+    ProblemEvent,
+    SweepRun,
+)
+from partners.models import Neighborhood, StaffProfile
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DueEscalation",
+    "Hotspot",
+    "SweepResult",
+    "effective_ladders",
+    "escalations_due",
+    "hotspots_due",
+    "escalation_sweep_run",
+    "supervisor_recipients",
+]
+
+Action = EscalationRule.Action
+ESCALATING = tuple(str(s) for s in Issue.ESCALATING_STATUSES)
+OPEN = tuple(str(s) for s in Issue.OPEN_STATUSES)
+
+
+def batch_size_default() -> int:
+    return int(getattr(settings, "ESCALATION_BATCH_SIZE", 5000))
+
+
+# --- results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueEscalation:
+    """One level one issue should reach now."""
+
+    issue_id: int
+    cycle: int
+    level: int
+    action: str
+    rule_id: int
+    hours_overdue: int
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    """A category piling up in a neighborhood: ``count`` open issues within the window."""
+
+    category_id: int
+    neighborhood_id: int
+    count: int
+    threshold: int
+    window_hours: int
+    loose: int  # of those, issues not yet in an open Problem
+    problem_id: int | None  # the open Problem they would join, if any
+
+
+@dataclass
+class SweepResult:
+    started_at: datetime
+    finished_at: datetime | None = None
+    dry_run: bool = False
+    escalations: int = 0
+    issues_escalated: int = 0
+    hotspots: int = 0
+    problems_opened: int = 0
+    notifications: int = 0
+    batches: int = 0
+    by_action: dict = field(default_factory=dict)
+    sweep_run_id: int | None = None
+    seconds_escalation: float = 0.0
+    seconds_hotspots: float = 0.0
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        return data
+
+
+# --- the few places PostgreSQL and SQLite differ ----------------------------------
+
+
+class _Dialect:
+    def __init__(self, conn):
+        self.conn = conn
+        self.postgres = conn.vendor == "postgresql"
+
+    def dt(self, value: datetime):
+        """A datetime parameter as the backend stores it (SQLite: naive UTC text)."""
+        return self.conn.ops.adapt_datetimefield_value(value)
+
+    def in_ids(self, column: str) -> str:
+        # One array/JSON parameter instead of 5 000 placeholders.
+        if self.postgres:
+            return f"{column} = ANY(%s)"
+        return f"{column} IN (SELECT value FROM json_each(%s))"
+
+    def ids(self, ids) -> object:
+        return list(ids) if self.postgres else json.dumps(list(ids))
+
+    def hours_since(self, now_sql: str, column: str) -> str:
+        """Whole hours from ``column`` to ``now`` (both timestamps)."""
+        if self.postgres:
+            return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({now_sql} - {column})) / 3600) AS integer)"
+        return f"CAST((julianday({now_sql}) - julianday({column})) * 24 AS integer)"
+
+    def json_object(self, pairs: list[tuple[str, str]]) -> str:
+        args = ", ".join(f"'{key}', {value}" for key, value in pairs)
+        return f"jsonb_build_object({args})" if self.postgres else f"json_object({args})"
+
+    def text(self, expression: str) -> str:
+        return f"CAST({expression} AS text)" if self.postgres else f"CAST({expression} AS TEXT)"
+
+    def now_param(self) -> str:
+        # A typed parameter so PostgreSQL knows it is a timestamp inside expressions.
+        return "CAST(%s AS timestamp with time zone)" if self.postgres else "%s"
+
+
+def _values_cte(name: str, columns: list[str], rows: list[tuple], dialect: _Dialect) -> tuple[str, list]:
+    """``name(cols) AS (VALUES (…), …)`` with parameters; rows must not be empty."""
+    placeholders = []
+    params: list = []
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, datetime):
+                cells.append(dialect.now_param())
+                params.append(dialect.dt(value))
+            else:
+                cells.append("%s")
+                params.append(value)
+        placeholders.append("(" + ", ".join(cells) + ")")
+    return f"{name}({', '.join(columns)}) AS (VALUES {', '.join(placeholders)})", params
+
+
+def _priority_rank_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITY_ORDER))
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _priority_name_sql(rank_sql: str) -> str:
+    top = len(PRIORITY_ORDER) - 1
+    whens = " ".join(f"WHEN {rank_sql} = {i} THEN '{p}'" for i, p in enumerate(PRIORITY_ORDER[:-1]))
+    return f"(CASE WHEN {rank_sql} >= {top} THEN '{PRIORITY_ORDER[top]}' {whens} ELSE '{PRIORITY_ORDER[0]}' END)"
+
+
+def _statuses(values) -> str:
+    # Literals, not parameters, so PostgreSQL matches the partial index
+    # issue_open_due_idx (WHERE status IN ('new','acknowledged','in_progress')).
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+# --- the decision -----------------------------------------------------------------
+
+
+def effective_ladders(now: datetime) -> list[tuple]:
+    """Every rule as (rule_id, category_id, level, action, hours, threshold).
+
+    ``hours`` is the effective threshold — the largest of the rule's own and
+    every lower level's — so levels fire in order; ``threshold = now - hours``
+    lets SQL compare ``due_at <= threshold`` without date arithmetic per row.
+    """
+    rows = []
+    current_category, running = None, 0
+    rules = EscalationRule.objects.filter(category__is_active=True).order_by("category_id", "level")
+    for rule in rules.only("id", "category_id", "level", "action", "hours_overdue"):
+        if rule.category_id != current_category:
+            current_category, running = rule.category_id, 0
+        running = max(running, rule.hours_overdue)
+        rows.append((rule.pk, rule.category_id, rule.level, rule.action, running, now - timedelta(hours=running)))
+    return rows
+
+
+def _due_select(dialect: _Dialect, *, ids_filter: bool, for_insert: bool = False) -> str:
+    """SELECT of the (issue, rule) pairs due now. Needs the CTE ``r``.
+
+    Parameters in order: [now (created_at) if for_insert], now (hours overdue),
+    now (past due), [issue ids if ids_filter].
+    """
+    now = dialect.now_param()
+    created = f"{now}, ''," if for_insert else ""
+    return f"""
+        SELECT i.id, i.reopen_count, r.level, r.action, r.rule_id, {created}
+               {dialect.hours_since(now, "i.due_at")}
+        FROM cases_issue i
+        JOIN r ON r.category_id = i.category_id
+        WHERE i.status IN {_statuses(ESCALATING)}
+          AND i.due_at < {now}
+          AND i.due_at <= r.threshold
+          AND r.level > i.escalation_level
+          {"AND " + dialect.in_ids("i.id") if ids_filter else ""}
+        ORDER BY i.id, r.level
+    """
+
+
+def escalations_due(now: datetime, *, issue_ids=None, ladders=None) -> list[DueEscalation]:
+    """Every escalation level that is due at ``now`` and has not happened yet, in order."""
+    ladders = effective_ladders(now) if ladders is None else ladders
+    if not ladders:
+        return []
+    dialect = _Dialect(connection)
+    cte, params = _values_cte(
+        "r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, dialect
+    )
+    params += [dialect.dt(now), dialect.dt(now)]
+    if issue_ids is not None:
+        params.append(dialect.ids(issue_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {cte} {_due_select(dialect, ids_filter=issue_ids is not None)}", params)
+        return [DueEscalation(*row) for row in cursor.fetchall()]
+
+
+def _due_issue_ids(now: datetime, ladders, dialect: _Dialect) -> list[int]:
+    cte, params = _values_cte(
+        "r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, dialect
+    )
+    params += [dialect.dt(now)]
+    sql = f"""
+        WITH {cte}
+        SELECT DISTINCT i.id
+        FROM cases_issue i
+        JOIN r ON r.category_id = i.category_id
+        WHERE i.status IN {_statuses(ESCALATING)}
+          AND i.due_at < {dialect.now_param()}
+          AND i.due_at <= r.threshold
+          AND r.level > i.escalation_level
+        ORDER BY i.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def hotspots_due(now: datetime) -> list[Hotspot]:
+    """Categories piling up in a neighborhood now, with how many issues are not yet grouped.
+
+    Only groups with ``loose > 0`` need work: the rest already sit in their open Problem.
+    """
+    categories = list(
+        Category.objects.filter(is_active=True).values_list("id", "hotspot_threshold", "hotspot_window_hours")
+    )
+    if not categories:
+        return []
+    dialect = _Dialect(connection)
+    rows = [(pk, now - timedelta(hours=window), threshold, window) for pk, threshold, window in categories]
+    cte, params = _values_cte("w", ["category_id", "since", "threshold", "window_hours"], rows, dialect)
+    params += [dialect.dt(now)]
+    sql = f"""
+        WITH {cte}
+        SELECT i.category_id, i.neighborhood_id, COUNT(*), w.threshold, w.window_hours,
+               SUM(CASE WHEN i.problem_id IS NULL OR p.stage = 'closed' THEN 1 ELSE 0 END)
+        FROM cases_issue i
+        JOIN w ON w.category_id = i.category_id
+        LEFT JOIN cases_problem p ON p.id = i.problem_id
+        WHERE i.status IN {_statuses(OPEN)}
+          AND i.created_at >= w.since
+          AND i.created_at <= {dialect.now_param()}
+        GROUP BY i.category_id, i.neighborhood_id, w.threshold, w.window_hours
+        HAVING COUNT(*) >= w.threshold
+        ORDER BY i.category_id, i.neighborhood_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        groups = cursor.fetchall()
+    if not groups:
+        return []
+    open_problems = _open_problems({(c, n) for c, n, *_ in groups})
+    return [
+        Hotspot(
+            category_id=c,
+            neighborhood_id=n,
+            count=count,
+            threshold=threshold,
+            window_hours=window,
+            loose=int(loose or 0),
+            problem_id=open_problems.get((c, n)),
+        )
+        for c, n, count, threshold, window, loose in groups
+    ]
+
+
+def _open_problems(pairs) -> dict[tuple[int, int], int]:
+    """The open (not closed) Problem of each (category, neighborhood) pair — the oldest if several."""
+    if not pairs:
+        return {}
+    category_ids = {c for c, _ in pairs}
+    neighborhood_ids = {n for _, n in pairs}
+    found: dict[tuple[int, int], int] = {}
+    rows = (
+        Problem.objects.filter(category_id__in=category_ids, neighborhood_id__in=neighborhood_ids)
+        .exclude(stage=Problem.Stage.CLOSED)
+        .order_by("created_at", "id")
+        .values_list("category_id", "neighborhood_id", "id")
+    )
+    for c, n, pk in rows:
+        if (c, n) in pairs:
+            found.setdefault((c, n), pk)
+    return found
+
+
+# --- who hears about it -----------------------------------------------------------
+
+
+def supervisor_recipients() -> list[tuple[int, str, int, str]]:
+    """(neighborhood_id, action, user_id, email) for the notify actions.
+
+    ``notify_supervisor``: active supervisors (permission ``cases.view_dashboard``)
+    whose staff profile lists the neighborhood or its whole district.
+    ``notify_commander``: supervisors attached to the neighborhood's whole
+    district (``StaffProfile.districts``) — the district commanders.
+    """
+    User = get_user_model()
+    perm = Permission.objects.get(content_type__app_label="cases", codename="view_dashboard")
+    supervisors = (
+        User.objects.filter(is_active=True, staff_profile__isnull=False)
+        .filter(Q(groups__permissions=perm) | Q(user_permissions=perm) | Q(is_superuser=True))
+        .distinct()
+        .values_list("id", "email")
+    )
+    emails = dict(supervisors)
+    if not emails:
+        return []
+    profiles = StaffProfile.objects.filter(user_id__in=emails).prefetch_related("neighborhoods")
+    by_district: dict[str, set[int]] = defaultdict(set)
+    direct: dict[int, set[int]] = defaultdict(set)
+    for profile in profiles:
+        for district in profile.districts or []:
+            by_district[district].add(profile.user_id)
+        for neighborhood in profile.neighborhoods.all():
+            direct[neighborhood.pk].add(profile.user_id)
+    rows = []
+    for nbhd_id, district in Neighborhood.objects.values_list("id", "district"):
+        commanders = by_district.get(district, set()) if district else set()
+        for user_id in sorted(direct.get(nbhd_id, set()) | commanders):
+            rows.append((nbhd_id, str(Action.NOTIFY_SUPERVISOR), user_id, emails[user_id] or ""))
+        for user_id in sorted(commanders):
+            rows.append((nbhd_id, str(Action.NOTIFY_COMMANDER), user_id, emails[user_id] or ""))
+    return rows
+
+
+# --- execution --------------------------------------------------------------------
+
+
+class _Batch:
+    """The set-based statements of one batch; ``ids`` are the Escalation rows it inserted."""
+
+    def __init__(self, dialect: _Dialect, now: datetime, labels: dict[str, str]):
+        self.d = dialect
+        self.now = now
+        self.labels = labels
+
+    def _labels_cte(self) -> tuple[str, list]:
+        return _values_cte("a", ["action", "label"], sorted(self.labels.items()), self.d)
+
+    def claim(self, issue_ids: list[int]) -> list[int]:
+        # Row locks in id order: no deadlock between sweeps; SKIP LOCKED: a second
+        # sweep takes other rows instead of waiting, and skips an issue an officer
+        # is editing right now (the next sweep gets it).
+        return list(
+            Issue.objects.filter(pk__in=issue_ids, status__in=ESCALATING)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+    def insert_escalations(self, ladders, claimed: list[int]) -> list[tuple[int, int, int, str]]:
+        d = self.d
+        cte, params = _values_cte("r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, d)
+        params += [d.dt(self.now), d.dt(self.now), d.dt(self.now), d.ids(claimed)]
+        sql = f"""
+            WITH {cte}
+            INSERT INTO cases_escalation (issue_id, cycle, level, action, rule_id, created_at, decision, hours_overdue)
+            {_due_select(d, ids_filter=True, for_insert=True)}
+            ON CONFLICT (issue_id, cycle, level) DO NOTHING
+            RETURNING id, issue_id, level, action
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def insert_events(self, ids: list[int]) -> None:
+        d = self.d
+        labels_cte, params = self._labels_cte()
+        raised = (
+            "SUM(CASE WHEN e.action = 'raise_priority' THEN 1 ELSE 0 END) "
+            "OVER (PARTITION BY e.issue_id ORDER BY e.level)"
+        )
+        rank = _priority_rank_sql("i.priority")
+        top = len(PRIORITY_ORDER) - 1
+        to_rank = f"(CASE WHEN {rank} + x.raised > {top} THEN {top} ELSE {rank} + x.raised END)"
+        from_rank = f"(CASE WHEN {rank} + x.raised - 1 > {top} THEN {top} ELSE {rank} + x.raised - 1 END)"
+        is_raise = "x.action = 'raise_priority'"
+        data = d.json_object(
+            [
+                ("escalation_id", "x.id"),
+                ("level", "x.level"),
+                ("action", "x.action"),
+                ("cycle", "x.cycle"),
+                ("hours_overdue", "x.hours_overdue"),
+                ("priority_from", f"CASE WHEN {is_raise} THEN {_priority_name_sql(from_rank)} END"),
+                ("priority_to", f"CASE WHEN {is_raise} THEN {_priority_name_sql(to_rank)} END"),
+            ]
+        )
+        message = (
+            f"'Level ' || {d.text('x.level')} || ': ' || a.label || ' (' || {d.text('x.hours_overdue')} "
+            f"|| ' hours overdue)' || CASE WHEN {is_raise} THEN ', priority ' || {_priority_name_sql(from_rank)} "
+            f"|| ' → ' || {_priority_name_sql(to_rank)} ELSE '' END"
+        )
+        params += [d.ids(ids), d.dt(self.now)]
+        sql = f"""
+            WITH {labels_cte},
+            x AS (
+                SELECT e.id, e.issue_id, e.level, e.action, e.cycle, e.hours_overdue, {raised} AS raised
+                FROM cases_escalation e
+                WHERE {d.in_ids("e.id")}
+            )
+            INSERT INTO cases_event (issue_id, kind, actor_id, is_public, message, data, created_at)
+            SELECT x.issue_id, '{Event.Kind.ESCALATED}', NULL, FALSE, {message}, {data}, {d.now_param()}
+            FROM x
+            JOIN cases_issue i ON i.id = x.issue_id
+            JOIN a ON a.action = x.action
+            WHERE TRUE
+            ORDER BY x.issue_id, x.level
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    def update_issues(self, ids: list[int]) -> None:
+        d = self.d
+        rank = _priority_rank_sql("cases_issue.priority")
+        new_priority = _priority_name_sql(f"({rank} + x.raises)")
+        sql = f"""
+            WITH x AS (
+                SELECT e.issue_id,
+                       MAX(e.level) AS top,
+                       SUM(CASE WHEN e.action = 'raise_priority' THEN 1 ELSE 0 END) AS raises,
+                       SUM(CASE WHEN e.action = 'needs_decision' THEN 1 ELSE 0 END) AS decisions
+                FROM cases_escalation e
+                WHERE {d.in_ids("e.id")}
+                GROUP BY e.issue_id
+            )
+            UPDATE cases_issue
+            SET escalation_level = CASE WHEN x.top > cases_issue.escalation_level
+                                        THEN x.top ELSE cases_issue.escalation_level END,
+                priority = CASE WHEN x.raises > 0 THEN {new_priority} ELSE cases_issue.priority END,
+                needs_decision = (cases_issue.needs_decision OR x.decisions > 0),
+                updated_at = {d.now_param()}
+            FROM x
+            WHERE cases_issue.id = x.issue_id
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [d.ids(ids), d.dt(self.now)])
+
+    def insert_outbox(self, ids: list[int], recipients) -> int:
+        if not recipients:
+            return 0
+        d = self.d
+        rcp_cte, params = _values_cte("rcp", ["neighborhood_id", "action", "user_id", "email"], recipients, d)
+        labels_cte, label_params = self._labels_cte()
+        params += label_params
+        subject = (
+            "SUBSTR('Escalated, level ' || " + d.text("e.level") + " || ': ' || i.tracking_code || ' — ' "
+            "|| c.name_en || ' in ' || n.name, 1, 200)"
+        )
+        body = (
+            "a.label || '.' || CHAR(10) || i.tracking_code || ' (' || c.name_en || ', ' || n.name || ') is ' "
+            f"|| {d.text('e.hours_overdue')} || ' hours past its due time; priority now ' || i.priority "
+            "|| ', escalation level ' || " + d.text("i.escalation_level") + " || '.'"
+        )
+        body = body.replace("CHAR(10)", "chr(10)" if d.postgres else "char(10)")
+        dedupe = "'escalation:' || " + d.text("e.id") + " || ':' || " + d.text("rcp.user_id") + " || ':' || ch.channel"
+        params += [d.dt(self.now), d.dt(self.now), d.ids(ids)]
+        sql = f"""
+            WITH {rcp_cte}, {labels_cte},
+            ch(channel) AS (VALUES ('{OutboxMessage.Channel.EMAIL}'), ('{OutboxMessage.Channel.IN_APP}'))
+            INSERT INTO cases_outboxmessage (channel, recipient_id, recipient_email, subject, body, url, issue_id,
+                                             dedupe_key, state, attempts, next_attempt_at, sent_at, last_error,
+                                             created_at)
+            SELECT ch.channel, rcp.user_id,
+                   CASE WHEN ch.channel = '{OutboxMessage.Channel.EMAIL}' THEN rcp.email ELSE '' END,
+                   {subject}, {body}, '/issues/' || {d.text("i.id")} || '/', i.id, {dedupe},
+                   '{OutboxMessage.State.PENDING}', 0, {d.now_param()}, NULL, '', {d.now_param()}
+            FROM cases_escalation e
+            JOIN cases_issue i ON i.id = e.issue_id
+            JOIN cases_category c ON c.id = i.category_id
+            JOIN partners_neighborhood n ON n.id = i.neighborhood_id
+            JOIN rcp ON rcp.neighborhood_id = i.neighborhood_id AND rcp.action = e.action
+            JOIN a ON a.action = e.action
+            CROSS JOIN ch
+            WHERE {d.in_ids("e.id")}
+              AND (ch.channel = '{OutboxMessage.Channel.IN_APP}' OR rcp.email <> '')
+            ORDER BY e.id, rcp.user_id, ch.channel
+            ON CONFLICT (dedupe_key) DO NOTHING
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+
+def _problem_notify(problem: Problem, *, now: datetime, reason: str, recipients_by_nbhd) -> int:
+    """Tell the neighborhood's supervisors about a Problem — once per Problem and person."""
+    sent = 0
+    users = recipients_by_nbhd.get(problem.neighborhood_id, [])
+    for user_id, email in users:
+        for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
+            if channel == OutboxMessage.Channel.EMAIL and not email:
+                continue
+            _, created = OutboxMessage.objects.get_or_create(
+                dedupe_key=f"problem:{problem.pk}:{user_id}:{channel}",
+                defaults={
+                    "channel": channel,
+                    "recipient_id": user_id,
+                    "recipient_email": email if channel == OutboxMessage.Channel.EMAIL else "",
+                    "subject": f"{reason}: {problem.title}"[:200],
+                    "body": f"{reason}. Problem-solving project (SARA stage: {problem.get_stage_display()}): "
+                    f"{problem.title}. {problem.issues.count()} issue(s) grouped so far.",
+                    "url": problem.get_absolute_url(),
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
+            )
+            sent += int(created)
+    return sent
+
+
+def _problem_join(
+    *, category_id: int, neighborhood_id: int, issue_ids, source: str, now: datetime, reason: str, recipients_by_nbhd
+) -> tuple[Problem | None, bool, list[int], int]:
+    """Open the category's Problem in the neighborhood, or join the open one; attach the issues.
+
+    Runs inside the caller's transaction. The Category row lock serialises
+    "is there an open Problem? if not, open one" between two sweeps, so a hot
+    spot never gets two Problems. Issues already in another open Problem stay
+    where they are; issues another transaction holds are left for the next sweep.
+    """
+    Category.objects.select_for_update().filter(pk=category_id).values_list("pk", flat=True).first()
+    problem = (
+        Problem.objects.filter(category_id=category_id, neighborhood_id=neighborhood_id)
+        .exclude(stage=Problem.Stage.CLOSED)
+        .order_by("created_at", "id")
+        .first()
+    )
+    created = False
+    if problem is None:
+        category = Category.objects.get(pk=category_id)
+        neighborhood = Neighborhood.objects.get(pk=neighborhood_id)
+        problem = Problem.objects.create(
+            title=f"{category.name_en} in {neighborhood.name}"[:200],
+            category_id=category_id,
+            neighborhood_id=neighborhood_id,
+            stage=Problem.Stage.SCANNING,
+            source=source,
+        )
+        ProblemEvent.objects.create(
+            problem=problem,
+            kind=ProblemEvent.Kind.OPENED,
+            message=reason,
+            data={"source": source},
+            created_at=now,
+        )
+        created = True
+    joinable = list(
+        Issue.objects.filter(pk__in=list(issue_ids))
+        .filter(Q(problem__isnull=True) | Q(problem__stage=Problem.Stage.CLOSED))
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values_list("pk", "tracking_code", "problem_id")
+    )
+    if joinable:
+        Issue.objects.filter(pk__in=[pk for pk, _, _ in joinable]).update(problem=problem, updated_at=now)
+        # Same timeline shapes as cases.services.problems (_attach): one Problem
+        # event listing the issues, one "problem" Event on each issue.
+        ProblemEvent.objects.create(
+            problem=problem,
+            kind=ProblemEvent.Kind.ISSUE_ADDED,
+            message=", ".join(code for _, code, _ in joinable),
+            data={"issues": [pk for pk, _, _ in joinable], "source": source},
+            created_at=now,
+        )
+        Event.objects.bulk_create(
+            Event(
+                issue_id=pk,
+                kind=Event.Kind.PROBLEM,
+                is_public=False,
+                message=f"Added to problem “{problem.title}” ({reason.lower()}).",
+                data={"problem": problem.pk, "action": "added", "from": previous, "source": source},
+                created_at=now,
+            )
+            for pk, _, previous in joinable
+        )
+    notified = 0
+    if created or joinable:
+        notified = _problem_notify(problem, now=now, reason=reason, recipients_by_nbhd=recipients_by_nbhd)
+    return problem, created, [pk for pk, _, _ in joinable], notified
+
+
+def _recipients_by_neighborhood(recipients) -> dict[int, list[tuple[int, str]]]:
+    out: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for nbhd_id, action, user_id, email in recipients:
+        if action == Action.NOTIFY_SUPERVISOR:
+            out[nbhd_id].append((user_id, email))
+    return out
+
+
+def _action_labels() -> dict[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        return {str(value): str(label) for value, label in Action.choices}
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, recipients) -> None:
+    dialect = _Dialect(connection)
+    batch = _Batch(dialect, now, _action_labels())
+    candidates = _due_issue_ids(now, ladders, dialect)
+    escalated_issues: set[int] = set()
+    by_action: dict[str, int] = defaultdict(int)
+    by_nbhd = None
+    for chunk in _chunks(candidates, batch_size):
+        with transaction.atomic():
+            claimed = batch.claim(chunk)
+            if not claimed:
+                continue
+            inserted = batch.insert_escalations(ladders, claimed)
+            result.batches += 1
+            if not inserted:
+                continue
+            ids = [row[0] for row in inserted]
+            batch.insert_events(ids)
+            batch.update_issues(ids)
+            result.notifications += batch.insert_outbox(ids, recipients)
+            problem_rows = [row for row in inserted if row[3] == Action.OPEN_PROBLEM]
+            if problem_rows:
+                by_nbhd = by_nbhd if by_nbhd is not None else _recipients_by_neighborhood(recipients)
+                _escalation_problems(problem_rows, now=now, result=result, recipients_by_nbhd=by_nbhd)
+        result.escalations += len(inserted)
+        escalated_issues.update(row[1] for row in inserted)
+        for row in inserted:
+            by_action[row[3]] += 1
+        _after_batch(result)
+    result.issues_escalated = len(escalated_issues)
+    result.by_action = dict(by_action)
+
+
+def _after_batch(result: SweepResult) -> None:
+    """Called after each committed batch (progress logging; tests simulate a crash here)."""
+    logger.debug("escalation sweep: %d escalations after %d batches", result.escalations, result.batches)
+
+
+def _escalation_problems(rows, *, now, result: SweepResult, recipients_by_nbhd) -> None:
+    issue_ids = [row[1] for row in rows]
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for pk, category_id, neighborhood_id in Issue.objects.filter(pk__in=issue_ids).values_list(
+        "pk", "category_id", "neighborhood_id"
+    ):
+        groups[(category_id, neighborhood_id)].append(pk)
+    for (category_id, neighborhood_id), ids in sorted(groups.items()):
+        _problem, created, _joined, notified = _problem_join(
+            category_id=category_id,
+            neighborhood_id=neighborhood_id,
+            issue_ids=ids,
+            source=Problem.Source.ESCALATION,
+            now=now,
+            reason="Opened by escalation",
+            recipients_by_nbhd=recipients_by_nbhd,
+        )
+        result.problems_opened += int(created)
+        result.notifications += notified
+
+
+def _window_issue_ids(hotspot: Hotspot, now: datetime) -> list[int]:
+    since = now - timedelta(hours=hotspot.window_hours)
+    return list(
+        Issue.objects.filter(
+            category_id=hotspot.category_id,
+            neighborhood_id=hotspot.neighborhood_id,
+            status__in=OPEN,
+            created_at__gte=since,
+            created_at__lte=now,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _run_hotspots(now, result: SweepResult, recipients) -> None:
+    by_nbhd = _recipients_by_neighborhood(recipients)
+    for hotspot in hotspots_due(now):
+        if hotspot.loose == 0 and hotspot.problem_id is not None:
+            continue  # already grouped under its open Problem
+        with transaction.atomic():
+            _problem, created, joined, notified = _problem_join(
+                category_id=hotspot.category_id,
+                neighborhood_id=hotspot.neighborhood_id,
+                issue_ids=_window_issue_ids(hotspot, now),
+                source=Problem.Source.HOTSPOT,
+                now=now,
+                reason=f"Hot spot: {hotspot.count} open issues within {hotspot.window_hours} hours",
+                recipients_by_nbhd=by_nbhd,
+            )
+        if created or joined:
+            result.hotspots += 1
+        result.problems_opened += int(created)
+        result.notifications += notified
+
+
+def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
+    """One sweep: every due escalation level and every hot spot, exactly once. Records a SweepRun."""
+    import time
+
+    now = now or timezone.now()
+    batch_size = batch_size or batch_size_default()
+    run = SweepRun.objects.create(started_at=now)
+    result = SweepResult(started_at=now, sweep_run_id=run.pk)
+    recipients = supervisor_recipients()
+    ladders = effective_ladders(now)
+    started = time.perf_counter()
+    if ladders:
+        _run_escalation_batches(now, ladders, result, batch_size, recipients)
+    result.seconds_escalation = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    _run_hotspots(now, result, recipients)
+    result.seconds_hotspots = round(time.perf_counter() - started, 3)
+    result.finished_at = max(timezone.now(), now)
+    SweepRun.objects.filter(pk=run.pk).update(
+        finished_at=result.finished_at, escalations=result.escalations, hotspots=result.hotspots
+    )
+    logger.info(
+        "escalation sweep: %d escalations on %d issues, %d hot spots, %d notifications queued (%d batches)",
+        result.escalations,
+        result.issues_escalated,
+        result.hotspots,
+        result.notifications,
+        result.batches,
+    )
+    return result
