@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from cases.models import (
     ApiClient,
@@ -23,10 +25,37 @@ class CategoryAttributeInline(admin.TabularInline):
     extra = 0
 
 
+class EscalationLadderFormSet(BaseInlineFormSet):
+    """A ladder reads the way it fires: levels from 1, higher levels never sooner (hours)."""
+
+    def clean(self):
+        super().clean()
+        rungs = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            level, hours = form.cleaned_data.get("level"), form.cleaned_data.get("hours_overdue")
+            if level is None or hours is None:
+                continue
+            if level < 1:
+                raise ValidationError("Escalation levels start at 1.")
+            rungs.append((level, hours))
+        rungs.sort()
+        for (low_level, low_hours), (high_level, high_hours) in zip(rungs, rungs[1:], strict=False):
+            if high_hours < low_hours:
+                raise ValidationError(
+                    f"Level {high_level} fires at {high_hours} hours overdue, sooner than level {low_level} "
+                    f"({low_hours} hours). Higher levels must not fire sooner."
+                )
+
+
 class EscalationRuleInline(admin.TabularInline):
     model = EscalationRule
+    formset = EscalationLadderFormSet
     extra = 0
     fields = ("level", "hours_overdue", "action")
+    verbose_name = "escalation level (hours past due)"
+    verbose_name_plural = "escalation ladder — hours past due_at → action; one sweep applies every level that is due"
 
 
 @admin.register(Category)

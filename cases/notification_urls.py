@@ -1,2 +1,12 @@
-# Routes of this area (filled in by the issue that builds it).
-urlpatterns = []
+"""In-app notifications for staff."""
+
+from django.urls import path
+
+from cases import notification_views as views
+
+urlpatterns = [
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/unread-count/", views.notification_unread_count, name="notification_unread_count"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+]
