@@ -17,6 +17,13 @@ from cases import services
 from cases.models import Event, Issue, Report
 from tests import factories
 
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is not under test here; users are created in every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 

@@ -9,6 +9,13 @@ from django.utils import timezone
 from config import accounts
 from tests import factories
 
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is not under test here; users are created in every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 PASSWORD = "pw-Secret-123"
 LOGIN = "/accounts/login/"
 
