@@ -287,6 +287,7 @@ class IssuePlan:
     feedback: list = field(default_factory=list)
     notifications: list = field(default_factory=list)
     problem_key: object = None
+    problem_joined: tuple | None = None  # (when, why) for escalation and hot-spot problems
     duplicate_of: IssuePlan | None = None
     merged_reports: list = field(default_factory=list)  # (plan, report index) moved here from duplicates
     issue: Issue | None = None
@@ -688,6 +689,7 @@ class Seeder:
             self.plan_issue(spec=spec, hood=hood, status=status)
         self.plans.sort(key=lambda p: p.created_at)
         self.plan_duplicates()
+        self.plan_hotspots()
 
     def cluster_status(self, spec, age_days):
         stage = spec["stage"]
@@ -952,16 +954,35 @@ class Seeder:
         return report
 
     def plan_escalations(self, plan, category, due, until, finished):
-        """Levels whose time came while the clock ran, each exactly once (cycle 0)."""
+        """The levels the sweep applied while the clock ran (cycle 0), as cases.escalation writes them.
+
+        A level with ``hours_overdue = H`` fires once ``due_at + H`` has passed
+        (and ``due_at`` itself has); the sweep runs every minute, so it lands a
+        few seconds after its time. ``raise_priority`` raises one step and
+        leaves ``due_at`` alone. ``until``: when the clock stopped (put on hold,
+        finished) or now.
+        """
         rng = self.rng
         hood = plan.neighborhood
+        code = plan.fields["tracking_code"]
         priority = plan.fields["priority"]
         level = 0
         for rule in self.rules.get(category.pk, []):
-            fired = due + self.hours(rule.hours_overdue) + timedelta(seconds=rng.randint(5, 110))
-            if fired >= until:
+            threshold = due + self.hours(rule.hours_overdue)
+            if threshold >= until:
                 break
+            fired = min(threshold + timedelta(seconds=rng.randint(5, 110)), until - timedelta(seconds=1))
             level = rule.level
+            label = str(A(rule.action).label)
+            data = {"level": rule.level, "action": str(rule.action), "cycle": 0, "hours_overdue": rule.hours_overdue}
+            message = f"Level {rule.level}: {label} ({rule.hours_overdue} hours overdue)"
+            if rule.action == A.RAISE_PRIORITY:
+                raised = PRIORITY_ORDER[min(PRIORITY_ORDER.index(Priority(priority)) + 1, len(PRIORITY_ORDER) - 1)]
+                data.update(priority_from=str(priority), priority_to=str(raised))
+                message += f", priority {priority} → {raised}"
+                priority = raised
+            else:
+                data.update(priority_from=None, priority_to=None)
             escalation = {
                 "level": rule.level,
                 "rule": rule,
@@ -969,68 +990,59 @@ class Seeder:
                 "at": fired,
                 "hours_overdue": rule.hours_overdue,
             }
+            plan.escalations.append(escalation)
             plan.events.append(
                 {
                     "at": fired,
                     "kind": Event.Kind.ESCALATED,
-                    "message": f"Level {rule.level}: {A(rule.action).label} ({rule.hours_overdue} hours past due).",
-                    "data": {
-                        "level": rule.level,
-                        "action": rule.action,
-                        "cycle": 0,
-                        "hours_overdue": rule.hours_overdue,
-                    },
+                    "message": message,
+                    "data": data,
+                    "escalation": len(plan.escalations) - 1,
                 }
             )
-            if rule.action == A.RAISE_PRIORITY and priority != Priority.URGENT:
-                raised = PRIORITY_ORDER[PRIORITY_ORDER.index(Priority(priority)) + 1]
-                plan.events.append(
-                    {
-                        "at": fired,
-                        "kind": Event.Kind.PRIORITY,
-                        "message": "Raised by escalation.",
-                        "data": {"from": str(priority), "to": str(raised), "escalation_level": rule.level},
-                    }
-                )
-                priority = raised
-            elif rule.action in (A.NOTIFY_SUPERVISOR, A.NOTIFY_COMMANDER):
+            if rule.action in (A.NOTIFY_SUPERVISOR, A.NOTIFY_COMMANDER):
                 for supervisor in self.supervisors_for(hood):
                     read = fired + self.hours(rng.uniform(1, 40)) if rng.random() < 0.7 else None
                     plan.notifications.append(
                         {
                             "user": supervisor,
-                            "subject": f"Escalated to level {rule.level}: {category.name_en} in {hood.name}",
+                            "subject": f"Escalated, level {rule.level}: {code} — {category.name_en} in {hood.name}",
+                            "body": f"{label}.\n{code} ({category.name_en}, {hood.name}) is {rule.hours_overdue} "
+                            f"hours past its due time; priority now {priority}, escalation level {rule.level}.",
                             "at": fired,
                             "read_at": read if read and read < self.now else None,
                         }
                     )
-            elif rule.action == A.NEEDS_DECISION:
-                decide = finished or rng.random() < 0.4
-                if decide:
-                    decided_at = self.between(fired + self.hours(0.5), (until if finished else self.now))
-                    if decided_at <= fired:
-                        decided_at = fired + timedelta(minutes=5)
-                    escalation.update(
-                        decided_at=min(decided_at, self.now),
-                        decided_by=self.rng.choice(self.supervisors_for(hood)),
-                        decision=rng.choice(DECISIONS),
-                    )
-                else:
-                    plan.fields["needs_decision"] = True
             elif rule.action == A.OPEN_PROBLEM and plan.problem_key is None:
                 plan.problem_key = ("escalation", category.pk, hood.pk)
-                plan.events.append(
-                    {
-                        "at": fired,
-                        "kind": Event.Kind.PROBLEM,
-                        "message": "Linked to a problem-solving project by escalation.",
-                        "data": {"escalation_level": rule.level},
-                    }
-                )
-            plan.escalations.append(escalation)
+                plan.problem_joined = (fired, "Opened by escalation")
         plan.fields["priority"] = priority
         plan.fields["escalation_level"] = level
-        if plan.fields.get("status") in Issue.FINISHED_STATUSES:
+        waiting = [e for e in plan.escalations if e["action"] == A.NEEDS_DECISION]
+        if waiting:
+            # A supervisor decides (cases.services.problems.escalation_decide): every escalation so far
+            # is marked decided. Most finished issues had one; of the open ones, some still wait.
+            asked = waiting[0]["at"]
+            end = until if finished else self.now
+            if (finished and rng.random() < 0.75) or (not finished and rng.random() < 0.4):
+                decided_at = min(self.between(asked + self.hours(0.5), max(end, asked + self.hours(1))), self.now)
+                decider = rng.choice(self.supervisors_for(hood))
+                decision = rng.choice(DECISIONS)
+                decided = [e for e in plan.escalations if e["at"] <= decided_at]
+                for escalation in decided:
+                    escalation.update(decided_at=decided_at, decided_by=decider, decision=decision)
+                plan.events.append(
+                    {
+                        "at": decided_at,
+                        "kind": Event.Kind.NOTE,
+                        "actor": decider,
+                        "message": f"Supervisor's decision: {decision}",
+                        "data": {"decision": decision, "escalations_decided": len(decided)},
+                    }
+                )
+            elif not finished:
+                plan.fields["needs_decision"] = True
+        if finished:
             plan.fields["needs_decision"] = False
 
     def plan_finish(self, plan, status, end, officer):
@@ -1231,6 +1243,42 @@ class Seeder:
             }
         )
 
+    def plan_hotspots(self):
+        """Group open issues piling up as the sweep's hot-spot rule would have by now.
+
+        ``hotspot_threshold`` or more open issues of one category in one
+        neighborhood created within ``hotspot_window_hours`` join the open
+        Problem of that category there, or a new one (source hot spot) opened
+        when the threshold was reached.
+        """
+        groups = {}
+        for plan in self.plans:
+            if plan.fields["status"] in Issue.OPEN_STATUSES:
+                groups.setdefault((plan.category.code, plan.neighborhood.pk), []).append(plan)
+        for (code, hood_pk), plans in groups.items():
+            category = self.categories[code]
+            since = self.now - self.hours(category.hotspot_window_hours)
+            window = sorted((p for p in plans if p.created_at >= since), key=lambda p: p.created_at)
+            if len(window) < category.hotspot_threshold:
+                continue
+            loose = [p for p in window if p.problem_key is None]
+            if not loose:
+                continue
+            key = next((p.problem_key for p in plans if p.problem_key and p.problem_key[0] == "seeded"), None)
+            key = (
+                key or next((p.problem_key for p in plans if p.problem_key), None) or ("hotspot", category.pk, hood_pk)
+            )
+            reached = window[category.hotspot_threshold - 1].created_at
+            for plan in loose:
+                # The next sweep (every minute) after the threshold was reached, or after it arrived.
+                joined = min(max(plan.created_at, reached) + timedelta(seconds=self.rng.randint(5, 60)), self.now)
+                count = sum(1 for p in window if p.created_at <= joined)
+                plan.problem_key = key
+                plan.problem_joined = (
+                    joined,
+                    f"Hot spot: {count} open issues within {category.hotspot_window_hours} hours",
+                )
+
     # --- issues: write ------------------------------------------------------------
 
     def write_problems(self):
@@ -1262,10 +1310,10 @@ class Seeder:
             )
             entry["problem"], entry["created_at"] = problem, created
             self.problems[entry["key"]] = problem
-        # Problems the escalation ladder opened: one per category and neighborhood.
+        # Problems the sweep opened (escalation ladder, hot spots): one per category and neighborhood.
         by_key = {}
         for plan in self.plans:
-            if plan.problem_key and plan.problem_key[0] == "escalation":
+            if plan.problem_key and plan.problem_key[0] in ("escalation", "hotspot"):
                 by_key.setdefault(plan.problem_key, []).append(plan)
         escalation_keys = []
         for key, plans in by_key.items():
@@ -1286,16 +1334,20 @@ class Seeder:
                 )
             if existing:
                 self.problems[key] = existing
+                opened = self.problem_created_at(existing)
+                for plan in plans:  # joined it, at the earliest once it existed
+                    plan.problem_joined = (max(plan.problem_joined[0], opened), plan.problem_joined[1])
                 continue
-            fired = min(e["at"] for p in plans for e in p.escalations if e["action"] == A.OPEN_PROBLEM)
+            fired, reason = min(p.problem_joined for p in plans)
             problem = Problem(
-                title=f"Long-overdue {category.name_en.lower()} in {hood.name}",
+                title=f"{category.name_en} in {hood.name}",
                 category=category,
                 neighborhood=hood,
                 stage=Problem.Stage.SCANNING,
-                source=Problem.Source.ESCALATION,
+                source=Problem.Source.ESCALATION if key[0] == "escalation" else Problem.Source.HOTSPOT,
                 owner=self.rng.choice(self.supervisors_for(hood)),
             )
+            problem.opened_reason = reason
             # Older ones moved on: analysed, or closed once every issue in them was finished.
             ends = [p.end_at for p in plans]
             if self.now - fired > timedelta(days=21) and all(ends) and self.now - max(ends) > timedelta(days=7):
@@ -1367,8 +1419,8 @@ class Seeder:
                 ProblemEvent(
                     problem=problem,
                     kind=ProblemEvent.Kind.OPENED,
-                    message="Opened by escalation: an issue stayed open long past due.",
-                    data={"source": Problem.Source.ESCALATION},
+                    message=problem.opened_reason,
+                    data={"source": problem.source},
                     created_at=fired,
                 )
             )
@@ -1396,6 +1448,12 @@ class Seeder:
         Problem.partners.through.objects.bulk_create(through)
         self.problem_created = {key: p.created_at for key, p in self.problems.items()}
         return problem_events
+
+    def problem_created_at(self, problem):
+        for entry in self.problem_plans:
+            if entry["problem"] is problem:
+                return entry["created_at"]
+        return problem.created_at
 
     def write_issues(self):
         problem_events = self.write_problems()
@@ -1426,7 +1484,27 @@ class Seeder:
                 reports.append(row)
         Report.objects.bulk_create(reports, batch_size=500)
         self.step("reports")
-        events, escalations, feedback, notifications = [], [], [], []
+        # Escalations first: their ids go into the timeline events, as the sweep writes them.
+        escalations = []
+        for plan in self.plans:
+            plan.escalation_rows = [
+                Escalation(
+                    issue=plan.issue,
+                    level=spec["level"],
+                    action=spec["action"],
+                    rule=spec["rule"],
+                    hours_overdue=spec["hours_overdue"],
+                    cycle=0,
+                    created_at=spec["at"],
+                    decided_at=spec.get("decided_at"),
+                    decided_by=spec.get("decided_by"),
+                    decision=spec.get("decision", ""),
+                )
+                for spec in plan.escalations
+            ]
+            escalations += plan.escalation_rows
+        Escalation.objects.bulk_create(escalations, batch_size=500)
+        events, feedback, notifications = [], [], []
         for plan in self.plans:
             issue = plan.issue
             for spec in plan.events:
@@ -1435,52 +1513,40 @@ class Seeder:
                 data = dict(spec.pop("data", {}))
                 if "report" in spec:
                     data["report_id"] = plan.report_rows[spec.pop("report")].pk
+                if "escalation" in spec:
+                    data = {"escalation_id": plan.escalation_rows[spec.pop("escalation")].pk, **data}
                 if "from_plan" in spec:
                     data["from"] = spec.pop("from_plan").issue.pk
                 if spec["kind"] == Event.Kind.DUPLICATE:
                     data["into"] = plan.duplicate_of.issue.pk
-                if spec["kind"] == Event.Kind.PROBLEM and plan.problem_key:
-                    data["problem_id"] = self.problems[plan.problem_key].pk
                 events.append(Event(issue=issue, created_at=at, data=data, **spec))
-            if plan.problem_key and plan.problem_key[0] == "seeded":
+            if plan.problem_key:
+                # Same shapes as cases.services.problems / cases.escalation write.
                 problem = self.problems[plan.problem_key]
-                at = max(plan.created_at, self.problem_created[plan.problem_key])
+                data = {"problem": problem.pk, "action": "added", "from": None}
+                if plan.problem_joined:
+                    joined, reason = plan.problem_joined
+                    data["source"] = problem.source
+                    message = f"Added to problem “{problem.title}” ({reason.lower()})."
+                    actor = None
+                else:
+                    joined = max(plan.created_at, self.problem_created[plan.problem_key])
+                    message = f"Added to problem “{problem.title}”."
+                    actor = problem.owner
+                plan.events.append({"at": joined})  # counts for updated_at below
                 events.append(
                     Event(
-                        issue=issue,
-                        kind=Event.Kind.PROBLEM,
-                        actor=problem.owner,
-                        created_at=at,
-                        message=problem.title,
-                        data={"problem_id": problem.pk},
+                        issue=issue, kind=Event.Kind.PROBLEM, actor=actor, created_at=joined, message=message, data=data
                     )
                 )
-            if plan.problem_key:
-                problem = self.problems[plan.problem_key]
-                opened_by_ladder = [e["at"] for e in plan.escalations if e["action"] == A.OPEN_PROBLEM]
-                joined = max([plan.created_at, problem.created_at, *opened_by_ladder[:1]])
                 problem_events.append(
                     ProblemEvent(
                         problem=problem,
                         kind=ProblemEvent.Kind.ISSUE_ADDED,
+                        actor=actor,
                         created_at=joined,
                         message=issue.tracking_code,
-                        data={"issue_id": issue.pk},
-                    )
-                )
-            for spec in plan.escalations:
-                escalations.append(
-                    Escalation(
-                        issue=issue,
-                        level=spec["level"],
-                        action=spec["action"],
-                        rule=spec["rule"],
-                        hours_overdue=spec["hours_overdue"],
-                        cycle=0,
-                        created_at=spec["at"],
-                        decided_at=spec.get("decided_at"),
-                        decided_by=spec.get("decided_by"),
-                        decision=spec.get("decision", ""),
+                        data={"issues": [issue.pk], **({"source": problem.source} if plan.problem_joined else {})},
                     )
                 )
             for spec in plan.feedback:
@@ -1497,8 +1563,8 @@ class Seeder:
                 notifications.append(
                     Notification(
                         user=spec["user"],
-                        subject=f"{issue.tracking_code}: {spec['subject']}",
-                        body=issue.description[:300],
+                        subject=spec["subject"][:200],
+                        body=spec["body"],
                         url=issue.get_absolute_url(),
                         issue=issue,
                         created_at=spec["at"],
@@ -1520,7 +1586,6 @@ class Seeder:
                     )
                 )
         Event.objects.bulk_create(events, batch_size=1000)
-        Escalation.objects.bulk_create(escalations, batch_size=500)
         Feedback.objects.bulk_create(feedback, batch_size=500)
         Notification.objects.bulk_create(notifications, batch_size=500)
         ProblemEvent.objects.bulk_create(problem_events, batch_size=500)
