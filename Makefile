@@ -7,13 +7,17 @@ PORT ?= 8000
 
 .PHONY: run test install lint format bench messages schema clean
 
-$(VENV)/.installed: requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	@touch $@
+# The stamp holds the hash of the requirements it installed, not a date: a fresh
+# clone (new file dates) pointed at an existing virtualenv with `VENV=...` reuses
+# it as long as requirements.txt says the same thing.
+REQ_HASH = $(shell sha256sum requirements.txt | cut -d' ' -f1)
 
-install: $(VENV)/.installed
+install:
+	@test -x $(PY) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip; }
+	@if [ "$$(cat $(VENV)/.installed 2>/dev/null)" != "$(REQ_HASH)" ]; then \
+	  echo "Installing requirements into $(VENV)"; \
+	  $(PY) -m pip install --quiet -r requirements.txt && echo "$(REQ_HASH)" > $(VENV)/.installed; \
+	fi
 
 ## run: install, migrate, load demo data, serve with the Celery worker and beat (embedded by default)
 run: install
