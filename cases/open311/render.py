@@ -1,0 +1,95 @@
+"""GeoReport v2 answers in JSON and XML, and the spec's error shape.
+
+JSON answers are the bare arrays (or the discovery / service definition
+objects) the Open311 schemas describe. XML answers use the spec's element
+names: a list is written as its plural element holding one singular element
+per item (``<attributes><attribute>…``), ``null`` as an empty element and
+booleans as ``true``/``false``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from xml.etree import ElementTree
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+JSON_TYPE = "application/json; charset=utf-8"
+XML_TYPE = "text/xml; charset=utf-8"
+
+# Element name of one item of each list the spec's XML answers hold.
+LIST_ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+# Characters XML 1.0 cannot carry, even escaped.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class Open311Error(Exception):
+    """An answer in the spec's error shape: one or more (code, description) with one HTTP status."""
+
+    def __init__(self, status: int, *descriptions: str, headers: dict | None = None):
+        super().__init__(descriptions[0] if descriptions else "")
+        self.status = status
+        self.descriptions = list(descriptions) or [""]
+        self.headers = headers or {}
+
+
+def w3c_datetime(value: datetime | None) -> str | None:
+    """W3C / ISO 8601 with the local offset, to the second (2010-04-14T06:37:38-05:00)."""
+    if value is None:
+        return None
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _xml_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _XML_ILLEGAL.sub("", str(value))
+
+
+def _xml_fill(element: ElementTree.Element, value) -> None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            _xml_fill(ElementTree.SubElement(element, key), child)
+    elif isinstance(value, (list, tuple)):
+        item_name = LIST_ITEMS[element.tag]
+        for item in value:
+            _xml_fill(ElementTree.SubElement(element, item_name), item)
+    else:
+        element.text = _xml_text(value)
+
+
+def to_xml(root: str, value) -> bytes:
+    element = ElementTree.Element(root)
+    _xml_fill(element, value)
+    return ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
+
+
+def answer(fmt: str, value, *, xml_root: str, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """Render ``value`` (list or dict) as JSON, or as XML under ``xml_root``."""
+    if fmt == "xml":
+        response = HttpResponse(to_xml(xml_root, value), content_type=XML_TYPE, status=status)
+    else:
+        body = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        response = HttpResponse(body.encode("utf-8"), content_type=JSON_TYPE, status=status)
+    for name, header in (headers or {}).items():
+        response[name] = header
+    return response
+
+
+def error_answer(fmt: str, error: Open311Error) -> HttpResponse:
+    errors = [{"code": error.status, "description": description} for description in error.descriptions]
+    return answer(fmt, errors, xml_root="errors", status=error.status, headers=error.headers)

@@ -1,0 +1,174 @@
+"""Reads behind the Open311 endpoints, already scoped to what the public may see.
+
+Sensitive categories (``is_public=False``) do not exist as far as Open311 is
+concerned: they are not services, and their issues are not requests.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+
+from cases.models import ApiClient, Category, CategoryAttribute, Event, Issue, Report
+from partners.models import Neighborhood
+
+# The spec's default and maximum number of requests in one GET requests answer.
+MAX_REQUESTS = 1000
+SERVICE_CODE_MAX = Category._meta.get_field("service_code").max_length
+TRACKING_CODE_MAX = Issue._meta.get_field("tracking_code").max_length
+
+
+def _lookup_value(value: str, max_length: int) -> bool:
+    """Whether a client-given id can name a row at all (PostgreSQL refuses NUL bytes in a query)."""
+    return bool(value) and len(value) <= max_length and "\x00" not in value
+
+
+def public_services() -> QuerySet[Category]:
+    """Every category Open311 clients may file into, with whether it asks extra questions."""
+    has_attributes = CategoryAttribute.objects.filter(category=OuterRef("pk"))
+    return Category.objects.filter(is_public=True, is_active=True).annotate(has_attributes=Exists(has_attributes))
+
+
+def public_service(service_code: str) -> Category | None:
+    """One service with its attributes in order, or None when unknown, inactive or sensitive."""
+    if not _lookup_value(service_code, SERVICE_CODE_MAX):
+        return None
+    return (
+        Category.objects.filter(is_public=True, is_active=True, service_code=service_code)
+        .prefetch_related(Prefetch("attributes", queryset=CategoryAttribute.objects.order_by("order", "code")))
+        .first()
+    )
+
+
+def public_service_codes(codes: list[str]) -> set[str]:
+    """Which of these codes name public categories (active or retired: their requests stay readable)."""
+    codes = [code for code in codes if _lookup_value(code, SERVICE_CODE_MAX)]
+    return set(Category.objects.filter(is_public=True, service_code__in=codes).values_list("service_code", flat=True))
+
+
+def api_client_for_key(key: str) -> ApiClient | None:
+    """The active client holding this api_key; revoked keys find nothing."""
+    if not _lookup_value(key, ApiClient._meta.get_field("key").max_length):
+        return None
+    return ApiClient.objects.filter(key=key, is_active=True).first()
+
+
+def neighborhood_named_in(text: str) -> Neighborhood | None:
+    """The neighborhood whose name (or slug) appears as whole words in an address; the longest name wins."""
+    folded = text.casefold()
+    best = None
+    best_length = 0
+    for neighborhood in Neighborhood.objects.only("id", "name", "slug"):
+        for label in (neighborhood.name, neighborhood.slug.replace("-", " "), neighborhood.slug):
+            label = label.casefold().strip()
+            if len(label) <= best_length or not label:
+                continue
+            if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", folded):
+                best, best_length = neighborhood, len(label)
+    return best
+
+
+def neighborhood_for_address_id(address_id: str) -> Neighborhood | None:
+    """Our own address ids are neighborhood slugs: a client that knows them can file at neighborhood level."""
+    if not _lookup_value(address_id, Neighborhood._meta.get_field("slug").max_length):
+        return None
+    return Neighborhood.objects.filter(slug__iexact=address_id).first()
+
+
+def public_requests() -> QuerySet[Issue]:
+    """Issues as Open311 service requests: one query whatever the number of rows.
+
+    ``status_note`` is the latest public timeline message; ``first_media_url``
+    the earliest media_url a report carried.
+    """
+    latest_public_message = (
+        Event.objects.filter(issue=OuterRef("pk"), is_public=True)
+        .exclude(message="")
+        .order_by("-created_at", "-id")
+        .values("message")[:1]
+    )
+    first_media_url = (
+        Report.objects.filter(issue=OuterRef("pk"))
+        .exclude(media_url="")
+        .order_by("created_at", "id")
+        .values("media_url")[:1]
+    )
+    return (
+        Issue.objects.filter(category__is_public=True)
+        .select_related("category", "neighborhood")
+        .only(
+            "id",
+            "tracking_code",
+            "status",
+            "priority",
+            "description",
+            "created_at",
+            "updated_at",
+            "due_at",
+            "address",
+            "address_id",
+            "lat",
+            "lng",
+            "referred_to",
+            "category",
+            "neighborhood",
+            "category__service_code",
+            "category__name_en",
+            "category__name_es",
+            "category__is_public",
+            "category__target_hours_low",
+            "category__target_hours_normal",
+            "category__target_hours_high",
+            "category__target_hours_urgent",
+            "neighborhood__name",
+            "neighborhood__district",
+        )
+        .annotate(status_note=Subquery(latest_public_message), first_media_url=Subquery(first_media_url))
+        .order_by("-created_at", "-id")
+    )
+
+
+def requests_by_ids(tracking_codes: list[str]) -> list[Issue]:
+    tracking_codes = [code for code in tracking_codes if _lookup_value(code, TRACKING_CODE_MAX)]
+    return list(public_requests().filter(tracking_code__in=tracking_codes)[:MAX_REQUESTS])
+
+
+def requests_matching(
+    *,
+    start: datetime,
+    end: datetime,
+    service_codes: list[str] | None = None,
+    statuses: set[str] | None = None,
+) -> list[Issue]:
+    """Requests made in [start, end], newest first, at most the spec's 1000."""
+    queryset = public_requests().filter(created_at__gte=start, created_at__lte=end)
+    if service_codes:
+        queryset = queryset.filter(category__service_code__in=service_codes)
+    if statuses is not None and statuses != {"open", "closed"}:
+        open_statuses = list(Issue.OPEN_STATUSES)
+        queryset = (
+            queryset.filter(status__in=open_statuses)
+            if "open" in statuses
+            else queryset.exclude(status__in=open_statuses)
+        )
+    return list(queryset[:MAX_REQUESTS])
+
+
+def request_by_id(tracking_code: str) -> Issue | None:
+    if not _lookup_value(tracking_code, TRACKING_CODE_MAX):
+        return None
+    return public_requests().filter(tracking_code=tracking_code).first()
+
+
+def report_for_token(token: str) -> Report | None:
+    """The Open311 report a POST token stands for, on an issue the public may see."""
+    if not _lookup_value(token, Report._meta.get_field("open311_token").max_length):
+        return None
+    return (
+        Report.objects.filter(open311_token=token, issue__category__is_public=True)
+        .select_related("issue")
+        .only("id", "open311_token", "issue__tracking_code")
+        .first()
+    )

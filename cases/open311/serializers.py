@@ -1,0 +1,135 @@
+"""Domain rows as GeoReport v2 items. Never a resident's name, email or phone."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cases.models import Category, Issue
+from cases.open311.render import w3c_datetime
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+# When this endpoint's document (its services' shape and parameters) last changed.
+CHANGESET = "2026-11-24T00:00:00+00:00"
+DESCRIPTION_MAX = 4000
+
+# A US ZIP code after a comma or a state abbreviation ("…, MO 64106").
+_ZIPCODE = re.compile(r"(?:,|\b[A-Z]{2})\s+(\d{5}(?:-\d{4})?)\b")
+
+
+def discovery(*, base_url: str) -> dict:
+    return {
+        "changeset": CHANGESET,
+        "contact": _("Questions about this endpoint go to the department's CommonGround administrators."),
+        "key_service": _(
+            "API keys are issued by the department's administrators, one per client application; "
+            "ask them for one. Reading services and requests needs no key."
+        ),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production" if settings.PRODUCTION else "test",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def service_item(category: Category) -> dict:
+    """One service; names follow the active language (English or Spanish)."""
+    return {
+        "service_code": category.service_code,
+        "service_name": category.name,
+        "description": category.hint or None,
+        "metadata": bool(category.has_attributes),
+        "type": "realtime",
+        "keywords": category.keywords or None,
+        "group": category.group or None,
+    }
+
+
+def service_definition(category: Category) -> dict:
+    es = _is_spanish()
+    attributes = []
+    for attribute in category.attributes.all():
+        item = {
+            "variable": True,
+            "code": attribute.code,
+            "datatype": attribute.datatype,
+            "required": attribute.required,
+            "datatype_description": attribute.datatype_description or None,
+            "order": attribute.order,
+            "description": (attribute.description_es if es and attribute.description_es else attribute.description_en),
+        }
+        if attribute.datatype in ("singlevaluelist", "multivaluelist"):
+            item["values"] = [
+                {"key": str(value.get("key", "")), "name": str(value.get("name", value.get("key", "")))}
+                for value in attribute.values
+                if isinstance(value, dict)
+            ]
+        attributes.append(item)
+    return {"service_code": category.service_code, "attributes": attributes}
+
+
+def _is_spanish() -> bool:
+    return (get_language() or "en").startswith("es")
+
+
+def service_notice(issue: Issue) -> str:
+    hours = issue.category.target_hours(issue.priority)
+    return _("We aim to act on this within %(hours)d hours.") % {"hours": hours}
+
+
+def agency_responsible(issue: Issue) -> str:
+    if issue.status == Issue.Status.REFERRED and issue.referred_to:
+        return issue.referred_to
+    district = issue.neighborhood.district
+    if district:
+        return _("Community policing, %(district)s district") % {"district": district}
+    return _("Community policing")
+
+
+def zipcode_of(address: str) -> str | None:
+    matches = _ZIPCODE.findall(address or "")
+    return matches[-1] if matches else None
+
+
+def _coarse(value: float | None) -> float | None:
+    return None if value is None else round(value, settings.PUBLIC_LOCATION_DECIMALS)
+
+
+def request_item(issue: Issue) -> dict:
+    """An issue as a service request (expects selectors.public_requests' annotations)."""
+    return {
+        "service_request_id": issue.tracking_code,
+        "status": "open" if issue.status in Issue.OPEN_STATUSES else "closed",
+        "status_notes": issue.status_note or None,
+        "service_name": issue.category.name,
+        "service_code": issue.category.service_code,
+        "description": issue.description[:DESCRIPTION_MAX] or None,
+        "agency_responsible": agency_responsible(issue),
+        "service_notice": service_notice(issue),
+        "requested_datetime": w3c_datetime(issue.created_at),
+        "updated_datetime": w3c_datetime(issue.updated_at),
+        "expected_datetime": w3c_datetime(issue.due_at),
+        "address": issue.address or None,
+        "address_id": issue.address_id or None,
+        "zipcode": zipcode_of(issue.address),
+        "lat": _coarse(issue.lat),
+        "long": _coarse(issue.lng),
+        "media_url": issue.first_media_url or None,
+    }
+
+
+def created_item(*, tracking_code: str, token: str, notice: str) -> dict:
+    """The POST answer: the request's id (its public tracking code) and a token for later lookups."""
+    return {"service_request_id": tracking_code, "token": token, "service_notice": notice, "account_id": None}
+
+
+def token_item(*, tracking_code: str, token: str) -> dict:
+    return {"service_request_id": tracking_code, "token": token}

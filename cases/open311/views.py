@@ -1,0 +1,243 @@
+"""Open311 GeoReport v2 endpoints (JSON and XML). Views parse, call one selector or service, render.
+
+Reads are public and need no key; creating a request needs an active
+api_key. Every answer — errors included — is in the spec's shape and the
+format the path asks for, whatever the input: nothing here may end in a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
+from django.http.request import UnreadablePostError
+from django.utils import timezone, translation
+from django.views.decorators.csrf import csrf_exempt
+
+from cases.open311 import params, selectors, serializers
+from cases.open311.render import Open311Error, answer, error_answer
+from cases.open311.services import open311_request_submit
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])", re.IGNORECASE)
+_PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# --- plumbing -----------------------------------------------------------------------
+
+
+def _language(request: HttpRequest, data: QueryDict) -> str:
+    """``locale`` (en, es, es_MX, es-US…) wins; otherwise the Accept-Language header.
+
+    LocaleMiddleware pins unprefixed paths to English (the public pages put
+    Spanish under /es/), so the header is read here.
+    """
+    locale = data.get("locale", "")
+    if isinstance(locale, str) and locale.strip():
+        return "es" if locale.strip().lower().startswith("es") else "en"
+    return "es" if translation.get_language_from_request(request).startswith("es") else "en"
+
+
+def _throttle(scope: str, ident: str) -> None:
+    """Fixed-window budget per client, shared with the REST API's rates (API_THROTTLE_ANON / _USER).
+
+    Over budget: 429 with Retry-After, so well-behaved clients know when to
+    come back. If the cache is down, serve rather than fail.
+    """
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(scope)
+    match = _RATE.match(rate or "")
+    if match is None:
+        return
+    limit = int(match.group(1))
+    period = int(match.group(2) or 1) * _PERIOD_SECONDS[match.group(3).lower()]
+    now = time.time()
+    window = int(now // period)
+    key = f"open311:throttle:{scope}:{ident}:{window}"
+    try:
+        cache.add(key, 0, timeout=period + 1)
+        count = cache.incr(key)
+    except Exception:
+        return
+    if count > limit:
+        retry_after = max(1, int((window + 1) * period - now))
+        raise Open311Error(
+            429, f"Too many requests; retry in {retry_after} seconds.", headers={"Retry-After": str(retry_after)}
+        )
+
+
+def _client_address(request: HttpRequest) -> str:
+    """A keyed hash of the caller's address: enough to count requests, never the address itself."""
+    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def endpoint(*methods: str):
+    """Method check, language, rate budget for reads, CORS for reads, and every error in the spec's shape."""
+
+    def decorate(view):
+        # No view here uses the session: clients identify with api_key, so CSRF does not apply.
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, fmt: str | None = "json", **kwargs) -> HttpResponse:
+            fmt = fmt or "json"
+            try:
+                if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
+                    raise Open311Error(
+                        405, f"Method {request.method} is not allowed here.", headers={"Allow": ", ".join(methods)}
+                    )
+                if request.method in ("GET", "HEAD"):
+                    _throttle("anon", f"ip:{_client_address(request)}")
+                with translation.override(_language(request, request.GET)):
+                    response = view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                response = error_answer(fmt, error)
+            if request.method in ("GET", "HEAD"):
+                # Public data: browser-based civic apps may read it from any origin.
+                response["Access-Control-Allow-Origin"] = "*"
+            response["Vary"] = "Accept-Language"
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _base_path(request: HttpRequest) -> str:
+    """Where this API is mounted (/open311/v2), from the top-level resource being answered."""
+    return request.path.rsplit("/", 1)[0]
+
+
+# --- discovery and services ------------------------------------------------------------
+
+
+@endpoint("GET")
+def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    return answer(
+        fmt, serializers.discovery(base_url=request.build_absolute_uri(_base_path(request))), xml_root="discovery"
+    )
+
+
+@endpoint("GET")
+def services(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    items = [serializers.service_item(category) for category in selectors.public_services()]
+    return answer(fmt, items, xml_root="services")
+
+
+@endpoint("GET")
+def service_definition(request: HttpRequest, service_code: str, *, fmt: str) -> HttpResponse:
+    category = selectors.public_service(service_code)
+    if category is None:
+        raise Open311Error(404, f"Unknown service_code {service_code[:60]!r}; see services.json for the list.")
+    return answer(fmt, serializers.service_definition(category), xml_root="service_definition")
+
+
+# --- requests -----------------------------------------------------------------------
+
+
+def _post_data(request: HttpRequest) -> QueryDict:
+    """Form fields of the body, plus any sent in the query string (some clients put api_key there)."""
+    try:
+        if request.content_type not in FORM_TYPES and request.body:
+            raise params.bad_request("Send the parameters form-encoded (application/x-www-form-urlencoded).")
+        body = request.POST
+    except RequestDataTooBig:
+        raise params.bad_request("The request body is too large.")
+    except (TooManyFieldsSent, TooManyFilesSent):
+        raise params.bad_request("Too many parameters.")
+    except (MultiPartParserError, UnreadablePostError, ValueError):
+        raise params.bad_request("The request body could not be read as form fields.")
+    data = request.GET.copy()
+    for key, values in body.lists():
+        data.setlist(key, data.getlist(key) + values)
+    return data
+
+
+def _create(request: HttpRequest, fmt: str) -> HttpResponse:
+    data = _post_data(request)
+    try:
+        new = params.new_request(data)
+    except Open311Error as error:
+        if error.status == 403:
+            # Count failed keys per address: guessing keys gets slow, real clients are unaffected.
+            _throttle("anon", f"badkey:{_client_address(request)}")
+        raise
+    _throttle("user", f"client:{new.client.pk}")
+    language = _language(request, data)
+    with translation.override(language):
+        return _submit(request, fmt, new, language)
+
+
+def _submit(request: HttpRequest, fmt: str, new: params.NewRequest, language: str) -> HttpResponse:
+    try:
+        report = open311_request_submit(
+            client=new.client,
+            category=new.category,
+            text=new.text,
+            language=language,
+            lat=new.lat,
+            lng=new.lng,
+            address=new.address,
+            address_id=new.address_id,
+            neighborhood=new.neighborhood,
+            reporter_name=new.reporter_name,
+            reporter_email=new.reporter_email,
+            reporter_phone=new.reporter_phone,
+            attributes=new.attributes,
+            media_url=new.media_url,
+        )
+    except ValidationError as error:
+        raise params.bad_request(*error.messages)
+    issue = report.issue
+    status_path = f"/es/report/{issue.tracking_code}/" if language == "es" else f"/report/{issue.tracking_code}/"
+    notice = "{} {}".format(
+        serializers.service_notice(issue),
+        translation.gettext("Follow it at %(url)s") % {"url": request.build_absolute_uri(status_path)},
+    )
+    item = serializers.created_item(tracking_code=issue.tracking_code, token=report.open311_token, notice=notice)
+    location = f"{_base_path(request)}/requests/{issue.tracking_code}.{fmt}"
+    return answer(fmt, [item], xml_root="service_requests", status=201, headers={"Location": location})
+
+
+@endpoint("GET", "POST")
+def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        return _create(request, fmt)
+    search = params.request_search(request.GET, now=timezone.now())
+    if search.tracking_codes is not None:
+        issues = selectors.requests_by_ids(search.tracking_codes)
+    else:
+        issues = selectors.requests_matching(
+            start=search.start, end=search.end, service_codes=search.service_codes, statuses=search.statuses
+        )
+    return answer(fmt, [serializers.request_item(issue) for issue in issues], xml_root="service_requests")
+
+
+@endpoint("GET")
+def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpResponse:
+    code = request_id.strip().upper()
+    issue = selectors.request_by_id(code)
+    if issue is None:
+        raise Open311Error(404, f"Unknown service_request_id {request_id[:40]!r}.")
+    return answer(fmt, [serializers.request_item(issue)], xml_root="service_requests")
+
+
+@endpoint("GET")
+def token_detail(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
+    report = selectors.report_for_token(token)
+    if report is None:
+        raise Open311Error(404, f"Unknown token {token[:40]!r}.")
+    item = serializers.token_item(tracking_code=report.issue.tracking_code, token=report.open311_token)
+    return answer(fmt, [item], xml_root="service_requests")
+
+
+@endpoint("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+def not_found(request: HttpRequest, path: str, *, fmt: str) -> HttpResponse:
+    raise Open311Error(404, "No such Open311 resource; start at discovery.json.")
