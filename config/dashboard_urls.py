@@ -1,2 +1,15 @@
-# Routes of this area (filled in by the issue that builds it).
-urlpatterns = []
+"""Supervisor dashboard: figures, charts, map and tables; CSV exports; decisions on escalated issues."""
+
+from django.urls import path
+
+from config import dashboard
+
+urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export/<slug:table>.csv", dashboard.dashboard_export, name="dashboard_export"),
+    path(
+        "dashboard/decisions/<int:issue_id>/<slug:action>/",
+        dashboard.decision,
+        name="dashboard_decision",
+    ),
+]

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
@@ -67,6 +68,7 @@ __all__ = [
     "transparency_issue_figures",
     "week_starts",
     "MARKER_LIMIT",
+    "marker_limit",
     "scope_neighborhoods",
     "filter_choices",
 ]
@@ -371,8 +373,14 @@ def _open_cohort(scope: DashboardScope) -> QuerySet:
     return Issue.objects.filter(scope.issue_q(), scope.cohort_q(), status__in=Issue.OPEN_STATUSES)
 
 
-def open_issue_markers(scope: DashboardScope, *, limit: int = MARKER_LIMIT) -> list[dict]:
+def marker_limit() -> int:
+    """How many open issues the map draws at most (``DASHBOARD_MARKER_LIMIT``, default 500)."""
+    return int(getattr(settings, "DASHBOARD_MARKER_LIMIT", MARKER_LIMIT))
+
+
+def open_issue_markers(scope: DashboardScope, *, limit: int | None = None) -> list[dict]:
     """The oldest open issues in scope that have a location, for the map (capped; the page says so)."""
+    limit = limit or marker_limit()
     rows = (
         _open_cohort(scope)
         .filter(lat__isnull=False, lng__isnull=False)

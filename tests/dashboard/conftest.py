@@ -17,7 +17,8 @@ Open now:
   o9  B drugs     created 06-01, due 06-04, on hold → not overdue (clock paused)
   o10 C graffiti  created 03-01 (before the period), overdue → outside the cohort
   o11 C drugs     created 06-12, due 06-13, in progress (assigned), level 1, undecided needs_decision escalation
-  → reported in period 8 (f1 f2 f3 f4 o7 o8 o9 o11; the duplicate is the same problem), open 4, overdue 2, escalated 2, waiting 2
+  → reported in period 8 (f1 f2 f3 f4 o7 o8 o9 o11; the duplicate is the same problem),
+    open 4, overdue 2, escalated 2, waiting 2
 Feedback in the period: 5 (fixed), 4 (fixed), 2 (not fixed) → mean 3.67, reopen rate 1/3; one older answer ignored.
 Outreach in the period: A meeting 2.5 h (P1, P2), A clean-up 4 h (P1), C meeting 1.25 h (P3, addressed o11);
   one B activity in April is outside → 3 activities, 7.75 h, 3 partners engaged.
@@ -56,26 +57,26 @@ def known(db, frozen):
     graffiti = factories.CategoryFactory(name_en="Graffiti", service_code="graffiti-known", is_public=True)
     drugs = factories.CategoryFactory(name_en="Open-air drug activity", service_code="drugs-known", is_public=False)
     officer = factories.officer(username="known-officer", neighborhoods=[c])
-    S, O = Issue.Status, Issue.Outcome
+    S, OC = Issue.Status, Issue.Outcome
 
     def issue(nbhd, cat, created, due, **kw):
         return factories.IssueFactory(neighborhood=nbhd, category=cat, created_at=created, due_at=due, **kw)
 
-    f1 = issue(a, graffiti, at(6, 1), at(6, 4), status=S.CLOSED, outcome=O.RESOLVED, resolved_at=at(6, 2))
-    f2 = issue(a, graffiti, at(6, 1), at(6, 2), status=S.RESOLVED, outcome=O.RESOLVED, resolved_at=at(6, 4))
+    f1 = issue(a, graffiti, at(6, 1), at(6, 4), status=S.CLOSED, outcome=OC.RESOLVED, resolved_at=at(6, 2))
+    f2 = issue(a, graffiti, at(6, 1), at(6, 2), status=S.RESOLVED, outcome=OC.RESOLVED, resolved_at=at(6, 4))
     f3 = issue(
         b,
         graffiti,
         at(5, 20),
         at(5, 23),
         status=S.CLOSED,
-        outcome=O.CRIME_REPORT,
+        outcome=OC.CRIME_REPORT,
         crime_report_number="KC-24-1",
         resolved_at=at(6, 10),
         assignee=officer,
     )
-    f4 = issue(b, drugs, at(6, 5), at(6, 8), status=S.REFERRED, outcome=O.REFERRED, resolved_at=at(6, 7))
-    f5 = issue(c, graffiti, at(4, 1), at(4, 4), status=S.RESOLVED, outcome=O.RESOLVED, resolved_at=at(5, 5))
+    issue(b, drugs, at(6, 5), at(6, 8), status=S.REFERRED, outcome=OC.REFERRED, resolved_at=at(6, 7))
+    f5 = issue(c, graffiti, at(4, 1), at(4, 4), status=S.RESOLVED, outcome=OC.RESOLVED, resolved_at=at(5, 5))
     o7 = issue(a, graffiti, at(6, 10), at(6, 13), status=S.NEW, escalation_level=1, needs_decision=True)
     issue(
         a,
@@ -83,11 +84,11 @@ def known(db, frozen):
         at(6, 3),
         at(6, 6),
         status=S.DUPLICATE,
-        outcome=O.DUPLICATE,
+        outcome=OC.DUPLICATE,
         duplicate_of=o7,
         resolved_at=at(6, 3, 5),
     )
-    issue(c, graffiti, at(3, 1), at(3, 4), status=S.RESOLVED, outcome=O.RESOLVED, resolved_at=at(4, 10))
+    issue(c, graffiti, at(3, 1), at(3, 4), status=S.RESOLVED, outcome=OC.RESOLVED, resolved_at=at(4, 10))
     o8 = issue(a, graffiti, at(6, 14), at(6, 17), status=S.ACKNOWLEDGED, reopen_count=1)
     o9 = issue(b, drugs, at(6, 1), at(6, 4), status=S.ON_HOLD, hold_started_at=at(6, 2))
     o10 = issue(c, graffiti, at(3, 1), at(3, 4), status=S.NEW, escalation_level=2)
