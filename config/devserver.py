@@ -7,6 +7,8 @@ Ctrl-C (or SIGTERM). Uses whatever DATABASE_URL / CELERY_BROKER_URL say;
 by default SQLite and the file-system broker under var/.
 """
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -18,11 +20,21 @@ import urllib.request
 PORT = int(os.environ.get("PORT", "8000"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 PY = sys.executable
+PR_SET_PDEATHSIG = 1
+
+
+def _child_setup():
+    # A new session per child so Ctrl-C reaches us first and we stop them in order;
+    # and if we are killed outright (SIGKILL), Linux sends the child SIGTERM, so no
+    # web server or worker is left running on its own.
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: Ctrl-C still stops everything
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _start(name, args):
-    # A new session per child so Ctrl-C reaches us first and we stop them in order.
-    proc = subprocess.Popen([PY, *args], start_new_session=True)
+    # preexec_fn is safe here: the runner starts no threads.
+    proc = subprocess.Popen([PY, *args], preexec_fn=_child_setup)
     print(f"  started {name} (pid {proc.pid})", flush=True)
     return name, proc
 
@@ -41,6 +53,7 @@ def main():
 
     django.setup()
     from django.conf import settings
+    from django.utils import timezone
 
     from cases.selectors import last_sweep_run
 
@@ -117,7 +130,8 @@ def main():
             if run and run.finished_at and run.finished_at != before_at:
                 print(
                     f"  Celery beat → worker: scheduled escalation sweep ran at "
-                    f"{run.finished_at:%H:%M:%S} ({run.escalations} escalations, {run.hotspots} hot spots).",
+                    f"{timezone.localtime(run.finished_at):%H:%M:%S} "
+                    f"({run.escalations} escalations, {run.hotspots} hot spots).",
                     flush=True,
                 )
                 announced = True
