@@ -125,7 +125,7 @@ def issue_timeline(issue: Issue) -> QuerySet[Event]:
 
 def issue_duplicates(issue: Issue) -> QuerySet[Issue]:
     """Issues merged into this one."""
-    return issue.duplicates.only("id", "tracking_code", "status").order_by("id")
+    return issue.duplicates.only("id", "tracking_code", "status", "duplicate_of").order_by("id")
 
 
 def assignable_officers() -> QuerySet:

@@ -1,0 +1,275 @@
+"""/queue/, /issues/ (filters, search, pagination), /issues/search/ JSON, and fixed query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cases import services
+from cases.models import Report
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness is not under test here; users are created in every test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _codes(response):
+    return [issue.tracking_code for issue in response.context["page"].object_list]
+
+
+def _issue(neighborhood, category, **kwargs):
+    return factories.IssueFactory(neighborhood=neighborhood, category=category, **kwargs)
+
+
+# --- my queue -----------------------------------------------------------------------------
+
+
+def test_queue_holds_mine_and_unassigned_here_by_due_time(client, officer, other_officer, neighborhood, category):
+    elsewhere = factories.NeighborhoodFactory()
+    now = timezone.now()
+    later = _issue(neighborhood, category, due_at=now + timedelta(hours=50))
+    sooner = _issue(neighborhood, category, due_at=now + timedelta(hours=5))
+    mine_elsewhere = _issue(elsewhere, category, assignee=officer, due_at=now + timedelta(hours=20))
+    colleagues = _issue(neighborhood, category, assignee=other_officer)
+    unassigned_elsewhere = _issue(elsewhere, category)
+    finished = _issue(neighborhood, category, assignee=officer)
+    services.issue_resolve(issue=finished, actor=officer, note="Done")
+
+    client.force_login(officer)
+    response = client.get("/queue/")
+
+    assert response.status_code == 200
+    assert _codes(response) == [sooner.tracking_code, mine_elsewhere.tracking_code, later.tracking_code]
+    body = response.content.decode()
+    for absent in (colleagues, unassigned_elsewhere, finished):
+        assert absent.tracking_code not in body
+    assert response.context["summary"] == {"total": 3, "overdue": 0, "escalated": 0, "mine": 1}
+
+
+def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, category):
+    created = timezone.now() - timedelta(hours=100)
+    overdue = _issue(neighborhood, category, created_at=created, due_at=created + timedelta(hours=72))
+    escalated = _issue(neighborhood, category, escalation_level=2)
+    calm = _issue(neighborhood, category)
+    held = _issue(neighborhood, category, created_at=created, due_at=created + timedelta(hours=72))
+    services.issue_hold(issue=held, actor=officer, reason="Waiting")  # clock stopped: not overdue
+
+    client.force_login(officer)
+    response = client.get("/queue/")
+    cards = {issue.tracking_code: issue for issue in response.context["page"].object_list}
+    assert cards[overdue.tracking_code].is_overdue
+    assert not cards[held.tracking_code].is_overdue
+    assert not cards[calm.tracking_code].is_overdue
+    body = response.content.decode()
+
+    def card(code):
+        start = body.index(code)
+        return body[start : body.index("</li>", start)]
+
+    assert "Overdue" in card(overdue.tracking_code)
+    assert "Escalated L2" in card(escalated.tracking_code)
+    assert "Overdue" not in card(calm.tracking_code) and "Escalated" not in card(calm.tracking_code)
+    assert "Overdue" not in card(held.tracking_code)
+    assert response.context["summary"]["overdue"] == 1
+    assert response.context["summary"]["escalated"] == 1
+
+
+def test_queue_paginates(client, officer, neighborhood, category):
+    for _ in range(27):
+        _issue(neighborhood, category)
+    client.force_login(officer)
+    first = client.get("/queue/")
+    assert len(first.context["page"].object_list) == 25
+    assert 'href="?page=2"' in first.content.decode()
+    second = client.get("/queue/?page=2")
+    assert len(second.context["page"].object_list) == 2
+    assert not set(_codes(first)) & set(_codes(second))
+    assert client.get("/queue/?page=99").status_code == 200  # past the end: the last page
+
+
+# --- the list and its filters -------------------------------------------------------------
+
+
+@pytest.fixture
+def varied(officer, other_officer, neighborhood, category):
+    """A spread of issues over every filter dimension."""
+    other_category = factories.CategoryFactory(name_en="Abandoned vehicle")
+    other_place = factories.NeighborhoodFactory(name="Westside")
+    created = timezone.now() - timedelta(hours=200)
+    issues = {
+        "plain": _issue(neighborhood, category, description="Tags on the laundromat wall"),
+        "mine": _issue(neighborhood, category, assignee=officer, description="Broken glass at the bus stop"),
+        "colleague": _issue(other_place, other_category, assignee=other_officer, description="Old sedan, no plates"),
+        "urgent": _issue(neighborhood, category, priority="urgent", description="Needles in the park"),
+        "overdue": _issue(
+            other_place, category, created_at=created, due_at=created + timedelta(hours=72), description="Old mural"
+        ),
+        "escalated": _issue(neighborhood, other_category, escalation_level=2, description="Van on blocks"),
+        "resolved": _issue(neighborhood, category, address="1200 Grand Blvd", description="Graffiti on mailbox"),
+    }
+    services.issue_resolve(issue=issues["resolved"], actor=officer, note="Cleaned")
+    issues["other_category"] = other_category
+    issues["other_place"] = other_place
+    return issues
+
+
+def _filtered(client, query):
+    response = client.get(f"/issues/?{query}")
+    assert response.status_code == 200
+    return set(_codes(response))
+
+
+def _set(varied, *names):
+    return {varied[name].tracking_code for name in names}
+
+
+ALL = ("plain", "mine", "colleague", "urgent", "overdue", "escalated", "resolved")
+
+
+def test_list_filters(client, officer, other_officer, neighborhood, category, varied):
+    client.force_login(officer)
+    assert _filtered(client, "") == _set(varied, *ALL)
+    assert _filtered(client, "status=resolved") == _set(varied, "resolved")
+    assert _filtered(client, "status=finished") == _set(varied, "resolved")
+    assert _filtered(client, "status=open") == _set(varied, *[n for n in ALL if n != "resolved"])
+    assert _filtered(client, f"category={varied['other_category'].pk}") == _set(varied, "colleague", "escalated")
+    assert _filtered(client, f"neighborhood={varied['other_place'].pk}") == _set(varied, "colleague", "overdue")
+    assert _filtered(client, "priority=urgent") == _set(varied, "urgent")
+    assert _filtered(client, "overdue=yes") == _set(varied, "overdue")
+    assert _filtered(client, "overdue=no") == _set(varied, *[n for n in ALL if n != "overdue"])
+    assert _filtered(client, "escalation=1") == _set(varied, "escalated")
+    assert _filtered(client, "escalation=3") == set()
+    assert _filtered(client, "escalation=0") == _set(varied, *[n for n in ALL if n != "escalated"])
+    assert _filtered(client, "assignee=me") == _set(varied, "mine")
+    assert _filtered(client, f"assignee={other_officer.pk}") == _set(varied, "colleague")
+    assert _filtered(client, "assignee=unassigned") == _set(
+        varied, "plain", "urgent", "overdue", "escalated", "resolved"
+    )
+    # Filters combine.
+    assert _filtered(client, f"status=open&neighborhood={neighborhood.pk}&category={category.pk}") == _set(
+        varied, "plain", "mine", "urgent"
+    )
+
+
+def test_list_search_by_text_address_and_tracking_code(client, officer, varied):
+    client.force_login(officer)
+    assert _filtered(client, "q=laundromat") == _set(varied, "plain")
+    assert _filtered(client, "q=grand+blvd") == _set(varied, "resolved")
+    code = varied["urgent"].tracking_code  # CG-ABCD-2345
+    assert _filtered(client, f"q={code}") == _set(varied, "urgent")
+    assert _filtered(client, f"q={code.lower()}") == _set(varied, "urgent")
+    assert _filtered(client, f"q={code[3:].replace('-', '')}") == _set(varied, "urgent")  # typed without CG- or dash
+    assert _filtered(client, "q=nothing-like-this") == set()
+
+
+def test_list_bad_filter_values_are_reported_and_ignored(client, officer, varied):
+    client.force_login(officer)
+    response = client.get("/issues/?status=bogus&category=999999&priority=urgent")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Select a valid choice" in body
+    # The valid filter still applies; the invalid ones are ignored, not a 500.
+    assert set(_codes(response)) == _set(varied, "urgent")
+
+
+def test_list_paginates_and_keeps_filters(client, officer, neighborhood, category):
+    for _ in range(30):
+        _issue(neighborhood, category, priority="high")
+    _issue(neighborhood, category, priority="low")
+    client.force_login(officer)
+    first = client.get("/issues/?priority=high")
+    assert first.context["page"].paginator.count == 30
+    body = first.content.decode()
+    assert 'href="?priority=high&amp;page=2"' in body
+    second = client.get("/issues/?priority=high&page=2")
+    assert len(second.context["page"].object_list) == 5
+
+
+# --- search-as-you-type JSON ----------------------------------------------------------------
+
+
+def test_issue_search_json(client, officer, neighborhood, category):
+    wanted = _issue(neighborhood, category, description="Streetlight out on 5th", address="500 5th St")
+    done = _issue(neighborhood, category, description="Streetlight flickering")
+    services.issue_resolve(issue=done, actor=officer, note="Fixed")
+    factories.ReportFactory(issue=wanted, reporter_name="Ana Ruiz", reporter_email="ana@example.org")
+    client.force_login(officer)
+
+    data = client.get("/issues/search/?q=streetlight").json()
+    assert [r["tracking_code"] for r in data["results"]] == [wanted.tracking_code, done.tracking_code]  # open first
+    first = data["results"][0]
+    assert first == {
+        "id": wanted.pk,
+        "tracking_code": wanted.tracking_code,
+        "label": f"{wanted.tracking_code} · {category.name} · {neighborhood.name}",
+        "category": category.name,
+        "neighborhood": neighborhood.name,
+        "status": "new",
+        "status_display": "New",
+        "address": "500 5th St",
+        "description": "Streetlight out on 5th",
+        "url": f"/issues/{wanted.pk}/",
+    }
+    raw = client.get("/issues/search/?q=streetlight").content.decode()
+    assert "Ana Ruiz" not in raw and "ana@example.org" not in raw
+
+    assert [r["id"] for r in client.get("/issues/search/?q=streetlight&open=1").json()["results"]] == [wanted.pk]
+    assert client.get(f"/issues/search/?q={done.tracking_code.lower()}").json()["results"][0]["id"] == done.pk
+    assert client.get("/issues/search/?q=").json() == {"results": []}
+    assert len(client.get("/issues/search/?q=streetlight&limit=1").json()["results"]) == 1
+    assert client.get("/issues/search/?q=streetlight&limit=abc").status_code == 200
+
+
+# --- fixed query counts -----------------------------------------------------------------------
+
+
+def _populate(size, officer, neighborhood, category):
+    """``size`` issues (half mine), the first with ``size`` reports (with contacts) and notes."""
+    colleague = factories.officer(neighborhoods=[neighborhood])
+    problem = factories.ProblemFactory()
+    issues = []
+    for i in range(size):
+        issue = _issue(
+            neighborhood,
+            category,
+            assignee=officer if i % 2 else None,
+            escalation_level=i % 3,
+            problem=problem if i % 4 == 0 else None,
+        )
+        issues.append(issue)
+    first = issues[0]
+    for i in range(size):
+        factories.ReportFactory(issue=first, reporter_email=f"r{i}@example.org")
+        services.issue_add_note(issue=first, actor=officer if i % 2 else colleague, text=f"note {i}")
+    for dup in issues[1 : 1 + size // 5]:
+        services.issue_mark_duplicate(issue=dup, of=first, actor=officer)
+    return first
+
+
+# The pins: the same number of queries whether the page has a few rows or many.
+PAGE_QUERIES = {
+    "/queue/": 10,
+    "/issues/": 10,
+    "/issues/?status=open&assignee=me&q=laundromat&overdue=no&escalation=0&priority=normal": 10,
+    "/issues/{pk}/": 12,
+    "/issues/{pk}/?contacts=show": 15,
+    "/issues/search/?q=laund": 5,
+}
+
+
+@pytest.mark.parametrize("size", [3, 40])
+@pytest.mark.parametrize("path", list(PAGE_QUERIES))
+def test_pages_run_a_fixed_number_of_queries(
+    client, officer, neighborhood, category, django_assert_max_num_queries, size, path
+):
+    first = _populate(size, officer, neighborhood, category)
+    client.force_login(officer)
+    url = path.format(pk=first.pk)
+    with django_assert_max_num_queries(PAGE_QUERIES[path]):
+        response = client.get(url)
+    assert response.status_code == 200
+    if "{pk}" in path:
+        assert response.content.decode().count('class="report"') == Report.objects.filter(issue=first).count() >= size
