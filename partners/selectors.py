@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
 from partners import geo
-from partners.models import Neighborhood
+from partners.models import Neighborhood, Partner, StaffProfile
 
 
 def neighborhood_for_point(lat: float, lng: float) -> Neighborhood | None:
@@ -20,3 +26,123 @@ def neighborhood_for_point(lat: float, lng: float) -> Neighborhood | None:
     if not matches:
         return None
     return min(matches, key=lambda n: (n.max_lat - n.min_lat) * (n.max_lng - n.min_lng))
+
+
+# --- Directories (issue 4) -------------------------------------------------------
+# Partner-only reads. Figures that need issues or outreach (open issue counts,
+# activity counts) are added on top by outreach.selectors, the app that sees all three.
+
+
+@dataclass(frozen=True)
+class PartnerFilters:
+    kind: str = ""
+    cops_type: str = ""
+    neighborhood_id: int | None = None
+    q: str = ""
+    include_inactive: bool = False
+
+
+def kinds_of_cops_type(cops_type: str) -> list[str]:
+    """The partner kinds that roll up to one DOJ COPS partner type."""
+    return [str(kind) for kind, cops in Partner.COPS_TYPE_OF_KIND.items() if cops == cops_type]
+
+
+def partner_directory(filters: PartnerFilters) -> QuerySet[Partner]:
+    qs = Partner.objects.all()
+    if not filters.include_inactive:
+        qs = qs.filter(is_active=True)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.cops_type:
+        qs = qs.filter(kind__in=kinds_of_cops_type(filters.cops_type))
+    if filters.neighborhood_id:
+        serves = Partner.neighborhoods.through.objects.filter(
+            partner_id=OuterRef("pk"), neighborhood_id=filters.neighborhood_id
+        )
+        qs = qs.filter(Exists(serves))
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
+    return qs.prefetch_related(Prefetch("neighborhoods", queryset=Neighborhood.objects.order_by("name"))).order_by(
+        "name"
+    )
+
+
+def partner_detail(pk) -> Partner:
+    return get_object_or_404(
+        Partner.objects.prefetch_related(
+            "contacts", Prefetch("neighborhoods", queryset=Neighborhood.objects.order_by("name"))
+        ),
+        pk=pk,
+    )
+
+
+def partner_search(q: str, limit: int = 10) -> list[Partner]:
+    """Active partners whose name contains ``q``; names that start with it first."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    starts = Case(When(name__istartswith=q, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(
+        Partner.objects.filter(is_active=True, name__icontains=q).annotate(rank=starts).order_by("rank", "name")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class NeighborhoodFilters:
+    district: str = ""
+    q: str = ""
+
+
+def neighborhood_directory(filters: NeighborhoodFilters) -> QuerySet[Neighborhood]:
+    qs = Neighborhood.objects.all()
+    if filters.district:
+        qs = qs.filter(district=filters.district)
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(beat__iexact=q) | Q(beat__icontains=q))
+    partner_count = Partner.neighborhoods.through.objects.filter(
+        neighborhood_id=OuterRef("pk"), partner__is_active=True
+    )
+    return qs.annotate(partner_count=_count(partner_count, "neighborhood_id")).order_by("name")
+
+
+def _count(queryset, group_field):
+    """A correlated COUNT subquery: no join, so annotations never multiply each other's rows."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
+def district_choices() -> list[str]:
+    return list(
+        Neighborhood.objects.exclude(district="").order_by("district").values_list("district", flat=True).distinct()
+    )
+
+
+def neighborhood_by_slug(slug: str) -> Neighborhood:
+    return get_object_or_404(Neighborhood, slug=slug)
+
+
+def staff_assigned_to(neighborhood: Neighborhood) -> list[StaffProfile]:
+    """Officers and supervisors attached to the neighborhood itself or to its whole district.
+
+    Districts are a JSON list; rather than a JSON ``contains`` lookup (PostgreSQL
+    only — embedded mode runs SQLite) the candidates are narrowed in SQL and the
+    district membership is checked on those few rows.
+    """
+    direct = StaffProfile.neighborhoods.through.objects.filter(
+        staffprofile_id=OuterRef("pk"), neighborhood_id=neighborhood.pk
+    )
+    candidates = (
+        StaffProfile.objects.filter(user__is_active=True)
+        .annotate(is_direct=Exists(direct))
+        .filter(Q(is_direct=True) | ~Q(districts=[]))
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    return [p for p in candidates if p.is_direct or (neighborhood.district and neighborhood.district in p.districts)]
