@@ -112,6 +112,7 @@ class ActivityForm(forms.Form):
             if activity.problem_id:
                 problems |= Q(pk=activity.problem_id)
         self.fields["partners"].queryset = Partner.objects.filter(partners).order_by("name")
+        self.fields["officers"].queryset = officer_choices(activity)
         self.fields["problem"].queryset = Problem.objects.filter(problems).order_by("-created_at")
 
     @classmethod

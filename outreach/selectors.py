@@ -219,20 +219,21 @@ def language_labels(codes) -> list[str]:
     return [str(LANGUAGE_LABELS.get(code, code)) for code in codes or []]
 
 
-def officer_choices() -> QuerySet:
-    """People who can be named as officers on an activity: active staff who log outreach."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(
-                groups__permissions__codename="add_activity",
-                groups__permissions__content_type__app_label="outreach",
-            )
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+def officer_choices(activity: Activity | None = None) -> QuerySet:
+    """People who can be named as officers on an activity: active staff who log outreach.
+
+    On an existing activity its officers stay choosable even if they have since
+    left, so correcting an old activity does not force dropping them.
+    """
+    can_log = Q(
+        groups__permissions__codename="add_activity",
+        groups__permissions__content_type__app_label="outreach",
+    ) | Q(is_superuser=True)
+    staff = User.objects.filter(can_log, is_active=True).values("pk")
+    wanted = Q(pk__in=staff)
+    if activity is not None:
+        wanted |= Q(pk__in=activity.officers.values("pk"))
+    return User.objects.filter(wanted).order_by("last_name", "first_name", "username")
 
 
 def issue_search(user, q: str, limit: int = 10) -> QuerySet[Issue]:

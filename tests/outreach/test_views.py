@@ -381,6 +381,24 @@ class TestDetailAndEdit:
         assert client.post(f"/outreach/{activity.pk}/edit/", self.edit_post(activity)).status_code == 302
         assert not ActivityRevision.objects.exists()
 
+    def test_an_officer_who_has_left_stays_on_old_activities(self, client, officer, other_officer, activity):
+        from outreach.services import activity_update
+
+        activity_update(activity=activity, actor=officer, officers=[officer, other_officer])
+        other_officer.is_active = False
+        other_officer.save(update_fields=["is_active"])
+        client.force_login(officer)
+        response = client.post(f"/outreach/{activity.pk}/edit/", self.edit_post(activity, attendance="41"))
+        assert response.status_code == 302
+        assert set(Activity.objects.get(pk=activity.pk).officers.all()) == {officer, other_officer}
+        # …but cannot be named on a new one, nor can an account without a staff role.
+        resident = factories.UserFactory(username="resident")
+        for person in (other_officer, resident):
+            data = valid_post(activity.neighborhood, officer, officers=[str(officer.pk), str(person.pk)])
+            response = client.post("/outreach/new/", data)
+            assert response.status_code == 400
+            assert list(response.context["form"].errors) == ["officers"]
+
     def test_missing_activity_is_404(self, client, officer):
         client.force_login(officer)
         assert client.get("/outreach/999999/").status_code == 404
