@@ -173,6 +173,8 @@ def _detail_context(request, problem: Problem, bound: dict | None = None) -> dic
         "next_stage": next_stage,
         "can_lead": can_lead,
         "can_contribute": can_contribute,
+        # Follow-up notes stay possible after closing ("still quiet six months on").
+        "can_note": can_contribute_to_problem(request.user, problem),
         "map_data": {"points": points, "shapes": shapes},
         "map_settings": {
             "tiles": settings.MAP_TILE_URL,

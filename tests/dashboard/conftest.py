@@ -51,6 +51,11 @@ def frozen():
 
 @pytest.fixture
 def known(db, frozen):
+    return build_known()
+
+
+def build_known():
+    """Create the data set described at the top of this module (call with time frozen at NOW)."""
     a = factories.NeighborhoodFactory(name="Alpha", slug="alpha", district="Central")
     b = factories.NeighborhoodFactory(name="Bravo", slug="bravo", district="Central")
     c = factories.NeighborhoodFactory(name="Charlie", slug="charlie", district="East")

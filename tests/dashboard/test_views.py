@@ -180,8 +180,8 @@ def _grow(known, n):
         issue = factories.IssueFactory(
             neighborhood=place,
             category=known.graffiti if i % 2 else known.drugs,
-            created_at=at(5, 2 + i % 40),
-            due_at=at(5, 5 + i % 40),
+            created_at=at(5, 2) + timedelta(days=i % 40),
+            due_at=at(5, 5) + timedelta(days=i % 40),
             assignee=officer if i % 3 else None,
             escalation_level=1,
             needs_decision=bool(i % 4 == 0),
@@ -192,7 +192,9 @@ def _grow(known, n):
         problem = factories.ProblemFactory(neighborhood=place, category=known.graffiti, stage="analysis")
         issue.problem = problem
         issue.save(update_fields=["problem"])
-        activity = factories.ActivityFactory(neighborhood=place, starts_at=at(5, 3 + i % 40), hours=Decimal("1.5"))
+        activity = factories.ActivityFactory(
+            neighborhood=place, starts_at=at(5, 3) + timedelta(days=i % 40), hours=Decimal("1.5")
+        )
         activity.partners.set([factories.PartnerFactory()])
         activity.issues.set([issue])
 
