@@ -20,6 +20,9 @@ Usage::
     @supervisor_required
     def dashboard(request): ...
 
+An htmx request from a visitor whose session ended gets 401 with an
+``HX-Redirect`` header, so the whole page goes to the login form.
+
 Inactive users are treated like anonymous ones (Django's backends already
 refuse them at login). The object-level rules (may this officer act on this
 issue?) live in the app's selectors, e.g. ``cases.selectors.can_work_issue``.
@@ -28,9 +31,13 @@ issue?) live in the app's selectors, e.g. ``cases.selectors.can_work_issue``.
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils.http import urlencode
 
 __all__ = [
     "STAFF_PERMISSION",
@@ -47,6 +54,18 @@ OFFICER_PERMISSION = "cases.work_issue"
 SUPERVISOR_PERMISSION = "cases.view_dashboard"
 
 
+def _login_for_htmx(request) -> HttpResponse:
+    """An htmx request whose session ended: send the whole page to login, back to where it was.
+
+    A plain 302 would be followed by htmx and the login page swapped into a fragment.
+    """
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    back = current.path + (f"?{current.query}" if current.query else "") if current.path else request.get_full_path()
+    response = HttpResponse(status=401)
+    response["HX-Redirect"] = f"{settings.LOGIN_URL}?{urlencode({'next': back})}"
+    return response
+
+
 def perm_required(perm: str):
     """Decorator: anonymous → redirect to login; signed in without ``perm`` → 403."""
 
@@ -55,6 +74,8 @@ def perm_required(perm: str):
         def wrapper(request, *args, **kwargs):
             user = request.user
             if not (user.is_authenticated and user.is_active):
+                if request.headers.get("HX-Request") == "true":
+                    return _login_for_htmx(request)
                 return redirect_to_login(request.get_full_path())
             if not user.has_perm(perm):
                 raise PermissionDenied

@@ -7,30 +7,70 @@
     var el = document.getElementById("issue-map");
     if (!el || el.dataset.ready || typeof L === "undefined") return;
     el.dataset.ready = "1";
-    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!el.dataset.tileUrl });
-    if (el.dataset.tileUrl) {
-      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
-    }
+    var layers = [];
     var bounds = null;
     var boundaryNode = document.getElementById("issue-boundary");
     var boundary = boundaryNode ? JSON.parse(boundaryNode.textContent) : null;
     if (boundary && boundary.type) {
-      var outline = L.geoJSON(boundary, { style: { color: "#1f5fa8", weight: 2, fillOpacity: 0.08 } }).addTo(map);
+      var outline = L.geoJSON(boundary, { style: { color: "#1f5fa8", weight: 2, fillOpacity: 0.08 } });
+      layers.push(outline);
       bounds = outline.getBounds();
     }
+    var point = null;
     if (el.dataset.lat && el.dataset.lng) {
-      var point = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lng)];
-      L.circleMarker(point, { radius: 9, color: "#b3261e", weight: 3, fillOpacity: 0.6 })
-        .addTo(map)
-        .bindTooltip(el.getAttribute("aria-label") || "");
-      if (bounds && bounds.isValid()) {
-        bounds.extend(point);
-      } else {
-        map.setView(point, 16);
-      }
+      point = L.latLng(parseFloat(el.dataset.lat), parseFloat(el.dataset.lng));
+      layers.push(
+        L.circleMarker(point, { radius: 9, color: "#b3261e", weight: 3, fillOpacity: 0.6 }).bindTooltip(
+          el.getAttribute("aria-label") || ""
+        )
+      );
+      if (bounds && bounds.isValid()) bounds.extend(point);
     }
-    if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 });
+    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!el.dataset.tileUrl });
+    // A view first: Leaflet cannot draw vector layers on a map without one.
+    if (bounds && bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 });
+    } else if (point) {
+      map.setView(point, 16);
+    } else {
+      return;
+    }
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
+    }
+    layers.forEach(function (layer) { layer.addTo(map); });
   }
+
+  // An action htmx could not complete: say so beside the actions instead of failing silently.
+  // (Refusals the server explains come back as 200 fragments; these are the unexpected ones.)
+  function showProblem(text) {
+    var main = document.getElementById("issue-main");
+    if (!main) return;
+    var box = main.querySelector(".messages.client");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "messages client";
+      box.setAttribute("role", "alert");
+      main.insertBefore(box, main.firstChild);
+    }
+    box.innerHTML = "";
+    var p = document.createElement("p");
+    p.className = "message error";
+    p.textContent = text;
+    box.appendChild(p);
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var main = document.getElementById("issue-main");
+    var text = (main && main.dataset["error" + status]) || (main && main.dataset.errorOther) || "Error " + status;
+    showProblem(text);
+  });
+  document.addEventListener("htmx:sendError", function () {
+    var main = document.getElementById("issue-main");
+    showProblem((main && main.dataset.errorOffline) || "No connection.");
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawIssueMap);

@@ -135,3 +135,24 @@ def test_other_district_officer_may_act_once_assigned(client, other_officer, sup
     response = client.post(f"/issues/{issue.pk}/note/", {"text": "On my way", "visibility": "public"})
     assert response.status_code == 302
     assert issue.events.filter(kind=Event.Kind.NOTE, actor=other_officer).exists()
+
+
+def test_expired_session_during_htmx_action_sends_the_page_to_login(client, neighborhood, category):
+    issue = factories.IssueFactory(neighborhood=neighborhood, category=category)
+    response = client.post(
+        f"/issues/{issue.pk}/acknowledge/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/issues/{issue.pk}/?contacts=show",
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == f"/accounts/login/?next=%2Fissues%2F{issue.pk}%2F%3Fcontacts%3Dshow"
+    issue.refresh_from_db()
+    assert issue.status == "new"
+
+
+def test_refused_page_explains_itself(client, other_officer, neighborhood, category):
+    issue = factories.IssueFactory(neighborhood=neighborhood, category=category)
+    client.force_login(other_officer)
+    response = client.post(f"/issues/{issue.pk}/resolve/", {"note": "x"})
+    assert response.status_code == 403
+    assert "You may not act on issues outside your neighborhoods." in response.content.decode()
