@@ -65,8 +65,8 @@
       var timer = null;
       var update = function () {
         counter.hidden = false;
-        counter.textContent = (counter.getAttribute("data-template") || "%n / %max")
-          .replace("%n", String(description.value.length)).replace("%max", String(max));
+        counter.textContent = (counter.getAttribute("data-template") || "{n} / {max}")
+          .replace("{n}", String(description.value.length)).replace("{max}", String(max));
       };
       description.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 400); });
     }
@@ -137,7 +137,7 @@
       var found = neighborhoodAt(lat, lng);
       if (found) {
         if (select) select.value = String(found.properties.id);
-        status.textContent = (status.getAttribute("data-inside") || "Point chosen in %s.").replace("%s", found.properties.name);
+        status.textContent = (status.getAttribute("data-inside") || "Point chosen in {name}.").replace("{name}", found.properties.name);
         status.className = "map-status ok";
       } else if (features.length) {
         status.textContent = status.getAttribute("data-outside") || "That point is outside the neighborhoods we serve.";
