@@ -1,6 +1,6 @@
 """Top-level pages that belong to no single app: home and the health check."""
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -42,7 +42,12 @@ def healthz(request):
         "broker": broker,
     }
     if database["ok"]:
-        run = last_sweep_run()
+        try:
+            run = last_sweep_run()
+        except DatabaseError as exc:  # reachable but not migrated: unusable, and still no 500
+            database.update(ok=False, error=exc.__class__.__name__)
+            body["status"] = "unavailable"
+            run = None
         body["last_sweep"] = run.finished_at.isoformat() if run and run.finished_at else None
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
 

@@ -1,0 +1,123 @@
+"""/healthz: 200 with the database's and broker's state when both answer, 503 when either does not.
+
+The outage cases run the app in a subprocess whose settings point the broker
+(or the database) at a port where nothing listens: a real failed connection,
+not a mocked one.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from cases.models import SweepRun
+
+pytestmark = pytest.mark.django_db
+
+PROBE = """
+import json, time, django
+django.setup()
+from django.test import Client
+started = time.monotonic()
+response = Client().get("/healthz")
+print(json.dumps({"status": response.status_code, "body": response.json(),
+                  "seconds": time.monotonic() - started}))
+"""
+
+
+@pytest.fixture
+def closed_port():
+    """A port bound to a socket that never listens: connections are refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def database_url():
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def probe(tmp_path, **overrides):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "VAR_DIR": str(tmp_path / "var"),
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
+        **overrides,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_both_up_answers_200_with_their_state(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "database": {"ok": True, "vendor": "postgresql"},
+        "broker": {"ok": True, "transport": "redis"},
+        "last_sweep": None,
+    }
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_reports_the_last_finished_sweep(client):
+    now = timezone.now()
+    SweepRun.objects.create(started_at=now - timedelta(minutes=5), finished_at=now - timedelta(minutes=5))
+    SweepRun.objects.create(started_at=now - timedelta(minutes=1), finished_at=now - timedelta(seconds=59))
+    SweepRun.objects.create(started_at=now, finished_at=None)  # still running
+    body = client.get("/healthz").json()
+    assert body["last_sweep"] == (now - timedelta(seconds=59)).isoformat()
+
+
+def test_only_get(client):
+    assert client.post("/healthz").status_code == 405
+
+
+def test_broker_unreachable_answers_503_quickly(tmp_path, closed_port):
+    started = time.monotonic()
+    result = probe(tmp_path, CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0")
+    assert result["status"] == 503
+    body = result["body"]
+    assert body["status"] == "unavailable"
+    assert body["database"] == {"ok": True, "vendor": "postgresql"}
+    assert body["broker"]["ok"] is False and body["broker"]["transport"] == "redis"
+    assert body["broker"]["error"]
+    assert "last_sweep" in body
+    assert result["seconds"] < 15, "a dead broker must not hang the health check"
+    assert time.monotonic() - started < 60
+
+
+def test_database_unreachable_answers_503(tmp_path, closed_port):
+    result = probe(tmp_path, DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/commonground")
+    assert result["status"] == 503
+    body = result["body"]
+    assert body["status"] == "unavailable"
+    assert body["database"]["ok"] is False and body["database"]["error"] == "OperationalError"
+    assert body["broker"] == {"ok": True, "transport": "redis"}
+    assert "last_sweep" not in body  # nothing to read it from
+    assert result["seconds"] < 15
+
+
+def test_reachable_but_unmigrated_database_answers_503_not_500(tmp_path):
+    result = probe(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert result["status"] == 503
+    body = result["body"]
+    assert body["database"] == {"ok": False, "vendor": "sqlite", "error": "OperationalError"}
+    assert body["broker"] == {"ok": True, "transport": "redis"}
+    assert body["last_sweep"] is None
