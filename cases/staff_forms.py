@@ -69,7 +69,7 @@ class IssueFilterForm(forms.Form):
     escalation = forms.ChoiceField(label=_("Escalation"), choices=ESCALATION_CHOICES, required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         officers = [(str(u.pk), u.get_full_name() or u.get_username()) for u in assignable_officers()]
         self.fields["assignee"].choices = [

@@ -43,6 +43,22 @@ def _page(request, queryset, per_page=PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+def _map_points(page):
+    """The page's issues as map points (from rows already loaded: no extra query)."""
+    return [
+        {
+            "lat": issue.lat,
+            "lng": issue.lng,
+            "code": issue.tracking_code,
+            "label": f"{issue.tracking_code} · {issue.category.name}",
+            "url": issue.get_absolute_url(),
+            "overdue": bool(getattr(issue, "is_overdue", False)),
+        }
+        for issue in page.object_list
+        if issue.lat is not None and issue.lng is not None
+    ]
+
+
 @staff_required
 @require_GET
 def issue_queue(request):
@@ -56,16 +72,17 @@ def issue_queue(request):
         mine=Count("id", filter=Q(assignee=request.user)),
     )
     page = _page(request, queryset)
-    return render(request, "issues/queue.html", {"page": page, "summary": summary, "now": now})
+    context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
+    return render(request, "issues/queue.html", context)
 
 
 @staff_required
 @require_GET
 def issue_list(request):
-    form = IssueFilterForm(request.GET or None, user=request.user)
+    form = IssueFilterForm(request.GET or None)
     queryset = issues_filtered(request.user, **form.selector_kwargs())
     page = _page(request, queryset)
-    return render(request, "issues/list.html", {"form": form, "page": page})
+    return render(request, "issues/list.html", {"form": form, "page": page, "map_points": _map_points(page)})
 
 
 @staff_required

@@ -41,6 +41,36 @@
     layers.forEach(function (layer) { layer.addTo(map); });
   }
 
+  // Queue and list pages: the page's issues as points, drawn when the map is first opened
+  // (Leaflet cannot measure a container hidden inside a closed <details>).
+  function drawIssuesMap() {
+    var el = document.getElementById("issues-map");
+    var dataNode = document.getElementById("issues-map-points");
+    if (!el || !dataNode || el.dataset.ready || typeof L === "undefined") return;
+    el.dataset.ready = "1";
+    var points = JSON.parse(dataNode.textContent);
+    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!el.dataset.tileUrl });
+    var bounds = L.latLngBounds(points.map(function (p) { return [p.lat, p.lng]; }));
+    map.fitBounds(bounds, { padding: [20, 20], maxZoom: 16 });
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
+    }
+    points.forEach(function (p) {
+      var color = p.overdue ? "#b3261e" : "#1f5fa8";
+      var marker = L.circleMarker([p.lat, p.lng], { radius: 8, color: color, weight: 2, fillOpacity: 0.6 });
+      marker.bindTooltip(p.label);
+      marker.on("click", function () { window.location.href = p.url; });
+      marker.addTo(map);
+    });
+  }
+
+  function watchIssuesMap() {
+    var toggle = document.getElementById("issues-map-toggle");
+    if (!toggle) return;
+    if (toggle.open) drawIssuesMap();
+    toggle.addEventListener("toggle", function () { if (toggle.open) drawIssuesMap(); });
+  }
+
   // An action htmx could not complete: say so beside the actions instead of failing silently.
   // (Refusals the server explains come back as 200 fragments; these are the unexpected ones.)
   function showProblem(text) {
@@ -72,9 +102,14 @@
     showProblem((main && main.dataset.errorOffline) || "No connection.");
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawIssueMap);
-  } else {
+  function start() {
     drawIssueMap();
+    watchIssuesMap();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -43,6 +43,10 @@ def test_officer_works_an_issue_to_resolved_on_a_phone(live_server, phone_page, 
 
     login(page, live_server, officer.username)
     assert page.url == f"{live_server.url}/queue/"
+    page.click("#issues-map-toggle summary")  # the queue's map, drawn when opened
+    page.wait_for_selector("#issues-map.leaflet-container path.leaflet-interactive")
+    assert _no_horizontal_scroll(page)
+    screenshot(page, "queue")
     page.click(f"text={issue.tracking_code}")
     page.wait_for_url(f"{live_server.url}/issues/{issue.pk}/")
     page.wait_for_selector("#issue-map.leaflet-container path.leaflet-interactive")  # the point on the map

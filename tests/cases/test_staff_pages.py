@@ -64,6 +64,7 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     assert not cards[held.tracking_code].is_overdue
     assert not cards[calm.tracking_code].is_overdue
     body = response.content.decode()
+    body = body[body.index('<ul class="issue-cards">') :]
 
     def card(code):
         start = body.index(code)
@@ -75,6 +76,16 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     assert "Overdue" not in card(held.tracking_code)
     assert response.context["summary"]["overdue"] == 1
     assert response.context["summary"]["escalated"] == 1
+    points = {point["code"]: point for point in response.context["map_points"]}
+    assert points[overdue.tracking_code]["overdue"] is True
+    assert points[calm.tracking_code] == {
+        "lat": calm.lat,
+        "lng": calm.lng,
+        "code": calm.tracking_code,
+        "label": f"{calm.tracking_code} · {calm.category.name}",
+        "url": f"/issues/{calm.pk}/",
+        "overdue": False,
+    }
 
 
 def test_queue_paginates(client, officer, neighborhood, category):
