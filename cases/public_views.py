@@ -129,6 +129,8 @@ def _report_post(request):
             # Ask before saving: the resident answers on this second step.
             return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
     if not valid:
+        if candidates is None:
+            candidates = _candidates_despite_errors(form)
         return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
 
     if not rate_limit_consume(request, scope="report"):
@@ -171,6 +173,23 @@ def _report_post(request):
         secure=request.is_secure(),
     )
     return response
+
+
+def _candidates_despite_errors(form):
+    """Keep the "same problem" question and its answer on screen while other fields are corrected."""
+    data = form.cleaned_data
+    if data.get("category") is None or data.get("same_issue") == "new":
+        return None
+    if any(form.errors.get(name) for name in ("lat", "lng", "neighborhood")):
+        return None
+    if data.get("lat") is None and data.get("neighborhood") is None:
+        return None
+    return same_problem_candidates(
+        category=data["category"],
+        lat=data.get("lat"),
+        lng=data.get("lng"),
+        neighborhood=None if data.get("lat") is not None else data.get("neighborhood"),
+    )
 
 
 def _keep_photo(form, previous_token: str) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from cases.models import Category, Event, Issue
 from partners import geo
@@ -128,12 +129,26 @@ def public_issue_by_code(code: str) -> Issue | None:
 
 
 def public_timeline(issue: Issue) -> list[Event]:
-    """The public part of an issue's timeline, oldest first: no internal events, no actors."""
-    return list(
+    """The public part of an issue's timeline, oldest first: no internal events, no actors.
+
+    Each event gets ``public_message``: the stored text, except for the
+    messages the system itself writes, which are shown in the reader's
+    language rather than the language of whoever triggered them.
+    """
+    events = list(
         Event.objects.filter(issue=issue, is_public=True)
-        .only("id", "kind", "message", "created_at")
+        .only("id", "kind", "message", "data", "created_at")
         .order_by("created_at", "id")
     )
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind == Event.Kind.REPORT_ADDED and "report_id" in data:
+            event.public_message = gettext("Another resident reported the same problem.")
+        elif event.kind == Event.Kind.REOPENED and data.get("by_resident"):
+            event.public_message = gettext("The resident says it is not fixed.")
+        else:
+            event.public_message = event.message
+    return events
 
 
 def _coarse(value: float) -> float:

@@ -80,7 +80,10 @@ def test_resident_joins_an_existing_issue_through_same_problem(live_server, phon
     existing = IssueFactory(category=category, neighborhood=place, lat=CENTER_LAT + 0.0003, lng=CENTER_LNG)
     page = phone_page
     page.goto(f"{live_server.url}/report/")
-    page.get_by_label("Graffiti").check()
+    # Keyboard: focus the category and choose it with the space bar.
+    page.focus(f"#category-{category.pk}")
+    page.keyboard.press("Space")
+    assert page.locator(f"#category-{category.pk}").is_checked()
     click_map_centre(page)
 
     choice = page.locator(f"#same-problem-slot input[value='{existing.tracking_code}']")
@@ -88,6 +91,14 @@ def test_resident_joins_an_existing_issue_through_same_problem(live_server, phon
     assert "Is this the same problem?" in page.locator("#same-problem-slot").inner_text()
     screenshot(page, "same-problem")
     choice.check()
+    # Forget the description: the error summary takes the focus, the answer above is kept.
+    page.click("#submit-report")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert "Tell us what the problem is." in page.locator("#description-error").inner_text()
+    assert page.locator(f"#same-problem-step input[value='{existing.tracking_code}']").is_checked()
+    screenshot(page, "error")
+    assert Report.objects.count() == 0
     page.fill("#id_description", "Still there this morning, more tags added.")
     page.get_by_label("Report anonymously").check()
     assert page.locator("#contact-fields").is_hidden()

@@ -260,6 +260,15 @@ def test_without_javascript_the_question_is_asked_before_anything_is_saved(clien
     assert Issue.objects.count() == before[0] + 1
 
 
+def test_the_same_problem_answer_stays_while_other_fields_are_corrected(client, place, cat):
+    existing = IssueFactory(category=cat, neighborhood=place, lat=CENTER_LAT, lng=CENTER_LNG)
+    response = client.post("/report/", form_data(cat, description="", same_issue=existing.tracking_code))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'value="{existing.tracking_code}" id="same-{existing.tracking_code}" checked' in html
+    assert Report.objects.count() == 0
+
+
 def test_question_by_neighborhood_when_there_is_no_point(client, place, cat):
     existing = IssueFactory(category=cat, neighborhood=place)
     response = client.post("/report/", form_data(cat, lat="", lng="", neighborhood=str(place.pk)))

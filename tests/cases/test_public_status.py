@@ -138,6 +138,25 @@ def test_timeline_is_public_events_only_in_order(client, cat, place, cop):
     assert "(on hold: this date will move)" in html
 
 
+def test_system_messages_follow_the_readers_language(client, cat, place):
+    issue = submit(cat, place)
+    spanish = client.post(
+        "/es/report/",
+        {
+            "category": cat.pk,
+            "description": "Igual aquí",
+            "lat": issue.lat,
+            "lng": issue.lng,
+            "same_issue": issue.tracking_code,
+            "anonymous": "on",
+        },
+    )
+    assert spanish.status_code == 302
+    english = client.get(f"/report/{issue.tracking_code}/").content.decode()
+    assert "Another resident reported the same problem." in english
+    assert "Otro residente informó del mismo problema." in client.get(spanish["Location"]).content.decode()
+
+
 def test_status_page_query_count_is_fixed(client, cat, place, cop, django_assert_max_num_queries):
     issue = submit(cat, place)
     with django_assert_max_num_queries(2):
