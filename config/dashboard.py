@@ -125,7 +125,17 @@ def _form_and_scope(request):
     form = DashboardFilterForm(
         request.GET or None, neighborhoods=neighborhoods, categories=categories, today=timezone.localdate(now)
     )
-    return form, form.scope(now), neighborhoods, categories
+    scope = form.scope(now)
+    # The date inputs show the period actually used, also when it is the default one.
+    shown = form.data.copy() if form.is_bound else {}
+    if not form.is_bound or form.is_valid():
+        shown.update(
+            start=timezone.localtime(scope.start).date().isoformat(),
+            end=timezone.localtime(scope.end - timedelta(microseconds=1)).date().isoformat(),
+        )
+        form.data = shown
+        form.is_bound = True
+    return form, scope, neighborhoods, categories
 
 
 # --- composition ---------------------------------------------------------------------

@@ -116,6 +116,13 @@
     return BAD;
   }
 
+  /* Vector layers need the map's view before they are added: set it from their bounds first. */
+  function show(map, layers, bounds, settings) {
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12], maxZoom: 17 });
+    else map.setView(settings.center || [39.0997, -94.5786], 11);
+    layers.forEach(function (layer) { layer.addTo(map); });
+  }
+
   function drawMap() {
     var el = document.getElementById("dashboard-map");
     var d = data("dashboard-map-data");
@@ -124,6 +131,7 @@
     var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
     if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
     var bounds = L.latLngBounds([]);
+    var layers = [];
     var max = d.neighborhoods.reduce(function (m, n) { return Math.max(m, n.open); }, 0);
     d.neighborhoods.forEach(function (n) {
       if (!n.boundary || !n.boundary.type) return;
@@ -131,22 +139,22 @@
         style: { color: "#174a83", weight: 1.5, fillColor: shade(n.open, max), fillOpacity: 0.55 }
       });
       layer.bindPopup(popup(n.name, "?neighborhood=" + n.id, [n.open + " open"]));
-      layer.addTo(map);
+      layers.push(layer);
       bounds.extend(layer.getBounds());
     });
     d.markers.forEach(function (m) {
-      L.circleMarker([m.lat, m.lng], {
+      layers.push(L.circleMarker([m.lat, m.lng], {
         radius: 5, color: "#fff", weight: 1, fillColor: ageColor(m.age_days), fillOpacity: 0.9
-      }).bindPopup(popup(m.code, m.url, [m.category, m.age_days + " d"])).addTo(map);
+      }).bindPopup(popup(m.code, m.url, [m.category, m.age_days + " d"])));
+      bounds.extend([m.lat, m.lng]);
     });
     d.problems.forEach(function (p) {
       if (p.lat === null || p.lng === null) return;
-      L.circleMarker([p.lat, p.lng], {
+      layers.push(L.circleMarker([p.lat, p.lng], {
         radius: 11, color: "#7b3fa0", weight: 3, fill: false, dashArray: "4 3"
-      }).bindPopup(popup(p.title, p.url, [p.stage])).addTo(map);
+      }).bindPopup(popup(p.title, p.url, [p.stage])));
     });
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
-    else map.setView(settings.center || [39.0997, -94.5786], 11);
+    show(map, layers, bounds, settings);
     el.setAttribute("data-map-ready", "1");
     window.addEventListener("beforeprint", function () { map.invalidateSize(); });
   }
@@ -166,19 +174,22 @@
     var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
     if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
     var bounds = L.latLngBounds([]);
+    var layers = [];
     d.shapes.forEach(function (s) {
-      var layer = L.geoJSON(s.boundary, { style: { color: "#174a83", weight: 2, fillOpacity: 0.08 } }).addTo(map);
+      var layer = L.geoJSON(s.boundary, { style: { color: "#174a83", weight: 2, fillOpacity: 0.08 } });
+      layers.push(layer);
       bounds.extend(layer.getBounds());
     });
+    var points = L.latLngBounds([]);
     d.points.forEach(function (p) {
-      L.circleMarker([p.lat, p.lng], {
+      layers.push(L.circleMarker([p.lat, p.lng], {
         radius: 7, color: "#fff", weight: 1, fillOpacity: 0.9,
         fillColor: !p.open ? "#5b6776" : (p.overdue ? BAD : BRAND)
-      }).bindPopup(popup(p.code, p.url, [p.category])).addTo(map);
-      bounds.extend([p.lat, p.lng]);
+      }).bindPopup(popup(p.code, p.url, [p.category])));
+      points.extend([p.lat, p.lng]);
     });
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 });
-    else map.setView(settings.center || [39.0997, -94.5786], 11);
+    // Zoom to the grouped issues; the neighborhood outline is context.
+    show(map, layers, points.isValid() ? points : bounds, settings);
     el.setAttribute("data-map-ready", "1");
   }
 
@@ -201,6 +212,7 @@
     var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
     if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
     var bounds = L.latLngBounds([]);
+    var layers = [];
     var max = shapes.reduce(function (m, s) { return Math.max(m, s.count); }, 0);
     shapes.forEach(function (s) {
       var layer = L.geoJSON(s.boundary, {
@@ -211,11 +223,10 @@
       name.textContent = s.name;
       box.appendChild(name);
       box.appendChild(document.createTextNode(" · " + s.count));
-      layer.bindPopup(box).addTo(map);
+      layers.push(layer.bindPopup(box));
       bounds.extend(layer.getBounds());
     });
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
-    else map.setView(settings.center || [39.0997, -94.5786], 11);
+    show(map, layers, bounds, settings);
     el.setAttribute("data-map-ready", "1");
   }
 

@@ -329,3 +329,6 @@ def test_default_period_is_twelve_weeks(client, boss, known, frozen):
     charts = embedded(response, "dashboard-charts")
     assert len(charts["weeks"]) == 12
     assert charts["weeks"][-1] == (frozen.date() - timedelta(days=frozen.weekday())).isoformat()
+    html = response.content.decode()
+    assert f'name="end" value="{frozen.date().isoformat()}"' in html  # the inputs show the period used
+    assert f'name="start" value="{charts["weeks"][0]}"' in html

@@ -1,0 +1,96 @@
+"""The supervisor dashboard in real Chromium: figures, charts that draw, the map's polygons, a filter."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from cases.models import Issue
+from tests import factories
+from tests.browser.conftest import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CANVAS_HAS_PIXELS = """(id) => {
+  const canvas = document.getElementById(id);
+  if (!canvas || !canvas.width || !canvas.height) return false;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) return true; }
+  return false;
+}"""
+
+
+@pytest.fixture
+def city(db):
+    now = timezone.now()
+    north = factories.NeighborhoodFactory(name="Northside", district="North", origin=(39.10, -94.60))
+    south = factories.NeighborhoodFactory(name="Southside", district="South", origin=(39.08, -94.60))
+    graffiti = factories.CategoryFactory(name_en="Graffiti")
+    dumping = factories.CategoryFactory(name_en="Illegal dumping")
+    for i in range(5):
+        created = now - timedelta(days=3 + 6 * i)
+        factories.IssueFactory(neighborhood=north, category=graffiti, created_at=created)
+    for i in range(2):
+        created = now - timedelta(days=2 + 9 * i)
+        factories.IssueFactory(neighborhood=south, category=dumping, created_at=created)
+    for i in range(6):
+        created = now - timedelta(days=30 + 5 * i)
+        factories.IssueFactory(
+            neighborhood=north if i % 2 else south,
+            category=graffiti,
+            created_at=created,
+            status=Issue.Status.RESOLVED,
+            outcome=Issue.Outcome.RESOLVED,
+            resolved_at=created + timedelta(days=1 + i),
+        )
+    for i, kind in enumerate(["community_meeting", "youth_sports", "clean_up"]):
+        activity = factories.ActivityFactory(
+            neighborhood=south if i else north,
+            kind=kind,
+            starts_at=now - timedelta(days=4 + 7 * i),
+            hours=Decimal(2 + i),
+        )
+        activity.partners.set([factories.PartnerFactory()])
+    return {"north": north, "south": south}
+
+
+def test_supervisor_sees_figures_charts_and_map_and_filters_them(live_server, desktop_page, screenshot, city):
+    factories.supervisor(username="chief", first_name="Pat", last_name="Chief")
+    page = desktop_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "chief")
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#chart-new-resolved[data-chart-ready]")
+    page.wait_for_selector("#dashboard-map[data-map-ready]")
+    assert errors == []
+
+    assert page.inner_text('[data-kpi="open"] [data-value]').strip() == "7"
+    assert page.inner_text('[data-kpi="activities"] [data-value]').strip() == "3"
+    for chart in (
+        "chart-new-resolved",
+        "chart-sla",
+        "chart-open-category",
+        "chart-hours-kind",
+        "chart-hours-neighborhood",
+    ):
+        assert page.evaluate(CANVAS_HAS_PIXELS, chart), f"{chart} drew nothing"
+    polygons = page.locator("#dashboard-map .leaflet-overlay-pane path")
+    # Two neighborhood polygons plus one circle per open issue (markers are paths too).
+    assert polygons.count() >= 2 + 7
+    shaded = page.eval_on_selector_all(
+        "#dashboard-map .leaflet-overlay-pane path",
+        "paths => paths.filter(p => (p.getAttribute('fill-opacity') || '') === '0.55').length",
+    )
+    assert shaded == 2
+    screenshot(page, "dashboard")
+
+    page.select_option("#id_neighborhood", label="Southside")
+    page.click("#dashboard-filters button[type=submit]")
+    page.wait_for_selector("#dashboard-map[data-map-ready]")
+    assert page.inner_text('[data-kpi="open"] [data-value]').strip() == "2"
+    assert page.inner_text('[data-kpi="activities"] [data-value]').strip() == "2"
+    assert "neighborhood=" in page.url
+    assert page.evaluate(CANVAS_HAS_PIXELS, "chart-open-category")
+    screenshot(page, "dashboard-filtered")
