@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -80,6 +81,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # it never changes anything; without this a POST would get Django's HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """Any /api/ path no route matches: a JSON 404 in the same shape, not an HTML page."""
     return JsonResponse(error_body("not_found", _("No such API endpoint.")), status=404)

@@ -37,17 +37,22 @@ class ApiAutoSchema(AutoSchema):
         if operation is None:
             return None
         parameters = operation.get("parameters", [])
-        has_query = any(p.get("in") == "query" for p in parameters)
+        names = {p.get("name") for p in parameters if p.get("in") == "query"}
+        # Filters refuse bad values (400); a bad page is a 404, unknown orderings are ignored.
+        has_filters = bool(names - {"format", "ordering", "page", "page_size"})
         has_path = any(p.get("in") == "path" for p in parameters)
         has_body = "requestBody" in operation
         is_public = all(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
         errors = {
-            "400": (has_query or has_body, "The input is invalid; `fields` says which and why."),
+            "400": (
+                has_filters or has_body or self.method != "GET",
+                "The input is invalid, or the action does not fit the object's state; `fields` says which and why.",
+            ),
             "401": (True, "Not signed in, or the token is unknown or belongs to a deactivated user."),
             "403": (not is_public, "Signed in, but this user may not do this."),
             "404": (
-                has_path or any(p.get("name") == "page" for p in parameters),
-                "No such object visible to this user, or no such page.",
+                has_path or bool(names & {"page", "format"}),
+                "No such object visible to this user, no such page, or no such format.",
             ),
             "415": (has_body, "The request body is not JSON."),
             "429": (True, "Too many requests; wait `retry_after` seconds."),

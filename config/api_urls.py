@@ -16,6 +16,7 @@ router = SimpleRouter()
 router.register("categories", cases_api.CategoryViewSet, basename="category")
 router.register("neighborhoods", partners_api.NeighborhoodViewSet, basename="neighborhood")
 router.register("issues", cases_api.IssueViewSet, basename="issue")
+router.register(r"issues/(?P<issue_id>[0-9]+)/events", cases_api.IssueEventViewSet, basename="issue-event")
 router.register("reports", cases_api.ReportViewSet, basename="report")
 router.register("escalations", cases_api.EscalationViewSet, basename="escalation")
 router.register("notifications", cases_api.NotificationViewSet, basename="notification")
@@ -35,5 +36,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Anything else under /api/: a JSON 404 in the API's error shape.
-    re_path(r"^.*$", api_not_found),
+    re_path(r"^(?s:.*)$", api_not_found),
 ]

@@ -122,6 +122,9 @@ class IssueSerializer(serializers.ModelSerializer):
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    # Blank until chosen / until finished ("" is a documented value, not a surprise).
+    approach = serializers.ChoiceField(choices=Approach.choices, allow_blank=True, read_only=True)
+    outcome = serializers.ChoiceField(choices=Issue.Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Issue

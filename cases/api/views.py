@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -26,6 +26,7 @@ from cases.api.filters import (
     NotificationFilter,
     ReportFilter,
 )
+from cases.models import Event
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for, issues_visible_to
 from cases.selectors.notifications import notifications_for
 from cases.selectors.records import (
@@ -100,7 +101,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     filterset_class = IssueFilter
     ordering_fields = ["created_at", "due_at", "updated_at", "escalation_level", "id"]
     ordering = ["-created_at", "-id"]
-    required_perms = {"create": "cases.add_issue", "*": "cases.view_issue", "events": "cases.view_event"}
+    required_perms = {"create": "cases.add_issue", "*": "cases.view_issue"}
     ISSUE_ACTIONS = (
         "acknowledge",
         "assign",
@@ -139,31 +140,20 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        data["text"] = data.pop("description")
         report = services.issue_submit(actor=request.user, **data)
         return self._issue_response(report.issue, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="My queue: assigned to me, and unassigned in my neighborhoods, by due time", tags=["issues"])
+    @extend_schema(
+        summary="My queue: assigned to me, and unassigned in my neighborhoods, by due time",
+        responses={200: s.IssueSerializer(many=True)},
+        tags=["issues"],
+    )
     @action(detail=False, methods=["get"], url_path="queue", ordering=["due_at", "id"])
     def queue(self, request):
         queryset = self.filter_queryset(issue_queue_for(request.user))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    @extend_schema(summary="The issue's timeline (public and internal events), oldest first", tags=["issues"])
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="events",
-        serializer_class=s.EventSerializer,
-        filterset_class=EventFilter,
-        ordering_fields=["created_at", "id"],
-        ordering=["created_at", "id"],
-    )
-    def events(self, request, pk=None):
-        issue = self.get_object()
-        queryset = self.filter_queryset(issue_events_for(issue))
-        page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(s.EventSerializer(page, many=True).data)
 
     # --- actions: each calls the service the page calls --------------------------------
 
@@ -288,6 +278,30 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def close(self, request, pk=None):
         issue = self._workable()
         return self._issue_response(services.issue_close(issue=issue, actor=request.user))
+
+
+# --- an issue's timeline -------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="An issue's timeline (public and internal events), oldest first",
+        parameters=[OpenApiParameter("issue_id", int, OpenApiParameter.PATH, description="The issue's id.")],
+        tags=["issues"],
+    )
+)
+class IssueEventViewSet(mixins.ListModelMixin, _Base):
+    serializer_class = s.EventSerializer
+    filterset_class = EventFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["created_at", "id"]
+    required_perms = {"*": "cases.view_event"}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no issue in the URL
+            return Event.objects.none()
+        issue = issue_for_user(self.request.user, self.kwargs["issue_id"])
+        return issue_events_for(issue)
 
 
 # --- reports ------------------------------------------------------------------------

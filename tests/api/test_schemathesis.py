@@ -1,0 +1,208 @@
+"""Schemathesis against the OpenAPI schema served by a live test server.
+
+Every operation of /api/schema/ is called with generated input — valid input,
+and input that breaks the schema — as an officer and as a supervisor (token
+auth). Each response must: not be a 5xx, have a status code the schema lists
+for the operation, have the documented content type, and match the documented
+body schema. Path ids are steered towards rows that exist (and sometimes left
+as generated, which exercises the 404 answers), so actions really run their
+services on real issues.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from django.utils import timezone
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from cases import services
+from cases.models import Escalation, Event, Issue, Notification
+from cases.staff_forms import ACTIONS
+from tests import factories
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+EXAMPLES_PER_OPERATION = 12
+
+pytestmark = [pytest.mark.slow]
+
+
+def _seed():
+    """A small city: two neighborhoods, issues in every state, reports, partners, activities, notifications."""
+    home = factories.NeighborhoodFactory(district="Central")
+    away = factories.NeighborhoodFactory(district="East")
+    officer = factories.officer(neighborhoods=[home], username="st-officer")
+    supervisor = factories.supervisor(districts=["Central"], username="st-supervisor")
+    category = factories.CategoryFactory()
+    factories.CategoryFactory(is_public=False)
+    issues = [factories.IssueFactory(neighborhood=home, category=category) for _ in range(20)]
+    issues += [factories.IssueFactory(neighborhood=away, category=category) for _ in range(3)]
+    issues[1].assignee = officer
+    issues[1].status = "in_progress"
+    issues[1].save()
+    past = timezone.now() - timedelta(days=10)
+    overdue = factories.IssueFactory(
+        neighborhood=home, category=category, created_at=past, due_at=past + timedelta(hours=4)
+    )
+    issues.append(overdue)
+    # Some on hold and some resolved, so resume, close and reopen have something to act on.
+    for issue in issues[10:15]:
+        services.issue_hold(issue=issue, actor=supervisor, reason="Waiting for the owner")
+    for issue in issues[15:20]:
+        services.issue_resolve(issue=issue, actor=supervisor, note="Painted over")
+    reports = [
+        factories.ReportFactory(issue=issue, reporter_name="R. Resident", reporter_email="r@example.org")
+        for issue in issues
+    ]
+    Escalation.objects.create(issue=overdue, level=1, action="raise_priority", created_at=timezone.now())
+    partner = factories.PartnerFactory(email="", website="")
+    partner.neighborhoods.set([home])
+    activity = factories.ActivityFactory(neighborhood=home, created_by=officer)
+    activity.officers.set([officer])
+    activity.partners.set([partner])
+    for user in (officer, supervisor):
+        Notification.objects.create(user=user, subject="Assigned", issue=issues[1], created_at=timezone.now())
+    Event.objects.create(issue=issues[0], kind=Event.Kind.NOTE, message="seed", created_at=timezone.now())
+    ids = {
+        "issues": [i.pk for i in issues],
+        "reports": [r.pk for r in reports],
+        "categories": [category.pk],
+        "neighborhoods": [home.pk, away.pk],
+        "partners": [partner.pk],
+        "activities": [activity.pk],
+        "escalations": list(Escalation.objects.values_list("pk", flat=True)),
+        "notifications": list(Notification.objects.values_list("pk", flat=True)),
+        "staff": [officer.pk, supervisor.pk],
+        "problems": [],
+    }
+    return officer, supervisor, ids
+
+
+# Body fields that hold ids, and the collection whose rows they name.
+BODY_IDS = {
+    "category": "categories",
+    "neighborhood": "neighborhoods",
+    "officer": "staff",
+    "officers": "staff",
+    "duplicate_of": "open_issues",
+    "join_issue": "open_issues",
+    "issues": "issues",
+    "partners": "partners",
+    "problem": "problems",
+}
+
+
+def _steer(value, known):
+    """An id → an existing one most of the time (value % (n + 1) == n keeps it, usually a 404/400)."""
+    if isinstance(value, bool) or not known:
+        return value
+    if isinstance(value, int):
+        slot = value % (len(known) + 1)
+        return known[slot] if slot < len(known) else value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return str(_steer(int(value), known))
+    return value
+
+
+def _known(collection, ids):
+    """Existing ids of a collection; for issues, those in the states an action applies to right now."""
+    if collection == "open_issues":
+        return list(Issue.objects.filter(status__in=Issue.OPEN_STATUSES).values_list("pk", flat=True))
+    if collection.startswith("issues:"):
+        action = ACTIONS[collection.split(":", 1)[1]]
+        return list(Issue.objects.filter(status__in=action.statuses).values_list("pk", flat=True))
+    return ids.get(collection) or []
+
+
+def _steer_ids(case, ids):
+    """Point generated ids (in the path and in JSON bodies) at rows that exist, so services really run.
+
+    An issue action's id is steered to issues in a state the page offers that action for (the
+    rest of the time it stays as generated) — like a client that acts on what it has just read.
+    """
+    params = case.path_parameters or {}
+    parts = case.operation.path.split("/")  # ['', 'api', 'v1', 'issues', '{id}', 'resume', '']
+    for name, value in params.items():
+        collection = "issues" if name == "issue_id" else parts[3]
+        if collection == "issues" and len(parts) > 6 and parts[5] in ACTIONS:
+            collection = f"issues:{parts[5]}"
+        params[name] = _steer(value, _known(collection, ids))
+    if isinstance(case.body, dict):
+        for name, collection in BODY_IDS.items():
+            value = case.body.get(name)
+            known = _known(collection, ids)
+            if isinstance(value, list):
+                case.body[name] = [_steer(item, known) for item in value]
+            elif value is not None:
+                case.body[name] = _steer(value, known)
+
+
+def _runner(operation, *, base_url, headers, ids, seen):
+    strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE)
+
+    @settings_for_run
+    @given(case=strategy)
+    def run(case):
+        _steer_ids(case, ids)
+        response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+        seen.setdefault(operation.label, set()).add(response.status_code)
+
+    return run
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_conforms_to_its_schema(live_server, settings):
+    # Generous budgets: this test is about conformance, not about being throttled.
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(rates, "100000/min")}
+    officer, supervisor, ids = _seed()
+    tokens = {
+        name: Token.objects.create(user=user).key for name, user in (("officer", officer), ("supervisor", supervisor))
+    }
+
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 30
+
+    failures = []
+    seen = {who: {} for who in tokens}
+    for who, key in tokens.items():
+        headers = {"Authorization": f"Token {key}"}
+        for operation in operations:
+            run = _runner(operation, base_url=live_server.url, headers=headers, ids=ids, seen=seen[who])
+            try:
+                run()
+            except (
+                Exception,
+                BaseExceptionGroup,
+            ) as error:  # collect every operation's failure, then report them together
+                failures.append(f"{who} {operation.label}: {error}"[:3000])
+    assert not failures, "\n\n".join(failures)
+    print({who: {label: sorted(codes) for label, codes in by_op.items()} for who, by_op in seen.items()})
+    # The run is only worth something if generated requests got through to the code behind each
+    # operation: every operation answered 2xx at least once (to the officer or the supervisor).
+    succeeded = {
+        label for by_op in seen.values() for label, codes in by_op.items() if any(200 <= c < 300 for c in codes)
+    }
+    assert succeeded == {op.label for op in operations}, sorted({op.label for op in operations} - succeeded)
+
+
+settings_for_run = hypothesis_settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
