@@ -199,8 +199,8 @@ def activity_revisions(activity: Activity) -> list[dict]:
 
 def _revision_value(name: str, value):
     """A stored before/after value as people read it (local times, labels rather than codes)."""
-    if value in (None, "", []):
-        return ""
+    if value is None or value == "" or value == []:
+        return "—"
     if name in ("starts_at", "ends_at"):
         try:
             return date_format(timezone.localtime(datetime.fromisoformat(value)), "j M Y H:i")

@@ -90,3 +90,10 @@ def test_officer_logs_outreach_on_a_phone(live_server, phone_page, screenshot):
     expect(item).to_contain_text("1 issue addressed")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "list")
+
+    # The neighborhood's page maps its boundary and the open issue, and lists the new outreach.
+    item.get_by_role("link", name="Westside", exact=True).click()
+    page.wait_for_url(re.compile(r"/neighborhoods/westside/$"))
+    expect(page.locator("#neighborhood-map[data-map-ready]")).to_have_count(1)
+    expect(page.locator("#neighborhood-map path")).to_have_count(2)  # boundary polygon + issue marker
+    expect(page.locator("table.activities")).to_contain_text("Summer league opener")
