@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import date as date_filter
 from django.test import Client
@@ -133,8 +134,10 @@ def test_point_on_the_map_creates_issue_report_event_and_confirmation(client, pl
     )
     assert report.contact_consent is True
     assert issue.events.filter(kind=Event.Kind.CREATED, is_public=True).count() == 1
-    mail = OutboxMessage.objects.get()
-    assert mail.recipient_email == "rosa@example.org" and issue.tracking_code in mail.subject
+    queued = OutboxMessage.objects.get()
+    assert queued.recipient_email == "rosa@example.org" and issue.tracking_code in queued.subject
+    assert queued.state == OutboxMessage.State.PENDING
+    assert mail.outbox == []  # the worker sends it, not the request
 
     confirmation = client.get(response["Location"])
     html = confirmation.content.decode()
