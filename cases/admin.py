@@ -180,16 +180,29 @@ class NotificationAdmin(admin.ModelAdmin):
 def revoke_keys(modeladmin, request, queryset):
     from cases.services import api_client_revoke
 
-    for client in queryset:
+    revoked = 0
+    for client in queryset.filter(is_active=True):
         api_client_revoke(client=client)
+        revoked += 1
+    modeladmin.message_user(
+        request, f"{revoked} API key(s) revoked; those clients can no longer file Open311 requests."
+    )
 
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "is_active", "created_at", "revoked_at")
     list_filter = ("is_active",)
+    search_fields = ("name", "contact_email")
     readonly_fields = ("created_at", "revoked_at")
     actions = [revoke_keys]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key is generated on creation and never edited; revoking goes through the action, which
+        # records when. A client that needs a new key gets a new ApiClient.
+        if obj is not None:
+            return (*self.readonly_fields, "key", "is_active")
+        return (*self.readonly_fields, "is_active")
 
 
 @admin.register(SweepRun)

@@ -80,7 +80,10 @@ def _is_spanish() -> bool:
     return (get_language() or "en").startswith("es")
 
 
-def service_notice(issue: Issue) -> str:
+def service_notice(issue: Issue) -> str | None:
+    """What the department commits to while the request is open (the SLA target, in hours)."""
+    if issue.status not in Issue.OPEN_STATUSES:
+        return None
     hours = issue.category.target_hours(issue.priority)
     return _("We aim to act on this within %(hours)d hours.") % {"hours": hours}
 

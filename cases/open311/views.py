@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import UnreadablePostError
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from cases.open311 import params, selectors, serializers
@@ -102,7 +103,7 @@ def endpoint(*methods: str):
             if request.method in ("GET", "HEAD"):
                 # Public data: browser-based civic apps may read it from any origin.
                 response["Access-Control-Allow-Origin"] = "*"
-            response["Vary"] = "Accept-Language"
+            patch_vary_headers(response, ["Accept-Language"])
             return response
 
         return wrapper
@@ -118,17 +119,24 @@ def _base_path(request: HttpRequest) -> str:
 # --- discovery and services ------------------------------------------------------------
 
 
+# Services change when an administrator edits a category: clients may reuse an answer for a few minutes.
+SERVICES_MAX_AGE = 300
+
+
 @endpoint("GET")
 def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
-    return answer(
-        fmt, serializers.discovery(base_url=request.build_absolute_uri(_base_path(request))), xml_root="discovery"
-    )
+    document = serializers.discovery(base_url=request.build_absolute_uri(_base_path(request)))
+    response = answer(fmt, document, xml_root="discovery")
+    patch_cache_control(response, public=True, max_age=SERVICES_MAX_AGE)
+    return response
 
 
 @endpoint("GET")
 def services(request: HttpRequest, *, fmt: str) -> HttpResponse:
     items = [serializers.service_item(category) for category in selectors.public_services()]
-    return answer(fmt, items, xml_root="services")
+    response = answer(fmt, items, xml_root="services")
+    patch_cache_control(response, public=True, max_age=SERVICES_MAX_AGE)
+    return response
 
 
 @endpoint("GET")
@@ -136,7 +144,9 @@ def service_definition(request: HttpRequest, service_code: str, *, fmt: str) -> 
     category = selectors.public_service(service_code)
     if category is None:
         raise Open311Error(404, f"Unknown service_code {service_code[:60]!r}; see services.json for the list.")
-    return answer(fmt, serializers.service_definition(category), xml_root="service_definition")
+    response = answer(fmt, serializers.service_definition(category), xml_root="service_definition")
+    patch_cache_control(response, public=True, max_age=SERVICES_MAX_AGE)
+    return response
 
 
 # --- requests -----------------------------------------------------------------------

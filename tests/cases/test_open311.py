@@ -88,6 +88,10 @@ def test_services_list_public_active_categories_only(client, world):
     }
     assert by_code["streetlight"]["metadata"] is False
     assert by_code["streetlight"]["keywords"] is None
+    # Friendly to clients: cacheable for a while, per language, readable from browser apps.
+    assert "max-age=300" in response["Cache-Control"]
+    assert "Accept-Language" in response["Vary"]
+    assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_services_in_spanish_by_locale_or_accept_language(client, world):
@@ -634,6 +638,8 @@ def test_status_maps_to_open_or_closed(client, world, status, expected):
     issue = graffiti_issue(world, status=status, **extra)
     [item] = client.get(f"{BASE}/requests/{issue.tracking_code}.json").json()
     assert item["status"] == expected
+    # The SLA notice is a promise about open requests only.
+    assert (item["service_notice"] is None) == (expected == "closed")
     if status == Issue.Status.REFERRED:
         assert item["agency_responsible"] == "Public Works"
     only = client.get(f"{BASE}/requests.json", {"status": expected}).json()
@@ -831,3 +837,14 @@ def test_control_characters_stored_elsewhere_never_break_the_xml(client, world):
     issue = graffiti_issue(world, description="bell\x07 and form feed\x0c")
     root = xml_of(client.get(f"{BASE}/requests/{issue.tracking_code}.xml"))
     assert root.findtext("request/description") == "bell and form feed"
+
+
+def test_service_request_id_opens_the_residents_status_page_without_contact_details(client, world):
+    data = valid_graffiti(world, email="ana.secret@example.org", first_name="Anastasia", phone="816-555-0142")
+    [answer] = post(client, data).json()
+    page = client.get(f"/report/{answer['service_request_id']}/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert answer["service_request_id"] in content
+    for secret in ("ana.secret", "Anastasia", "555-0142"):
+        assert secret not in content
