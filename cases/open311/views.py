@@ -15,7 +15,14 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import UnreadablePostError
@@ -162,8 +169,8 @@ def _post_data(request: HttpRequest) -> QueryDict:
         raise params.bad_request("The request body is too large.")
     except (TooManyFieldsSent, TooManyFilesSent):
         raise params.bad_request("Too many parameters.")
-    except (MultiPartParserError, UnreadablePostError, ValueError):
-        raise params.bad_request("The request body could not be read as form fields.")
+    except (BadRequest, SuspiciousOperation, MultiPartParserError, UnreadablePostError, ValueError):
+        raise params.bad_request("The request body could not be read as UTF-8 form fields.")
     data = request.GET.copy()
     for key, values in body.lists():
         data.setlist(key, data.getlist(key) + values)

@@ -848,3 +848,22 @@ def test_service_request_id_opens_the_residents_status_page_without_contact_deta
     assert answer["service_request_id"] in content
     for secret in ("ana.secret", "Anastasia", "555-0142"):
         assert secret not in content
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'--xyz\r\nContent-Disposition: form-data; name="api_key"\r\n\r\nabc', "multipart/form-data; boundary=xyz"),
+        (b"--xyz\r\n\r\n", "multipart/form-data"),
+        (b"\xff\xfe\x00a\x00p\x00i", "application/x-www-form-urlencoded; charset=utf-16"),
+        (b"api_key=%FF%FE&service_code=%00&lat=%E2%82", "application/x-www-form-urlencoded; charset=no-such-charset"),
+        (b"\x00\x01\x02binary", "application/octet-stream"),
+        (b"", ""),
+    ],
+)
+def test_junk_bodies_are_answered_in_the_error_shape(client, world, body, content_type):
+    before = counts()
+    response = client.generic("POST", f"{BASE}/requests.json", body, content_type=content_type)
+    assert response.status_code in (400, 403)
+    errors_of(response, response.status_code)
+    assert counts() == before

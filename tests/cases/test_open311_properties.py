@@ -178,3 +178,25 @@ def test_any_resource_id_answers_200_or_404(client, world, segment, resource, fm
 
     response = client.get(f"{BASE}/{resource}/{quote(segment)}.{fmt}")
     assert response.status_code in (200, 404), response.content[:500]
+
+
+@PROPERTY_SETTINGS
+@given(
+    body=st.binary(max_size=300),
+    content_type=st.sampled_from(
+        [
+            "application/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded; charset=latin-1",
+            "multipart/form-data; boundary=b",
+            "multipart/form-data",
+            "application/json",
+            "",
+        ]
+    ),
+)
+def test_post_arbitrary_bodies_never_500(client, world, body, content_type):
+    before = counts()
+    response = client.generic("POST", f"{BASE}/requests.json", body, content_type=content_type)
+    assert response.status_code in (400, 403, 404), response.content[:500]
+    assert all(e["code"] == response.status_code for e in response.json())
+    assert counts() == before
