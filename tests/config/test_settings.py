@@ -7,6 +7,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,66 @@ def test_every_environment_variable_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = "\n".join(line for line in readme.splitlines() if line.startswith("| `"))
     assert sorted(name for name in names if f"`{name}`" not in table) == []
+
+
+WRITER = """
+import os, time, django
+django.setup()
+from django.db import connection, transaction
+if os.environ.get("FORCE_DEFERRED"):  # the control: SQLite's default transaction mode
+    connection.settings_dict["OPTIONS"]["transaction_mode"] = "DEFERRED"
+time.sleep(max(0, float(os.environ["START_AT"]) - time.time()))
+started = time.time()
+for _ in range(60):
+    with transaction.atomic():  # read, then write: what every service does
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM lockprobe")
+            seen = cursor.fetchone()[0]
+            time.sleep(0.002)
+            cursor.execute("INSERT INTO lockprobe (n) VALUES (%s)", [seen])
+print(started, time.time())
+"""
+
+
+def concurrent_writers(tmp_path, count=4, **values):
+    """``count`` processes on one embedded SQLite file, released at the same instant."""
+    setup = run(
+        tmp_path,
+        [
+            "-c",
+            "import django; django.setup(); from django.db import connection; "
+            "connection.cursor().execute('CREATE TABLE lockprobe (id INTEGER PRIMARY KEY, n INTEGER)')",
+        ],
+    )
+    assert setup.returncode == 0, setup.stderr
+    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings", START_AT=str(time.time() + 4), **values)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(count)
+    ]
+    return [(proc.wait(timeout=120), *proc.communicate()) for proc in procs]
+
+
+@pytest.mark.slow
+def test_embedded_sqlite_writers_wait_instead_of_failing_with_database_is_locked(tmp_path):
+    """Web, worker and beat write to one file. With the embedded settings (WAL, immediate
+    transactions, a busy timeout) concurrent read-then-write transactions queue up; with
+    SQLite's default deferred transactions the same load fails with "database is locked"."""
+    results = concurrent_writers(tmp_path)
+    assert [code for code, _, _ in results] == [0, 0, 0, 0], [err[-500:] for _, _, err in results]
+    spans = [tuple(map(float, out.split())) for _, out, _ in results]
+    assert max(start for start, _ in spans) < min(end for _, end in spans), "the writers really overlapped"
+    count = run(
+        tmp_path,
+        [
+            "-c",
+            "import django; django.setup(); from django.db import connection; "
+            "c = connection.cursor(); c.execute('SELECT COUNT(*) FROM lockprobe'); print(c.fetchone()[0])",
+        ],
+    )
+    assert count.stdout.strip() == "240"
+
+    control = concurrent_writers(tmp_path / "control", FORCE_DEFERRED="1")
+    assert any("database is locked" in err for _, _, err in control)
