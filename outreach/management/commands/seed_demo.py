@@ -57,6 +57,7 @@ from cases.models import (
     ProblemEvent,
     Report,
 )
+from cases.services.escalation import escalation_ladder_set
 from config.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, roles_sync
 from outreach.models import Activity
 from partners import geo
@@ -481,7 +482,7 @@ class Seeder:
         self.categories = {
             c.service_code: c for c in Category.objects.filter(service_code__in=[s.code for s in self.category_specs])
         }
-        attributes, rules = [], []
+        attributes = []
         with_attributes = set(CategoryAttribute.objects.values_list("category_id", flat=True))
         with_rules = set(EscalationRule.objects.values_list("category_id", flat=True))
         for spec in self.category_specs:
@@ -489,15 +490,10 @@ class Seeder:
             if category.pk not in with_attributes:
                 for order, attribute in enumerate(spec.attributes):
                     attributes.append(CategoryAttribute(category=category, order=order, **attribute))
-            if category.pk not in with_rules:
-                for level, rung in enumerate(ladders[spec.ladder], start=1):
-                    rules.append(
-                        EscalationRule(
-                            category=category, level=level, hours_overdue=rung["hours_overdue"], action=rung["action"]
-                        )
-                    )
+            if category.pk not in with_rules:  # an administrator's ladder is kept as it is
+                ladder = [(level, r["hours_overdue"], r["action"]) for level, r in enumerate(ladders[spec.ladder], 1)]
+                escalation_ladder_set(category=category, ladder=ladder)
         CategoryAttribute.objects.bulk_create(attributes)
-        EscalationRule.objects.bulk_create(rules)
         self.rules = {}
         for rule in EscalationRule.objects.filter(category__in=self.categories.values()).order_by("level"):
             self.rules.setdefault(rule.category_id, []).append(rule)
