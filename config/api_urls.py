@@ -7,8 +7,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from cases.api import problems as cases_problems_api
 from cases.api import views as cases_api
 from config.api_errors import api_not_found
+from config.api_stats import StatsView
 from outreach import api as outreach_api
 from partners import api as partners_api
 
@@ -18,6 +20,10 @@ router.register("neighborhoods", partners_api.NeighborhoodViewSet, basename="nei
 router.register("issues", cases_api.IssueViewSet, basename="issue")
 router.register(r"issues/(?P<issue_id>[0-9]+)/events", cases_api.IssueEventViewSet, basename="issue-event")
 router.register("reports", cases_api.ReportViewSet, basename="report")
+router.register("problems", cases_problems_api.ProblemViewSet, basename="problem")
+router.register(
+    r"problems/(?P<problem_id>[0-9]+)/events", cases_problems_api.ProblemEventViewSet, basename="problem-event"
+)
 router.register("escalations", cases_api.EscalationViewSet, basename="escalation")
 router.register("notifications", cases_api.NotificationViewSet, basename="notification")
 router.register("partners", partners_api.PartnerViewSet, basename="partner")
@@ -27,6 +33,7 @@ router.register("staff", partners_api.StaffViewSet, basename="staff")
 v1 = [
     path("neighborhoods.geojson", partners_api.NeighborhoodGeoJSONView.as_view(), name="neighborhood-geojson"),
     path("me/", partners_api.MeView.as_view(), name="me"),
+    path("stats/", StatsView.as_view(), name="stats"),
     *router.urls,
 ]
 
@@ -36,5 +43,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Anything else under /api/: a JSON 404 in the API's error shape.
-    re_path(r"^(?s:.*)$", api_not_found),
+    re_path(r"^.*$", api_not_found),
 ]

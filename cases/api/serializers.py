@@ -23,6 +23,7 @@ from cases.models import (
     Issue,
     Notification,
     Priority,
+    Problem,
     Report,
 )
 from cases.selectors import can_view_contacts, can_work_issue
@@ -419,7 +420,41 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    decision = TextField(max_length=200, help_text="What the supervisor decided (recorded on the issue).")
+    """A supervisor's decision on an escalated issue (the dashboard's "needs a decision" list)."""
+
+    DECISIONS = [
+        ("assign", "Assign it to an officer"),
+        ("acknowledge", "Let the current handling continue"),
+        ("problem", "Open a problem-solving project around it"),
+    ]
+
+    decision = serializers.ChoiceField(choices=DECISIONS)
+    officer = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), required=False, allow_null=True, help_text="For assign: the officer's id."
+    )
+    title = TextField(max_length=200, required=False, allow_blank=True, default="", help_text="For problem.")
+
+    def __init__(self, *args, **kwargs):
+        from cases.selectors.staff import assignable_officers
+
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = assignable_officers()
+
+    def validate(self, attrs):
+        if attrs["decision"] == "assign" and attrs.get("officer") is None:
+            raise serializers.ValidationError({"officer": "Choose an officer to assign."})
+        return attrs
+
+
+class ProblemRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    stage = serializers.ChoiceField(choices=Problem.Stage.choices)
+
+
+class DecisionResultSerializer(serializers.Serializer):
+    issue = IssueSerializer()
+    problem = ProblemRefSerializer(allow_null=True, help_text="The problem opened, for the problem decision.")
 
 
 # --- notifications ------------------------------------------------------------------

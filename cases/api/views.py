@@ -27,7 +27,14 @@ from cases.api.filters import (
     ReportFilter,
 )
 from cases.models import Event
-from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for, issues_visible_to
+from cases.selectors import (
+    can_view_contacts,
+    can_work_issue,
+    is_supervisor,
+    issue_for_user,
+    issue_queue_for,
+    issues_visible_to,
+)
 from cases.selectors.notifications import notifications_for
 from cases.selectors.records import (
     categories_visible_to,
@@ -118,6 +125,7 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         "close",
     )
     required_perms |= dict.fromkeys(ISSUE_ACTIONS, _WORK)
+    required_perms["decision"] = "cases.view_dashboard"
 
     def get_queryset(self):
         return issues_visible_to(self.request.user)
@@ -272,6 +280,35 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         issue = self._workable()
         data = self._input(s.ReopenSerializer)
         return self._issue_response(services.issue_reopen(issue=issue, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(
+        summary="Decide on an escalated issue waiting for a supervisor (supervisors)",
+        description=(
+            "The dashboard's decisions: assign it, let the handling continue (acknowledge), or open a "
+            "problem-solving project around it. Every undecided escalation of the issue is marked decided."
+        ),
+        request=s.DecisionSerializer,
+        responses={200: s.DecisionResultSerializer},
+        tags=["issue actions"],
+        filters=False,
+    )
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        issue = self.get_object()
+        if not is_supervisor(request.user):
+            raise PermissionDenied(_("Only supervisors decide on escalated issues."))
+        data = self._input(s.DecisionSerializer)
+        problem = None
+        if data["decision"] == "assign":
+            services.decision_assign(issue=issue, officer=data["officer"], actor=request.user)
+        elif data["decision"] == "acknowledge":
+            services.decision_acknowledge(issue=issue, actor=request.user)
+        else:
+            problem = services.decision_open_problem(issue=issue, actor=request.user, title=data["title"])
+        fresh = issue_for_user(request.user, issue.pk)
+        issue_data = s.IssueSerializer(fresh, context=self.get_serializer_context()).data
+        problem_data = None if problem is None else {"id": problem.pk, "title": problem.title, "stage": problem.stage}
+        return Response({"issue": issue_data, "problem": problem_data})
 
     @_action_schema("Close a resolved issue", None)
     @action(detail=True, methods=["post"])

@@ -28,7 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cases import services
-from cases.models import Escalation, Event, Issue, Notification
+from cases.models import Escalation, Event, Issue, Notification, Problem
+from cases.selectors.dashboard import decisions_waiting_q
 from cases.staff_forms import ACTIONS
 from tests import factories
 
@@ -74,6 +75,14 @@ def _seed():
     for user in (officer, supervisor):
         Notification.objects.create(user=user, subject="Assigned", issue=issues[1], created_at=timezone.now())
     Event.objects.create(issue=issues[0], kind=Event.Kind.NOTE, message="seed", created_at=timezone.now())
+    problems = [
+        services.problem_open(
+            title=f"Tagging along the corridor {n}", actor=supervisor, issues=issues[2 + 2 * n : 4 + 2 * n]
+        )
+        for n in range(6)
+    ]
+    # Waiting for a supervisor's decision, for the dashboard's decisions.
+    Issue.objects.filter(pk__in=[i.pk for i in issues[20:24]]).update(needs_decision=True)
     ids = {
         "issues": [i.pk for i in issues],
         "reports": [r.pk for r in reports],
@@ -84,7 +93,7 @@ def _seed():
         "escalations": list(Escalation.objects.values_list("pk", flat=True)),
         "notifications": list(Notification.objects.values_list("pk", flat=True)),
         "staff": [officer.pk, supervisor.pk],
-        "problems": [],
+        "problems": [p.pk for p in problems],
     }
     return officer, supervisor, ids
 
@@ -100,6 +109,8 @@ BODY_IDS = {
     "issues": "issues",
     "partners": "partners",
     "problem": "problems",
+    "issue": "grouped_issues",
+    "owner": "staff",
 }
 
 
@@ -119,6 +130,15 @@ def _known(collection, ids):
     """Existing ids of a collection; for issues, those in the states an action applies to right now."""
     if collection == "open_issues":
         return list(Issue.objects.filter(status__in=Issue.OPEN_STATUSES).values_list("pk", flat=True))
+    if collection == "grouped_issues":
+        return list(Issue.objects.filter(problem__isnull=False).values_list("pk", flat=True))
+    if collection == "grouping_problems":
+        open_ones = Problem.objects.exclude(stage=Problem.Stage.CLOSED).filter(issues__isnull=False)
+        return sorted(set(open_ones.values_list("pk", flat=True)))
+    if collection == "open_problems":
+        return list(Problem.objects.exclude(stage=Problem.Stage.CLOSED).values_list("pk", flat=True))
+    if collection == "issues:decision":
+        return list(Issue.objects.filter(decisions_waiting_q()).values_list("pk", flat=True))
     if collection.startswith("issues:"):
         action = ACTIONS[collection.split(":", 1)[1]]
         return list(Issue.objects.filter(status__in=action.statuses).values_list("pk", flat=True))
@@ -134,14 +154,19 @@ def _steer_ids(case, ids):
     params = case.path_parameters or {}
     parts = case.operation.path.split("/")  # ['', 'api', 'v1', 'issues', '{id}', 'resume', '']
     for name, value in params.items():
-        collection = "issues" if name == "issue_id" else parts[3]
-        if collection == "issues" and len(parts) > 6 and parts[5] in ACTIONS:
+        collection = {"issue_id": "issues", "problem_id": "problems"}.get(name, parts[3])
+        if collection == "issues" and len(parts) > 6 and parts[5] in (*ACTIONS, "decision"):
             collection = f"issues:{parts[5]}"
+        if collection == "problems" and len(parts) > 6 and parts[5] != "events":
+            collection = "grouping_problems" if parts[5] == "remove-issue" else "open_problems"
         params[name] = _steer(value, _known(collection, ids))
     if isinstance(case.body, dict):
         for name, collection in BODY_IDS.items():
             value = case.body.get(name)
             known = _known(collection, ids)
+            if name == "issue" and parts[5:6] == ["remove-issue"] and str(params.get("id", "")).isdigit():
+                # The issues grouped under this very problem.
+                known = list(Issue.objects.filter(problem_id=int(params["id"])).values_list("pk", flat=True))
             if isinstance(value, list):
                 case.body[name] = [_steer(item, known) for item in value]
             elif value is not None:
@@ -189,7 +214,6 @@ def test_api_conforms_to_its_schema(live_server, settings):
             ) as error:  # collect every operation's failure, then report them together
                 failures.append(f"{who} {operation.label}: {error}"[:3000])
     assert not failures, "\n\n".join(failures)
-    print({who: {label: sorted(codes) for label, codes in by_op.items()} for who, by_op in seen.items()})
     # The run is only worth something if generated requests got through to the code behind each
     # operation: every operation answered 2xx at least once (to the officer or the supervisor).
     succeeded = {
