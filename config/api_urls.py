@@ -40,8 +40,9 @@ v1 = [
 app_name = "api"
 urlpatterns = [
     path("v1/", include((v1, "v1"))),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The schema and its docs are public and read no credentials (a stale token still gets them).
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=[]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[]), name="docs"),
     # Anything else under /api/: a JSON 404 in the API's error shape.
     re_path(r"^.*$", api_not_found),
 ]

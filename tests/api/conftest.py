@@ -7,6 +7,12 @@ from rest_framework.test import APIClient
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Many users per test here; the real hasher's cost buys nothing in API tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def token_client(user) -> APIClient:
     """A client that authenticates like an API program: ``Authorization: Token <key>``."""
     token, _ = Token.objects.get_or_create(user=user)
@@ -49,3 +55,41 @@ def issue(db, neighborhood, category):
         contact_consent=True,
     )
     return issue
+
+
+@pytest.fixture
+def world(db, neighborhood, category, officer, other_officer, supervisor, issue):
+    """One of everything the API serves, around ``issue`` (in the officer's neighborhood)."""
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import Escalation, EscalationRule, Notification
+
+    now = timezone.now()
+    second = factories.IssueFactory(neighborhood=neighborhood, category=category)
+    elsewhere = factories.IssueFactory(category=category, neighborhood=factories.NeighborhoodFactory(district="East"))
+    escalation = Escalation.objects.create(
+        issue=issue, level=1, action=EscalationRule.Action.NEEDS_DECISION, created_at=now
+    )
+    notification = Notification.objects.create(user=officer, subject="Assigned to you", issue=issue, created_at=now)
+    partner = factories.PartnerFactory()
+    partner.neighborhoods.set([neighborhood])
+    activity = factories.ActivityFactory(neighborhood=neighborhood, created_by=officer)
+    activity.officers.set([officer])
+    problem = services.problem_open(title="Tagging on the corridor", actor=supervisor, issues=[second])
+    return {
+        "issue": issue,
+        "second": second,
+        "elsewhere": elsewhere,
+        "report": issue.reports.get(),
+        "escalation": escalation,
+        "notification": notification,
+        "partner": partner,
+        "activity": activity,
+        "problem": problem,
+        "category": category,
+        "neighborhood": neighborhood,
+        "officer": officer,
+        "other_officer": other_officer,
+        "supervisor": supervisor,
+    }
