@@ -10,6 +10,8 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import permissions, serializers
 
+from config.api_common import MAX_ID
+
 
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Machine-readable error code, e.g. invalid, not_found, throttled.")
@@ -37,6 +39,10 @@ class ApiAutoSchema(AutoSchema):
         if operation is None:
             return None
         parameters = operation.get("parameters", [])
+        for parameter in parameters:
+            # Path ids are matched by [0-9]+ in the URL; say what they are: positive integers.
+            if parameter.get("in") == "path" and parameter.get("schema", {}).get("pattern") == "^[0-9]+$":
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
         names = {p.get("name") for p in parameters if p.get("in") == "query"}
         # Filters refuse bad values (400); a bad page is a 404, unknown orderings are ignored.
         has_filters = bool(names - {"format", "ordering", "page", "page_size"})

@@ -266,7 +266,7 @@ SPECTACULAR_SETTINGS = {
         "Community-policing case management: issues, outreach, partners, problems.\n\n"
         "Authenticate with a session (browser) or a per-user token an administrator issues in the admin: "
         "`Authorization: Token <key>`. A client sees and may do exactly what its user sees and does in the "
-        "pages. Every error has the shape `{\"error\": {\"code\", \"message\", \"fields\"}}`."
+        'pages. Every error has the shape `{"error": {"code", "message", "fields"}}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
