@@ -76,6 +76,7 @@ def world(db, neighborhood, category, officer, other_officer, supervisor, issue)
     partner.neighborhoods.set([neighborhood])
     activity = factories.ActivityFactory(neighborhood=neighborhood, created_by=officer)
     activity.officers.set([officer])
+    activity.partners.set([partner])
     problem = services.problem_open(title="Tagging on the corridor", actor=supervisor, issues=[second])
     return {
         "issue": issue,
