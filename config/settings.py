@@ -225,6 +225,20 @@ MAP_CENTER = [float(x) for x in env_list("MAP_CENTER", "39.0997,-94.5786")]
 GEOCODER = env("GEOCODER", "")
 REPORT_RATE_LIMIT = env("REPORT_RATE_LIMIT", "10/h")
 PUBLIC_LOCATION_DECIMALS = env_int("PUBLIC_LOCATION_DECIMALS", 3)
+# Public URL of the site, for links in emails (e.g. https://cg.example.org).
+SITE_URL = env("SITE_URL", "")
+# Reverse proxies in front of the app whose X-Forwarded-For hop is trusted for rate limits.
+RATE_LIMIT_TRUSTED_PROXIES = env_int("RATE_LIMIT_TRUSTED_PROXIES", 0)
+# Staff sign-in lockout: failures per username+address within the window lock that pair.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50)
+# Escalation sweep batch (issues per transaction) and notification retries.
+ESCALATION_BATCH_SIZE = env_int("ESCALATION_BATCH_SIZE", 5000)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+# Open-issue markers drawn on the dashboard map (the oldest first).
+DASHBOARD_MARKER_LIMIT = env_int("DASHBOARD_MARKER_LIMIT", 500)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -238,7 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "config.api_common.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api_common.StandardPagination",
     "PAGE_SIZE": 50,
