@@ -26,18 +26,17 @@ Definitions (shown on the page, tested against hand-computed values):
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Case,
-    CharField,
     Count,
-    Exists,
     F,
     FloatField,
     Func,
@@ -49,7 +48,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 
 from cases.models import Category, Escalation, EscalationRule, Feedback, Issue, Problem
@@ -165,13 +163,6 @@ def _base_sql(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _rows(sql: str, params) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _median_sql(column: str, cte: str) -> str:
     """The median of ``column`` over the CTE's rows where it is not NULL, as one scalar expression."""
     if connection.vendor == "postgresql":
@@ -197,17 +188,6 @@ def _grouped_median_sql(column: str, key: str, cte: str) -> str:
         f"COUNT(*) OVER (PARTITION BY {key}) AS n FROM {cte} WHERE {column} IS NOT NULL) AS ranked "
         f"WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k"
     )
-
-
-def _week(value) -> date | None:
-    """A week bucket from the database (text 'YYYY-MM-DD …') as a date."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def _int(value) -> int:
@@ -248,103 +228,208 @@ class IssueFigures:
 
 
 def decisions_waiting_q(prefix: str = "") -> Q:
-    """An issue waits for a supervisor's decision: flagged, or an undecided 'needs a decision' escalation."""
-    undecided = Escalation.objects.filter(
-        issue_id=OuterRef(f"{prefix}pk"), decided_at__isnull=True, action=EscalationRule.Action.NEEDS_DECISION
+    """An issue waits for a supervisor's decision: flagged, or an undecided 'needs a decision' escalation.
+
+    ``IN (SELECT issue_id …)`` rather than a correlated EXISTS: PostgreSQL hashes the (small,
+    partially indexed) set of undecided escalations once instead of probing it per issue.
+    """
+    undecided = Escalation.objects.filter(decided_at__isnull=True, action=EscalationRule.Action.NEEDS_DECISION).values(
+        "issue_id"
     )
-    return Q(**{f"{prefix}needs_decision": True}) | Q(Exists(undecided))
+    return Q(**{f"{prefix}needs_decision": True}) | Q(**{f"{prefix}pk__in": undecided})
+
+
+class WeekBucket(Func):
+    """Which week (1-based) a timestamp falls in, given the weeks' starts; 0 before the first.
+
+    PostgreSQL: ``width_bucket(ts, ARRAY[…])``, a binary search per row with no time-zone
+    arithmetic (the starts are local midnights computed once in Python). Elsewhere (SQLite in
+    the embedded mode) a CASE ladder over the same starts.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, starts):
+        self.starts = list(starts)
+        super().__init__(expression)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"width_bucket({sql}, %s::timestamptz[])", [*params, self.starts]
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        whens, out = [], []
+        for index in range(len(self.starts), 0, -1):
+            whens.append(f"WHEN {sql} >= %s THEN {index}")
+            out += [*params, connection.ops.adapt_datetimefield_value(self.starts[index - 1])]
+        return f"(CASE {' '.join(whens)} ELSE 0 END)", out
+
+
+# The state of one issue within the scope, as bits: the heavy statement groups by (dimension, state)
+# and only counts, so each row costs one hash probe per dimension instead of eight sums.
+STATE_BITS = {
+    "reported": 1,
+    "open": 2,
+    "overdue": 4,
+    "escalated": 8,
+    "waiting": 16,
+    "finished": 32,
+    "within_sla": 64,
+    "crime": 128,
+}
+
+
+def _bits(*parts) -> Value:
+    return Value(sum(STATE_BITS[p] for p in parts))
+
+
+def _bit_if(condition: Q, name: str) -> Case:
+    return Case(When(condition, then=_bits(name)), default=Value(0), output_field=IntegerField())
+
+
+def _week_starts_at(scope: DashboardScope) -> list[datetime]:
+    tz = timezone.get_current_timezone()
+    return [datetime.combine(d, time.min, tzinfo=tz) for d in week_starts(scope.start, scope.end)]
 
 
 def _issue_base(scope: DashboardScope) -> QuerySet:
-    open_now = Q(status__in=Issue.OPEN_STATUSES)
+    """One row per issue in scope: its state bits, days to resolve, and week buckets.
+
+    The state is a nested CASE so each test runs once per row (the period, then the
+    status, then the rest): at city scale the per-row predicate count is what the
+    statement costs. ``days``/``cw``/``rw`` are computed unconditionally and only read
+    where the state says they apply.
+    """
     cohort = scope.cohort_q()
     finished = scope.finished_q()
+    starts = _week_starts_at(scope)
+    open_state = (
+        _bits("reported", "open")
+        + _bit_if(Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now), "overdue")
+        + _bit_if(Q(escalation_level__gt=0), "escalated")
+        + _bit_if(decisions_waiting_q(), "waiting")
+    )
+    cohort_state = Case(
+        When(
+            cohort,
+            then=Case(
+                When(status__in=Issue.OPEN_STATUSES, then=open_state),
+                When(status=Issue.Status.DUPLICATE, then=Value(0)),
+                default=_bits("reported"),
+                output_field=IntegerField(),
+            ),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    finished_state = Case(
+        When(
+            finished,
+            then=_bits("finished")
+            + _bit_if(Q(resolved_at__lte=F("due_at")), "within_sla")
+            + _bit_if(Q(outcome=Issue.Outcome.CRIME_REPORT), "crime"),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     return (
         Issue.objects.filter(scope.issue_q())
         .filter(cohort | finished)
         .annotate(
-            c=_flag(cohort & ~Q(status=Issue.Status.DUPLICATE)),
-            o=_flag(cohort & open_now),
-            od=_flag(cohort & Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
-            esc=_flag(cohort & open_now & Q(escalation_level__gt=0)),
-            wait=_flag(cohort & open_now & decisions_waiting_q()),
-            f=_flag(finished),
-            sla=_flag(finished & Q(resolved_at__lte=F("due_at"))),
-            cr=_flag(finished & Q(outcome=Issue.Outcome.CRIME_REPORT)),
-            days=Case(When(finished, then=DaysBetween("resolved_at", "created_at")), default=None),
-            cw=Cast(TruncWeek("created_at"), CharField()),
-            rw=Cast(TruncWeek("resolved_at"), CharField()),
+            st=cohort_state + finished_state,
+            days=DaysBetween("resolved_at", "created_at"),
+            cw=WeekBucket("created_at", starts),
+            rw=WeekBucket("resolved_at", starts),
         )
-        .values(
-            "neighborhood_id",
-            "category_id",
-            "assignee_id",
-            "c",
-            "o",
-            "od",
-            "esc",
-            "wait",
-            "f",
-            "sla",
-            "cr",
-            "days",
-            "cw",
-            "rw",
-        )
+        .values("neighborhood_id", "category_id", "assignee_id", "st", "days", "cw", "rw")
     )
 
 
-_SUMS = "SUM(c) AS c, SUM(o) AS o, SUM(od) AS od, SUM(esc) AS esc, SUM(wait) AS wait, SUM(f) AS f, SUM(sla) AS sla, SUM(cr) AS cr"  # noqa: E501
+@contextmanager
+def _analytic_cursor():
+    """A cursor for the few heavy aggregate statements.
+
+    On PostgreSQL, JIT compilation is switched off for the transaction: for these
+    statements it costs more to compile (hundreds of ms) than it saves, and the plan's
+    cost estimate would always trigger it at city scale.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+        yield cursor
+
+
+def _analytic_rows(sql: str, params) -> list[dict]:
+    with _analytic_cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _counts_of(state: int, n: int, into: dict) -> None:
+    for name, bit in STATE_BITS.items():
+        if state & bit:
+            into[name] = into.get(name, 0) + n
+
+
+def _empty_counts() -> dict:
+    return dict.fromkeys(STATE_BITS, 0)
 
 
 def issue_figures(scope: DashboardScope) -> IssueFigures:
-    """Every issue figure, table column and chart series of the dashboard, in one query."""
+    """Every issue figure, table column and chart series of the dashboard, in one statement.
+
+    Three passes over the scoped rows: by neighborhood (the totals are its sum: every issue
+    has a neighborhood), by officer, and by category × creation week × resolution week (the
+    open-by-category chart and both weekly series roll up from it). Each pass only counts
+    rows per (key, state bits); Python turns the bits into figures.
+    """
     base_sql, params = _base_sql(_issue_base(scope))
-    null_key = "CAST(NULL AS bigint)" if connection.vendor == "postgresql" else "NULL"
-    null_text = "CAST(NULL AS varchar)" if connection.vendor == "postgresql" else "NULL"
+    finished_bit = STATE_BITS["finished"]
+    combo_bits = sum(STATE_BITS[n] for n in ("reported", "open", "finished", "within_sla"))
     sql = f"""
-        WITH b AS ({base_sql})
-        SELECT 'total' AS dim, {null_key} AS k, {null_text} AS wk, {_SUMS}, {_median_sql("days", "b")} AS median
-          FROM b
+        WITH b AS ({base_sql}),
+             f AS (SELECT days FROM b WHERE (st & {finished_bit}) <> 0)
+        SELECT 'nbhd' AS dim, neighborhood_id AS k, 0 AS k2, 0 AS k3, st, COUNT(*) AS n,
+               {_median_sql("days", "f")} AS median
+          FROM b GROUP BY neighborhood_id, st
         UNION ALL
-        SELECT 'nbhd', neighborhood_id, {null_text}, {_SUMS}, NULL FROM b GROUP BY neighborhood_id
+        SELECT 'officer', assignee_id, 0, 0, st, COUNT(*), NULL FROM b
+         WHERE assignee_id IS NOT NULL GROUP BY assignee_id, st
         UNION ALL
-        SELECT 'cat', category_id, {null_text}, {_SUMS}, NULL FROM b GROUP BY category_id
-        UNION ALL
-        SELECT 'officer', assignee_id, {null_text}, {_SUMS}, NULL FROM b
-         WHERE assignee_id IS NOT NULL GROUP BY assignee_id
-        UNION ALL
-        SELECT 'cweek', {null_key}, cw, {_SUMS}, NULL FROM b WHERE c = 1 GROUP BY cw
-        UNION ALL
-        SELECT 'rweek', {null_key}, rw, {_SUMS}, NULL FROM b WHERE f = 1 GROUP BY rw
+        SELECT 'combo', category_id, cw, rw, st & {combo_bits}, COUNT(*), NULL FROM b
+         WHERE (st & {combo_bits}) <> 0 GROUP BY category_id, cw, rw, st & {combo_bits}
     """  # noqa: S608 (identifiers from code; values are bound parameters)
+    weeks = week_starts(scope.start, scope.end)
     figures = IssueFigures()
-    for row in _rows(sql, params):
-        counts = {
-            "reported": _int(row["c"]),
-            "open": _int(row["o"]),
-            "overdue": _int(row["od"]),
-            "escalated": _int(row["esc"]),
-            "waiting": _int(row["wait"]),
-            "finished": _int(row["f"]),
-            "within_sla": _int(row["sla"]),
-            "crime": _int(row["cr"]),
-        }
-        dim = row["dim"]
-        if dim == "total":
-            for name, value in counts.items():
-                setattr(figures, name, value)
-            figures.median_days = _float(row["median"])
-        elif dim == "nbhd":
-            figures.by_neighborhood[row["k"]] = counts
-        elif dim == "cat":
-            figures.by_category[row["k"]] = counts
+    totals = _empty_counts()
+    finished_by_week: dict[int, dict] = {}
+    open_bit, reported_bit = STATE_BITS["open"], STATE_BITS["reported"]
+    for row in _analytic_rows(sql, params):
+        dim, key, state, n = row["dim"], row["k"], int(row["st"]), int(row["n"])
+        if dim == "nbhd":
+            _counts_of(state, n, figures.by_neighborhood.setdefault(key, _empty_counts()))
+            _counts_of(state, n, totals)
+            if row["median"] is not None:
+                figures.median_days = float(row["median"])
         elif dim == "officer":
-            figures.by_officer[row["k"]] = counts
-        elif dim == "cweek":
-            figures.new_by_week[_week(row["wk"])] = counts["reported"]
-        elif dim == "rweek":
-            figures.finished_by_week[_week(row["wk"])] = counts
+            _counts_of(state, n, figures.by_officer.setdefault(key, _empty_counts()))
+        else:
+            created_week, resolved_week = row["k2"], row["k3"]
+            if state & open_bit:
+                category = figures.by_category.setdefault(key, _empty_counts())
+                category["open"] += n
+            if state & reported_bit and created_week:
+                week = weeks[created_week - 1]
+                figures.new_by_week[week] = figures.new_by_week.get(week, 0) + n
+            if state & finished_bit and resolved_week:
+                _counts_of(
+                    state & ~reported_bit & ~open_bit, n, finished_by_week.setdefault(resolved_week, _empty_counts())
+                )
+    for name, value in totals.items():
+        setattr(figures, name, value)
+    figures.finished_by_week = {weeks[k - 1]: v for k, v in finished_by_week.items()}
     return figures
 
 
@@ -501,7 +586,7 @@ def transparency_issue_figures(*, start: datetime, end: datetime) -> dict[int, d
     """  # noqa: S608 (identifiers from code; values are bound parameters)
     return {
         row["k"]: {"reported": _int(row["c"]), "finished": _int(row["f"]), "median_days": _float(row["median"])}
-        for row in _rows(sql, params)
+        for row in _analytic_rows(sql, params)
     }
 
 
