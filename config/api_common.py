@@ -15,7 +15,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import permissions, serializers
+from rest_framework import filters, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -194,3 +194,23 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole number in a query parameter (NumberFilter alone would accept 1.5)."""
 
     field_class = forms.IntegerField
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` with the allowed values listed in the schema (a field, or ``-field`` for descending)."""
+
+    def get_schema_operation_parameters(self, view):
+        fields = [name if isinstance(name, str) else name[0] for name in getattr(view, "ordering_fields", None) or []]
+        if not fields:
+            return []
+        choices = [value for name in fields for value in (name, f"-{name}")]
+        default = ", ".join(getattr(view, "ordering", None) or [])
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": f"Sort order; the default is {default}. Unknown values are ignored.",
+                "schema": {"type": "string", "enum": choices},
+            }
+        ]

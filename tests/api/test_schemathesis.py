@@ -82,7 +82,9 @@ def _seed():
         for n in range(6)
     ]
     # Waiting for a supervisor's decision, for the dashboard's decisions.
-    Issue.objects.filter(pk__in=[i.pk for i in issues[20:24]]).update(needs_decision=True)
+    waiting = [factories.IssueFactory(neighborhood=away, category=category) for _ in range(8)]
+    Issue.objects.filter(pk__in=[i.pk for i in waiting]).update(needs_decision=True)
+    issues += waiting
     ids = {
         "issues": [i.pk for i in issues],
         "reports": [r.pk for r in reports],
@@ -94,6 +96,8 @@ def _seed():
         "notifications": list(Notification.objects.values_list("pk", flat=True)),
         "staff": [officer.pk, supervisor.pk],
         "problems": [p.pk for p in problems],
+        "home": home,
+        "category": category,
     }
     return officer, supervisor, ids
 
@@ -114,15 +118,15 @@ BODY_IDS = {
 }
 
 
-def _steer(value, known):
-    """An id → an existing one most of the time (value % (n + 1) == n keeps it, usually a 404/400)."""
+def _steer(value, known, *, keep=True):
+    """An id → an existing one; with ``keep``, value % (n + 1) == n leaves it as generated (usually a 404/400)."""
     if isinstance(value, bool) or not known:
         return value
     if isinstance(value, int):
-        slot = value % (len(known) + 1)
+        slot = value % (len(known) + 1 if keep else len(known))
         return known[slot] if slot < len(known) else value
     if isinstance(value, str) and value.isascii() and value.isdigit():
-        return str(_steer(int(value), known))
+        return str(_steer(int(value), known, keep=keep))
     return value
 
 
@@ -132,6 +136,10 @@ def _known(collection, ids):
         return list(Issue.objects.filter(status__in=Issue.OPEN_STATUSES).values_list("pk", flat=True))
     if collection == "grouped_issues":
         return list(Issue.objects.filter(problem__isnull=False).values_list("pk", flat=True))
+    if collection == "free_issues":
+        return list(
+            Issue.objects.filter(status__in=Issue.OPEN_STATUSES, problem__isnull=True).values_list("pk", flat=True)
+        )
     if collection == "grouping_problems":
         open_ones = Problem.objects.exclude(stage=Problem.Stage.CLOSED).filter(issues__isnull=False)
         return sorted(set(open_ones.values_list("pk", flat=True)))
@@ -158,17 +166,24 @@ def _steer_ids(case, ids):
         if collection == "issues" and len(parts) > 6 and parts[5] in (*ACTIONS, "decision"):
             collection = f"issues:{parts[5]}"
         if collection == "problems" and len(parts) > 6 and parts[5] != "events":
-            collection = "grouping_problems" if parts[5] == "remove-issue" else "open_problems"
+            collection = "grouping_problems" if parts[5] in ("remove-issue", "advance") else "open_problems"
         params[name] = _steer(value, _known(collection, ids))
     if isinstance(case.body, dict):
         for name, collection in BODY_IDS.items():
             value = case.body.get(name)
             known = _known(collection, ids)
+            if name == "issues" and parts[5:6] == ["add-issues"]:
+                known = _known("free_issues", ids)
             if name == "issue" and parts[5:6] == ["remove-issue"] and str(params.get("id", "")).isdigit():
                 # The issues grouped under this very problem.
                 known = list(Issue.objects.filter(problem_id=int(params["id"])).values_list("pk", flat=True))
             if isinstance(value, list):
-                case.body[name] = [_steer(item, known) for item in value]
+                # Every item steered (one stray id fails the whole list), and no repeats.
+                steered = []
+                for item in (_steer(item, known, keep=False) for item in value):
+                    if not (isinstance(item, int | str) and item in steered):
+                        steered.append(item)
+                case.body[name] = steered
             elif value is not None:
                 case.body[name] = _steer(value, known)
 
