@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters, permissions, serializers
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -214,3 +215,17 @@ class OrderingFilter(filters.OrderingFilter):
                 "schema": {"type": "string", "enum": choices},
             }
         ]
+
+
+class SchemaMetadata(SimpleMetadata):
+    """OPTIONS answers: what the view is and where its precise description lives.
+
+    DRF's default would describe POST bodies from the view's main serializer,
+    which is wrong for actions with their own input; the OpenAPI schema is exact.
+    """
+
+    def determine_metadata(self, request, view):
+        metadata = super().determine_metadata(request, view)
+        metadata.pop("actions", None)
+        metadata["schema"] = request.build_absolute_uri("/api/schema/")
+        return metadata

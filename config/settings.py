@@ -258,6 +258,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "config.api_common.SchemaMetadata",
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api_common.AnonThrottle",
         "config.api_common.UserThrottle",

@@ -100,3 +100,13 @@ def test_docs_load_nothing_from_outside(client, db):
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not a local static file"
     assert '"validatorUrl": null' in html  # Swagger UI's validator badge would call validator.swagger.io
+
+
+def test_options_points_at_the_schema(officer, issue):
+    from tests.api.conftest import token_client
+
+    response = token_client(officer).options(f"/api/v1/issues/{issue.pk}/assign/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["schema"].endswith("/api/schema/") and "actions" not in body
+    assert "POST" in response["Allow"]
