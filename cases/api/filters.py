@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Approach, Category, Escalation, EscalationRule, Event, Issue, Notification, Priority, Report
+from cases.selectors.staff import normalize_tracking_code
 from config.api_common import IdFilter, IntegerFilter, SafeCharFilter, SafeDateTimeFilter
 
 
@@ -75,9 +76,10 @@ class IssueFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(tracking_code__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value)
-        )
+        match = Q(tracking_code__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value)
+        # As on the issue list page: "cg abcd 2345" or "ABCD2345" finds CG-ABCD-2345.
+        code = normalize_tracking_code(value)
+        return queryset.filter(match | Q(tracking_code=code) if code else match)
 
 
 class ReportFilter(django_filters.FilterSet):

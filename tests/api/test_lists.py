@@ -185,6 +185,8 @@ def test_issue_filters(officer, supervisor, world, spread):
     assert _ids(client, f"neighborhood={w['elsewhere'].neighborhood_id}") == {s["dumping_east"].pk, w["elsewhere"].pk}
     assert _ids(client, "q=prospect") == {s["dumping_east"].pk}
     assert _ids(client, f"q={s['dumping_east'].tracking_code.lower()}") == {s["dumping_east"].pk}
+    spaced = s["dumping_east"].tracking_code.replace("-", " ")[3:]  # "ABCD 2345", as read over the phone
+    assert _ids(client, f"q={spaced}") == {s["dumping_east"].pk}
     assert _ids(client, "overdue=true") == {s["overdue"].pk}
     assert _ids(client, "needs_decision=true&escalation_level_min=2") == {s["overdue"].pk}
     assert _ids(client, "status=resolved") == {s["old_resolved"].pk}
