@@ -5,12 +5,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.conftest import browser, desktop_page, screenshot  # noqa: F401 (fixtures)
-
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_swagger_ui_renders_offline(live_server, desktop_page, screenshot):  # noqa: F811
+def test_swagger_ui_renders_offline(live_server, desktop_page, screenshot):
     origin = urlparse(live_server.url).netloc
     requested = []
     desktop_page.on("request", lambda request: requested.append(request.url))
