@@ -308,16 +308,13 @@ class Issue(models.Model):
             models.Index(fields=["resolved_at"], name="issue_resolved_idx", condition=Q(resolved_at__isnull=False)),
             # "Needs a decision" list on the dashboard.
             models.Index(fields=["due_at"], name="issue_needs_decision_idx", condition=Q(needs_decision=True)),
+            # Dashboard figures filtered by place or category (feedback, outreach) look up an
+            # issue's neighborhood and category by id: index-only, no heap visit.
+            models.Index(fields=["id"], include=["neighborhood", "category"], name="issue_id_place_idx"),
             # Dashboard map: the oldest open issues (markers are capped, oldest first).
             models.Index(
                 fields=["created_at"],
                 name="issue_open_created_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
-            ),
-            # Dashboard "waiting for a decision" table: open issues by due time, on hold included.
-            models.Index(
-                fields=["due_at", "id"],
-                name="issue_open_all_due_idx",
                 condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
             ),
         ]
@@ -504,12 +501,6 @@ class Escalation(models.Model):
         indexes = [
             # Dashboard: escalations still waiting for a decision.
             models.Index(fields=["created_at"], name="escalation_undecided_idx", condition=Q(decided_at__isnull=True)),
-            # Dashboard figures: the issues with an undecided "needs a decision" escalation (hashed once per query).
-            models.Index(
-                fields=["issue"],
-                name="escalation_waiting_idx",
-                condition=Q(decided_at__isnull=True, action="needs_decision"),
-            ),
         ]
 
     def __str__(self):

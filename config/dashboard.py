@@ -126,7 +126,7 @@ def _form_and_scope(request):
     form = DashboardFilterForm(
         request.GET or None, neighborhoods=neighborhoods, categories=categories, today=timezone.localdate(now)
     )
-    scope = form.scope(now)
+    scope = form.scope(now).with_neighborhoods(neighborhoods)
     # The date inputs show the period actually used, also when it is the default one.
     shown = form.data.copy() if form.is_bound else {}
     if not form.is_bound or form.is_valid():

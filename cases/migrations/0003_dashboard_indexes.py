@@ -14,15 +14,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddIndex(
-            model_name='escalation',
-            index=models.Index(condition=models.Q(('action', 'needs_decision'), ('decided_at__isnull', True)), fields=['issue'], name='escalation_waiting_idx'),
-        ),
-        migrations.AddIndex(
             model_name='issue',
             index=models.Index(condition=models.Q(('status__in', ['new', 'acknowledged', 'in_progress', 'on_hold'])), fields=['created_at'], name='issue_open_created_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='issue',
-            index=models.Index(condition=models.Q(('status__in', ['new', 'acknowledged', 'in_progress', 'on_hold'])), fields=['due_at', 'id'], name='issue_open_all_due_idx'),
         ),
     ]

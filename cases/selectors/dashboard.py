@@ -12,8 +12,8 @@ Definitions (shown on the page, tested against hand-computed values):
   (they are the same problem reported twice); *open*, *overdue*,
   *escalated* and *waiting for a decision* count cohort issues still open now.
 - *overdue*: open, not on hold (the clock is paused), ``due_at`` before now.
-- *waiting for a decision*: open and either flagged ``needs_decision`` or with
-  an undecided escalation whose action is "needs a decision".
+- *waiting for a decision*: open and flagged ``needs_decision`` (set by the sweep
+  with the "needs a decision" escalation, cleared when a supervisor decides).
 - *finished*: ``resolved_at`` in the period (set for every outcome when the
   issue left the open statuses), duplicates excluded — a merge is not a fix.
 - *within SLA*: finished with ``resolved_at <= due_at``.
@@ -27,7 +27,7 @@ Definitions (shown on the page, tested against hand-computed values):
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -50,7 +50,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from cases.models import Category, Escalation, EscalationRule, Feedback, Issue, Problem
+from cases.models import Category, Escalation, Feedback, Issue, Problem
 from partners.models import Neighborhood
 
 __all__ = [
@@ -90,8 +90,24 @@ class DashboardScope:
     district: str = ""
     neighborhood_id: int | None = None
     category_id: int | None = None
+    # The neighborhoods the district/neighborhood filter leaves, when the caller already knows
+    # them (the page loads every neighborhood anyway): filters become ``neighborhood_id IN (…)``
+    # with no join, which keeps the planner's estimates honest.
+    neighborhood_ids: tuple[int, ...] | None = None
+
+    @property
+    def has_place(self) -> bool:
+        return bool(self.district or self.neighborhood_id)
+
+    def with_neighborhoods(self, neighborhoods) -> DashboardScope:
+        if not self.has_place:
+            return self
+        ids = tuple(n.pk for n in scope_neighborhoods(self, neighborhoods))
+        return replace(self, neighborhood_ids=ids)
 
     def place_q(self, prefix: str = "") -> Q:
+        if self.neighborhood_ids is not None:
+            return Q(**{f"{prefix}neighborhood_id__in": self.neighborhood_ids})
         q = Q()
         if self.district:
             q &= Q(**{f"{prefix}neighborhood__district": self.district})
@@ -228,15 +244,15 @@ class IssueFigures:
 
 
 def decisions_waiting_q(prefix: str = "") -> Q:
-    """An issue waits for a supervisor's decision: flagged, or an undecided 'needs a decision' escalation.
+    """An issue waits for a supervisor's decision: ``Issue.needs_decision``.
 
-    ``IN (SELECT issue_id …)`` rather than a correlated EXISTS: PostgreSQL hashes the (small,
-    partially indexed) set of undecided escalations once instead of probing it per issue.
+    The escalation sweep sets the flag in the same transaction as the "needs a decision"
+    Escalation row, and ``escalation_decide`` clears it together with the rows'
+    ``decided_at``; finishing or reopening an issue clears it too. So the flag is the
+    current truth, where an undecided row may belong to an earlier climb of a reopened
+    issue — and it has its own partial index (``issue_needs_decision_idx``).
     """
-    undecided = Escalation.objects.filter(decided_at__isnull=True, action=EscalationRule.Action.NEEDS_DECISION).values(
-        "issue_id"
-    )
-    return Q(**{f"{prefix}needs_decision": True}) | Q(**{f"{prefix}pk__in": undecided})
+    return Q(**{f"{prefix}needs_decision": True})
 
 
 class WeekBucket(Func):
@@ -437,10 +453,21 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
 
 
 def feedback_figures(scope: DashboardScope) -> dict:
-    """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate."""
-    row = Feedback.objects.filter(
-        scope.issue_q("issue__"), created_at__gte=scope.start, created_at__lt=scope.end
-    ).aggregate(
+    """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate.
+
+    With a place or category filter, each answer's issue is looked up by primary key
+    (a correlated subquery): a few index probes per answer in the period, where a join
+    lets the planner hash the whole issue table.
+    """
+    answers = Feedback.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
+    issue = Issue.objects.filter(pk=OuterRef("issue_id")).order_by()
+    if scope.has_place:
+        answers = answers.annotate(place=Subquery(issue.values("neighborhood_id")[:1])).filter(
+            Q(place__in=scope.neighborhood_ids) if scope.neighborhood_ids is not None else scope.place_q("issue__")
+        )
+    if scope.category_id:
+        answers = answers.annotate(kind=Subquery(issue.values("category_id")[:1])).filter(kind=scope.category_id)
+    row = answers.aggregate(
         responses=Count("id"),
         not_fixed=Count("id", filter=Q(fixed=False)),
         satisfaction=Avg("satisfaction", output_field=FloatField()),
@@ -500,7 +527,7 @@ def decisions_waiting(scope: DashboardScope, *, limit: int = 50) -> list[Issue]:
             escalation_level_reached=Subquery(latest.values("level")[:1]),
             escalated_at=Subquery(latest.values("created_at")[:1]),
         )
-        .order_by("due_at", "id")[:limit]
+        .order_by("due_at")[:limit]
     )
 
 

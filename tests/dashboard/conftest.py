@@ -16,7 +16,7 @@ Open now:
   o8  A graffiti  created 06-14, due 06-17, acknowledged → not overdue
   o9  B drugs     created 06-01, due 06-04, on hold → not overdue (clock paused)
   o10 C graffiti  created 03-01 (before the period), overdue → outside the cohort
-  o11 C drugs     created 06-12, due 06-13, in progress (assigned), level 1, undecided needs_decision escalation
+  o11 C drugs     created 06-12, due 06-13, in progress (assigned), level 1, "needs a decision" escalation (flagged)
   → reported in period 8 (f1 f2 f3 f4 o7 o8 o9 o11; the duplicate is the same problem),
     open 4, overdue 2, escalated 2, waiting 2
 Feedback in the period: 5 (fixed), 4 (fixed), 2 (not fixed) → mean 3.67, reopen rate 1/3; one older answer ignored.
@@ -97,11 +97,13 @@ def build_known():
     o8 = issue(a, graffiti, at(6, 14), at(6, 17), status=S.ACKNOWLEDGED, reopen_count=1)
     o9 = issue(b, drugs, at(6, 1), at(6, 4), status=S.ON_HOLD, hold_started_at=at(6, 2))
     o10 = issue(c, graffiti, at(3, 1), at(3, 4), status=S.NEW, escalation_level=2)
-    o11 = issue(c, drugs, at(6, 12), at(6, 13), status=S.IN_PROGRESS, assignee=officer, escalation_level=1)
+    o11 = issue(
+        c, drugs, at(6, 12), at(6, 13), status=S.IN_PROGRESS, assignee=officer, escalation_level=1, needs_decision=True
+    )
     Escalation.objects.create(
         issue=o11, level=1, action=EscalationRule.Action.NEEDS_DECISION, created_at=at(6, 14), hours_overdue=24
     )
-    # A decided escalation does not count.
+    # A decided escalation, on an issue no longer flagged, does not count.
     Escalation.objects.create(
         issue=o10,
         level=1,
