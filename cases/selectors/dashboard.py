@@ -66,6 +66,7 @@ __all__ = [
     "transparency_issue_figures",
     "week_starts",
     "MARKER_LIMIT",
+    "ANALYTIC_SETTINGS_SQL",
     "marker_limit",
     "scope_neighborhoods",
     "filter_choices",
@@ -362,17 +363,22 @@ def _issue_base(scope: DashboardScope) -> QuerySet:
     )
 
 
+# Session settings for the few heavy aggregate statements (PostgreSQL), scoped to their
+# transaction with SET LOCAL:
+# - jit off: compiling these plans costs more (hundreds of ms) than it saves, and their cost
+#   estimate always triggers it at city scale;
+# - work_mem 64MB: the scoped rows (one CTE) and the hash tables stay in memory, no temp files;
+# - parallel_tuple_cost 0.01: rows scanned by parallel workers are cheap to hand over here
+#   (a few narrow integer columns), so let the scan use both cores.
+ANALYTIC_SETTINGS_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.01"
+
+
 @contextmanager
 def _analytic_cursor():
-    """A cursor for the few heavy aggregate statements.
-
-    On PostgreSQL, JIT compilation is switched off for the transaction: for these
-    statements it costs more to compile (hundreds of ms) than it saves, and the plan's
-    cost estimate would always trigger it at city scale.
-    """
+    """A cursor for the heavy aggregate statements, inside a transaction that scopes their settings."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(ANALYTIC_SETTINGS_SQL)
         yield cursor
 
 
