@@ -309,8 +309,9 @@ class Issue(models.Model):
             # "Needs a decision" list on the dashboard.
             models.Index(fields=["due_at"], name="issue_needs_decision_idx", condition=Q(needs_decision=True)),
             # Dashboard figures filtered by place or category (feedback, outreach) look up an
-            # issue's neighborhood and category by id: index-only, no heap visit.
-            models.Index(fields=["id"], include=["neighborhood", "category"], name="issue_id_place_idx"),
+            # issue's neighborhood and category by id: index-only, no heap visit. (Key columns
+            # rather than INCLUDE, which SQLite — the embedded mode — does not support.)
+            models.Index(fields=["id", "neighborhood", "category"], name="issue_id_place_idx"),
             # Dashboard map: the oldest open issues (markers are capped, oldest first).
             models.Index(
                 fields=["created_at"],

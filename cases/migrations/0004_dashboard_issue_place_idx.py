@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='issue',
-            index=models.Index(fields=['id'], include=('neighborhood', 'category'), name='issue_id_place_idx'),
+            index=models.Index(fields=['id', 'neighborhood', 'category'], name='issue_id_place_idx'),
         ),
     ]

@@ -180,14 +180,15 @@ def _base_sql(queryset: QuerySet) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _median_sql(column: str, cte: str) -> str:
+def _median_sql(column: str, cte: str, vendor: str | None = None) -> str:
     """The median of ``column`` over the CTE's rows where it is not NULL, as one scalar expression."""
-    if connection.vendor == "postgresql":
+    if (vendor or connection.vendor) == "postgresql":
         return f"(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FROM {cte})"  # noqa: S608 (identifiers from code; values are bound parameters)
-    # Portable median: average the middle one or two values of the sorted column.
+    # Portable median: average the middle one or two values of the sorted column. The modulo is
+    # written %% because the statement always carries parameters (the driver's placeholders).
     return (
         f"(SELECT AVG({column}) FROM (SELECT {column} FROM {cte} WHERE {column} IS NOT NULL ORDER BY {column} "  # noqa: S608 (identifiers from code; values are bound parameters)
-        f"LIMIT 2 - (SELECT COUNT({column}) FROM {cte}) % 2 "
+        f"LIMIT 2 - (SELECT COUNT({column}) FROM {cte}) %% 2 "
         f"OFFSET (SELECT (COUNT({column}) - 1) / 2 FROM {cte})) AS middle)"
     )
 

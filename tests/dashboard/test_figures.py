@@ -114,3 +114,14 @@ def test_transparency_figures_leave_out_sensitive_categories(known, period):
     # Bravo: only f3 (graffiti) counts; f4, o9 are drug activity (not public).
     assert t[known.b.pk] == {"reported": 1, "finished": 1, "median_days": pytest.approx(21.0)}
     assert t[known.c.pk] == {"reported": 0, "finished": 1, "median_days": pytest.approx(34.0)}
+
+
+def test_portable_median_survives_the_drivers_placeholder_formatting():
+    """The SQLite median (``make run``) uses a modulo; the statement carries parameters, so the
+    drivers (and Django's debug query log) format it with ``%``: it must be escaped."""
+    from cases.selectors.dashboard import _median_sql
+
+    sql = _median_sql("days", "f", vendor="sqlite")
+    formatted = sql % ()
+    assert "% 2" in formatted and "LIMIT 2 -" in formatted
+    assert "percentile_cont" in _median_sql("days", "f", vendor="postgresql")
