@@ -106,10 +106,16 @@ def test_filters_change_every_figure(client, boss, known):
     assert east["open"] == "1" and east["overdue"] == "1" and east["median_days"] == "34.0"
     assert east["sla_share"] == "0%" and east["activities"] == "1" and east["hours"] == "1.25"
     assert east["satisfaction"] == "—"
+    central = kpis(client.get(f"/dashboard/?{PERIOD}&district=Central"))  # answers matched per issue id
+    assert central["satisfaction"] == "3.7 / 5" and central["reopen_rate"] == "33%" and central["open"] == "3"
     alpha = kpis(client.get(f"/dashboard/?{PERIOD}&neighborhood={known.a.pk}"))
     assert alpha["open"] == "2" and alpha["median_days"] == "2.0" and alpha["hours"] == "6.5"
+    assert alpha["satisfaction"] == "3.7 / 5"
     drugs = kpis(client.get(f"/dashboard/?{PERIOD}&category={known.drugs.pk}"))
     assert drugs["open"] == "2" and drugs["sla_share"] == "100%" and drugs["activities"] == "1"
+    assert drugs["satisfaction"] == "—"
+    graffiti = kpis(client.get(f"/dashboard/?{PERIOD}&category={known.graffiti.pk}"))
+    assert graffiti["satisfaction"] == "3.7 / 5" and graffiti["open"] == "2"
     late = kpis(client.get("/dashboard/?start=2024-06-10&end=2024-06-15"))
     assert late["open"] == "3" and late["crime"] == "1"
 
