@@ -58,6 +58,7 @@ User = get_user_model()
 
 DEFAULT_WEEKS = 12
 MAX_DAYS = 3 * 366
+MIN_YEAR, MAX_YEAR = 1900, 2200
 TRANSPARENCY_CACHE_SECONDS = 300
 EXPORT_PERMISSION = "cases.export_data"
 
@@ -92,6 +93,10 @@ class DashboardFilterForm(forms.Form):
         data = super().clean()
         default_start, default_end = default_period(self.today)
         start, end = data.get("start") or None, data.get("end") or None
+        for name, value in (("start", start), ("end", end)):
+            # Date arithmetic at the edges of the calendar (year 1, year 9999) would overflow.
+            if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+                raise ValidationError({name: _("Use a date between the years 1900 and 2200.")})
         if start is None and end is None:
             start, end = default_start, default_end
         elif start is None:

@@ -164,6 +164,11 @@ def test_bad_filter_input_shows_a_message_not_a_500(client, boss, known):
     assert "Select a valid choice" in html
     response = client.get("/dashboard/?start=2019-01-01&end=2024-06-15")
     assert "at most three years" in response.content.decode()
+    for edge in ("start=9999-12-30&end=9999-12-31", "start=0001-01-01&end=0001-01-02", "end=0001-01-05"):
+        response = client.get(f"/dashboard/?{edge}")
+        assert response.status_code == 200
+        assert "Use a date between the years 1900 and 2200." in response.content.decode()
+        assert client.get(f"/dashboard/export/neighborhoods.csv?{edge}").status_code == 200
 
 
 def test_marker_cap_is_said_on_the_page(client, boss, known, settings):
