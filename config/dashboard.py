@@ -593,6 +593,10 @@ def dashboard_export(request, table):
     if not request.user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
     form, scope, neighborhoods, categories = _form_and_scope(request)
+    if form.errors:
+        # A download of other figures than those asked for would mislead: say what is wrong instead.
+        problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     header, rows = _export_rows(table, scope, neighborhoods, categories)
     start = timezone.localtime(scope.start).date()
     end = timezone.localtime(scope.end - timedelta(microseconds=1)).date()

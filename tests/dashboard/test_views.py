@@ -168,7 +168,8 @@ def test_bad_filter_input_shows_a_message_not_a_500(client, boss, known):
         response = client.get(f"/dashboard/?{edge}")
         assert response.status_code == 200
         assert "Use a date between the years 1900 and 2200." in response.content.decode()
-        assert client.get(f"/dashboard/export/neighborhoods.csv?{edge}").status_code == 200
+        export = client.get(f"/dashboard/export/neighborhoods.csv?{edge}")
+        assert export.status_code == 400 and "1900 and 2200" in export.content.decode()
 
 
 def test_marker_cap_is_said_on_the_page(client, boss, known, settings):
