@@ -1,0 +1,1 @@
+"""City-scale benchmarks (`make bench`); see benchmarks/run.py."""

@@ -1,0 +1,153 @@
+"""``make bench`` = ``python -m benchmarks.run``: the city-scale benchmarks, on PostgreSQL.
+
+What it does
+    1. points Django at ``BENCH_DATABASE_URL`` (default
+       ``postgres://postgres@127.0.0.1:5432/commonground_bench``), creating the
+       database if it does not exist, and migrates it;
+    2. loads 1 000 000 issues (100 000 overdue) and 100 000 outreach activities
+       with set-based SQL, or reuses them if this data version is already there
+       (``benchmarks.data``; ``BENCH_RELOAD=1`` forces a reload);
+    3. runs each benchmark module in turn — ``benchmarks.escalation``, then
+       ``benchmarks.dashboard`` if that module exists (``BENCH_ONLY=escalation``
+       or ``=dashboard`` runs one);
+    4. prints every figure and writes them all to ``var/bench.json``.
+
+The interface of a benchmark module
+    A module ``benchmarks/<name>.py`` exposes::
+
+        def run(results: dict) -> None: ...
+
+    It is called once, after ``django.setup()`` against the bench database and
+    after the data is loaded (``results["data"]`` says what is there;
+    ``benchmarks.data.bench_now()`` is the instant the data is anchored at). It
+    measures, and adds its figures to ``results["figures"]`` — normally through
+    ``benchmarks.figures.add_figure(results, key, label=…, value=…, unit=…,
+    baseline_label=…, baseline_value=…, target=…, extra=…)``, which stores
+    ``value``, ``baseline``, ``ratio`` (value / baseline) and whether the
+    ``target`` (``max_ratio`` / ``min_ratio`` / ``max_value``) is met, and prints
+    the line. Keys are namespaced by module (``"dashboard.page_p95"``). A module
+    leaves the data as it found it, or in the state the next module expects
+    (escalation leaves the 100 000 overdue issues escalated, as the worker
+    would, so the dashboard shows decisions waiting). Exceptions propagate:
+    a benchmark that cannot run fails ``make bench``.
+
+``var/bench.json``
+    ``{"generated_at", "machine": {...}, "data": {...}, "figures": {key: {label,
+    value, unit, baseline: {label, value}, ratio, target, met, …}}}`` — every
+    figure of this run with its baseline and ratio (see ``benchmarks.figures``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/commonground_bench"
+MODULES = ("escalation", "dashboard")
+
+
+def _ensure_database(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = psycopg2.connect(
+        dbname="postgres",
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+    )
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                print(f"[bench] creating database {name}", flush=True)
+                cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+def _machine() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "postgresql": server,
+        "platform": platform.platform(),
+    }
+
+
+def main() -> int:
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("make bench needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Benchmarks measure the product, not the debug toolbar: no query log.
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    sys.path.insert(0, str(ROOT))
+    _ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from benchmarks import data
+
+    started = time.perf_counter()
+    print(f"[bench] database {urlparse(url).path.lstrip('/')}: migrating…", flush=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    results: dict = {
+        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": "make bench",
+        "machine": _machine(),
+        "figures": {},
+    }
+    results["data"] = data.ensure_loaded()
+    print(f"[bench] data: {results['data']}", flush=True)
+    only = {m.strip() for m in os.environ.get("BENCH_ONLY", "").split(",") if m.strip()}
+    ran = []
+    for name in MODULES:
+        if only and name not in only:
+            continue
+        module_name = f"benchmarks.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            print(f"[bench] {module_name} not present; skipped", flush=True)
+            continue
+        print(f"[bench] {module_name}", flush=True)
+        importlib.import_module(module_name).run(results)
+        ran.append(name)
+    results["modules"] = ran
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    out = ROOT / "var" / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"[bench] wrote {out.relative_to(ROOT)} ({len(results['figures'])} figures)", flush=True)
+    for key, figure in results["figures"].items():
+        status = "" if "met" not in figure else (" ✔" if figure["met"] else " ✘ target not met")
+        ratio = f" ratio {figure['ratio']}" if figure.get("ratio") is not None else ""
+        print(f"  {key}: {figure['value']} {figure['unit']}{ratio}{status}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
