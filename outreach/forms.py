@@ -116,8 +116,12 @@ class ActivityForm(forms.Form):
         self.fields["problem"].queryset = Problem.objects.filter(problems).order_by("-created_at")
 
     @classmethod
-    def initial_for_new(cls, user) -> dict:
-        """A just-finished hour in the officer's own neighborhood: the usual case, logged on the spot."""
+    def initial_for_new(cls, user, *, problem_id: str | None = None) -> dict:
+        """A just-finished hour in the officer's own neighborhood: the usual case, logged on the spot.
+
+        Opened from a Problem's page (``?problem=<id>``), the activity is tied to
+        that Problem and placed in its neighborhood.
+        """
         now = timezone.localtime().replace(second=0, microsecond=0)
         initial = {"starts_at": now - timedelta(hours=1), "ends_at": now, "officers": [user.pk]}
         profile = getattr(user, "staff_profile", None)
@@ -125,6 +129,12 @@ class ActivityForm(forms.Form):
             own = list(profile.neighborhoods.values_list("pk", flat=True)[:2])
             if len(own) == 1:
                 initial["neighborhood"] = own[0]
+        if problem_id and str(problem_id).isdigit():
+            problem = Problem.objects.filter(pk=int(problem_id)).values("pk", "neighborhood_id").first()
+            if problem is not None:
+                initial["problem"] = problem["pk"]
+                if problem["neighborhood_id"]:
+                    initial["neighborhood"] = problem["neighborhood_id"]
         return initial
 
     @classmethod

@@ -162,7 +162,9 @@ def activity_new(request):
                 return redirect(activity.get_absolute_url())
         status = 400
     else:
-        form = ActivityForm(initial=ActivityForm.initial_for_new(request.user), user=request.user)
+        form = ActivityForm(
+            initial=ActivityForm.initial_for_new(request.user, problem_id=request.GET.get("problem")), user=request.user
+        )
         status = 200
     return _form_page(request, form, None, status)
 
