@@ -81,7 +81,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 
 from cases.models import (
@@ -518,7 +518,7 @@ class _Batch:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
-    def update_issues(self, ids: list[int]) -> None:
+    def update_issues(self, ids: list[int], issue_ids: list[int]) -> None:
         d = self.d
         rank = _priority_rank_sql("cases_issue.priority")
         new_priority = _priority_name_sql(f"({rank} + x.raises)")
@@ -540,9 +540,12 @@ class _Batch:
                 updated_at = {d.now_param()}
             FROM x
             WHERE cases_issue.id = x.issue_id
+              AND {d.in_ids("cases_issue.id")}
         """
+        # The redundant id filter lets PostgreSQL fetch the batch's issues by
+        # primary key instead of hashing the whole table against the batch.
         with connection.cursor() as cursor:
-            cursor.execute(sql, [d.ids(ids), d.dt(self.now)])
+            cursor.execute(sql, [d.ids(ids), d.dt(self.now), d.ids(issue_ids)])
 
     def insert_outbox(self, ids: list[int], recipients) -> int:
         if not recipients:
@@ -552,36 +555,46 @@ class _Batch:
         labels_cte, label_params = self._labels_cte()
         params += label_params
         subject = (
-            "SUBSTR('Escalated, level ' || " + d.text("e.level") + " || ': ' || i.tracking_code || ' — ' "
-            "|| c.name_en || ' in ' || n.name, 1, 200)"
+            "SUBSTR('Escalated, level ' || " + d.text("e.level") + " || ': ' || e.tracking_code || ' — ' "
+            "|| e.category || ' in ' || e.place, 1, 200)"
         )
         body = (
-            "a.label || '.' || CHAR(10) || i.tracking_code || ' (' || c.name_en || ', ' || n.name || ') is ' "
-            f"|| {d.text('e.hours_overdue')} || ' hours past its due time; priority now ' || i.priority "
-            "|| ', escalation level ' || " + d.text("i.escalation_level") + " || '.'"
+            "a.label || '.' || CHAR(10) || e.tracking_code || ' (' || e.category || ', ' || e.place || ') is ' "
+            f"|| {d.text('e.hours_overdue')} || ' hours past its due time; priority now ' || e.priority "
+            "|| ', escalation level ' || " + d.text("e.escalation_level") + " || '.'"
         )
         body = body.replace("CHAR(10)", "chr(10)" if d.postgres else "char(10)")
         dedupe = "'escalation:' || " + d.text("e.id") + " || ':' || " + d.text("rcp.user_id") + " || ':' || ch.channel"
-        params += [d.dt(self.now), d.dt(self.now), d.ids(ids)]
+        params += [d.ids(ids), d.dt(self.now), d.dt(self.now)]
+        notify = _statuses((Action.NOTIFY_SUPERVISOR, Action.NOTIFY_COMMANDER))
+        # ``ei`` is materialised first (the batch's notify rows with their issue),
+        # then joined to the recipients on (neighborhood, action): left to itself
+        # the planner joins recipients on action alone and probes the issue table
+        # hundreds of thousands of times.
         sql = f"""
             WITH {rcp_cte}, {labels_cte},
-            ch(channel) AS (VALUES ('{OutboxMessage.Channel.EMAIL}'), ('{OutboxMessage.Channel.IN_APP}'))
+            ch(channel) AS (VALUES ('{OutboxMessage.Channel.EMAIL}'), ('{OutboxMessage.Channel.IN_APP}')),
+            ei AS MATERIALIZED (
+                SELECT e.id, e.level, e.action, e.hours_overdue, i.id AS issue_id, i.tracking_code, i.priority,
+                       i.escalation_level, i.neighborhood_id, c.name_en AS category, n.name AS place
+                FROM cases_escalation e
+                JOIN cases_issue i ON i.id = e.issue_id
+                JOIN cases_category c ON c.id = i.category_id
+                JOIN partners_neighborhood n ON n.id = i.neighborhood_id
+                WHERE {d.in_ids("e.id")} AND e.action IN {notify}
+            )
             INSERT INTO cases_outboxmessage (channel, recipient_id, recipient_email, subject, body, url, issue_id,
                                              dedupe_key, state, attempts, next_attempt_at, sent_at, last_error,
                                              created_at)
             SELECT ch.channel, rcp.user_id,
                    CASE WHEN ch.channel = '{OutboxMessage.Channel.EMAIL}' THEN rcp.email ELSE '' END,
-                   {subject}, {body}, '/issues/' || {d.text("i.id")} || '/', i.id, {dedupe},
+                   {subject}, {body}, '/issues/' || {d.text("e.issue_id")} || '/', e.issue_id, {dedupe},
                    '{OutboxMessage.State.PENDING}', 0, {d.now_param()}, NULL, '', {d.now_param()}
-            FROM cases_escalation e
-            JOIN cases_issue i ON i.id = e.issue_id
-            JOIN cases_category c ON c.id = i.category_id
-            JOIN partners_neighborhood n ON n.id = i.neighborhood_id
-            JOIN rcp ON rcp.neighborhood_id = i.neighborhood_id AND rcp.action = e.action
+            FROM ei e
+            JOIN rcp ON rcp.neighborhood_id = e.neighborhood_id AND rcp.action = e.action
             JOIN a ON a.action = e.action
             CROSS JOIN ch
-            WHERE {d.in_ids("e.id")}
-              AND (ch.channel = '{OutboxMessage.Channel.IN_APP}' OR rcp.email <> '')
+            WHERE ch.channel = '{OutboxMessage.Channel.IN_APP}' OR rcp.email <> ''
             ORDER BY e.id, rcp.user_id, ch.channel
             ON CONFLICT (dedupe_key) DO NOTHING
         """
@@ -590,101 +603,170 @@ class _Batch:
             return cursor.rowcount
 
 
-def _problem_notify(problem: Problem, *, now: datetime, reason: str, recipients_by_nbhd) -> int:
-    """Tell the neighborhood's supervisors about a Problem — once per Problem and person."""
-    sent = 0
-    users = recipients_by_nbhd.get(problem.neighborhood_id, [])
-    for user_id, email in users:
-        for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
-            if channel == OutboxMessage.Channel.EMAIL and not email:
-                continue
-            _, created = OutboxMessage.objects.get_or_create(
-                dedupe_key=f"problem:{problem.pk}:{user_id}:{channel}",
-                defaults={
-                    "channel": channel,
-                    "recipient_id": user_id,
-                    "recipient_email": email if channel == OutboxMessage.Channel.EMAIL else "",
-                    "subject": f"{reason}: {problem.title}"[:200],
-                    "body": f"{reason}. Problem-solving project (SARA stage: {problem.get_stage_display()}): "
-                    f"{problem.title}. {problem.issues.count()} issue(s) grouped so far.",
-                    "url": problem.get_absolute_url(),
-                    "next_attempt_at": now,
-                    "created_at": now,
-                },
-            )
-            sent += int(created)
-    return sent
+@dataclass
+class _Grouped:
+    problems_opened: int = 0
+    groups_changed: int = 0
+    notifications: int = 0
 
 
-def _problem_join(
-    *, category_id: int, neighborhood_id: int, issue_ids, source: str, now: datetime, reason: str, recipients_by_nbhd
-) -> tuple[Problem | None, bool, list[int], int]:
-    """Open the category's Problem in the neighborhood, or join the open one; attach the issues.
+def _group_into_problems(
+    groups: dict[tuple[int, int], list[int]], *, source: str, now: datetime, reason: str, recipients_by_nbhd
+) -> _Grouped:
+    """Open the category's Problem in each neighborhood, or join the open one; attach the issues.
 
-    Runs inside the caller's transaction. The Category row lock serialises
-    "is there an open Problem? if not, open one" between two sweeps, so a hot
-    spot never gets two Problems. Issues already in another open Problem stay
-    where they are; issues another transaction holds are left for the next sweep.
+    Set-based — a fixed number of statements however many (category,
+    neighborhood) groups there are — inside the caller's transaction. The
+    Category row locks (taken in id order) serialise "is there an open Problem?
+    if not, open one" between two sweeps, so a place never gets two. Issues
+    already in another open Problem stay where they are; issues another
+    transaction holds right now are left for the next sweep (SKIP LOCKED).
     """
-    Category.objects.select_for_update().filter(pk=category_id).values_list("pk", flat=True).first()
-    problem = (
-        Problem.objects.filter(category_id=category_id, neighborhood_id=neighborhood_id)
-        .exclude(stage=Problem.Stage.CLOSED)
-        .order_by("created_at", "id")
-        .first()
-    )
-    created = False
-    if problem is None:
-        category = Category.objects.get(pk=category_id)
-        neighborhood = Neighborhood.objects.get(pk=neighborhood_id)
-        problem = Problem.objects.create(
-            title=f"{category.name_en} in {neighborhood.name}"[:200],
-            category_id=category_id,
-            neighborhood_id=neighborhood_id,
-            stage=Problem.Stage.SCANNING,
-            source=source,
+    out = _Grouped()
+    pairs = sorted(pair for pair, ids in groups.items() if ids)
+    if not pairs:
+        return out
+    d = _Dialect(connection)
+    category_ids = sorted({c for c, _ in pairs})
+    list(Category.objects.select_for_update().filter(pk__in=category_ids).order_by("pk").values_list("pk", flat=True))
+    problem_of = _open_problems(set(pairs))
+    missing = [pair for pair in pairs if pair not in problem_of]
+    created_ids: set[int] = set()
+    if missing:
+        names = dict(Category.objects.filter(pk__in={c for c, _ in missing}).values_list("pk", "name_en"))
+        places = dict(Neighborhood.objects.filter(pk__in={n for _, n in missing}).values_list("pk", "name"))
+        opened = Problem.objects.bulk_create(
+            Problem(
+                title=f"{names[c]} in {places[n]}"[:200],
+                category_id=c,
+                neighborhood_id=n,
+                stage=Problem.Stage.SCANNING,
+                source=source,
+            )
+            for c, n in missing
         )
-        ProblemEvent.objects.create(
-            problem=problem,
-            kind=ProblemEvent.Kind.OPENED,
-            message=reason,
-            data={"source": source},
-            created_at=now,
+        ProblemEvent.objects.bulk_create(
+            ProblemEvent(
+                problem_id=problem.pk,
+                kind=ProblemEvent.Kind.OPENED,
+                message=reason,
+                data={"source": source},
+                created_at=now,
+            )
+            for problem in opened
         )
-        created = True
+        for problem in opened:
+            problem_of[(problem.category_id, problem.neighborhood_id)] = problem.pk
+            created_ids.add(problem.pk)
+        out.problems_opened = len(opened)
+    wanted = sorted({pk for pair in pairs for pk in groups[pair]})
     joinable = list(
-        Issue.objects.filter(pk__in=list(issue_ids))
+        Issue.objects.filter(pk__in=wanted)
         .filter(Q(problem__isnull=True) | Q(problem__stage=Problem.Stage.CLOSED))
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
-        .values_list("pk", "tracking_code", "problem_id")
+        .values_list("pk", "category_id", "neighborhood_id", "problem_id", "tracking_code")
     )
+    joinable = [row for row in joinable if (row[1], row[2]) in problem_of]
+    joined_by_problem: dict[int, list[tuple[int, str]]] = defaultdict(list)
     if joinable:
-        Issue.objects.filter(pk__in=[pk for pk, _, _ in joinable]).update(problem=problem, updated_at=now)
+        ids = [row[0] for row in joinable]
+        mapping, params = _values_cte(
+            "m", ["category_id", "neighborhood_id", "problem_id"], [(c, n, p) for (c, n), p in problem_of.items()], d
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH {mapping}
+                UPDATE cases_issue SET problem_id = m.problem_id, updated_at = {d.now_param()}
+                FROM m
+                WHERE m.category_id = cases_issue.category_id
+                  AND m.neighborhood_id = cases_issue.neighborhood_id
+                  AND {d.in_ids("cases_issue.id")}
+                """,
+                [*params, d.dt(now), d.ids(ids)],
+            )
+        for pk, c, n, _previous, code in joinable:
+            joined_by_problem[problem_of[(c, n)]].append((pk, code))
         # Same timeline shapes as cases.services.problems (_attach): one Problem
         # event listing the issues, one "problem" Event on each issue.
-        ProblemEvent.objects.create(
-            problem=problem,
-            kind=ProblemEvent.Kind.ISSUE_ADDED,
-            message=", ".join(code for _, code, _ in joinable),
-            data={"issues": [pk for pk, _, _ in joinable], "source": source},
-            created_at=now,
-        )
-        Event.objects.bulk_create(
-            Event(
-                issue_id=pk,
-                kind=Event.Kind.PROBLEM,
-                is_public=False,
-                message=f"Added to problem “{problem.title}” ({reason.lower()}).",
-                data={"problem": problem.pk, "action": "added", "from": previous, "source": source},
+        ProblemEvent.objects.bulk_create(
+            ProblemEvent(
+                problem_id=problem_id,
+                kind=ProblemEvent.Kind.ISSUE_ADDED,
+                message=", ".join(code for _, code in members),
+                data={"issues": [pk for pk, _ in members], "source": source},
                 created_at=now,
             )
-            for pk, _, previous in joinable
+            for problem_id, members in sorted(joined_by_problem.items())
         )
-    notified = 0
-    if created or joinable:
-        notified = _problem_notify(problem, now=now, reason=reason, recipients_by_nbhd=recipients_by_nbhd)
-    return problem, created, [pk for pk, _, _ in joinable], notified
+        _insert_problem_events(joinable, source=source, reason=reason, now=now, dialect=d)
+    touched = created_ids | set(joined_by_problem)
+    out.groups_changed = len(touched)
+    out.notifications = _notify_problems(touched, now=now, reason=reason, recipients_by_nbhd=recipients_by_nbhd)
+    return out
+
+
+def _insert_problem_events(joinable, *, source: str, reason: str, now: datetime, dialect: _Dialect) -> None:
+    """One internal "problem" Event per issue that joined, in one statement."""
+    d = dialect
+    previous = [(pk, prev) for pk, _c, _n, prev, _code in joinable if prev is not None]
+    prev_cte, params = ("", [])
+    prev_join, prev_value = "", "NULL"
+    if previous:
+        prev_cte, params = _values_cte("prev", ["issue_id", "problem_id"], previous, d)
+        prev_cte = f"WITH {prev_cte}"
+        prev_join, prev_value = "LEFT JOIN prev ON prev.issue_id = i.id", "prev.problem_id"
+    data = d.json_object([("problem", "p.id"), ("action", "'added'"), ("from", prev_value), ("source", "%s")])
+    message = "'Added to problem “' || p.title || '” (' || %s || ').'"
+    sql = f"""
+        {prev_cte}
+        INSERT INTO cases_event (issue_id, kind, actor_id, is_public, message, data, created_at)
+        SELECT i.id, '{Event.Kind.PROBLEM}', NULL, FALSE, {message}, {data}, {d.now_param()}
+        FROM cases_issue i
+        JOIN cases_problem p ON p.id = i.problem_id
+        {prev_join}
+        WHERE {d.in_ids("i.id")}
+        ORDER BY i.id
+    """
+    params += [reason.lower(), source, d.dt(now), d.ids([row[0] for row in joinable])]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _notify_problems(problem_ids, *, now: datetime, reason: str, recipients_by_nbhd) -> int:
+    """Tell each Problem's neighborhood supervisors — once per Problem, person and channel (dedupe_key)."""
+    if not problem_ids:
+        return 0
+    problems = list(Problem.objects.filter(pk__in=problem_ids).annotate(issue_count=Count("issues")).order_by("pk"))
+    messages = []
+    for problem in problems:
+        for user_id, email in recipients_by_nbhd.get(problem.neighborhood_id, []):
+            for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
+                if channel == OutboxMessage.Channel.EMAIL and not email:
+                    continue
+                messages.append(
+                    OutboxMessage(
+                        dedupe_key=f"problem:{problem.pk}:{user_id}:{channel}",
+                        channel=channel,
+                        recipient_id=user_id,
+                        recipient_email=email if channel == OutboxMessage.Channel.EMAIL else "",
+                        subject=f"{reason}: {problem.title}"[:200],
+                        body=f"{reason}. Problem-solving project (SARA stage: {problem.get_stage_display()}): "
+                        f"{problem.title}. {problem.issue_count} issue(s) grouped so far.",
+                        url=problem.get_absolute_url(),
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+    if not messages:
+        return 0
+    keys = [m.dedupe_key for m in messages]
+    already = set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = [m for m in messages if m.dedupe_key not in already]
+    # ON CONFLICT DO NOTHING: a concurrent sweep that notified first wins; nobody hears twice.
+    OutboxMessage.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
 
 
 def _recipients_by_neighborhood(recipients) -> dict[int, list[tuple[int, str]]]:
@@ -723,7 +805,7 @@ def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, 
                 continue
             ids = [row[0] for row in inserted]
             batch.insert_events(ids)
-            batch.update_issues(ids)
+            batch.update_issues(ids, sorted({row[1] for row in inserted}))
             result.notifications += batch.insert_outbox(ids, recipients)
             problem_rows = [row for row in inserted if row[3] == Action.OPEN_PROBLEM]
             if problem_rows:
@@ -744,60 +826,66 @@ def _after_batch(result: SweepResult) -> None:
 
 
 def _escalation_problems(rows, *, now, result: SweepResult, recipients_by_nbhd) -> None:
-    issue_ids = [row[1] for row in rows]
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for pk, category_id, neighborhood_id in Issue.objects.filter(pk__in=issue_ids).values_list(
+    for pk, category_id, neighborhood_id in Issue.objects.filter(pk__in=[row[1] for row in rows]).values_list(
         "pk", "category_id", "neighborhood_id"
     ):
         groups[(category_id, neighborhood_id)].append(pk)
-    for (category_id, neighborhood_id), ids in sorted(groups.items()):
-        _problem, created, _joined, notified = _problem_join(
-            category_id=category_id,
-            neighborhood_id=neighborhood_id,
-            issue_ids=ids,
-            source=Problem.Source.ESCALATION,
-            now=now,
-            reason="Opened by escalation",
-            recipients_by_nbhd=recipients_by_nbhd,
-        )
-        result.problems_opened += int(created)
-        result.notifications += notified
-
-
-def _window_issue_ids(hotspot: Hotspot, now: datetime) -> list[int]:
-    since = now - timedelta(hours=hotspot.window_hours)
-    return list(
-        Issue.objects.filter(
-            category_id=hotspot.category_id,
-            neighborhood_id=hotspot.neighborhood_id,
-            status__in=OPEN,
-            created_at__gte=since,
-            created_at__lte=now,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    grouped = _group_into_problems(
+        groups,
+        source=Problem.Source.ESCALATION,
+        now=now,
+        reason="Opened by escalation",
+        recipients_by_nbhd=recipients_by_nbhd,
     )
+    result.problems_opened += grouped.problems_opened
+    result.notifications += grouped.notifications
 
 
-def _run_hotspots(now, result: SweepResult, recipients) -> None:
+def _loose_window_issues(spots: list[Hotspot], now: datetime) -> dict[tuple[int, int], list[int]]:
+    """The open issues of each hot spot's window not yet in an open Problem, in one query."""
+    d = _Dialect(connection)
+    windows = {}
+    for spot in spots:
+        windows[spot.category_id] = now - timedelta(hours=spot.window_hours)
+    cte, params = _values_cte("w", ["category_id", "since"], sorted(windows.items()), d)
+    sql = f"""
+        WITH {cte}
+        SELECT i.id, i.category_id, i.neighborhood_id
+        FROM cases_issue i
+        JOIN w ON w.category_id = i.category_id
+        LEFT JOIN cases_problem p ON p.id = i.problem_id
+        WHERE i.status IN {_statuses(OPEN)}
+          AND i.created_at >= w.since
+          AND i.created_at <= {d.now_param()}
+          AND (i.problem_id IS NULL OR p.stage = 'closed')
+        ORDER BY i.id
+    """
+    wanted = {(s.category_id, s.neighborhood_id) for s in spots}
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, d.dt(now)])
+        for pk, c, n in cursor.fetchall():
+            if (c, n) in wanted:
+                groups[(c, n)].append(pk)
+    return groups
+
+
+def _run_hotspots(now, result: SweepResult, recipients, *, chunk: int = 200) -> None:
     by_nbhd = _recipients_by_neighborhood(recipients)
-    for hotspot in hotspots_due(now):
-        if hotspot.loose == 0 and hotspot.problem_id is not None:
-            continue  # already grouped under its open Problem
+    work = [s for s in hotspots_due(now) if s.loose or s.problem_id is None]
+    for spots in _chunks(work, chunk):
         with transaction.atomic():
-            _problem, created, joined, notified = _problem_join(
-                category_id=hotspot.category_id,
-                neighborhood_id=hotspot.neighborhood_id,
-                issue_ids=_window_issue_ids(hotspot, now),
+            grouped = _group_into_problems(
+                _loose_window_issues(spots, now),
                 source=Problem.Source.HOTSPOT,
                 now=now,
-                reason=f"Hot spot: {hotspot.count} open issues within {hotspot.window_hours} hours",
+                reason="Hot spot",
                 recipients_by_nbhd=by_nbhd,
             )
-        if created or joined:
-            result.hotspots += 1
-        result.problems_opened += int(created)
-        result.notifications += notified
+        result.hotspots += grouped.groups_changed
+        result.problems_opened += grouped.problems_opened
+        result.notifications += grouped.notifications
 
 
 def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
