@@ -597,10 +597,12 @@ class _Batch:
             WHERE ch.channel = '{OutboxMessage.Channel.IN_APP}' OR rcp.email <> ''
             ORDER BY e.id, rcp.user_id, ch.channel
             ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
         """
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.rowcount
+            # Counted from RETURNING: Python's sqlite3 reports no rowcount for WITH … INSERT.
+            return len(cursor.fetchall())
 
 
 @dataclass
