@@ -1,22 +1,31 @@
-"""Celery tasks of the cases app. Thin: call one function, own the schedule's retries.
+"""Celery tasks of the cases app. Thin: call one function; the schedule is their retry.
 
 Both run from Celery beat (settings.CELERY_BEAT_SCHEDULE). Each is safe to run
 twice or on two workers at once: the sweep's escalations are unique in the
 database and the drain claims rows with SKIP LOCKED. ``acks_late`` (settings)
 hands the message of a worker killed mid-task to another, which finishes the job.
+
+A run that waited in the queue for several intervals (a worker that was down,
+a long catch-up sweep ahead of it) expires instead of piling up: the next
+scheduled run does the same work, since each run does whatever is due *now*.
 """
 
 from celery import shared_task
+from django.conf import settings
 
 
-@shared_task(name="cases.tasks.escalation_sweep_task")
+def _expires(seconds: int) -> int:
+    return max(3 * int(seconds), 3)
+
+
+@shared_task(name="cases.tasks.escalation_sweep_task", expires=_expires(settings.ESCALATION_SWEEP_SECONDS))
 def escalation_sweep_task():
     from cases.escalation import escalation_sweep_run
 
     return escalation_sweep_run().as_dict()
 
 
-@shared_task(name="cases.tasks.outbox_drain_task")
+@shared_task(name="cases.tasks.outbox_drain_task", expires=_expires(settings.OUTBOX_DRAIN_SECONDS))
 def outbox_drain_task():
     from cases.notifications import outbox_drain
 
