@@ -255,7 +255,9 @@ def effective_ladders(now: datetime) -> list[tuple]:
     """
     rows = []
     current_category, running = None, 0
-    rules = EscalationRule.objects.filter(category__is_active=True).order_by("category_id", "level")
+    # Every category's ladder, retired ones too: "no longer takes reports" does
+    # not mean its open issues stop mattering.
+    rules = EscalationRule.objects.order_by("category_id", "level")
     for rule in rules.only("id", "category_id", "level", "action", "hours_overdue"):
         if rule.category_id != current_category:
             current_category, running = rule.category_id, 0
@@ -329,9 +331,7 @@ def hotspots_due(now: datetime) -> list[Hotspot]:
 
     Only groups with ``loose > 0`` need work: the rest already sit in their open Problem.
     """
-    categories = list(
-        Category.objects.filter(is_active=True).values_list("id", "hotspot_threshold", "hotspot_window_hours")
-    )
+    categories = list(Category.objects.values_list("id", "hotspot_threshold", "hotspot_window_hours"))
     if not categories:
         return []
     dialect = _Dialect(connection)
@@ -911,7 +911,9 @@ def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None 
     SweepRun.objects.filter(pk=run.pk).update(
         finished_at=result.finished_at, escalations=result.escalations, hotspots=result.hotspots
     )
-    logger.info(
+    # Every minute with nothing to do is not news: INFO only when something happened.
+    logger.log(
+        logging.INFO if (result.escalations or result.hotspots) else logging.DEBUG,
         "escalation sweep: %d escalations on %d issues, %d hot spots, %d notifications queued (%d batches)",
         result.escalations,
         result.issues_escalated,

@@ -549,3 +549,25 @@ def test_admin_edits_the_ladder_in_hours_on_the_category_page(client, django_use
         (1, 48, "notify_supervisor"),
         (2, 72, "needs_decision"),
     ]
+
+
+def test_open_issues_of_a_retired_category_still_escalate(clock, ladder, neighborhood):
+    issue = overdue_issue(ladder, neighborhood)
+    ladder.is_active = False  # no longer takes reports
+    ladder.save(update_fields=["is_active"])
+    clock(73)
+    escalation_sweep_run()
+    assert levels(issue) == [1]
+
+
+def test_the_sweep_logs_counts_never_contact_details(clock, ladder, neighborhood, supervisor, caplog):
+    overdue_issue(ladder, neighborhood)
+    clock(200)
+    with caplog.at_level("DEBUG", logger="cases.escalation"):
+        escalation_sweep_run()
+        escalation_sweep_run()
+    infos = [r for r in caplog.records if r.levelname == "INFO"]
+    assert [r.getMessage() for r in infos] == [
+        "escalation sweep: 3 escalations on 1 issues, 0 hot spots, 2 notifications queued (1 batches)"
+    ]
+    assert supervisor.email not in caplog.text
