@@ -48,6 +48,7 @@ from cases.selectors.dashboard import (
 )
 from cases.selectors.staff import assignable_officers
 from cases.services import decision_acknowledge, decision_assign, decision_open_problem
+from config.exports import csv_cell
 from config.permissions import supervisor_required
 from outreach.models import Activity
 from outreach.stats import outreach_figures, transparency_outreach_counts
@@ -476,20 +477,6 @@ def _presets(request, today):
 EXPORTS = ("neighborhoods", "officers", "decisions", "problems")
 
 
-def _cell(value):
-    """Numbers as numbers; text that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float | Decimal):
-        return value
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _pct(share):
     return None if share is None else round(100 * share, 1)
 
@@ -605,7 +592,7 @@ def dashboard_export(request, table):
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return response
 
 

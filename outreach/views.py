@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.exports import csv_cell
 from config.permissions import perm_required, staff_required
 from outreach import selectors
 from outreach.forms import ActivityFilterForm, ActivityForm
@@ -80,12 +81,6 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 EXPORT_HEADER = [
     "id",
     "kind",
@@ -139,7 +134,7 @@ def activity_export(request):
     )
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow([_cell(v) for v in row]) for row in _export_rows(activities)),
+        (writer.writerow([csv_cell(v) for v in row]) for row in _export_rows(activities)),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
