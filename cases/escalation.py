@@ -151,7 +151,6 @@ class Hotspot:
 class SweepResult:
     started_at: datetime
     finished_at: datetime | None = None
-    dry_run: bool = False
     escalations: int = 0
     issues_escalated: int = 0
     hotspots: int = 0
@@ -202,7 +201,7 @@ class _Dialect:
         return f"jsonb_build_object({args})" if self.postgres else f"json_object({args})"
 
     def text(self, expression: str) -> str:
-        return f"CAST({expression} AS text)" if self.postgres else f"CAST({expression} AS TEXT)"
+        return f"CAST({expression} AS TEXT)"
 
     def now_param(self) -> str:
         # A typed parameter so PostgreSQL knows it is a timestamp inside expressions.
