@@ -318,6 +318,19 @@ class Issue(models.Model):
                 name="issue_open_created_idx",
                 condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
             ),
+            # Public transparency page: finished issues per neighborhood by resolution time, with what
+            # the median and the public-category filter read (index-only; key columns, see above).
+            models.Index(
+                fields=["neighborhood", "resolved_at", "created_at", "category"],
+                name="issue_finished_nbhd_idx",
+                condition=Q(outcome__in=["resolved", "referred", "crime_report"]),
+            ),
+            # Public transparency page: issues reported per neighborhood (duplicates left out), index-only.
+            models.Index(
+                fields=["neighborhood", "created_at", "category"],
+                name="issue_reported_nbhd_idx",
+                condition=~Q(status="duplicate"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
