@@ -331,6 +331,15 @@ class Issue(models.Model):
                 name="issue_reported_nbhd_idx",
                 condition=~Q(status="duplicate"),
             ),
+            # Dashboard "waiting for a decision" table, most overdue first, filtered by place and period:
+            # read in due_at order and stopped after the first rows that match, the place and period
+            # checked in the index (the planner underestimates how many issues match, so without it
+            # it fetches all of them and sorts).
+            models.Index(
+                fields=["due_at", "neighborhood", "created_at", "status"],
+                name="issue_decision_due_place_idx",
+                condition=Q(needs_decision=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
