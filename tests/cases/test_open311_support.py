@@ -15,8 +15,12 @@ from referencing.jsonschema import DRAFT7
 from cases.models import CategoryAttribute
 from tests.factories import ApiClientFactory, CategoryFactory, NeighborhoodFactory, square
 
-# CI checks ../shared out beside the clone.
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "open311-schemas"
+# The Open311 project's GeoReport v2 schemas, kept in the repository so a clone
+# tests on its own; where ../shared is checked out beside it (CI, developers'
+# machines) the copy must still be identical to the brief's.
+SCHEMA_DIR = Path(__file__).resolve().parent / "open311_schemas"
+SHARED_SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "open311-schemas"
+SCHEMA_FILES = ("request.json", "requests.json", "service.json", "services.json", "service-definition.json")
 BASE = "/open311/v2"
 
 _format_checker = FormatChecker()
@@ -38,8 +42,12 @@ def _is_uri(value) -> bool:
 
 def _registry() -> Registry:
     resources = []
-    for path in SCHEMA_DIR.glob("*.json"):
-        resources.append((path.name, Resource(contents=json.loads(path.read_text()), specification=DRAFT7)))
+    for name in SCHEMA_FILES:
+        text = (SCHEMA_DIR / name).read_text()
+        shared = SHARED_SCHEMA_DIR / name
+        if shared.exists() and json.loads(shared.read_text()) != json.loads(text):
+            raise AssertionError(f"{SCHEMA_DIR / name} differs from {shared}: copy the shared schema again.")
+        resources.append((name, Resource(contents=json.loads(text), specification=DRAFT7)))
     return Registry().with_resources(resources)
 
 
