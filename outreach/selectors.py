@@ -6,14 +6,12 @@ lines just as issues do). Editing is narrower, see ``can_edit_activity``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     Exists,
@@ -25,7 +23,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -33,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from cases.models import Issue, Problem
+from cases.models import Issue, Problem, tracking_code_normalize
 from cases.selectors import issues_visible_to
 from outreach.models import Activity, ActivityRevision
 from partners.models import LANGUAGE_CHOICES, Partner
@@ -236,40 +233,17 @@ def officer_choices(activity: Activity | None = None) -> QuerySet:
     return User.objects.filter(wanted).order_by("last_name", "first_name", "username")
 
 
-def issue_search(user, q: str, limit: int = 10) -> QuerySet[Issue]:
-    """Issues matching a tracking code (with or without the dashes) or words of the description/address.
+def issue_search(user, q: str, limit: int = 10) -> list[Issue]:
+    """Issues for the "issues addressed" picker: the staff issue search, from two typed characters on."""
+    from cases.selectors.staff import issue_search as staff_issue_search
 
-    Open issues come first (those are what outreach addresses), newest first within each group.
-    """
     q = (q or "").strip()
-    if len(q) < 2:
-        return Issue.objects.none()
-    condition = Q(description__icontains=q) | Q(address__icontains=q) | Q(tracking_code__icontains=q)
-    code = normalize_tracking_code(q)
-    if code:
-        condition |= Q(tracking_code=code)
-    is_open = Case(When(status__in=Issue.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return (
-        issues_visible_to(user)
-        .filter(condition)
-        .annotate(closed_rank=is_open)
-        .order_by("closed_rank", "-created_at")[:limit]
-    )
-
-
-_CODE_WITH_PREFIX = re.compile(r"CG[\s-]?([A-Z0-9]{4})[\s-]?([A-Z0-9]{4})")
-_CODE_WITHOUT_PREFIX = re.compile(r"([A-Z0-9]{4})[\s-]([A-Z0-9]{4})")
+    return staff_issue_search(user, q, limit=limit) if len(q) >= 2 else []
 
 
 def normalize_tracking_code(text: str) -> str:
-    """'cg-abcd-2345', 'CGABCD2345' and 'abcd 2345' all mean 'CG-ABCD-2345'; '' if it is not a code.
-
-    Without the CG prefix the two halves must be separated, so an ordinary
-    eight-letter word is not taken for a code.
-    """
-    text = (text or "").strip().upper()
-    match = _CODE_WITH_PREFIX.fullmatch(text) or _CODE_WITHOUT_PREFIX.fullmatch(text)
-    return f"CG-{match.group(1)}-{match.group(2)}" if match else ""
+    """The canonical tracking code for what an officer typed, or '' when it is not one."""
+    return tracking_code_normalize(text) or ""
 
 
 def issues_by_codes(user, codes: list[str]) -> tuple[list[Issue], list[str]]:

@@ -9,7 +9,6 @@ to ``PUBLIC_LOCATION_DECIMALS`` decimals (3 ≈ 100 m).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +16,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from cases.models import Category, Event, Issue
+from cases.models import Category, Event, Issue, tracking_code_normalize
 from partners import geo
 from partners.models import Neighborhood
 
@@ -76,16 +75,6 @@ def neighborhood_outlines() -> dict:
             for n in rows
         ],
     }
-
-
-def tracking_code_normalize(code: str) -> str | None:
-    """'cg-abcd-2345', 'CG ABCD 2345', 'abcd2345' → 'CG-ABCD-2345'; None when it cannot be a code."""
-    letters = re.sub(r"[^0-9A-Za-z]", "", code or "").upper()
-    if len(letters) == 10 and letters.startswith("CG"):
-        letters = letters[2:]
-    if len(letters) != 8:
-        return None
-    return f"CG-{letters[:4]}-{letters[4:]}"
 
 
 def public_issue_by_code(code: str) -> Issue | None:

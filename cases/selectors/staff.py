@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from cases.models import Event, Issue, Report
+from cases.models import Event, Issue, Report, tracking_code_normalize
 from cases.selectors.issues import issues_visible_to
 
 __all__ = [
@@ -44,14 +44,7 @@ def with_overdue(queryset: QuerySet[Issue], now: datetime | None = None) -> Quer
     )
 
 
-def normalize_tracking_code(text: str) -> str | None:
-    """``"cg-abcd 2345"``, ``"ABCD2345"`` → ``"CG-ABCD-2345"``; None when it cannot be a code."""
-    raw = (text or "").strip().upper().replace(" ", "").replace("-", "")
-    if raw.startswith("CG"):
-        raw = raw[2:]
-    if len(raw) == 8 and raw.isalnum():
-        return f"CG-{raw[:4]}-{raw[4:]}"
-    return None
+normalize_tracking_code = tracking_code_normalize  # the one parser, under the name this module exports
 
 
 def _text_match(text: str) -> Q:
