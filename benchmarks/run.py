@@ -140,6 +140,12 @@ def main() -> int:
     results["seconds"] = round(time.perf_counter() - started, 1)
     out = ROOT / "var" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if only and out.exists():
+        # A partial run (BENCH_ONLY) keeps the other modules' last figures, marked as carried over.
+        previous = json.loads(out.read_text())
+        for key, figure in previous.get("figures", {}).items():
+            if key.split(".", 1)[0] not in ran and key not in results["figures"]:
+                results["figures"][key] = {**figure, "carried_over_from": previous.get("generated_at")}
     out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"[bench] wrote {out.relative_to(ROOT)} ({len(results['figures'])} figures)", flush=True)
     for key, figure in results["figures"].items():
