@@ -116,7 +116,7 @@ OPEN = tuple(str(s) for s in Issue.OPEN_STATUSES)
 
 
 def batch_size_default() -> int:
-    return int(getattr(settings, "ESCALATION_BATCH_SIZE", 5000))
+    return settings.ESCALATION_BATCH_SIZE
 
 
 # --- results ------------------------------------------------------------------

@@ -85,7 +85,7 @@ def _email_for(message: OutboxMessage, connection) -> EmailMessage:
         raise _Undeliverable("no email address")
     body = message.body
     if message.url:
-        site = getattr(settings, "SITE_URL", "").rstrip("/")
+        site = settings.SITE_URL.rstrip("/")
         body = f"{body}\n\n{site}{message.url}"
     return EmailMessage(
         subject=message.subject,

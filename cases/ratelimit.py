@@ -46,7 +46,7 @@ def rate_parse(value: str) -> Rate:
 
 def client_address(request) -> str:
     """The client's address; behind N trusted proxies, the N-th address from the right of X-Forwarded-For."""
-    hops = int(getattr(settings, "RATE_LIMIT_TRUSTED_PROXIES", 0) or 0)
+    hops = settings.RATE_LIMIT_TRUSTED_PROXIES
     if hops > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= hops:

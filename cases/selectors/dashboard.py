@@ -503,7 +503,7 @@ def _open_cohort(scope: DashboardScope) -> QuerySet:
 
 def marker_limit() -> int:
     """How many open issues the map draws at most (``DASHBOARD_MARKER_LIMIT``, default 500)."""
-    return int(getattr(settings, "DASHBOARD_MARKER_LIMIT", MARKER_LIMIT))
+    return settings.DASHBOARD_MARKER_LIMIT
 
 
 def open_issue_markers(scope: DashboardScope, *, limit: int | None = None) -> list[dict]:
