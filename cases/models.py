@@ -18,13 +18,14 @@ def new_tracking_code() -> str:
     return f"CG-{body[:4]}-{body[4:]}"
 
 
-def tracking_code_normalize(text: str) -> str | None:
+def tracking_code_normalize(text: str, *, strict: bool = False) -> str | None:
     """'cg-abcd-2345', 'CG ABCD 2345', 'abcd2345' → 'CG-ABCD-2345'; None when it cannot be a code.
 
-    Codes use only TRACKING_ALPHABET (no I, O, 0, 1). So that an ordinary word
-    typed into a search box ("mattress") is not mistaken for a code, a bare
-    eight-character run counts only with a digit in it; with the CG prefix or a
-    separator between the halves it always counts.
+    Codes use only TRACKING_ALPHABET (no I, O, 0, 1). ``strict`` is for fields
+    where ordinary words are typed too (the outreach form's list of issues): a
+    bare eight-character run then counts only with a digit in it, so
+    "mattress" is not taken for a code; with the CG prefix or a separator
+    between the halves it always counts.
     """
     raw = (text or "").strip().upper()
     letters = "".join(ch for ch in raw if ch.isalnum())
@@ -34,7 +35,7 @@ def tracking_code_normalize(text: str) -> str | None:
     if len(letters) != 8 or any(ch not in TRACKING_ALPHABET for ch in letters):
         return None
     separated = len(raw) > len(letters)
-    if not (prefixed or separated or any(ch.isdigit() for ch in letters)):
+    if strict and not (prefixed or separated or any(ch.isdigit() for ch in letters)):
         return None
     return f"CG-{letters[:4]}-{letters[4:]}"
 

@@ -243,7 +243,7 @@ def issue_search(user, q: str, limit: int = 10) -> list[Issue]:
 
 def normalize_tracking_code(text: str) -> str:
     """The canonical tracking code for what an officer typed, or '' when it is not one."""
-    return tracking_code_normalize(text) or ""
+    return tracking_code_normalize(text, strict=True) or ""
 
 
 def issues_by_codes(user, codes: list[str]) -> tuple[list[Issue], list[str]]:
