@@ -80,7 +80,8 @@ def neighborhood_outlines() -> dict:
 def public_issue_by_code(code: str) -> Issue | None:
     """The issue with this tracking code, whatever its case or spacing; None when unknown."""
     raw = (code or "").strip().upper()
-    if not raw or len(raw) > 40:
+    # PostgreSQL refuses NUL in a text parameter; no code contains one.
+    if not raw or len(raw) > 40 or "\x00" in raw:
         return None
     wanted = {raw}
     normalized = tracking_code_normalize(raw)
