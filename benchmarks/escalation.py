@@ -7,11 +7,13 @@ between measurements, best of two for the sweep and the floor):
   (batches of 5 000 issues, one transaction each; hot-spot detection included);
 * **floor** — one hand-written SQL statement doing the same escalation: the
   same Escalation rows, timeline Events, Issue updates (level, priority,
-  needs_decision) and outbox rows, in one data-modifying CTE with no batching,
+  needs_decision) and digests in the outbox (one per batch of the sweep,
+  recipient and channel), in one data-modifying CTE with no batching,
   no row claiming and no Python in between — the least work PostgreSQL can do;
 * **naive** — the loop a first version would write: load each issue and its
-  ladder, ``Escalation.objects.create``, ``Event.objects.create``, one
-  ``OutboxMessage.objects.create`` per notice, ``issue.save()`` per level;
+  ladder, ``Escalation.objects.create``, ``Event.objects.create`` and
+  ``issue.save()`` per level, the recipients asked per notice and the digests
+  (one per recipient and channel, as the sweep sends) created one by one;
   timed on an evenly spread sample of 2 000 overdue issues and extrapolated
   to all of them (it is handed the recipients map for free);
 * **steady state** — a sweep when everything due has been done, beside the
@@ -32,17 +34,20 @@ from django.db.models import Q
 from benchmarks import data
 from benchmarks.figures import add_figure, timed
 from cases.escalation import (
+    DIGEST_LINES,
     _action_labels,
     _Dialect,
     _priority_name_sql,
     _priority_rank_sql,
     _values_cte,
+    batch_size_default,
     effective_ladders,
+    escalation_digests,
     escalation_sweep_run,
     escalations_due,
     supervisor_recipients,
 )
-from cases.models import Escalation, EscalationRule, Event, Issue, OutboxMessage
+from cases.models import Escalation, EscalationRule, Event, Issue
 from cases.services import next_priority
 from partners.models import StaffProfile
 
@@ -92,7 +97,7 @@ def floor_statement(now) -> tuple[str, list]:
     to_rank = f"LEAST({old_rank} + e.raised, 3)"
     from_rank = f"LEAST({old_rank} + e.raised - 1, 3)"
     new_priority = _priority_name_sql(f"({_priority_rank_sql('i.priority')} + x.raises)")
-    new_priority_e = _priority_name_sql(f"({_priority_rank_sql('i.priority')} + e.raises)")
+    batch = int(batch_size_default())
     sql = f"""
     WITH {r_cte}, {rcp_cte}, {a_cte},
     ch(channel) AS (VALUES ('email'), ('in_app')),
@@ -140,35 +145,58 @@ def floor_statement(now) -> tuple[str, list]:
         JOIN a ON a.action = e.action
         ORDER BY e.issue_id, e.level
     ),
-    ob AS (
-        INSERT INTO cases_outboxmessage (channel, recipient_id, recipient_email, subject, body, url, issue_id,
-                                         dedupe_key, state, attempts, next_attempt_at, sent_at, last_error,
-                                         created_at)
-        SELECT ch.channel, rcp.user_id, CASE WHEN ch.channel = 'email' THEN rcp.email ELSE '' END,
-               SUBSTR('Escalated, level ' || e.level || ': ' || i.tracking_code || ' — ' || c.name_en
-                      || ' in ' || n.name, 1, 200),
-               a.label || '.' || chr(10) || i.tracking_code || ' (' || c.name_en || ', ' || n.name || ') is '
-               || e.hours_overdue || ' hours past its due time; priority now '
-               || CASE WHEN e.raises > 0 THEN {new_priority_e} ELSE i.priority END
-               || ', escalation level ' || GREATEST(i.escalation_level, e.top) || '.',
-               '/issues/' || i.id || '/', i.id,
-               'escalation:' || e.id || ':' || rcp.user_id || ':' || ch.channel,
-               'pending', 0, %(now)s, NULL, '', %(now)s
-        -- The issue's new priority and level come from the rows inserted for it (a
-        -- window over ins), not from joining upd: both see the statement's snapshot.
-        FROM (SELECT ins.*, MAX(level) OVER w AS top, SUM((action = 'raise_priority')::int) OVER w AS raises
-              FROM ins WINDOW w AS (PARTITION BY issue_id)) e
+    -- The sweep's batches: its due issues in id order, ESCALATION_BATCH_SIZE at a time.
+    bt AS (
+        SELECT issue_id, (DENSE_RANK() OVER (ORDER BY issue_id) - 1) / %(batch)s AS batch
+        FROM (SELECT DISTINCT issue_id FROM ins) AS d
+    ),
+    -- One line per (batch, recipient, issue), at the highest notify level; the issue's new
+    -- priority from the rows inserted for it (x), not from upd: both see the statement's snapshot.
+    li AS (
+        SELECT bt.batch, rcp.user_id, rcp.email, e.issue_id, i.tracking_code, c.name_en AS category,
+               n.name AS place, CASE WHEN x.raises > 0 THEN {new_priority} ELSE i.priority END AS priority,
+               MAX(e.level) AS level, MAX(e.hours_overdue) AS hours
+        FROM ins e
+        JOIN bt ON bt.issue_id = e.issue_id
+        JOIN x ON x.issue_id = e.issue_id
         JOIN cases_issue i ON i.id = e.issue_id
         JOIN cases_category c ON c.id = i.category_id
         JOIN partners_neighborhood n ON n.id = i.neighborhood_id
         JOIN rcp ON rcp.neighborhood_id = i.neighborhood_id AND rcp.action = e.action
-        JOIN a ON a.action = e.action
-        CROSS JOIN ch
-        WHERE ch.channel = 'in_app' OR rcp.email <> ''
-        ON CONFLICT (dedupe_key) DO NOTHING
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ),
+    dg AS (
+        SELECT batch, user_id, email, COUNT(*) AS issues, MIN(issue_id) AS first_issue,
+               MIN(tracking_code || ' — ' || category || ' in ' || place) AS first_line, MIN(level) AS first_level,
+               string_agg(tracking_code || ' — ' || category || ', ' || place || ': level ' || level || ', '
+                          || hours || ' hours past its due time, priority ' || priority, chr(10) ORDER BY rank)
+                   FILTER (WHERE rank <= {DIGEST_LINES}) AS lines
+        FROM (SELECT li.*, ROW_NUMBER() OVER (PARTITION BY batch, user_id ORDER BY hours DESC, issue_id) AS rank
+              FROM li) AS ranked
+        GROUP BY batch, user_id, email
+    ),
+    ob AS (
+        INSERT INTO cases_outboxmessage (channel, recipient_id, recipient_email, subject, body, url, issue_id,
+                                         items, dedupe_key, state, attempts, next_attempt_at, sent_at,
+                                         last_error, created_at)
+        SELECT ch.channel, dg.user_id, CASE WHEN ch.channel = 'email' THEN dg.email ELSE '' END,
+               SUBSTR(CASE WHEN dg.issues = 1 THEN 'Escalated, level ' || dg.first_level || ': ' || dg.first_line
+                           ELSE 'Escalated: ' || dg.issues || ' issues in your area' END, 1, 200),
+               CASE WHEN dg.issues = 1 THEN 'An issue you oversee has escalated.'
+                    ELSE dg.issues || ' issues you oversee have escalated, most overdue first.' END
+               || chr(10) || chr(10) || dg.lines
+               || CASE WHEN dg.issues > {DIGEST_LINES} THEN chr(10) || '… and ' || (dg.issues - {DIGEST_LINES})
+                       || ' more.' ELSE '' END,
+               CASE WHEN dg.issues = 1 THEN '/issues/' || dg.first_issue || '/'
+                    ELSE '/issues/?status=open&escalation=1' END,
+               CASE WHEN dg.issues = 1 THEN dg.first_issue END, dg.issues,
+               'escalations:floor:' || dg.batch || ':' || dg.user_id || ':' || ch.channel,
+               'pending', 0, %(now)s, NULL, '', %(now)s
+        FROM dg CROSS JOIN ch
+        WHERE ch.channel = 'in_app' OR dg.email <> ''
     )
     SELECT COUNT(*) FROM ins
-    """
+    """.replace("%(batch)s", str(batch))
     # The CTE parameters are positional (%s) and come first; %(now)s is named: turn
     # everything into positional parameters in text order.
     parts = sql.split("%(now)s")
@@ -177,7 +205,7 @@ def floor_statement(now) -> tuple[str, list]:
     text = parts[0]
     for part in parts[1:]:
         text += "%s" + part
-    # Placeholders after the CTEs: every %(now)s, in order.
+    # Placeholders after the CTEs: every %(now)s, in order (%(batch)s is a literal, put in first).
     params += [now] * (len(parts) - 1)
     return text, params
 
@@ -213,6 +241,7 @@ def run_naive(now, issue_ids: list[int], *, atomic: bool) -> int:
     """
     labels = _action_labels()
     created = 0
+    told: dict[int, dict[int, tuple]] = {}
     for pk in issue_ids:
         with transaction.atomic() if atomic else contextlib.nullcontext():
             issue = Issue.objects.select_related("category", "neighborhood").get(pk=pk)
@@ -253,19 +282,30 @@ def run_naive(now, issue_ids: list[int], *, atomic: bool) -> int:
                 if rule.action not in (Action.NOTIFY_SUPERVISOR, Action.NOTIFY_COMMANDER):
                     continue
                 for user_id, email in _naive_recipients(issue, rule.action):
-                    for channel in ["email", "in_app"] if email else ["in_app"]:
-                        OutboxMessage.objects.create(
-                            channel=channel,
-                            recipient_id=user_id,
-                            recipient_email=email if channel == "email" else "",
-                            subject=f"Escalated, level {rule.level}: {issue.tracking_code}",
-                            body=f"{labels[rule.action]}.",
-                            url=issue.get_absolute_url(),
-                            issue=issue,
-                            dedupe_key=f"escalation:{escalation.pk}:{user_id}:{channel}",
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
+                    line = told.setdefault(user_id, {}).get(issue.pk)
+                    told[user_id][issue.pk] = (
+                        user_id,
+                        email,
+                        issue.pk,
+                        issue.tracking_code,
+                        issue.category.name_en,
+                        issue.neighborhood.name,
+                        max(rule.level, line[6] if line else 0),
+                        max(hours, line[7] if line else 0),
+                    )
+    # The digests: one per recipient and channel, each message created on its own.
+    with transaction.atomic() if atomic else contextlib.nullcontext():
+        priorities = dict(Issue.objects.filter(pk__in=issue_ids).values_list("pk", "priority"))
+        lines = []
+        for issues in told.values():
+            ordered = sorted(issues.values(), key=lambda t: (-t[7], t[2]))
+            for rank, (uid, email, pk, code, category, place, level, hours) in enumerate(ordered, start=1):
+                if rank <= DIGEST_LINES:
+                    lines.append(
+                        (uid, email, rank, len(ordered), pk, code, category, place, level, hours, priorities[pk])
+                    )
+        for message in escalation_digests(lines, now=now, key=f"naive:{now.timestamp()}"):
+            message.save(force_insert=True)
     return created
 
 

@@ -38,8 +38,12 @@ Rules (issue 5)
     * ``notify_supervisor`` notifies the supervisors whose staff profile covers
       the issue's neighborhood, directly or through its whole district;
       ``notify_commander`` the district commanders — supervisors attached to the
-      whole district. Each gets an email (if they have an address) and an in-app
-      notification, through the outbox, in the same transaction.
+      whole district. They hear it as a **digest**: per batch of the sweep (normally
+      the whole sweep) each recipient gets one email (if they have an address) and
+      one in-app notification listing the issues that escalated for them, most
+      overdue first (``DIGEST_LINES`` listed, the rest counted), written through
+      the outbox in the same transaction as the escalations — one message per
+      issue would bury a supervisor in mail after an outage.
     * ``needs_decision`` sets ``Issue.needs_decision``; the dashboard lists the
       Escalation rows whose ``decided_at`` is still empty.
     * ``open_problem`` opens the category's open Problem in that neighborhood
@@ -61,7 +65,7 @@ Execution
        unique (issue, cycle, level) constraint is the last word on "exactly
        once", and only the rows this statement really inserted drive
     3. the timeline Events, the Issue update (level, priority, needs_decision),
-       the outbox rows and the Problems.
+       the digests in the outbox and the Problems.
 
     A sweep killed between batches leaves whole batches done and the rest
     untouched; the next sweep finishes the job. The same SQL runs on
@@ -546,62 +550,123 @@ class _Batch:
         with connection.cursor() as cursor:
             cursor.execute(sql, [d.ids(ids), d.dt(self.now), d.ids(issue_ids)])
 
-    def insert_outbox(self, ids: list[int], recipients) -> int:
+    def digest_lines(self, ids: list[int], recipients) -> list[tuple]:
+        """What each recipient is told about this batch: one line per (recipient, issue), most overdue first.
+
+        Returns ``(user_id, email, rank, issues, issue_id, tracking_code, category, place, level,
+        hours_overdue, priority)`` rows, at most ``DIGEST_LINES`` per recipient; ``issues`` is the
+        recipient's whole count for the batch. A recipient named by both notify actions for the
+        same issue (a commander who also covers the neighborhood) gets one line, at the higher level.
+        """
         if not recipients:
-            return 0
+            return []
         d = self.d
         rcp_cte, params = _values_cte("rcp", ["neighborhood_id", "action", "user_id", "email"], recipients, d)
-        labels_cte, label_params = self._labels_cte()
-        params += label_params
-        subject = (
-            "SUBSTR('Escalated, level ' || " + d.text("e.level") + " || ': ' || e.tracking_code || ' — ' "
-            "|| e.category || ' in ' || e.place, 1, 200)"
-        )
-        body = (
-            "a.label || '.' || CHAR(10) || e.tracking_code || ' (' || e.category || ', ' || e.place || ') is ' "
-            f"|| {d.text('e.hours_overdue')} || ' hours past its due time; priority now ' || e.priority "
-            "|| ', escalation level ' || " + d.text("e.escalation_level") + " || '.'"
-        )
-        body = body.replace("CHAR(10)", "chr(10)" if d.postgres else "char(10)")
-        dedupe = "'escalation:' || " + d.text("e.id") + " || ':' || " + d.text("rcp.user_id") + " || ':' || ch.channel"
-        params += [d.ids(ids), d.dt(self.now), d.dt(self.now)]
         notify = _statuses((Action.NOTIFY_SUPERVISOR, Action.NOTIFY_COMMANDER))
-        # ``ei`` is materialised first (the batch's notify rows with their issue),
-        # then joined to the recipients on (neighborhood, action): left to itself
-        # the planner joins recipients on action alone and probes the issue table
-        # hundreds of thousands of times.
+        params += [d.ids(ids), DIGEST_LINES]
+        # ``ei`` is materialised first (the batch's notify rows with their issue), then joined to
+        # the recipients on (neighborhood, action): left to itself the planner joins recipients
+        # on action alone and probes the issue table hundreds of thousands of times.
         sql = f"""
-            WITH {rcp_cte}, {labels_cte},
-            ch(channel) AS (VALUES ('{OutboxMessage.Channel.EMAIL}'), ('{OutboxMessage.Channel.IN_APP}')),
+            WITH {rcp_cte},
             ei AS MATERIALIZED (
-                SELECT e.id, e.level, e.action, e.hours_overdue, i.id AS issue_id, i.tracking_code, i.priority,
-                       i.escalation_level, i.neighborhood_id, c.name_en AS category, n.name AS place
+                SELECT e.level, e.action, e.hours_overdue, i.id AS issue_id, i.tracking_code, i.priority,
+                       i.neighborhood_id, c.name_en AS category, n.name AS place
                 FROM cases_escalation e
                 JOIN cases_issue i ON i.id = e.issue_id
                 JOIN cases_category c ON c.id = i.category_id
                 JOIN partners_neighborhood n ON n.id = i.neighborhood_id
                 WHERE {d.in_ids("e.id")} AND e.action IN {notify}
+            ),
+            per_issue AS (
+                SELECT rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.place, e.priority,
+                       MAX(e.level) AS level, MAX(e.hours_overdue) AS hours_overdue
+                FROM ei e
+                JOIN rcp ON rcp.neighborhood_id = e.neighborhood_id AND rcp.action = e.action
+                GROUP BY rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.place, e.priority
+            ),
+            ranked AS (
+                SELECT per_issue.*,
+                       ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY hours_overdue DESC, issue_id) AS rank,
+                       COUNT(*) OVER (PARTITION BY user_id) AS issues
+                FROM per_issue
             )
-            INSERT INTO cases_outboxmessage (channel, recipient_id, recipient_email, subject, body, url, issue_id,
-                                             dedupe_key, state, attempts, next_attempt_at, sent_at, last_error,
-                                             created_at)
-            SELECT ch.channel, rcp.user_id,
-                   CASE WHEN ch.channel = '{OutboxMessage.Channel.EMAIL}' THEN rcp.email ELSE '' END,
-                   {subject}, {body}, '/issues/' || {d.text("e.issue_id")} || '/', e.issue_id, {dedupe},
-                   '{OutboxMessage.State.PENDING}', 0, {d.now_param()}, NULL, '', {d.now_param()}
-            FROM ei e
-            JOIN rcp ON rcp.neighborhood_id = e.neighborhood_id AND rcp.action = e.action
-            JOIN a ON a.action = e.action
-            CROSS JOIN ch
-            WHERE ch.channel = '{OutboxMessage.Channel.IN_APP}' OR rcp.email <> ''
-            ORDER BY e.id, rcp.user_id, ch.channel
-            ON CONFLICT (dedupe_key) DO NOTHING
-            RETURNING id
+            SELECT user_id, email, rank, issues, issue_id, tracking_code, category, place, level,
+                   hours_overdue, priority
+            FROM ranked
+            WHERE rank <= %s
+            ORDER BY user_id, rank
         """
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            # Counted from RETURNING: Python's sqlite3 reports no rowcount for WITH … INSERT.
-            return len(cursor.fetchall())
+            return cursor.fetchall()
+
+    def insert_digests(self, ids: list[int], recipients, *, key: str) -> int:
+        """One digest per recipient and channel for the escalations this batch inserted.
+
+        Written in the batch's transaction, so each escalation is told about exactly once: a
+        batch that rolls back takes its digests with it. ``key`` (sweep run and batch) makes
+        the dedupe keys unique.
+        """
+        lines = self.digest_lines(ids, recipients)
+        messages = escalation_digests(lines, now=self.now, key=key)
+        OutboxMessage.objects.bulk_create(messages)
+        return len(messages)
+
+
+# Lines listed in one digest; the rest are counted and linked ("… and 212 more").
+DIGEST_LINES = 50
+
+
+def escalation_digests(lines: list[tuple], *, now: datetime, key: str) -> list[OutboxMessage]:
+    """The digest messages (email if the recipient has an address, and in-app) from ``digest_lines`` rows."""
+    by_user: dict[int, list[tuple]] = defaultdict(list)
+    for row in lines:
+        by_user[row[0]].append(row)
+    messages = []
+    for user_id, rows in by_user.items():
+        email, issues = rows[0][1], rows[0][3]
+        if issues == 1:
+            _, _, _, _, issue_id, code, category, place, level, _, _ = rows[0]
+            subject = f"Escalated, level {level}: {code} — {category} in {place}"
+            url = f"/issues/{issue_id}/"
+            single = issue_id
+        else:
+            places = sorted({row[7] for row in rows})
+            where = places[0] if len(places) == 1 and issues == len(rows) else "your area"
+            subject = f"Escalated: {issues:,} issues in {where}"
+            url = "/issues/?status=open&escalation=1"
+            single = None
+        body_lines = [
+            f"{code} — {category}, {place}: level {level}, {hours:,} hours past its due time, priority {priority}"
+            for _, _, _, _, _, code, category, place, level, hours, priority in rows
+        ]
+        intro = (
+            "An issue you oversee has escalated."
+            if issues == 1
+            else f"{issues:,} issues you oversee have escalated, most overdue first."
+        )
+        more = issues - len(rows)
+        body = "\n".join([intro, "", *body_lines] + ([f"… and {more:,} more."] if more > 0 else []))
+        for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
+            if channel == OutboxMessage.Channel.EMAIL and not email:
+                continue
+            messages.append(
+                OutboxMessage(
+                    channel=channel,
+                    recipient_id=user_id,
+                    recipient_email=email if channel == OutboxMessage.Channel.EMAIL else "",
+                    subject=subject[:200],
+                    body=body,
+                    url=url,
+                    issue_id=single,
+                    items=issues,
+                    dedupe_key=f"escalations:{key}:{user_id}:{channel}",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    return messages
 
 
 @dataclass
@@ -807,7 +872,7 @@ def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, 
             ids = [row[0] for row in inserted]
             batch.insert_events(ids)
             batch.update_issues(ids, sorted({row[1] for row in inserted}))
-            result.notifications += batch.insert_outbox(ids, recipients)
+            result.notifications += batch.insert_digests(ids, recipients, key=f"{result.sweep_run_id}:{result.batches}")
             problem_rows = [row for row in inserted if row[3] == Action.OPEN_PROBLEM]
             if problem_rows:
                 by_nbhd = by_nbhd if by_nbhd is not None else _recipients_by_neighborhood(recipients)

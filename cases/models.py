@@ -269,8 +269,11 @@ class Issue(models.Model):
         CRIME_REPORT = "crime_report", _("Became a crime report")
         DUPLICATE = "duplicate", _("Duplicate")
 
-    tracking_code = models.CharField(max_length=16, unique=True, default=new_tracking_code, editable=False)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="issues")
+    # Unique through Meta.constraints: one index, without the LIKE (varchar_pattern_ops) twin that
+    # ``unique=True`` adds on PostgreSQL — code searches are ``icontains``, which it cannot serve.
+    tracking_code = models.CharField(max_length=16, default=new_tracking_code, editable=False)
+    # Indexed as the leading column of issue_cat_nbhd_created_idx; a second index only taxes writes.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="issues", db_index=False)
     neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="issues")
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
@@ -281,11 +284,22 @@ class Issue(models.Model):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     approach = models.CharField(max_length=16, choices=Approach.choices, blank=True)
+    # Indexed as the leading column of issue_assignee_status_idx.
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_issues"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_issues",
+        db_index=False,
     )
-    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues")
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    # problem and duplicate_of are empty on most issues: partial indexes (Meta) hold only the set ones.
+    problem = models.ForeignKey(
+        Problem, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues", db_index=False
+    )
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates", db_index=False
+    )
     created_at = models.DateTimeField(db_index=False)
     updated_at = models.DateTimeField(auto_now=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -326,6 +340,11 @@ class Issue(models.Model):
             models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
             # Status filters on the issue list and dashboard.
             models.Index(fields=["status", "created_at"], name="issue_status_created_idx"),
+            # A Problem's issues; the duplicates of an issue (and the deletion checks on both).
+            models.Index(fields=["problem"], name="issue_problem_idx", condition=Q(problem__isnull=False)),
+            models.Index(
+                fields=["duplicate_of"], name="issue_duplicate_of_idx", condition=Q(duplicate_of__isnull=False)
+            ),
             # Dashboard resolution figures: finished issues by resolution time.
             models.Index(fields=["resolved_at"], name="issue_resolved_idx", condition=Q(resolved_at__isnull=False)),
             # "Needs a decision" list on the dashboard.
@@ -364,6 +383,7 @@ class Issue(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["tracking_code"], name="issue_tracking_code_unique"),
             models.CheckConstraint(
                 condition=~Q(outcome="crime_report") | ~Q(crime_report_number=""),
                 name="issue_crime_outcome_has_number",
@@ -496,10 +516,17 @@ class Event(models.Model):
         CONTACT_VIEWED = "contact_viewed", _("Contact details viewed")
         OUTREACH = "outreach", _("Outreach activity linked")
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    # Indexed as the leading column of event_issue_created_idx.
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # NULL for the system's own events (escalations): event_actor_idx holds only the set ones.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="issue_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="issue_events",
+        db_index=False,
     )
     is_public = models.BooleanField(default=False)
     message = models.TextField(blank=True)
@@ -513,6 +540,8 @@ class Event(models.Model):
             models.Index(fields=["issue", "created_at"], name="event_issue_created_idx"),
             # Latest public note per issue (status page, Open311 status_notes).
             models.Index(fields=["issue", "-created_at"], name="event_issue_public_idx", condition=Q(is_public=True)),
+            # A user's events (and SET_NULL when a user is deleted).
+            models.Index(fields=["actor"], name="event_actor_idx", condition=Q(actor__isnull=False)),
         ]
 
     def __str__(self):
@@ -522,7 +551,8 @@ class Event(models.Model):
 class Escalation(models.Model):
     """One escalation level reached by one issue. The database refuses a second."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="escalations")
+    # Indexed as the leading column of escalation_issue_level_unique.
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="escalations", db_index=False)
     level = models.PositiveSmallIntegerField()
     action = models.CharField(max_length=32, choices=EscalationRule.Action.choices)
     rule = models.ForeignKey(EscalationRule, null=True, blank=True, on_delete=models.SET_NULL)
@@ -532,8 +562,14 @@ class Escalation(models.Model):
     cycle = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Set only once decided: escalation_decided_by_idx holds only the set ones.
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="decisions",
+        db_index=False,
     )
     decision = models.CharField(max_length=200, blank=True)
 
@@ -546,6 +582,10 @@ class Escalation(models.Model):
         indexes = [
             # Dashboard: escalations still waiting for a decision.
             models.Index(fields=["created_at"], name="escalation_undecided_idx", condition=Q(decided_at__isnull=True)),
+            # A supervisor's decisions (and SET_NULL when a user is deleted).
+            models.Index(
+                fields=["decided_by"], name="escalation_decided_by_idx", condition=Q(decided_by__isnull=False)
+            ),
         ]
 
     def __str__(self):
@@ -626,7 +666,10 @@ class OutboxMessage(models.Model):
     body = models.TextField()
     url = models.CharField(max_length=200, blank=True)
     issue = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages")
-    dedupe_key = models.CharField(max_length=160, unique=True, null=True, blank=True)
+    # Unique through Meta.constraints (one index; ``unique=True`` would add a LIKE twin on PostgreSQL).
+    dedupe_key = models.CharField(max_length=160, null=True, blank=True)
+    # How many things the message tells about: an escalation digest lists several issues.
+    items = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
@@ -641,6 +684,7 @@ class OutboxMessage(models.Model):
             models.Index(fields=["next_attempt_at"], name="outbox_pending_idx", condition=Q(state="pending")),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),
             models.CheckConstraint(
                 condition=Q(recipient__isnull=False) | ~Q(recipient_email=""), name="outbox_has_recipient"
             ),

@@ -325,6 +325,86 @@ def test_notify_supervisor_reaches_neighborhood_and_district_supervisors_only(cl
     assert elsewhere.pk not in {r for r, _, _ in sent} and beat_officer.pk not in {r for r, _, _ in sent}
 
 
+def no_hotspots(category):
+    category.hotspot_threshold = 100
+    category.save(update_fields=["hotspot_threshold"])
+
+
+def test_escalations_of_one_sweep_reach_a_supervisor_as_one_digest(clock, category, neighborhood):
+    no_hotspots(category)
+    EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
+    boss = supervisor(neighborhoods=[neighborhood])
+    older = overdue_issue(category, neighborhood, hours_to_due=10)  # the most overdue, listed first
+    issues = [older, overdue_issue(category, neighborhood), overdue_issue(category, neighborhood, hours_to_due=50)]
+    clock(73)
+    result = escalation_sweep_run()
+    assert result.notifications == 2
+    email = OutboxMessage.objects.get(recipient=boss, channel="email")
+    in_app = OutboxMessage.objects.get(recipient=boss, channel="in_app")
+    assert (email.subject, email.body, email.url, email.items) == (in_app.subject, in_app.body, in_app.url, 3)
+    assert email.subject == f"Escalated: 3 issues in {neighborhood.name}"
+    assert email.url == "/issues/?status=open&escalation=1" and email.issue_id is None
+    lines = email.body.splitlines()
+    assert lines[0] == "3 issues you oversee have escalated, most overdue first."
+    assert [line.split(" — ")[0] for line in lines[2:]] == [
+        issues[0].tracking_code,
+        issues[2].tracking_code,
+        issues[1].tracking_code,
+    ]
+    assert lines[2].endswith(
+        f"{category.name_en}, {neighborhood.name}: level 1, 63 hours past its due time, priority normal"
+    )
+    # Nothing more next sweep: each escalation is told once.
+    clock(74)
+    assert escalation_sweep_run().notifications == 0
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_digest_lists_the_first_lines_and_counts_the_rest(clock, category, neighborhood, monkeypatch):
+    monkeypatch.setattr("cases.escalation.DIGEST_LINES", 2)
+    no_hotspots(category)
+    EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
+    boss = supervisor(neighborhoods=[neighborhood])
+    for hours in (10, 20, 30, 40, 50):
+        overdue_issue(category, neighborhood, hours_to_due=hours)
+    clock(73)
+    escalation_sweep_run()
+    message = OutboxMessage.objects.get(recipient=boss, channel="in_app")
+    assert message.items == 5
+    lines = message.body.splitlines()
+    assert len(lines) == 2 + 2 + 1 and lines[-1] == "… and 3 more."
+
+
+def test_each_batch_tells_of_its_own_escalations_once(clock, category, neighborhood):
+    """A digest is written in its batch's transaction: batches of 2 over 5 issues → digests of 2, 2 and 1."""
+    no_hotspots(category)
+    EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
+    boss = supervisor(neighborhoods=[neighborhood], email="")
+    issues = [overdue_issue(category, neighborhood) for _ in range(5)]
+    clock(73)
+    escalation_sweep_run(batch_size=2)
+    digests = list(OutboxMessage.objects.filter(recipient=boss).order_by("id"))
+    assert [(m.channel, m.items) for m in digests] == [("in_app", 2), ("in_app", 2), ("in_app", 1)]
+    told = [line.split(" — ")[0] for m in digests for line in m.body.splitlines()[2:]]
+    assert sorted(told) == sorted(i.tracking_code for i in issues)
+    single = digests[-1]
+    assert single.issue_id is not None and single.url == f"/issues/{single.issue_id}/"
+    assert single.subject.startswith("Escalated, level 1: ")
+
+
+def test_a_commander_named_by_both_notify_levels_gets_one_line_per_issue(clock, category, neighborhood):
+    EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
+    EscalationRuleFactory(category=category, level=2, hours_overdue=24, action=Action.NOTIFY_COMMANDER)
+    commander = supervisor(districts=[neighborhood.district], email="")
+    issue = overdue_issue(category, neighborhood)
+    clock(72 + 30)
+    escalation_sweep_run()
+    assert levels(issue) == [1, 2]
+    message = OutboxMessage.objects.get(recipient=commander)
+    assert message.items == 1 and message.issue_id == issue.pk
+    assert message.body.splitlines()[2].endswith(": level 2, 30 hours past its due time, priority normal")
+
+
 def test_notify_commander_reaches_only_whole_district_supervisors(clock, category, neighborhood):
     EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_COMMANDER)
     supervisor(neighborhoods=[neighborhood])  # the neighborhood's supervisor is not the commander

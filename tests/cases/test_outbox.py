@@ -15,7 +15,7 @@ from django.db import connection
 
 from cases import services
 from cases.escalation import escalation_sweep_run
-from cases.models import EscalationRule, Issue, Notification, OutboxMessage
+from cases.models import EscalationRule, Notification, OutboxMessage
 from cases.notifications import outbox_drain, retry_delay
 from tests.factories import EscalationRuleFactory, IssueFactory, NeighborhoodFactory, square, supervisor
 
@@ -187,19 +187,23 @@ def test_escalation_notifications_wait_in_the_outbox_until_a_drain_runs(clock, c
     """No worker, no broker: the sweep writes outbox rows; a later drain delivers them all."""
     boss = supervisor(neighborhoods=[neighborhood])
     EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=EscalationRule.Action.NOTIFY_SUPERVISOR)
-    IssueFactory.create_batch(
+    issues = IssueFactory.create_batch(
         2, category=category, neighborhood=neighborhood, created_at=T0, due_at=T0 + timedelta(hours=1)
     )
     clock(timedelta(hours=30))
     escalation_sweep_run()
-    assert OutboxMessage.objects.filter(state=State.PENDING).count() == 4
+    # One digest per channel tells of both issues.
+    assert OutboxMessage.objects.filter(state=State.PENDING).count() == 2
     assert not Notification.objects.exists() and mail.outbox == []
     clock(timedelta(hours=40))  # the broker was down for ten hours
-    assert outbox_drain() == {"sent": 4, "retrying": 0, "failed": 0}
-    assert Notification.objects.filter(user=boss).count() == 2
-    assert len(mail.outbox) == 2
+    assert outbox_drain() == {"sent": 2, "retrying": 0, "failed": 0}
+    assert Notification.objects.filter(user=boss).count() == 1
+    assert len(mail.outbox) == 1
+    assert all(issue.tracking_code in mail.outbox[0].body for issue in issues)
     assert {m.to[0] for m in mail.outbox} == {boss.email}
-    assert all(Issue.objects.get(pk=n.issue_id).tracking_code in n.subject for n in Notification.objects.all())
+    note = Notification.objects.get(user=boss)
+    assert note.subject == f"Escalated: 2 issues in {neighborhood.name}"
+    assert all(issue.tracking_code in note.body for issue in issues)
 
 
 @pytest.mark.django_db(transaction=True)

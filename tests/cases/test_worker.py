@@ -125,7 +125,7 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
     # The console email backend printed the message the worker sent (the subject
     # is MIME-encoded; the body is plain).
     _wait_for(lambda: f"To: {boss.email}" in log.read_text(), proc, log)
-    assert f"{issue.tracking_code} (" in log.read_text()
+    assert f"{issue.tracking_code} — " in log.read_text()
     # Beat keeps sweeping; nothing happens twice.
     runs = SweepRun.objects.count()
     _wait_for(lambda: SweepRun.objects.count() >= runs + 2, proc, log)
