@@ -471,18 +471,16 @@ def feedback_figures(scope: DashboardScope) -> dict:
 
     Filtered by place or category, the answers are matched to their issues in the way that
     touches fewest rows: for one neighborhood or one category, the issues in scope (an index
-    range) are few enough to semi-join; for a whole district, each answer's issue is looked
-    up by id instead (index-only on ``issue_id_place_idx``), where a join would hash a fifth
-    of the issue table.
+    range) are few enough to semi-join; for a whole district, each answer in the period is
+    joined to its issue by id (a nested loop over ``issue_id_place_idx``, index-only), where
+    a semi-join would hash a fifth of the issue table. (A correlated subquery per answer
+    does the same lookups at half the speed.)
     """
     answers = Feedback.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
     if scope.neighborhood_id or scope.category_id:
         answers = answers.filter(issue_id__in=Issue.objects.filter(scope.issue_q()).order_by().values("id"))
     elif scope.has_place:
-        issue = Issue.objects.filter(pk=OuterRef("issue_id")).order_by()
-        answers = answers.annotate(place=Subquery(issue.values("neighborhood_id")[:1])).filter(
-            Q(place__in=scope.neighborhood_ids) if scope.neighborhood_ids is not None else scope.place_q("issue__")
-        )
+        answers = answers.filter(scope.place_q("issue__"))
     row = answers.aggregate(
         responses=Count("id"),
         not_fixed=Count("id", filter=Q(fixed=False)),

@@ -8,6 +8,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import date as date_filter
 from django.test import Client
+from django.utils import timezone
 
 from cases.models import Event, Issue, OutboxMessage, Report
 from cases.ratelimit import rate_parse
@@ -143,7 +144,10 @@ def test_point_on_the_map_creates_issue_report_event_and_confirmation(client, pl
     html = confirmation.content.decode()
     assert "Thank you — we received your report" in html
     assert f'<p class="tracking-code" id="tracking-code">{issue.tracking_code}</p>' in html
-    assert f"We expect to act on it by <strong>{date_filter(issue.due_at, 'DATE_FORMAT')}</strong>" in html
+    assert (
+        f"We expect to act on it by <strong>{date_filter(timezone.localtime(issue.due_at), 'DATE_FORMAT')}</strong>"
+        in html
+    )
     # Shown once: a reload is the plain status page.
     assert "we received your report" not in client.get(response["Location"]).content.decode()
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
 
 from cases.models import Event, Feedback, Issue
 from cases.services import issue_add_note, issue_assign, issue_hold, issue_resolve, issue_submit
@@ -53,7 +54,7 @@ def test_status_page_shows_public_facts_and_nothing_private(client, cat, place, 
     assert response.status_code == 200
     for shown in ("Graffiti", "Westside", "In progress", issue.tracking_code):
         assert shown in html
-    assert date_filter(issue.due_at, "DATE_FORMAT") in html
+    assert date_filter(timezone.localtime(issue.due_at), "DATE_FORMAT") in html
     assert "Crew scheduled to paint over on Friday." in html
     for secret in (
         NAME,
