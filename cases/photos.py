@@ -152,7 +152,7 @@ def _stash_sweep() -> None:
     cutoff = timezone.now() - STASH_MAX_AGE
     try:
         _dirs, files = default_storage.listdir(STASH_DIR)
-    except (FileNotFoundError, NotImplementedError, OSError):
+    except (OSError, NotImplementedError):  # no stash folder yet; a storage that cannot list
         return
     for filename in files:
         path = f"{STASH_DIR}/{filename}"

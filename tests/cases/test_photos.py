@@ -1,7 +1,9 @@
 """Photos: re-encoded, every piece of metadata (GPS above all) removed, bad files refused."""
 
 import io
+import os
 import struct
+import time
 import zlib
 
 import pytest
@@ -144,3 +146,16 @@ def test_stash_roundtrip_and_forgery(settings):
     assert photo_unstash("") is None
     photo_unstash(token, delete=True)
     assert photo_unstash(token) is None
+
+
+def test_stash_starts_without_a_folder_and_sweeps_abandoned_photos(settings):
+    stash = settings.MEDIA_ROOT / "reports" / "tmp"
+    assert not stash.exists()  # the first stash creates the folder; the sweep finds nothing to list
+    first = photo_stash(photo_clean(upload(jpeg_bytes(), "first.jpg")))
+    abandoned = stash / "abandoned.jpg"
+    abandoned.write_bytes(b"left behind by a form nobody sent again")
+    day_old = time.time() - 25 * 3600
+    os.utime(abandoned, (day_old, day_old))
+    second = photo_stash(photo_clean(upload(jpeg_bytes(), "second.jpg")))
+    assert not abandoned.exists()
+    assert photo_unstash(first) is not None and photo_unstash(second) is not None
