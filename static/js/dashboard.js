@@ -123,13 +123,21 @@
     layers.forEach(function (layer) { layer.addTo(map); });
   }
 
-  function drawMap() {
-    var el = document.getElementById("dashboard-map");
-    var d = data("dashboard-map-data");
+  /* A Leaflet map on the element, with tiles when configured, and the data it draws; null if none. */
+  function baseMap(elementId, dataId) {
+    var el = document.getElementById(elementId);
+    var d = data(dataId);
     var settings = data("dashboard-map-settings") || {};
-    if (!el || !d || !window.L) return;
+    if (!el || !d || !window.L) return null;
     var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
     if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
+    return { el: el, d: d, settings: settings, map: map };
+  }
+
+  function drawMap() {
+    var base = baseMap("dashboard-map", "dashboard-map-data");
+    if (!base) return;
+    var el = base.el, d = base.d, settings = base.settings, map = base.map;
     var bounds = L.latLngBounds([]);
     var layers = [];
     var max = d.neighborhoods.reduce(function (m, n) { return Math.max(m, n.open); }, 0);
@@ -167,12 +175,9 @@
 
   /* A Problem's page: its grouped issues on a map, and the before/after assessment. */
   function drawProblemMap() {
-    var el = document.getElementById("problem-map");
-    var d = data("problem-map-data");
-    var settings = data("dashboard-map-settings") || {};
-    if (!el || !d || !window.L) return;
-    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
-    if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
+    var base = baseMap("problem-map", "problem-map-data");
+    if (!base) return;
+    var el = base.el, d = base.d, settings = base.settings, map = base.map;
     var bounds = L.latLngBounds([]);
     var layers = [];
     d.shapes.forEach(function (s) {
@@ -205,12 +210,9 @@
 
   /* The public transparency page: neighborhood shapes only, shaded by concerns reported. */
   function drawTransparencyMap() {
-    var el = document.getElementById("transparency-map");
-    var shapes = data("transparency-map-data");
-    var settings = data("dashboard-map-settings") || {};
-    if (!el || !shapes || !window.L) return;
-    var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!settings.tiles });
-    if (settings.tiles) L.tileLayer(settings.tiles, { attribution: settings.attribution || "", maxZoom: 19 }).addTo(map);
+    var base = baseMap("transparency-map", "transparency-map-data");
+    if (!base) return;
+    var el = base.el, shapes = base.d, settings = base.settings, map = base.map;
     var bounds = L.latLngBounds([]);
     var layers = [];
     var max = shapes.reduce(function (m, s) { return Math.max(m, s.count); }, 0);

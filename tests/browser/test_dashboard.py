@@ -94,3 +94,28 @@ def test_supervisor_sees_figures_charts_and_map_and_filters_them(live_server, de
     assert "neighborhood=" in page.url
     assert page.evaluate(CANVAS_HAS_PIXELS, "chart-open-category")
     screenshot(page, "dashboard-filtered")
+
+
+def test_problem_and_transparency_maps_draw(live_server, desktop_page, city):
+    """The two other maps the dashboard script draws: a Problem's issues, and the public neighborhood shapes."""
+    factories.supervisor(username="chief")
+    problem = factories.ProblemFactory(neighborhood=city["north"], title="Graffiti on Main")
+    grouped = Issue.objects.filter(neighborhood=city["north"], status=Issue.Status.NEW, lat__isnull=False)
+    assert grouped.update(problem=problem) == 5
+    page = desktop_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "chief")
+    page.goto(f"{live_server.url}/problems/{problem.pk}/")
+    page.wait_for_selector("#problem-map[data-map-ready]")
+    # The neighborhood outline and one circle per grouped issue.
+    assert page.locator("#problem-map .leaflet-overlay-pane path").count() == 1 + 5
+
+    page.goto(f"{live_server.url}/transparency/")
+    page.wait_for_selector("#transparency-map[data-map-ready]")
+    shaded = page.eval_on_selector_all(
+        "#transparency-map .leaflet-overlay-pane path",
+        "paths => paths.filter(p => (p.getAttribute('fill-opacity') || '') === '0.55').length",
+    )
+    assert shaded == 2
+    assert errors == []
