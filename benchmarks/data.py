@@ -557,11 +557,11 @@ def _feedback(now) -> None:
     _execute("SELECT setseed(0.7)")
     _execute(
         """
-        INSERT INTO cases_feedback (issue_id, fixed, satisfaction, comment, created_at)
-        SELECT id, (reopen_count = 0 AND u > 0.05),
+        INSERT INTO cases_feedback (issue_id, neighborhood_id, category_id, fixed, satisfaction, comment, created_at)
+        SELECT id, neighborhood_id, category_id, (reopen_count = 0 AND u > 0.05),
                CASE WHEN reopen_count > 0 THEN 1 + (u * 2)::int ELSE 2 + LEAST(3, (u * 4)::int) END,
                '', LEAST(%s, resolved_at + make_interval(secs => 3600 + u * 5 * 86400))
-        FROM (SELECT id, reopen_count, resolved_at, random() AS u FROM cases_issue
+        FROM (SELECT id, neighborhood_id, category_id, reopen_count, resolved_at, random() AS u FROM cases_issue
               WHERE outcome = 'resolved' AND resolved_at IS NOT NULL) i
         WHERE u < 0.3
         """,

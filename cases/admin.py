@@ -116,6 +116,12 @@ class IssueAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [ReportInline, EventInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once filed, an issue's place and category are facts its feedback and figures are keyed on.
+        if obj is None:
+            return self.readonly_fields
+        return (*self.readonly_fields, "category", "neighborhood")
+
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):

@@ -596,6 +596,12 @@ class Feedback(models.Model):
     """A resident's answer on a resolved issue: is it fixed, how satisfied (1–5)."""
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="feedback")
+    # The issue's place and category, copied when the answer is saved: the dashboard filters a
+    # period's answers by district, neighborhood or category from one index (feedback_period_idx)
+    # instead of looking up every answer's issue. An issue's place and category never change once
+    # it is filed (no service changes them; the admin shows them read-only), so the copy stays true.
+    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="+", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     fixed = models.BooleanField()
     satisfaction = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(blank=True, max_length=2000)
@@ -608,10 +614,23 @@ class Feedback(models.Model):
                 condition=Q(satisfaction__gte=1, satisfaction__lte=5), name="feedback_satisfaction_1_5"
             ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="feedback_created_idx")]
+        # Dashboard satisfaction and "not fixed" figures: a period's answers, filtered by place or
+        # category and aggregated from the index alone (key columns: SQLite has no INCLUDE).
+        indexes = [
+            models.Index(
+                fields=["created_at", "neighborhood", "category", "satisfaction", "fixed"],
+                name="feedback_period_idx",
+            )
+        ]
 
     def __str__(self):
         return f"Feedback on {self.issue_id}: fixed={self.fixed}, {self.satisfaction}/5"
+
+    def save(self, *args, **kwargs):
+        # The copy of the issue's place is taken from the issue, never typed in separately.
+        if self.issue_id is not None and (self.neighborhood_id is None or self.category_id is None):
+            self.neighborhood_id, self.category_id = self.issue.neighborhood_id, self.issue.category_id
+        super().save(*args, **kwargs)
 
 
 class ProblemEvent(models.Model):

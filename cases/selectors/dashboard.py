@@ -469,21 +469,15 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
 def feedback_figures(scope: DashboardScope) -> dict:
     """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate.
 
-    Filtered by place or category, the answers are matched to their issues in the way that
-    touches fewest rows: for one neighborhood or one category, the issues in scope (an index
-    range) are few enough to semi-join; for a whole district, each answer in the period is
-    joined to its issue by id (a nested loop over ``issue_id_place_idx``, index-only), where
-    a semi-join would hash a fifth of the issue table. (A correlated subquery per answer
-    does the same lookups at half the speed.)
+    Each answer carries its issue's neighborhood and category, so the place and category
+    filters apply to the answers themselves: one range of ``feedback_period_idx``, index-only,
+    with no lookup of the answers' issues.
     """
-    answers = Feedback.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
-    if scope.neighborhood_id or scope.category_id:
-        answers = answers.filter(issue_id__in=Issue.objects.filter(scope.issue_q()).order_by().values("id"))
-    elif scope.has_place:
-        answers = answers.filter(scope.place_q("issue__"))
+    answers = Feedback.objects.filter(scope.issue_q(), created_at__gte=scope.start, created_at__lt=scope.end)
+    # Counted over a column the index holds (satisfaction is never NULL), so no row is read.
     row = answers.aggregate(
-        responses=Count("id"),
-        not_fixed=Count("id", filter=Q(fixed=False)),
+        responses=Count("satisfaction"),
+        not_fixed=Count("satisfaction", filter=Q(fixed=False)),
         satisfaction=Avg("satisfaction", output_field=FloatField()),
     )
     responses = row["responses"]
@@ -565,36 +559,41 @@ def active_problem_counts(scope: DashboardScope) -> dict:
 
 
 def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]:
-    """Active Problems in SARA order (scanning first), with issue counts and the centre of their issues."""
-    issues = Issue.objects.filter(problem_id=OuterRef("pk")).order_by()
+    """Active Problems in SARA order (scanning first), with issue counts and the centre of their issues.
+
+    Two queries: the Problems shown, then their issues' counts and centres in one grouped read
+    (``issue_problem_idx``) — rather than four correlated subqueries per Problem, or grouping
+    the wide joined rows of the first query.
+    """
     rank = Case(
         *[When(stage=s, then=Value(i)) for i, s in enumerate(Problem.Stage.values)],
         output_field=IntegerField(),
     )
-    located = issues.filter(lat__isnull=False)
-    return list(
-        _problem_scope(scope)
-        .select_related("category", "neighborhood", "owner")
+    shown = _problem_scope(scope).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
+    problems = list(shown.select_related("category", "neighborhood", "owner"))
+    located = Q(lat__isnull=False, lng__isnull=False)
+    # By the ids shown (an index lookup each; the planner misjudges a subquery here and merges the
+    # whole index). ``or [0]`` (no Problem has id 0) keeps the query — and the page's query count —
+    # the same when there is no Problem at all.
+    stats = {
+        row["problem_id"]: row
+        for row in Issue.objects.filter(problem_id__in=[p.pk for p in problems] or [0])
+        .values("problem_id")
         .annotate(
-            stage_rank=rank,
-            issue_count=Subquery(issues.values("problem_id").annotate(n=Count("id")).values("n")[:1]),
-            open_issue_count=Subquery(
-                issues.filter(status__in=Issue.OPEN_STATUSES)
-                .values("problem_id")
-                .annotate(n=Count("id"))
-                .values("n")[:1]
-            ),
-            center_lat=Subquery(
-                located.values("problem_id").annotate(v=Func(F("lat"), function="AVG")).values("v")[:1],
-                output_field=FloatField(),
-            ),
-            center_lng=Subquery(
-                located.values("problem_id").annotate(v=Func(F("lng"), function="AVG")).values("v")[:1],
-                output_field=FloatField(),
-            ),
+            issue_count=Count("id"),
+            open_issue_count=Count("id", filter=Q(status__in=Issue.OPEN_STATUSES)),
+            center_lat=Avg("lat", filter=located),
+            center_lng=Avg("lng", filter=located),
         )
-        .order_by("stage_rank", "-created_at", "-id")[:limit]
-    )
+        .order_by()
+    }
+    for problem in problems:
+        row = stats.get(problem.pk, {})
+        problem.issue_count = row.get("issue_count", 0)
+        problem.open_issue_count = row.get("open_issue_count", 0)
+        problem.center_lat = row.get("center_lat")
+        problem.center_lng = row.get("center_lng")
+    return problems
 
 
 # --- public transparency ------------------------------------------------------------

@@ -198,6 +198,8 @@ def test_feedback_not_fixed_reopens_and_is_recorded():
     feedback = services.feedback_submit(issue=issue, fixed=False, satisfaction=2, comment="Still broken")
     issue.refresh_from_db()
     assert isinstance(feedback, Feedback)
+    # The answer carries the issue's place and category (the dashboard filters answers by them).
+    assert (feedback.neighborhood_id, feedback.category_id) == (issue.neighborhood_id, issue.category_id)
     assert issue.status == Status.NEW
     assert kinds(issue)[-2:] == ["feedback", "reopened"]
     assert issue.events.get(kind="reopened").data["by_resident"] is True

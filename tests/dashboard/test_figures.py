@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from cases.models import Problem
 from cases.selectors.dashboard import (
     DashboardScope,
+    active_problems,
     feedback_figures,
     issue_figures,
     open_issue_markers,
@@ -125,3 +127,23 @@ def test_portable_median_survives_the_drivers_placeholder_formatting():
     formatted = sql % ()
     assert "% 2" in formatted and "LIMIT 2 -" in formatted
     assert "percentile_cont" in _median_sql("days", "f", vendor="postgresql")
+
+
+def test_active_problems_count_and_centre_their_issues(known, period):
+    from tests import factories
+
+    problem = factories.ProblemFactory(neighborhood=known.a, category=known.graffiti, stage=Problem.Stage.ANALYSIS)
+    empty = factories.ProblemFactory(neighborhood=known.b, stage=Problem.Stage.SCANNING)
+    factories.ProblemFactory(neighborhood=known.a, stage=Problem.Stage.CLOSED, closed_at=NOW)
+    grouped = [known.f3, known.o7, known.o8, known.o9]
+    located = [(39.10, -94.50), (39.20, -94.60), (39.30, -94.70), (None, None)]
+    for issue, (lat, lng) in zip(grouped, located, strict=True):
+        issue.problem, issue.lat, issue.lng = problem, lat, lng
+        issue.save(update_fields=["problem", "lat", "lng"])
+    shown = active_problems(scope(period))
+    assert [p.pk for p in shown] == [empty.pk, problem.pk]  # SARA order; the closed one is left out
+    assert (shown[1].issue_count, shown[1].open_issue_count) == (4, 3)  # f3 finished; o7, o8, o9 open
+    # The centre of the three located issues; the unlocated one does not pull it anywhere.
+    assert (shown[1].center_lat, shown[1].center_lng) == (pytest.approx(39.2), pytest.approx(-94.6))
+    assert (shown[0].issue_count, shown[0].open_issue_count, shown[0].center_lat) == (0, 0, None)
+    assert [p.pk for p in active_problems(scope(period), limit=1)] == [empty.pk]

@@ -1549,6 +1549,8 @@ class Seeder:
                 feedback.append(
                     Feedback(
                         issue=issue,
+                        neighborhood_id=issue.neighborhood_id,
+                        category_id=issue.category_id,
                         fixed=spec["fixed"],
                         satisfaction=spec["satisfaction"],
                         comment=spec["comment"],
