@@ -29,6 +29,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -397,10 +398,22 @@ def _analytic_rows(sql: str, params, settings_sql: str = ANALYTIC_SETTINGS_SQL) 
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+@lru_cache(maxsize=256)
+def _names_of(state: int) -> tuple[str, ...]:
+    """The figures a state's bits stand for (a few dozen states occur; each is worked out once)."""
+    return tuple(name for name, bit in STATE_BITS.items() if state & bit)
+
+
 def _counts_of(state: int, n: int, into: dict) -> None:
-    for name, bit in STATE_BITS.items():
-        if state & bit:
-            into[name] = into.get(name, 0) + n
+    for name in _names_of(state):
+        into[name] += n
+
+
+def _counts_for(key, groups: dict) -> dict:
+    counts = groups.get(key)
+    if counts is None:
+        counts = groups[key] = _empty_counts()
+    return counts
 
 
 def _empty_counts() -> dict:
@@ -436,27 +449,26 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
     totals = _empty_counts()
     finished_by_week: dict[int, dict] = {}
     open_bit, reported_bit = STATE_BITS["open"], STATE_BITS["reported"]
-    for row in _analytic_rows(sql, params):
-        dim, key, state, n = row["dim"], row["k"], int(row["st"]), int(row["n"])
+    with _analytic_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Thousands of rows at city scale: read as tuples, in the SELECT's column order.
+    for dim, key, created_week, resolved_week, state, n, median in rows:
         if dim == "nbhd":
-            _counts_of(state, n, figures.by_neighborhood.setdefault(key, _empty_counts()))
+            _counts_of(state, n, _counts_for(key, figures.by_neighborhood))
             _counts_of(state, n, totals)
-            if row["median"] is not None:
-                figures.median_days = float(row["median"])
+            if median is not None:
+                figures.median_days = float(median)
         elif dim == "officer":
-            _counts_of(state, n, figures.by_officer.setdefault(key, _empty_counts()))
+            _counts_of(state, n, _counts_for(key, figures.by_officer))
         else:
-            created_week, resolved_week = row["k2"], row["k3"]
             if state & open_bit:
-                category = figures.by_category.setdefault(key, _empty_counts())
-                category["open"] += n
+                _counts_for(key, figures.by_category)["open"] += n
             if state & reported_bit and created_week:
                 week = weeks[created_week - 1]
                 figures.new_by_week[week] = figures.new_by_week.get(week, 0) + n
             if state & finished_bit and resolved_week:
-                _counts_of(
-                    state & ~reported_bit & ~open_bit, n, finished_by_week.setdefault(resolved_week, _empty_counts())
-                )
+                _counts_of(state & ~reported_bit & ~open_bit, n, _counts_for(resolved_week, finished_by_week))
     for name, value in totals.items():
         setattr(figures, name, value)
     figures.finished_by_week = {weeks[k - 1]: v for k, v in finished_by_week.items()}
