@@ -420,29 +420,51 @@ def _empty_counts() -> dict:
     return dict.fromkeys(STATE_BITS, 0)
 
 
+def _issue_groups_sql() -> str:
+    """The three groupings of the scoped rows ``b``, as rows ``(dim, k, k2, k3, st, n, median)``.
+
+    PostgreSQL: one ``GROUPING SETS`` aggregate — a single pass over the rows updating three
+    hash tables, where three ``GROUP BY`` branches read the materialised rows three times
+    (about 15 % of the statement at city scale). SQLite (the embedded mode) has no grouping
+    sets: the same rows from three ``UNION ALL``-ed branches. The officer grouping keeps a
+    NULL key for unassigned issues; the caller skips it.
+    """
+    median = _median_sql("days", "f")
+    if connection.vendor == "postgresql":
+        # GROUPING(neighborhood, assignee, category): a 1 bit for each column the set leaves out.
+        return f"""
+        SELECT CASE GROUPING(neighborhood_id, assignee_id, category_id) WHEN 3 THEN 'nbhd'
+                    WHEN 5 THEN 'officer' ELSE 'combo' END AS dim,
+               CASE GROUPING(neighborhood_id, assignee_id, category_id) WHEN 3 THEN neighborhood_id
+                    WHEN 5 THEN assignee_id ELSE category_id END AS k,
+               COALESCE(cw, 0) AS k2, COALESCE(rw, 0) AS k3, st, COUNT(*) AS n,
+               {median} AS median
+          FROM b GROUP BY GROUPING SETS ((neighborhood_id, st), (assignee_id, st), (category_id, cw, rw, st))
+        """  # noqa: S608 (identifiers from code)
+    return f"""
+        SELECT 'nbhd' AS dim, neighborhood_id AS k, 0 AS k2, 0 AS k3, st, COUNT(*) AS n, {median} AS median
+          FROM b GROUP BY neighborhood_id, st
+        UNION ALL
+        SELECT 'officer', assignee_id, 0, 0, st, COUNT(*), NULL FROM b GROUP BY assignee_id, st
+        UNION ALL
+        SELECT 'combo', category_id, cw, rw, st, COUNT(*), NULL FROM b GROUP BY category_id, cw, rw, st
+    """  # noqa: S608 (identifiers from code)
+
+
 def issue_figures(scope: DashboardScope) -> IssueFigures:
     """Every issue figure, table column and chart series of the dashboard, in one statement.
 
-    Three passes over the scoped rows: by neighborhood (the totals are its sum: every issue
+    Three groupings of the scoped rows: by neighborhood (the totals are its sum: every issue
     has a neighborhood), by officer, and by category × creation week × resolution week (the
-    open-by-category chart and both weekly series roll up from it). Each pass only counts
-    rows per (key, state bits); Python turns the bits into figures.
+    open-by-category chart and both weekly series roll up from it). Each only counts rows per
+    (key, state bits); Python turns the bits into figures.
     """
     base_sql, params = _base_sql(_issue_base(scope))
     finished_bit = STATE_BITS["finished"]
-    combo_bits = sum(STATE_BITS[n] for n in ("reported", "open", "finished", "within_sla"))
     sql = f"""
         WITH b AS ({base_sql}),
              f AS (SELECT days FROM b WHERE (st & {finished_bit}) <> 0)
-        SELECT 'nbhd' AS dim, neighborhood_id AS k, 0 AS k2, 0 AS k3, st, COUNT(*) AS n,
-               {_median_sql("days", "f")} AS median
-          FROM b GROUP BY neighborhood_id, st
-        UNION ALL
-        SELECT 'officer', assignee_id, 0, 0, st, COUNT(*), NULL FROM b
-         WHERE assignee_id IS NOT NULL GROUP BY assignee_id, st
-        UNION ALL
-        SELECT 'combo', category_id, cw, rw, st & {combo_bits}, COUNT(*), NULL FROM b
-         WHERE (st & {combo_bits}) <> 0 GROUP BY category_id, cw, rw, st & {combo_bits}
+        {_issue_groups_sql()}
     """  # noqa: S608 (identifiers from code; values are bound parameters)
     weeks = week_starts(scope.start, scope.end)
     figures = IssueFigures()
@@ -460,7 +482,8 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
             if median is not None:
                 figures.median_days = float(median)
         elif dim == "officer":
-            _counts_of(state, n, _counts_for(key, figures.by_officer))
+            if key is not None:
+                _counts_of(state, n, _counts_for(key, figures.by_officer))
         else:
             if state & open_bit:
                 _counts_for(key, figures.by_category)["open"] += n

@@ -44,6 +44,7 @@ def test_issue_figures_by_neighborhood_category_officer_and_week(known, period):
     assert f.by_category[known.drugs.pk]["open"] == 2
     assert f.by_officer[known.officer.pk]["open"] == 1
     assert f.by_officer[known.officer.pk]["finished"] == 1
+    assert list(f.by_officer) == [known.officer.pk]  # unassigned issues are nobody's workload
     # Weeks start on Monday (local time); the duplicate of 06-03 is not a new issue.
     assert f.new_by_week[date(2024, 6, 3)] == 1  # f4
     assert f.new_by_week[date(2024, 5, 27)] == 3  # f1, f2, o9 on 06-01
