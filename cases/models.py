@@ -341,7 +341,13 @@ class Issue(models.Model):
             # Status filters on the issue list and dashboard.
             models.Index(fields=["status", "created_at"], name="issue_status_created_idx"),
             # A Problem's issues; the duplicates of an issue (and the deletion checks on both).
-            models.Index(fields=["problem"], name="issue_problem_idx", condition=Q(problem__isnull=False)),
+            # Its key also holds what the dashboard's Problem table reads of those issues (how many,
+            # how many open, their centre), so that read is index-only.
+            models.Index(
+                fields=["problem", "status", "lat", "lng"],
+                name="issue_problem_idx",
+                condition=Q(problem__isnull=False),
+            ),
             models.Index(
                 fields=["duplicate_of"], name="issue_duplicate_of_idx", condition=Q(duplicate_of__isnull=False)
             ),
