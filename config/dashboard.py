@@ -27,7 +27,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
 from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -47,7 +47,7 @@ from cases.selectors.dashboard import (
     week_starts,
 )
 from cases.selectors.staff import assignable_officers
-from cases.services import decision_acknowledge, decision_assign, decision_open_problem
+from cases.services import decision_acknowledge, decision_assign, decision_assign_many, decision_open_problem
 from config.exports import csv_cell
 from config.permissions import supervisor_required
 from outreach.models import Activity
@@ -632,6 +632,55 @@ def _back(request):
     return "/dashboard/"
 
 
+# Ids longer than this are not ids (a bigint has 19 digits): refused as input, never sent to the database.
+MAX_ID_DIGITS = 18
+# How many issues one "assign selected" may carry (the table shows 50).
+MAX_SELECTED = 200
+
+
+def _id(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+
+
+def _assignable_officer(value: str):
+    officer_id = _id(value)
+    return assignable_officers().filter(pk=officer_id).first() if officer_id is not None else None
+
+
+@supervisor_required
+@require_POST
+def decision_assign_selected(request):
+    """Assign the issues ticked in the decisions table to one officer: a decision on each."""
+    ids = {i for i in (_id(v) for v in request.POST.getlist("issue")[:MAX_SELECTED]) if i is not None}
+    officer = _assignable_officer(request.POST.get("officer", ""))
+    if not ids:
+        messages.error(request, _("Tick the issues to assign."))
+    elif officer is None:
+        messages.error(request, _("Choose an officer to assign."))
+    else:
+        issues = list(Issue.objects.select_related("category", "neighborhood").filter(pk__in=ids).order_by("pk"))
+        assigned, refused = decision_assign_many(issues=issues, officer=officer, actor=request.user)
+        if assigned:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d issue assigned to %(name)s: %(codes)s.",
+                    "%(count)d issues assigned to %(name)s: %(codes)s.",
+                    len(assigned),
+                )
+                % {
+                    "count": len(assigned),
+                    "name": officer.get_full_name() or officer.get_username(),
+                    "codes": ", ".join(i.tracking_code for i in assigned),
+                },
+            )
+        for issue, reason in refused.items():
+            messages.error(request, reason if issue.tracking_code in reason else f"{issue.tracking_code}: {reason}")
+        if len(issues) < len(ids):
+            messages.error(request, _("Some of the ticked issues no longer exist."))
+    return redirect(_back(request))
+
+
 @supervisor_required
 @require_POST
 def decision(request, issue_id, action):
@@ -640,8 +689,7 @@ def decision(request, issue_id, action):
     issue = get_object_or_404(Issue.objects.select_related("category", "neighborhood"), pk=issue_id)
     try:
         if action == "assign":
-            officer_id = request.POST.get("officer", "")
-            officer = assignable_officers().filter(pk=officer_id).first() if officer_id.isdigit() else None
+            officer = _assignable_officer(request.POST.get("officer", ""))
             if officer is None:
                 raise ValidationError(_("Choose an officer to assign."))
             decision_assign(issue=issue, officer=officer, actor=request.user)

@@ -7,6 +7,7 @@ from config import dashboard
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export/<slug:table>.csv", dashboard.dashboard_export, name="dashboard_export"),
+    path("dashboard/decisions/assign/", dashboard.decision_assign_selected, name="dashboard_assign_selected"),
     path(
         "dashboard/decisions/<int:issue_id>/<slug:action>/",
         dashboard.decision,

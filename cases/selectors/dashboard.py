@@ -565,6 +565,8 @@ def decisions_waiting(scope: DashboardScope, *, limit: int = 50) -> list[Issue]:
         _open_cohort(scope)
         .filter(decisions_waiting_q())
         .select_related("category", "neighborhood", "assignee")
+        # The table names the neighborhood; its boundary (a polygon, often large) stays in the database.
+        .defer("neighborhood__boundary")
         .annotate(
             escalation_id=Subquery(latest.values("id")[:1]),
             escalation_level_reached=Subquery(latest.values("level")[:1]),
@@ -605,7 +607,7 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]
         output_field=IntegerField(),
     )
     shown = _problem_scope(scope).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
-    problems = list(shown.select_related("category", "neighborhood", "owner"))
+    problems = list(shown.select_related("category", "neighborhood", "owner").defer("neighborhood__boundary"))
     located = Q(lat__isnull=False, lng__isnull=False)
     # By the ids shown (an index lookup each; the planner misjudges a subquery here and merges the
     # whole index). ``or [0]`` (no Problem has id 0) keeps the query — and the page's query count —

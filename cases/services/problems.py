@@ -37,6 +37,7 @@ __all__ = [
     "problem_close",
     "escalation_decide",
     "decision_assign",
+    "decision_assign_many",
     "decision_acknowledge",
     "decision_open_problem",
 ]
@@ -441,6 +442,24 @@ def decision_assign(*, issue: Issue, officer, actor) -> Issue:
         decision=_("Assigned to %(name)s") % {"name": officer.get_full_name() or officer.get_username()},
     )
     return issue
+
+
+@transaction.atomic
+def decision_assign_many(*, issues: list[Issue], officer, actor) -> tuple[list[Issue], dict[Issue, str]]:
+    """Decide several escalated issues at once, each by assigning it to the same officer.
+
+    Each issue is decided in its own savepoint: one that can no longer be (finished or decided
+    meanwhile) is left as it was and returned with the reason, and the others are still assigned.
+    """
+    if officer is None:
+        raise ValidationError({"officer": _("Choose an officer.")})
+    assigned, refused = [], {}
+    for issue in issues:
+        try:
+            assigned.append(decision_assign(issue=issue, officer=officer, actor=actor))
+        except ValidationError as error:
+            refused[issue] = " ".join(error.messages)
+    return assigned, refused
 
 
 @transaction.atomic

@@ -173,6 +173,17 @@
     });
   }
 
+  /* The decisions table: a header box that ticks (or clears) every row for "assign ticked". */
+  function wireTickAll() {
+    document.querySelectorAll("[data-tick-all]").forEach(function (all) {
+      var form = all.getAttribute("data-tick-all");
+      var boxes = document.querySelectorAll('input[type=checkbox][name=issue][form="' + form + '"]');
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+      });
+    });
+  }
+
   /* A Problem's page: its grouped issues on a map, and the before/after assessment. */
   function drawProblemMap() {
     var base = baseMap("problem-map", "problem-map-data");
@@ -235,6 +246,7 @@
   function start() {
     drawTransparencyMap();
     wirePrint();
+    wireTickAll();
     drawCharts();
     drawMap();
     drawProblemMap();

@@ -119,3 +119,29 @@ def test_problem_and_transparency_maps_draw(live_server, desktop_page, city):
     )
     assert shaded == 2
     assert errors == []
+
+
+def test_supervisor_ticks_escalated_issues_and_assigns_them_at_once(live_server, desktop_page, screenshot, city):
+    """The decisions table in Chromium: "tick every issue", untick one, choose the officer once, assign."""
+    factories.supervisor(username="chief")
+    officer = factories.officer(first_name="Ana", last_name="Ruiz")
+    waiting = list(Issue.objects.filter(status=Issue.Status.NEW).order_by("pk")[:3])
+    Issue.objects.filter(pk__in=[i.pk for i in waiting]).update(needs_decision=True, escalation_level=3)
+    page = desktop_page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, live_server, "chief")
+    page.goto(f"{live_server.url}/dashboard/")
+    page.check("[data-tick-all=bulk-assign]")
+    assert page.locator("input[name=issue][form=bulk-assign]:checked").count() == 3
+    page.uncheck(f"input[name=issue][value='{waiting[2].pk}']")
+    page.select_option("#bulk-officer", label="Ana Ruiz")
+    screenshot(page, "dashboard-assign-ticked")
+    page.click("#bulk-assign button[type=submit]")
+    page.wait_for_selector("text=2 issues assigned to Ana Ruiz")
+    assert errors == []
+    assert page.locator(".decisions-table tbody tr").count() == 1
+    for issue in waiting:
+        issue.refresh_from_db()
+    assert [i.assignee_id for i in waiting] == [officer.pk, officer.pk, None]
+    assert [i.needs_decision for i in waiting] == [False, False, True]

@@ -331,8 +331,15 @@ def test_decision_table_lists_waiting_issues_with_actions(client, boss, known):
     table = table[: table.index("</table>")]
     assert known.o7.tracking_code in table and known.o11.tracking_code in table
     assert known.o8.tracking_code not in table
-    for action in ("assign", "problem", "acknowledge"):
+    for action in ("problem", "acknowledge"):
         assert f"/dashboard/decisions/{known.o7.pk}/{action}/" in table
+    # Assigning is one form for the table: each row's box is ticked into it, the officer chosen once.
+    assert f'name="issue" value="{known.o7.pk}" form="bulk-assign"' in table
+    bulk = html[html.index('id="bulk-assign"') :]
+    bulk = bulk[: bulk.index("</form>")]
+    assert 'action="/dashboard/decisions/assign/"' in html and 'name="officer"' in bulk
+    assert f'<option value="{known.officer.pk}">' in bulk
+    assert html.count(f'<option value="{known.officer.pk}">') == 1  # the list is sent once
 
 
 def test_default_period_is_twelve_weeks(client, boss, known, frozen):
@@ -344,3 +351,81 @@ def test_default_period_is_twelve_weeks(client, boss, known, frozen):
     html = response.content.decode()
     assert f'name="end" value="{frozen.date().isoformat()}"' in html  # the inputs show the period used
     assert f'name="start" value="{charts["weeks"][0]}"' in html
+
+
+# --- assigning ticked issues -----------------------------------------------------------------
+
+
+def test_assign_ticked_decides_each_issue(client, boss, known, frozen):
+    client.force_login(boss)
+    officer = factories.officer(first_name="Ana", last_name="Ruiz")
+    response = client.post(
+        "/dashboard/decisions/assign/",
+        {"issue": [known.o7.pk, known.o11.pk], "officer": officer.pk, "next": f"/dashboard/?{PERIOD}"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/dashboard/?{PERIOD}"
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "2 issues assigned to Ana Ruiz" in text and known.o7.tracking_code in text
+    for issue in (known.o7, known.o11):
+        issue.refresh_from_db()
+        assert issue.assignee == officer and issue.needs_decision is False
+        assert Event.objects.filter(issue=issue, kind=Event.Kind.ASSIGNED, actor=boss).exists()
+        decision = Event.objects.get(issue=issue, kind=Event.Kind.NOTE)
+        assert decision.actor == boss and "Ana Ruiz" in decision.message
+    escalation = Escalation.objects.get(issue=known.o11)
+    assert escalation.decided_by == boss and escalation.decided_at == frozen
+    assert kpis(client.get(f"/dashboard/?{PERIOD}"))["waiting"] == "0"
+
+
+def test_assign_ticked_leaves_an_issue_no_longer_waiting_and_assigns_the_rest(client, boss, known):
+    client.force_login(boss)
+    officer = factories.officer(first_name="Ana", last_name="Ruiz")
+    client.post(f"/dashboard/decisions/{known.o7.pk}/acknowledge/")  # decided meanwhile
+    response = client.post(
+        "/dashboard/decisions/assign/", {"issue": [known.o7.pk, known.o11.pk], "officer": officer.pk}
+    )
+    text = " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "1 issue assigned to Ana Ruiz" in text
+    assert f"{known.o7.tracking_code} is not waiting for a decision" in text
+    known.o7.refresh_from_db()
+    known.o11.refresh_from_db()
+    assert known.o7.assignee is None  # its assignment was rolled back with the refused decision
+    assert known.o11.assignee == officer
+
+
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"officer": "OFFICER"}, "Tick the issues to assign"),
+        ({"issue": ["x", "", "1" * 40], "officer": "OFFICER"}, "Tick the issues to assign"),
+        ({"issue": ["O7"]}, "Choose an officer to assign"),
+        ({"issue": ["O7"], "officer": "9" * 40}, "Choose an officer to assign"),
+        ({"issue": ["O7"], "officer": "not-a-number"}, "Choose an officer to assign"),
+    ],
+)
+def test_assign_ticked_with_bad_input_says_so_and_changes_nothing(client, boss, known, form, message):
+    client.force_login(boss)
+    officer = factories.officer()
+    data = {
+        key: [known.o7.pk if v == "O7" else v for v in value]
+        if isinstance(value, list)
+        else (officer.pk if value == "OFFICER" else value)
+        for key, value in form.items()
+    }
+    decided = Escalation.objects.filter(decided_at__isnull=False).count()
+    response = client.post("/dashboard/decisions/assign/", data)
+    assert response.status_code == 302
+    assert message in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert Escalation.objects.filter(decided_at__isnull=False).count() == decided
+    assert not Event.objects.filter(actor=boss).exists()
+    known.o7.refresh_from_db()
+    assert known.o7.needs_decision is True and known.o7.assignee is None
+
+
+def test_assign_ticked_is_for_supervisors_and_posts_only(client, known):
+    client.force_login(known.officer)
+    assert client.post("/dashboard/decisions/assign/", {"issue": [known.o7.pk]}).status_code == 403
+    known.o7.refresh_from_db()
+    assert known.o7.needs_decision is True
+    client.force_login(factories.supervisor())
+    assert client.get("/dashboard/decisions/assign/").status_code == 405
