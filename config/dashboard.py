@@ -222,12 +222,22 @@ def officer_rows(issues, users) -> list[dict]:
     return rows
 
 
+def _labels(choices) -> dict:
+    """A choices class's labels, translated once per page (``get_FOO_display()`` rebuilds and
+    translates the whole choice list on every call: hundreds of times on this page)."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
 def decision_rows(decisions, now) -> list[dict]:
-    """The decisions table's cells, formatted once: the template only prints them (50 rows, each
-    with three forms, cost more to render through template lookups and filters than to build)."""
+    """The decisions table's cells, formatted once: the template only prints them (50 rows
+    cost more to render through template lookups and filters than to build)."""
+    statuses = _labels(Issue.Status)
     rows = []
     for issue in decisions:
-        assignee = issue.assignee
         rows.append(
             {
                 "id": issue.pk,
@@ -235,14 +245,32 @@ def decision_rows(decisions, now) -> list[dict]:
                 "code": issue.tracking_code,
                 "category": issue.category.name,
                 "neighborhood": issue.neighborhood.name,
-                "status": issue.get_status_display(),
-                "assignee": (assignee.get_full_name() or assignee.get_username()) if assignee else "",
+                "status": statuses[issue.status],
+                "assignee": _person(issue.assignee),
                 "level": issue.escalation_level_reached or issue.escalation_level,
                 "due": dateformat.format(timezone.localtime(issue.due_at), "M j, H:i"),
                 "overdue": issue.due_at < now,
             }
         )
     return rows
+
+
+def problem_rows(problems) -> list[dict]:
+    """The active Problems table's cells (up to 100 rows), formatted once like the decisions."""
+    stages = _labels(Problem.Stage)
+    return [
+        {
+            "id": p.pk,
+            "url": p.get_absolute_url(),
+            "title": p.title,
+            "owner": _person(p.owner),
+            "stage": stages[p.stage],
+            "neighborhood": p.neighborhood.name if p.neighborhood else "—",
+            "issues": p.issue_count,
+            "open_issues": p.open_issue_count,
+        }
+        for p in problems
+    ]
 
 
 def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
@@ -291,7 +319,7 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
     }
 
 
-def _map_data(scope, neighborhoods, neighborhood_table, markers, problems) -> dict:
+def _map_data(scope, neighborhoods, neighborhood_table, markers, problems, problem_table) -> dict:
     open_by_id = {r["id"]: r["open"] for r in neighborhood_table}
     center = {n.pk: (n.center_lat, n.center_lng) for n in neighborhoods}
     return {
@@ -305,12 +333,12 @@ def _map_data(scope, neighborhoods, neighborhood_table, markers, problems) -> di
             {
                 "id": p.pk,
                 "title": p.title,
-                "stage": p.get_stage_display(),
+                "stage": row["stage"],
                 "lat": p.center_lat if p.center_lat is not None else center.get(p.neighborhood_id, (None, None))[0],
                 "lng": p.center_lng if p.center_lng is not None else center.get(p.neighborhood_id, (None, None))[1],
-                "url": p.get_absolute_url(),
+                "url": row["url"],
             }
-            for p in problems
+            for p, row in zip(problems, problem_table, strict=True)
         ],
     }
 
@@ -333,23 +361,28 @@ class Dashboard:
 
 def dashboard_compose(scope: DashboardScope, neighborhoods, categories) -> Dashboard:
     """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
-    issues = issue_figures(scope)
     outreach = outreach_figures(scope)
     problem_counts = active_problem_counts(scope)
+    feedback = feedback_figures(scope)
+    decisions = decisions_waiting(scope)
+    problems = active_problems(scope)
+    markers = open_issue_markers(scope)
+    active_partners = active_partner_count()
+    issues = issue_figures(scope)
     users = _users(issues.by_officer, assignable_officers())
     return Dashboard(
         scope=scope,
         issues=issues,
         outreach=outreach,
-        feedback=feedback_figures(scope),
+        feedback=feedback,
         neighborhood_table=neighborhood_rows(scope, neighborhoods, issues, outreach, problem_counts),
         officer_table=officer_rows(issues, users),
-        decisions=decisions_waiting(scope),
-        problems=active_problems(scope),
+        decisions=decisions,
+        problems=problems,
         problem_counts=problem_counts,
-        markers=open_issue_markers(scope),
+        markers=markers,
         officers=[u for u in users if u.assignable],
-        active_partners=active_partner_count(),
+        active_partners=active_partners,
     )
 
 
@@ -357,6 +390,7 @@ def _users(workload_ids, assignable_qs) -> list:
     """Assignable officers and the holders of issues in scope, in one query (``assignable`` annotated)."""
     return list(
         User.objects.filter(Q(pk__in=assignable_qs.values("pk")) | Q(pk__in=list(workload_ids)))
+        .only("id", "username", "first_name", "last_name")
         .annotate(
             assignable=Case(
                 When(pk__in=assignable_qs.values("pk"), then=Value(True)),
@@ -456,6 +490,7 @@ def kpis(board: Dashboard) -> list[dict]:
 def dashboard(request):
     form, scope, neighborhoods, categories = _form_and_scope(request)
     board = dashboard_compose(scope, neighborhoods, categories)
+    problem_table = problem_rows(board.problems)
     context = {
         "form": form,
         "board": board,
@@ -468,11 +503,12 @@ def dashboard(request):
         "officer_options": format_html_join(
             "",
             '<option value="{}">{}</option>',
-            ((u.pk, u.get_full_name() or u.get_username()) for u in board.officers),
+            ((u.pk, _person(u)) for u in board.officers),
         ),
         "decision_rows": decision_rows(board.decisions, scope.now),
+        "problem_rows": problem_table,
         "charts": _chart_data(scope, board.issues, board.outreach, categories, neighborhoods),
-        "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, board.problems),
+        "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, board.problems, problem_table),
         "marker_limit": marker_limit(),
         "query": request.GET.urlencode(),
         "presets": _presets(request, timezone.localdate()),
@@ -570,7 +606,7 @@ def _export_rows(table, scope, neighborhoods, categories):
                 i.neighborhood.name,
                 i.get_status_display(),
                 i.get_priority_display(),
-                (i.assignee.get_full_name() or i.assignee.get_username()) if i.assignee else "",
+                _person(i.assignee),
                 i.escalation_level_reached or i.escalation_level,
                 i.escalated_at,
                 i.due_at,
@@ -586,7 +622,7 @@ def _export_rows(table, scope, neighborhoods, categories):
             p.get_stage_display(),
             p.category.name if p.category else "",
             p.neighborhood.name if p.neighborhood else "",
-            (p.owner.get_full_name() or p.owner.get_username()) if p.owner else "",
+            _person(p.owner),
             p.issue_count or 0,
             p.open_issue_count or 0,
             p.created_at,
@@ -670,7 +706,7 @@ def decision_assign_selected(request):
                 )
                 % {
                     "count": len(assigned),
-                    "name": officer.get_full_name() or officer.get_username(),
+                    "name": _person(officer),
                     "codes": ", ".join(i.tracking_code for i in assigned),
                 },
             )
@@ -695,8 +731,7 @@ def decision(request, issue_id, action):
             decision_assign(issue=issue, officer=officer, actor=request.user)
             messages.success(
                 request,
-                _("%(code)s assigned to %(name)s.")
-                % {"code": issue.tracking_code, "name": officer.get_full_name() or officer.get_username()},
+                _("%(code)s assigned to %(name)s.") % {"code": issue.tracking_code, "name": _person(officer)},
             )
         elif action == "problem":
             problem = decision_open_problem(issue=issue, actor=request.user, title=request.POST.get("title", ""))
