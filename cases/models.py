@@ -334,8 +334,24 @@ class Issue(models.Model):
             ),
             # Hot-spot detection and "same problem nearby": open issues of a category in a neighborhood.
             models.Index(fields=["category", "neighborhood", "created_at"], name="issue_cat_nbhd_created_idx"),
-            # Dashboards and lists: issues by creation date.
-            models.Index(fields=["created_at"], name="issue_created_idx"),
+            # Lists by creation date, and the dashboard's whole-city figures: the issues reported in
+            # a period, with every column those figures read, so the period is read from the index
+            # alone. (Key columns rather than INCLUDE, which SQLite — the embedded mode — lacks.)
+            models.Index(
+                fields=[
+                    "created_at",
+                    "neighborhood",
+                    "category",
+                    "assignee",
+                    "status",
+                    "due_at",
+                    "escalation_level",
+                    "needs_decision",
+                    "outcome",
+                    "resolved_at",
+                ],
+                name="issue_period_idx",
+            ),
             # "My queue": issues assigned to an officer by status.
             models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
             # Status filters on the issue list and dashboard.
@@ -351,8 +367,13 @@ class Issue(models.Model):
             models.Index(
                 fields=["duplicate_of"], name="issue_duplicate_of_idx", condition=Q(duplicate_of__isnull=False)
             ),
-            # Dashboard resolution figures: finished issues by resolution time.
-            models.Index(fields=["resolved_at"], name="issue_resolved_idx", condition=Q(resolved_at__isnull=False)),
+            # Dashboard whole-city figures: issues finished in a period (and reported before it),
+            # with what those figures read, index-only.
+            models.Index(
+                fields=["resolved_at", "created_at", "neighborhood", "category", "assignee", "due_at", "outcome"],
+                name="issue_finished_period_idx",
+                condition=Q(outcome__in=["resolved", "referred", "crime_report"]),
+            ),
             # "Needs a decision" list on the dashboard.
             models.Index(fields=["due_at"], name="issue_needs_decision_idx", condition=Q(needs_decision=True)),
             # Dashboard figures filtered by place or category (feedback, outreach) look up an

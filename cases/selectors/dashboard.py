@@ -313,26 +313,21 @@ def _week_starts_at(scope: DashboardScope) -> list[datetime]:
     return [datetime.combine(d, time.min, tzinfo=tz) for d in week_starts(scope.start, scope.end)]
 
 
-def _issue_base(scope: DashboardScope) -> QuerySet:
-    """One row per issue in scope: its state bits, days to resolve, and week buckets.
+def _issue_states(scope: DashboardScope) -> tuple[Case, Case]:
+    """The state bits of an issue in scope: (as reported in the period, as finished in it).
 
-    The state is a nested CASE so each test runs once per row (the period, then the
-    status, then the rest): at city scale the per-row predicate count is what the
-    statement costs. ``days``/``cw``/``rw`` are computed unconditionally and only read
-    where the state says they apply.
+    Nested CASEs, so each test runs once per row (the period, then the status, then the rest):
+    at city scale the per-row predicate count is what the statement costs.
     """
-    cohort = scope.cohort_q()
-    finished = scope.finished_q()
-    starts = _week_starts_at(scope)
     open_state = (
         _bits("reported", "open")
         + _bit_if(Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now), "overdue")
         + _bit_if(Q(escalation_level__gt=0), "escalated")
         + _bit_if(decisions_waiting_q(), "waiting")
     )
-    cohort_state = Case(
+    reported = Case(
         When(
-            cohort,
+            scope.cohort_q(),
             then=Case(
                 When(status__in=Issue.OPEN_STATUSES, then=open_state),
                 When(status=Issue.Status.DUPLICATE, then=Value(0)),
@@ -343,9 +338,9 @@ def _issue_base(scope: DashboardScope) -> QuerySet:
         default=Value(0),
         output_field=IntegerField(),
     )
-    finished_state = Case(
+    finished = Case(
         When(
-            finished,
+            scope.finished_q(),
             then=_bits("finished")
             + _bit_if(Q(resolved_at__lte=F("due_at")), "within_sla")
             + _bit_if(Q(outcome=Issue.Outcome.CRIME_REPORT), "crime"),
@@ -353,17 +348,44 @@ def _issue_base(scope: DashboardScope) -> QuerySet:
         default=Value(0),
         output_field=IntegerField(),
     )
-    return (
-        Issue.objects.filter(scope.issue_q())
-        .filter(cohort | finished)
-        .annotate(
-            st=cohort_state + finished_state,
-            days=DaysBetween("resolved_at", "created_at"),
-            cw=WeekBucket("created_at", starts),
-            rw=WeekBucket("resolved_at", starts),
-        )
-        .values("neighborhood_id", "category_id", "assignee_id", "st", "days", "cw", "rw")
+    return reported, finished
+
+
+def _issue_rows(issues: QuerySet, state, starts) -> QuerySet:
+    """``issues`` as rows of the heavy statement: place, category, officer, state bits, days to
+    resolve and week buckets (``days``/``cw``/``rw`` are computed always, read where the state
+    says they apply)."""
+    return issues.annotate(
+        st=state,
+        days=DaysBetween("resolved_at", "created_at"),
+        cw=WeekBucket("created_at", starts),
+        rw=WeekBucket("resolved_at", starts),
+    ).values("neighborhood_id", "category_id", "assignee_id", "st", "days", "cw", "rw")
+
+
+def _issue_base_sql(scope: DashboardScope) -> tuple[str, tuple]:
+    """One row per issue in scope (reported or finished in the period), as SQL and parameters.
+
+    Whole city, every category: the issues reported in the period, then those finished in it
+    but reported earlier — two disjoint range reads, each from one index alone
+    (``issue_period_idx``, ``issue_finished_period_idx``), where the OR of the two periods can
+    only be answered by reading the whole table. With a place or category filter, that filter's
+    index narrows the read further: one statement with the OR (a bitmap scan of the place's or
+    category's issues), which there beats reading every issue of the period from the index.
+    """
+    cohort, finished = scope.cohort_q(), scope.finished_q()
+    reported_state, finished_state = _issue_states(scope)
+    starts = _week_starts_at(scope)
+    if scope.has_place or scope.category_id:
+        issues = Issue.objects.filter(scope.issue_q()).filter(cohort | finished)
+        return _base_sql(_issue_rows(issues, reported_state + finished_state, starts))
+    reported_sql, reported_params = _base_sql(
+        _issue_rows(Issue.objects.filter(cohort), reported_state + finished_state, starts)
     )
+    earlier_sql, earlier_params = _base_sql(
+        _issue_rows(Issue.objects.filter(finished).exclude(cohort), finished_state, starts)
+    )
+    return f"{reported_sql} UNION ALL {earlier_sql}", reported_params + earlier_params
 
 
 # Session settings for the few heavy aggregate statements (PostgreSQL), scoped to their
@@ -459,7 +481,7 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
     open-by-category chart and both weekly series roll up from it). Each only counts rows per
     (key, state bits); Python turns the bits into figures.
     """
-    base_sql, params = _base_sql(_issue_base(scope))
+    base_sql, params = _issue_base_sql(scope)
     finished_bit = STATE_BITS["finished"]
     sql = f"""
         WITH b AS ({base_sql}),
