@@ -22,11 +22,13 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import dateformat, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -73,14 +75,32 @@ def default_period(today: date) -> tuple[date, date]:
     return start - timedelta(days=start.weekday()), today
 
 
+class PlainSelect(forms.Select):
+    """A select whose options are written in Python: the filter form's ~80 neighborhood and
+    category options otherwise each render a template on every dashboard request."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, mark_safe(" selected") if str(v) in selected else "", label) for v, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
+
+
 class DashboardFilterForm(forms.Form):
     start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    district = forms.ChoiceField(label=gettext_lazy("District"), required=False)
+    district = forms.ChoiceField(label=gettext_lazy("District"), required=False, widget=PlainSelect)
     neighborhood = forms.TypedChoiceField(
-        label=gettext_lazy("Neighborhood"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Neighborhood"), required=False, coerce=int, empty_value=None, widget=PlainSelect
     )
-    category = forms.TypedChoiceField(label=gettext_lazy("Category"), required=False, coerce=int, empty_value=None)
+    category = forms.TypedChoiceField(
+        label=gettext_lazy("Category"), required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
 
     def __init__(self, data, *, neighborhoods, categories, today: date):
         super().__init__(data)

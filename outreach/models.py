@@ -48,10 +48,17 @@ class Activity(models.Model):
         ordering = ["-starts_at"]
         verbose_name_plural = "activities"
         indexes = [
-            # Outreach log and dashboards: activities by date.
-            models.Index(fields=["-starts_at"], name="activity_starts_idx"),
-            # Neighborhood pages and per-neighborhood outreach hours.
-            models.Index(fields=["neighborhood", "starts_at"], name="activity_nbhd_starts_idx"),
+            # Outreach log and dashboards: activities by date. The dashboard's outreach figures read
+            # a period's activities from the index alone: what they group and sum is in its key.
+            models.Index(
+                fields=["-starts_at", "neighborhood", "kind", "hours", "attendance", "id"],
+                name="activity_starts_idx",
+            ),
+            # Neighborhood pages and per-neighborhood outreach hours (index-only, as above).
+            models.Index(
+                fields=["neighborhood", "starts_at", "kind", "hours", "attendance", "id"],
+                name="activity_nbhd_starts_idx",
+            ),
             # Outreach hours by kind.
             models.Index(fields=["kind", "starts_at"], name="activity_kind_starts_idx"),
         ]
