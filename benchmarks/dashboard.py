@@ -5,7 +5,8 @@ the bench database — URL routing, middleware, session and permission checks,
 every query, the template — ``BENCH_DASHBOARD_RUNS`` times (default 25) after
 two warm-up requests. Beside the median and 95th percentile, the same run
 captures the page's queries once, picks the slowest, and times that query
-alone (same SQL, same parameters) as many times: the page's floor. Targets
+alone (same SQL, same parameters) as many times, each right after a page
+request: the page's floor, measured in turns with the page. Targets
 (issue 6): the page's median within 1.5× its heaviest query, and a 95th
 percentile under 500 ms.
 
@@ -67,28 +68,31 @@ def _heaviest_query(client: Client, url: str, *, before=None) -> tuple[dict | No
     return queries[index], settings_sql, len(queries)
 
 
-def _time_query_alone(sql: str, settings_sql: str | None, runs: int) -> list[float]:
+def _time_query_alone(sql: str, settings_sql: str | None) -> float:
     """The captured statement (parameters already bound by the driver), run by itself — under the
     same transaction-scoped settings the page gave it, so the floor is measured like for like."""
-    times = []
-    for _ in range(runs):
-        with transaction.atomic(), connection.cursor() as cursor:
-            if settings_sql:
-                cursor.execute(settings_sql)
-            started = time.perf_counter()
-            cursor.execute(sql)
-            cursor.fetchall()
-            times.append(time.perf_counter() - started)
-    return times
+    with transaction.atomic(), connection.cursor() as cursor:
+        if settings_sql:
+            cursor.execute(settings_sql)
+        started = time.perf_counter()
+        cursor.execute(sql)
+        cursor.fetchall()
+        return time.perf_counter() - started
 
 
 def _measure(results, key, label, client, url, *, before=None, target_ratio=True, target_p95=True):
     for _ in range(WARMUP):
         _timed_get(client, url, before=before)
-    page_times = [_timed_get(client, url, before=before) for _ in range(RUNS)]
     heaviest, settings_sql, query_count = _heaviest_query(client, url, before=before)
-    # A page served from the cache may run no query at all: then there is no floor to compare with.
-    alone = _time_query_alone(heaviest["sql"], settings_sql, RUNS) if heaviest else None
+    # The page and its heaviest query alone are timed in turns, so both meet the same state of the
+    # machine and of PostgreSQL's buffers (the module measured before leaves them holding other
+    # data). A page served from the cache may run no query at all: then there is no floor.
+    page_times = []
+    alone = [] if heaviest else None
+    for _ in range(RUNS):
+        page_times.append(_timed_get(client, url, before=before))
+        if heaviest:
+            alone.append(_time_query_alone(heaviest["sql"], settings_sql))
     median, p95 = statistics.median(page_times), percentile(page_times, 95)
     heaviest_median = statistics.median(alone) if alone else None
     extra = {
