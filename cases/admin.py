@@ -18,6 +18,7 @@ from cases.models import (
     Report,
     SweepRun,
 )
+from config.admin_fields import URL_FORM_FIELDS
 
 
 class CategoryAttributeInline(admin.TabularInline):
@@ -96,6 +97,7 @@ class ReportInline(admin.StackedInline):
     model = Report
     extra = 0
     readonly_fields = ("created_at", "channel", "language")
+    formfield_overrides = URL_FORM_FIELDS
 
 
 class EventInline(admin.TabularInline):
@@ -125,6 +127,7 @@ class IssueAdmin(admin.ModelAdmin):
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FORM_FIELDS
     list_display = ("id", "issue", "channel", "language", "is_anonymous", "created_at")
     list_filter = ("channel", "language", "is_anonymous")
     raw_id_fields = ("issue", "created_by")

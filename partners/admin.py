@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from config.admin_fields import URL_FORM_FIELDS
 from partners import services
 from partners.models import Neighborhood, Partner, PartnerContact, StaffProfile
 
@@ -29,6 +30,7 @@ class PartnerContactInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FORM_FIELDS
     list_display = ("name", "kind", "is_active", "active_since")
     list_filter = ("kind", "is_active", "neighborhoods__district")
     search_fields = ("name",)

@@ -20,3 +20,16 @@ def test_filed_issue_place_and_category_are_read_only_in_the_admin(admin_client)
 def test_a_new_issue_in_the_admin_still_chooses_its_place_and_category(admin_client):
     page = admin_client.get("/admin/cases/issue/add/").content.decode()
     assert 'name="category"' in page and 'name="neighborhood"' in page
+
+
+def test_admin_links_typed_without_a_scheme_mean_https(rf, admin_user):
+    from django.contrib.admin.sites import site
+
+    from cases.models import Report
+    from partners.models import Partner
+
+    request = rf.get("/admin/")
+    request.user = admin_user
+    for model, field in ((Partner, "website"), (Report, "media_url")):
+        form = site._registry[model].get_form(request)()
+        assert form.fields[field].clean("example.org/photo") == "https://example.org/photo"
