@@ -66,15 +66,16 @@ def outreach_figures(scope: DashboardScope) -> OutreachFigures:
     null_key = "CAST(NULL AS bigint)" if pg else "NULL"
     null_text = "CAST(NULL AS varchar)" if pg else "NULL"
     null_num = "CAST(NULL AS numeric)" if pg else "NULL"
-    # The period's activity ids are handed to the partner links as one array on PostgreSQL: one
-    # index-only probe of the (activity, partner) unique index each, where a join would hash all
-    # the links of every period. Partners are made distinct per neighborhood once (hashed), and
-    # both partner figures count those pairs.
-    wanted = f"AND p.{activity_col} = ANY(ARRAY(SELECT id FROM a))" if pg else ""  # noqa: S608 (identifiers from the model's meta)
+    # The partner links join the activities in scope read afresh from their index (not the CTE):
+    # with the table's statistics the planner knows activity ids are unique and picks the join —
+    # a hash of the period's activities that the links probe for a whole city, index probes for a
+    # district — where over a CTE it has no statistics, hashes every link and probes it per
+    # activity. Partners are made distinct per neighborhood once, and both partner figures count
+    # those pairs.
     sql = f"""
         WITH a AS ({base_sql}),
-             ap AS (SELECT DISTINCT a.neighborhood_id, p.{partner_col} AS partner_id
-                      FROM a JOIN {table} AS p ON p.{activity_col} = a.id {wanted})
+             ap AS (SELECT DISTINCT s.neighborhood_id, p.{partner_col} AS partner_id
+                      FROM ({base_sql}) AS s JOIN {table} AS p ON p.{activity_col} = s.id)
         SELECT 'nk' AS dim, neighborhood_id AS k, kind, COUNT(*) AS n, SUM(hours) AS hours,
                SUM(attendance) AS attendance, {null_key} AS partners
           FROM a GROUP BY neighborhood_id, kind
@@ -85,7 +86,7 @@ def outreach_figures(scope: DashboardScope) -> OutreachFigures:
         SELECT 'tp', {null_key}, {null_text}, {null_key}, {null_num}, {null_key}, COUNT(DISTINCT partner_id) FROM ap
     """  # noqa: S608 (identifiers from the model's meta; values are bound parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, tuple(params))
+        cursor.execute(sql, tuple(params) * 2)
         names = [c[0] for c in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
