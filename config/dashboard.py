@@ -288,6 +288,9 @@ def problem_rows(problems) -> list[dict]:
             "neighborhood": p.neighborhood.name if p.neighborhood else "—",
             "issues": p.issue_count,
             "open_issues": p.open_issue_count,
+            "neighborhood_id": p.neighborhood_id,
+            "center_lat": p.center_lat,
+            "center_lng": p.center_lng,
         }
         for p in problems
     ]
@@ -339,9 +342,17 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
     }
 
 
-def _map_data(scope, neighborhoods, neighborhood_table, markers, problems, problem_table) -> dict:
+def _map_data(scope, neighborhoods, neighborhood_table, markers, problem_table) -> dict:
     open_by_id = {r["id"]: r["open"] for r in neighborhood_table}
     center = {n.pk: (n.center_lat, n.center_lng) for n in neighborhoods}
+    problems = []
+    for p in problem_table:
+        # A Problem without located issues is drawn at its neighborhood's centre.
+        located = p["center_lat"] is not None
+        lat, lng = (p["center_lat"], p["center_lng"]) if located else center.get(p["neighborhood_id"], (None, None))
+        problems.append(
+            {"id": p["id"], "title": p["title"], "stage": p["stage"], "lat": lat, "lng": lng, "url": p["url"]}
+        )
     return {
         "neighborhoods": [
             {"id": n.pk, "name": n.name, "open": open_by_id.get(n.pk, 0), "boundary": n.boundary}
@@ -349,17 +360,7 @@ def _map_data(scope, neighborhoods, neighborhood_table, markers, problems, probl
             if n.boundary
         ],
         "markers": markers,
-        "problems": [
-            {
-                "id": p.pk,
-                "title": p.title,
-                "stage": row["stage"],
-                "lat": p.center_lat if p.center_lat is not None else center.get(p.neighborhood_id, (None, None))[0],
-                "lng": p.center_lng if p.center_lng is not None else center.get(p.neighborhood_id, (None, None))[1],
-                "url": row["url"],
-            }
-            for p, row in zip(problems, problem_table, strict=True)
-        ],
+        "problems": problems,
     }
 
 
@@ -528,7 +529,7 @@ def dashboard(request):
         "decision_rows": decision_rows(board.decisions, scope.now),
         "problem_rows": problem_table,
         "charts": _chart_data(scope, board.issues, board.outreach, categories, neighborhoods),
-        "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, board.problems, problem_table),
+        "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, problem_table),
         "marker_limit": marker_limit(),
         "query": request.GET.urlencode(),
         "presets": _presets(request, timezone.localdate()),
@@ -690,12 +691,13 @@ def _back(request):
 
 # Ids longer than this are not ids (a bigint has 19 digits): refused as input, never sent to the database.
 MAX_ID_DIGITS = 18
-# How many issues one "assign selected" may carry (the table shows 50).
+# How many issues one "assign ticked" may carry (the table shows 50).
 MAX_SELECTED = 200
 
 
 def _id(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+    # ASCII only: str.isdigit() also accepts digits such as "²" that int() refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS else None
 
 
 def _assignable_officer(value: str):

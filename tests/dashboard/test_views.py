@@ -313,6 +313,7 @@ def test_assign_without_an_officer_changes_nothing(client, boss, known):
     response = client.post(f"/dashboard/decisions/{known.o11.pk}/assign/", {"officer": "not-a-number"})
     assert response.status_code == 302
     assert "Choose an officer" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert client.post(f"/dashboard/decisions/{known.o11.pk}/assign/", {"officer": "²"}).status_code == 302
     assert Escalation.objects.get(issue=known.o11).decided_at is None
     assert client.post(f"/dashboard/decisions/{known.o11.pk}/promote/").status_code == 404
     assert client.get(f"/dashboard/decisions/{known.o11.pk}/acknowledge/").status_code == 405
@@ -401,6 +402,8 @@ def test_assign_ticked_leaves_an_issue_no_longer_waiting_and_assigns_the_rest(cl
         ({"issue": ["O7"]}, "Choose an officer to assign"),
         ({"issue": ["O7"], "officer": "9" * 40}, "Choose an officer to assign"),
         ({"issue": ["O7"], "officer": "not-a-number"}, "Choose an officer to assign"),
+        ({"issue": ["O7"], "officer": "²"}, "Choose an officer to assign"),  # a digit int() refuses
+        ({"issue": ["³"], "officer": "OFFICER"}, "Tick the issues to assign"),
     ],
 )
 def test_assign_ticked_with_bad_input_says_so_and_changes_nothing(client, boss, known, form, message):
