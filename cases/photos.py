@@ -13,6 +13,7 @@ any pixel is decoded.
 from __future__ import annotations
 
 import io
+import logging
 import uuid
 import warnings
 from datetime import timedelta
@@ -24,6 +25,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Decoded size we are willing to hold in memory (a 40-megapixel phone photo is large).
@@ -148,16 +151,24 @@ def photo_stash_discard(token: str) -> None:
 
 
 def _stash_sweep() -> None:
-    """Remove stashed photos nobody came back for (abandoned forms)."""
+    """Remove stashed photos nobody came back for (abandoned forms).
+
+    It runs inside a resident's upload, so it never fails that upload: with no folder yet there
+    is nothing to sweep; a storage that cannot list or date its files leaves the abandoned photos
+    for an operator, and the log says so.
+    """
     cutoff = timezone.now() - STASH_MAX_AGE
     try:
         _dirs, files = default_storage.listdir(STASH_DIR)
-    except (OSError, NotImplementedError):  # no stash folder yet; a storage that cannot list
-        return
-    for filename in files:
-        path = f"{STASH_DIR}/{filename}"
-        try:
-            if default_storage.get_modified_time(path) < cutoff:
+        for filename in files:
+            path = f"{STASH_DIR}/{filename}"
+            try:
+                abandoned = default_storage.get_modified_time(path) < cutoff
+            except FileNotFoundError:  # taken back or swept by a concurrent request
+                continue
+            if abandoned:
                 default_storage.delete(path)
-        except (OSError, NotImplementedError):
-            continue
+    except FileNotFoundError:
+        return
+    except (OSError, NotImplementedError):
+        logger.warning("Photo stash sweep skipped: the storage cannot list or date %s/", STASH_DIR, exc_info=True)

@@ -159,3 +159,16 @@ def test_stash_starts_without_a_folder_and_sweeps_abandoned_photos(settings):
     second = photo_stash(photo_clean(upload(jpeg_bytes(), "second.jpg")))
     assert not abandoned.exists()
     assert photo_unstash(first) is not None and photo_unstash(second) is not None
+
+
+def test_stash_works_on_a_storage_that_cannot_list_and_says_the_sweep_was_skipped(settings, monkeypatch, caplog):
+    from django.core.files.storage import default_storage
+
+    def cannot_list(path):
+        raise NotImplementedError("this storage cannot list")
+
+    monkeypatch.setattr(default_storage, "listdir", cannot_list)
+    with caplog.at_level("WARNING", logger="cases.photos"):
+        token = photo_stash(photo_clean(upload(jpeg_bytes())))
+    assert photo_unstash(token) is not None  # the resident's photo is kept all the same
+    assert "Photo stash sweep skipped" in caplog.text
