@@ -304,10 +304,8 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
         ((category_names.get(k, "?"), v["open"]) for k, v in issues.by_category.items() if v["open"]),
         key=lambda kv: (-kv[1], kv[0]),
     )
-    kinds = dict(Activity.Kind.choices)
-    by_kind = sorted(
-        ((str(kinds.get(k, k)), float(v["hours"])) for k, v in outreach.by_kind.items()), key=lambda kv: -kv[1]
-    )
+    kinds = _labels(Activity.Kind)
+    by_kind = sorted(((kinds.get(k, k), float(v["hours"])) for k, v in outreach.by_kind.items()), key=lambda kv: -kv[1])
     by_neighborhood = sorted(
         (
             (neighborhood_names.get(k, "?"), float(v["hours"]))

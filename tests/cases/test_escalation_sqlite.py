@@ -5,15 +5,9 @@ whose DATABASE_URL is a fresh SQLite file: every action of the ladder, a hot
 spot, a repeated sweep, the outbox drain and ``escalate --dry-run``.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite import run_on_sqlite
 
 SCENARIO = r"""
 import json, sys
@@ -68,22 +62,7 @@ print(json.dumps({
 
 @pytest.mark.slow
 def test_the_sweep_and_the_drain_work_on_sqlite(tmp_path):
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-            "VAR_DIR": str(tmp_path / "var"),
-            "CELERY_BROKER_URL": "filesystem://",
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SCENARIO], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(SCENARIO, tmp_path, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     assert result["due"] == 25  # 5 issues × 5 levels
     assert result["first"] == [25, 5, 3, 1]  # 3 batches of ≤ 2 issues; the 3 fresh issues make a hot spot
     assert result["second"] == [0, 0, 0]

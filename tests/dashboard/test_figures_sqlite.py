@@ -6,15 +6,9 @@ same groupings as UNION ALL branches (and its own median). This builds the known
 figures as ``test_figures``.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite import run_on_sqlite
 
 SCENARIO = r"""
 import json
@@ -46,21 +40,7 @@ with time_machine.travel(NOW, tick=False):
 
 @pytest.mark.slow
 def test_dashboard_figures_on_sqlite_match_the_hand_computed_values(tmp_path):
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-            "VAR_DIR": str(tmp_path / "var"),
-            "CELERY_BROKER_URL": "filesystem://",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SCENARIO], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(SCENARIO, tmp_path)
     assert result["totals"] == [8, 4, 2, 2, 2, 5, 2, 1]
     assert result["median"] == pytest.approx(3.0)
     assert result["a"] == [4, 2, 1, 2]
