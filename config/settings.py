@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "partners",
     "cases",
     "outreach",
@@ -205,17 +206,15 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- Caches (rate limits, throttling) ---------------------------------------
+# --- Caches (rate limits, sign-in lockout, throttling) ------------------------
+# Full mode: Redis, falling back to the database table core.CacheEntry whenever Redis
+# does not answer, so the limits keep holding during an outage (core/cache.py).
+# Embedded mode: that table alone (one SQLite file, atomic counters across processes).
 REDIS_CACHE_URL = env("REDIS_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    CACHES = {"default": {"BACKEND": "core.cache.FailoverCache", "LOCATION": REDIS_CACHE_URL}}
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+    CACHES = {"default": {"BACKEND": "core.cache.DatabaseCache"}}
 
 # --- Application settings ---------------------------------------------------
 # Map tiles for Leaflet. Empty: no tiles, the map still draws neighborhood outlines.

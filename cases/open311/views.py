@@ -58,7 +58,8 @@ def _throttle(scope: str, ident: str) -> None:
     """Fixed-window budget per client, shared with the REST API's rates (API_THROTTLE_ANON / _USER).
 
     Over budget: 429 with Retry-After, so well-behaved clients know when to
-    come back. If the cache is down, serve rather than fail.
+    come back. The cache keeps counting in the database while Redis is down (core.cache),
+    so the budget holds then too.
     """
     rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(scope)
     match = _RATE.match(rate or "")
@@ -69,11 +70,12 @@ def _throttle(scope: str, ident: str) -> None:
     now = time.time()
     window = int(now // period)
     key = f"open311:throttle:{scope}:{ident}:{window}"
+    cache.add(key, 0, timeout=period + 1)
     try:
-        cache.add(key, 0, timeout=period + 1)
         count = cache.incr(key)
-    except Exception:
-        return
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=period + 1)
+        count = 1
     if count > limit:
         retry_after = max(1, int((window + 1) * period - now))
         raise Open311Error(

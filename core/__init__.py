@@ -1,0 +1,1 @@
+"""The kernel every app may use: infrastructure with no domain knowledge, importing no app."""

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = "Core"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models import JSONField
+
+        from core.lookups import HasItem
+
+        # Every JSONField gets ``__has_item``, the list-membership filter both databases run.
+        JSONField.register_lookup(HasItem)

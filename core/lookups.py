@@ -1,0 +1,53 @@
+"""Lookups that work the same on both databases we run on (PostgreSQL, and SQLite in embedded mode).
+
+Django's ``contains`` on a JSONField exists on PostgreSQL only: on SQLite it raises
+"contains lookup is not supported on this database backend" — a 500 on any filter that
+used it. ``has_item`` asks the one question our JSON lists are filtered by ("is this code in
+the list?") and compiles it for each database.
+"""
+
+from __future__ import annotations
+
+from django.db import NotSupportedError
+from django.db.models import Lookup
+
+SCALARS = (str, int, float)
+
+
+class HasItem(Lookup):
+    """``languages__has_item="es"``: the JSON list holds the value as one of its items.
+
+    Only a scalar item (text or a number) is accepted: that is what our lists hold, and it
+    keeps the two compilations equivalent (a list or an object would compare differently
+    on the two databases). A value that is not a JSON list, or NULL, holds nothing.
+    """
+
+    lookup_name = "has_item"
+    # The item itself, not a JSON document: JSONField's own preparation would encode it.
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            raise TypeError("has_item takes a value, not an expression.")
+        # bool is an int subclass, but JSON true is not the number 1 on PostgreSQL.
+        if isinstance(self.rhs, bool) or not isinstance(self.rhs, SCALARS):
+            raise TypeError(f"has_item takes text or a number, not {type(self.rhs).__name__}.")
+        return self.rhs
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # jsonb containment of a one-item array: the form a GIN index on the column serves.
+        # A scalar or an object never contains an array, so only lists match, as on SQLite.
+        item = connection.ops.adapt_json_value([self.rhs], self.lhs.output_field.encoder)
+        return f"{lhs} @> %s", (*lhs_params, item)
+
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        # json_each turns the array into rows; ``value`` is each item as an SQL value (text as
+        # text, numbers as numbers), compared with the bound parameter. The type check keeps a
+        # scalar document (json_each yields the scalar itself) from matching.
+        sql = f"(json_type({lhs}) = 'array' AND EXISTS (SELECT 1 FROM json_each({lhs}) AS item WHERE item.value = %s))"
+        return sql, (*lhs_params, *lhs_params, self.rhs)
+
+    def as_sql(self, compiler, connection):
+        raise NotSupportedError(f"has_item is written for PostgreSQL and SQLite, not {connection.vendor}.")
