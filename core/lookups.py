@@ -45,8 +45,10 @@ class HasItem(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         # json_each turns the array into rows; ``value`` is each item as an SQL value (text as
         # text, numbers as numbers), compared with the bound parameter. The type check keeps a
-        # scalar document (json_each yields the scalar itself) from matching.
-        sql = f"(json_type({lhs}) = 'array' AND EXISTS (SELECT 1 FROM json_each({lhs}) AS item WHERE item.value = %s))"
+        # scalar document (json_each yields the scalar itself) from matching. Only the compiled
+        # column is interpolated; the item is a bound parameter.
+        items = f"SELECT 1 FROM json_each({lhs}) AS item WHERE item.value = %s"  # noqa: S608
+        sql = f"(json_type({lhs}) = 'array' AND EXISTS ({items}))"
         return sql, (*lhs_params, *lhs_params, self.rhs)
 
     def as_sql(self, compiler, connection):

@@ -228,7 +228,7 @@ class PartnerFilter(django_filters.FilterSet):
         return queryset.filter(kind__in=kinds)
 
     def filter_language(self, queryset, name, value: str):
-        return queryset.filter(languages__contains=[value])
+        return queryset.filter(languages__has_item=value)
 
     def filter_q(self, queryset, name, value: str):
         value = value.strip()
@@ -315,7 +315,7 @@ class StaffFilter(django_filters.FilterSet):
         fields = []
 
     def filter_district(self, queryset, name, value: str):
-        return queryset.filter(staff_profile__districts__contains=[value])
+        return queryset.filter(staff_profile__districts__has_item=value)
 
     def filter_q(self, queryset, name, value: str):
         value = value.strip()

@@ -131,18 +131,17 @@ def neighborhood_by_slug(slug: str) -> Neighborhood:
 def staff_assigned_to(neighborhood: Neighborhood) -> list[StaffProfile]:
     """Officers and supervisors attached to the neighborhood itself or to its whole district.
 
-    Districts are a JSON list; rather than a JSON ``contains`` lookup (PostgreSQL
-    only — embedded mode runs SQLite) the candidates are narrowed in SQL and the
-    district membership is checked on those few rows.
+    Districts are a JSON list, matched with ``has_item`` (core.lookups), which runs on
+    PostgreSQL and on SQLite alike.
     """
     direct = StaffProfile.neighborhoods.through.objects.filter(
         staffprofile_id=OuterRef("pk"), neighborhood_id=neighborhood.pk
     )
-    candidates = (
-        StaffProfile.objects.filter(user__is_active=True)
-        .annotate(is_direct=Exists(direct))
-        .filter(Q(is_direct=True) | ~Q(districts=[]))
+    attached = Q(Exists(direct))
+    if neighborhood.district:
+        attached |= Q(districts__has_item=neighborhood.district)
+    return list(
+        StaffProfile.objects.filter(attached, user__is_active=True)
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
-    return [p for p in candidates if p.is_direct or (neighborhood.district and neighborhood.district in p.districts)]
