@@ -177,11 +177,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CommonGround <noreply@commongrou
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    BROKER_DIR.mkdir(parents=True, exist_ok=True)
+    (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
     # One folder in and out: the web server, worker and beat all read and write it.
+    # Remote control (inspect, ping) keeps its own folder, by default ``control/`` in the
+    # current directory — the repository root under ``make run``.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:

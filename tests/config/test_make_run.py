@@ -149,6 +149,18 @@ def test_make_run_from_a_fresh_clone(tmp_path):
         assert "Stopped." in output()
         with socket.socket() as sock:
             assert sock.connect_ex(("127.0.0.1", port)) != 0, "the web server still listens"
+
+        # Everything it wrote is ignored by git (nothing untracked, nothing modified), and it wrote
+        # only under var/ and Python's bytecode caches: nothing .gitignore merely happens to cover.
+        def git_status(*flags):
+            done = subprocess.run(
+                ["git", "status", "--porcelain", *flags], cwd=clone, capture_output=True, text=True, check=True
+            )
+            return done.stdout.splitlines()
+
+        assert git_status() == []
+        written = [line[3:] for line in git_status("--ignored") if line.startswith("!! ")]
+        assert [path for path in written if path != "var/" and not path.endswith("__pycache__/")] == []
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
