@@ -164,7 +164,7 @@ EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if env("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+    else "config.mail.MaskedConsoleEmailBackend",  # the console is a log: recipients masked
 )
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -76,7 +76,7 @@ def test_defaults_are_the_embedded_mode(tmp_path):
     assert s["broker_options"]["data_folder_in"] == s["broker_options"]["data_folder_out"] == str(var / "broker")
     assert s["cache"].endswith("FileBasedCache")
     assert s["debug"] is True and s["time_zone"] == "America/Chicago" and s["languages"] == ["en", "es"]
-    assert s["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert s["email"] == "config.mail.MaskedConsoleEmailBackend"  # the console is a log: addresses masked
     assert s["static_root"] == str(var / "static") and s["media_root"] == str(var / "media")
     assert (var / "broker").is_dir()
 
