@@ -171,6 +171,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds per SMTP operation; bounded so an outbox claim's lease outlasts every send.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 60)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CommonGround <noreply@commonground.local>")
 
 # --- Celery -----------------------------------------------------------------
@@ -240,6 +242,8 @@ LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50)
 # Escalation sweep batch (issues per transaction) and notification retries.
 ESCALATION_BATCH_SIZE = env_int("ESCALATION_BATCH_SIZE", 5000)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+# How long a claimed email is left to its drain before another may take it (>> EMAIL_TIMEOUT).
+OUTBOX_CLAIM_LEASE_SECONDS = env_int("OUTBOX_CLAIM_LEASE_SECONDS", 600)
 # Open-issue markers drawn on the dashboard map (the oldest first).
 DASHBOARD_MARKER_LIMIT = env_int("DASHBOARD_MARKER_LIMIT", 500)
 
