@@ -214,11 +214,48 @@ class ApiClientAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "is_active")
 
 
+class SweepRunStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return SweepRun.State.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in SweepRun.State.values:
+            return queryset.filter(SweepRun.state_q(self.value()))
+        return queryset
+
+
 @admin.register(SweepRun)
 class SweepRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "finished_at", "escalations", "hotspots", "dry_run")
+    """The sweep's log, read-only: each run's state and what it committed (counts kept batch by batch)."""
+
+    list_display = (
+        "started_at",
+        "state_label",
+        "progress_at",
+        "finished_at",
+        "batches",
+        "escalations",
+        "issues_escalated",
+        "notifications",
+        "hotspots",
+        "problems_opened",
+    )
+    list_filter = (SweepRunStateFilter,)
+
+    @admin.display(description="state")
+    def state_label(self, obj):
+        return SweepRun.State(obj.state).label
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

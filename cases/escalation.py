@@ -68,9 +68,15 @@ Execution
        the digests in the outbox and the Problems.
 
     A sweep killed between batches leaves whole batches done and the rest
-    untouched; the next sweep finishes the job. The same SQL runs on
-    PostgreSQL and on SQLite ≥ 3.35 (embedded ``make run``); the few places
-    they differ are the ``_Dialect`` methods below.
+    untouched; the next sweep finishes the job. Each batch (and each chunk of
+    hot spots) also adds what it did to its ``SweepRun`` row — one single-row
+    ``UPDATE … SET n = n + …`` in the same transaction — so the row of a
+    killed sweep says exactly what it committed, and after
+    ``SWEEP_STALE_SECONDS`` without a commit it shows as interrupted
+    (``SweepRun.state``).
+
+    The same SQL runs on PostgreSQL and on SQLite ≥ 3.35 (embedded ``make
+    run``); the few places they differ are the ``_Dialect`` methods below.
 """
 
 from __future__ import annotations
@@ -85,7 +91,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 
 from cases.models import (
@@ -166,11 +172,38 @@ class SweepResult:
     seconds_escalation: float = 0.0
     seconds_hotspots: float = 0.0
 
+    def add(self, committed: _Committed) -> None:
+        for name, value in asdict(committed).items():
+            setattr(self, name, getattr(self, name) + value)
+
     def as_dict(self) -> dict:
         data = asdict(self)
         data["started_at"] = self.started_at.isoformat()
         data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
         return data
+
+
+@dataclass
+class _Committed:
+    """What one transaction of the sweep did: the same names as ``SweepRun``'s counts."""
+
+    batches: int = 0
+    escalations: int = 0
+    issues_escalated: int = 0
+    notifications: int = 0
+    hotspots: int = 0
+    problems_opened: int = 0
+
+
+def _sweep_run_add(run_id: int, committed: _Committed, *, now: datetime) -> None:
+    """Add ``committed`` to the run's row; call inside the transaction that did the work.
+
+    Same transaction: the counts commit (or roll back) with the rows they count, so a
+    killed worker's SweepRun never says more or less than the database holds. ``F()``:
+    one single-row UPDATE per batch, nothing per issue.
+    """
+    counts = {name: F(name) + value for name, value in asdict(committed).items() if value}
+    SweepRun.objects.filter(pk=run_id).update(progress_at=max(timezone.now(), now), **counts)
 
 
 # --- the few places PostgreSQL and SQLite differ ----------------------------------
@@ -857,7 +890,6 @@ def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, 
     dialect = _Dialect(connection)
     batch = _Batch(dialect, now, _action_labels())
     candidates = _due_issue_ids(now, ladders, dialect)
-    escalated_issues: set[int] = set()
     by_action: dict[str, int] = defaultdict(int)
     by_nbhd = None
     for chunk in _chunks(candidates, batch_size):
@@ -866,23 +898,25 @@ def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, 
             if not claimed:
                 continue
             inserted = batch.insert_escalations(ladders, claimed)
-            result.batches += 1
-            if not inserted:
-                continue
-            ids = [row[0] for row in inserted]
-            batch.insert_events(ids)
-            batch.update_issues(ids, sorted({row[1] for row in inserted}))
-            result.notifications += batch.insert_digests(ids, recipients, key=f"{result.sweep_run_id}:{result.batches}")
-            problem_rows = [row for row in inserted if row[3] == Action.OPEN_PROBLEM]
-            if problem_rows:
-                by_nbhd = by_nbhd if by_nbhd is not None else _recipients_by_neighborhood(recipients)
-                _escalation_problems(problem_rows, now=now, result=result, recipients_by_nbhd=by_nbhd)
-        result.escalations += len(inserted)
-        escalated_issues.update(row[1] for row in inserted)
+            done = _Committed(batches=1, escalations=len(inserted), issues_escalated=len({row[1] for row in inserted}))
+            if inserted:
+                ids = [row[0] for row in inserted]
+                batch.insert_events(ids)
+                batch.update_issues(ids, sorted({row[1] for row in inserted}))
+                done.notifications += batch.insert_digests(
+                    ids, recipients, key=f"{result.sweep_run_id}:{result.batches + 1}"
+                )
+                problem_rows = [row for row in inserted if row[3] == Action.OPEN_PROBLEM]
+                if problem_rows:
+                    by_nbhd = by_nbhd if by_nbhd is not None else _recipients_by_neighborhood(recipients)
+                    grouped = _escalation_problems(problem_rows, now=now, recipients_by_nbhd=by_nbhd)
+                    done.problems_opened += grouped.problems_opened
+                    done.notifications += grouped.notifications
+            _sweep_run_add(result.sweep_run_id, done, now=now)
+        result.add(done)
         for row in inserted:
             by_action[row[3]] += 1
         _after_batch(result)
-    result.issues_escalated = len(escalated_issues)
     result.by_action = dict(by_action)
 
 
@@ -891,21 +925,19 @@ def _after_batch(result: SweepResult) -> None:
     logger.debug("escalation sweep: %d escalations after %d batches", result.escalations, result.batches)
 
 
-def _escalation_problems(rows, *, now, result: SweepResult, recipients_by_nbhd) -> None:
+def _escalation_problems(rows, *, now, recipients_by_nbhd) -> _Grouped:
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for pk, category_id, neighborhood_id in Issue.objects.filter(pk__in=[row[1] for row in rows]).values_list(
         "pk", "category_id", "neighborhood_id"
     ):
         groups[(category_id, neighborhood_id)].append(pk)
-    grouped = _group_into_problems(
+    return _group_into_problems(
         groups,
         source=Problem.Source.ESCALATION,
         now=now,
         reason="Opened by escalation",
         recipients_by_nbhd=recipients_by_nbhd,
     )
-    result.problems_opened += grouped.problems_opened
-    result.notifications += grouped.notifications
 
 
 def _loose_window_issues(spots: list[Hotspot], now: datetime) -> dict[tuple[int, int], list[int]]:
@@ -949,9 +981,13 @@ def _run_hotspots(now, result: SweepResult, recipients, *, chunk: int = 200) -> 
                 reason="Hot spot",
                 recipients_by_nbhd=by_nbhd,
             )
-        result.hotspots += grouped.groups_changed
-        result.problems_opened += grouped.problems_opened
-        result.notifications += grouped.notifications
+            done = _Committed(
+                hotspots=grouped.groups_changed,
+                problems_opened=grouped.problems_opened,
+                notifications=grouped.notifications,
+            )
+            _sweep_run_add(result.sweep_run_id, done, now=now)
+        result.add(done)
 
 
 def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None = None) -> SweepResult:
@@ -972,9 +1008,8 @@ def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None 
     _run_hotspots(now, result, recipients)
     result.seconds_hotspots = round(time.perf_counter() - started, 3)
     result.finished_at = max(timezone.now(), now)
-    SweepRun.objects.filter(pk=run.pk).update(
-        finished_at=result.finished_at, escalations=result.escalations, hotspots=result.hotspots
-    )
+    # The counts are already on the row, batch by batch; this only says the run is whole.
+    SweepRun.objects.filter(pk=run.pk).update(finished_at=result.finished_at)
     # Every minute with nothing to do is not news: INFO only when something happened.
     logger.log(
         logging.INFO if (result.escalations or result.hotspots) else logging.DEBUG,

@@ -1,9 +1,11 @@
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -784,17 +786,70 @@ class ApiClient(models.Model):
 
 
 class SweepRun(models.Model):
-    """One run of the scheduled escalation sweep (also proves the worker and beat run)."""
+    """One run of the scheduled escalation sweep (also proves the worker and beat run).
+
+    The counts are what the run has *committed*: each batch of the sweep adds its own to
+    this row in the batch's transaction, so a worker killed mid-run leaves a row that says
+    exactly what it did. ``finished_at`` is set when the whole run is done.
+    """
+
+    class State(models.TextChoices):
+        FINISHED = "finished", _("finished")
+        RUNNING = "running", _("running")
+        INTERRUPTED = "interrupted", _("interrupted")
 
     started_at = models.DateTimeField()
+    # When the run's last batch (or hot-spot chunk) committed; empty until the first one has.
+    progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    batches = models.PositiveIntegerField(default=0)
     escalations = models.PositiveIntegerField(default=0)
+    issues_escalated = models.PositiveIntegerField(default=0)
+    notifications = models.PositiveIntegerField(default=0)
     hotspots = models.PositiveIntegerField(default=0)
+    problems_opened = models.PositiveIntegerField(default=0)
     dry_run = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["-started_at"], name="sweeprun_started_idx")]
+        indexes = [
+            models.Index(fields=["-started_at"], name="sweeprun_started_idx"),
+            # /healthz: the latest interrupted run among the few unfinished ones, not a scan of every run.
+            models.Index(fields=["-started_at"], name="sweeprun_unfinished_idx", condition=Q(finished_at__isnull=True)),
+        ]
 
     def __str__(self):
         return f"Sweep at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    # One definition of a run's state, in Python (``state``) and in SQL (``state_q``), used by
+    # /healthz and the admin alike: finished once ``finished_at`` is set; otherwise running
+    # while it keeps committing, interrupted once nothing has committed for SWEEP_STALE_SECONDS
+    # (since its last batch, or since it started if none has). Computed, never stamped: the
+    # verdict must hold when no later sweep comes to stamp it (the worker or beat is gone).
+
+    @staticmethod
+    def stale_before(now=None):
+        """Unfinished runs with no commit since this moment are interrupted."""
+        return (now or timezone.now()) - timedelta(seconds=settings.SWEEP_STALE_SECONDS)
+
+    @classmethod
+    def state_q(cls, state: str, *, now=None) -> Q:
+        if state == cls.State.FINISHED:
+            return Q(finished_at__isnull=False)
+        cutoff = cls.stale_before(now)
+        stale = Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True, started_at__lt=cutoff)
+        if state == cls.State.INTERRUPTED:
+            return Q(finished_at__isnull=True) & stale
+        if state == cls.State.RUNNING:
+            return Q(finished_at__isnull=True) & ~stale
+        raise ValueError(f"unknown sweep run state: {state!r}")
+
+    def state_at(self, now=None) -> str:
+        if self.finished_at is not None:
+            return self.State.FINISHED
+        last = self.progress_at or self.started_at
+        return self.State.INTERRUPTED if last < self.stale_before(now) else self.State.RUNNING
+
+    @property
+    def state(self) -> str:
+        return self.state_at()

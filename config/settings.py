@@ -199,6 +199,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ESCALATION_SWEEP_SECONDS = env_int("ESCALATION_SWEEP_SECONDS", 60)
+# An unfinished sweep that has committed nothing for this long is shown as interrupted
+# (/healthz, admin). 5 minutes = 5 sweep intervals at the default, beyond the 3 after which a
+# queued sweep expires; and hundreds of times the longest wait between two commits of a live
+# sweep: a batch of 5 000 issues takes about 1 s (README: 100 000 overdue issues in 20 batches,
+# 20 s), and the scans before the first batch less (a whole sweep with nothing to do over
+# 1 000 000 issues: 0.2 s).
+SWEEP_STALE_SECONDS = env_int("SWEEP_STALE_SECONDS", 300)
 OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "escalation-sweep": {

@@ -32,7 +32,7 @@ def _broker_state():
 @never_cache
 @require_GET
 def healthz(request):
-    from cases.selectors import last_sweep_run
+    from cases.selectors import last_interrupted_sweep_run, last_sweep_run, latest_sweep_run, sweep_run_summary
 
     database = _database_state()
     broker = _broker_state()
@@ -44,11 +44,16 @@ def healthz(request):
     if database["ok"]:
         try:
             run = last_sweep_run()
+            # What the latest sweep is doing, and the last one that died: an interrupted sweep
+            # is worth seeing but leaves web and database healthy, so it never makes this a 503.
+            latest, interrupted = latest_sweep_run(), last_interrupted_sweep_run()
         except DatabaseError as exc:  # reachable but not migrated: unusable, and still no 500
             database.update(ok=False, error=exc.__class__.__name__)
             body["status"] = "unavailable"
-            run = None
+            run = latest = interrupted = None
         body["last_sweep"] = run.finished_at.isoformat() if run and run.finished_at else None
+        body["sweep"] = sweep_run_summary(latest)
+        body["last_interrupted_sweep"] = sweep_run_summary(interrupted)
     return JsonResponse(body, status=200 if body["status"] == "ok" else 503)
 
 

@@ -2,6 +2,11 @@
 
 from cases.selectors.issues import *  # noqa: F403
 from cases.selectors.issues import __all__ as _issues_all
-from cases.selectors.runs import last_sweep_run
+from cases.selectors.runs import (
+    last_interrupted_sweep_run,
+    last_sweep_run,
+    latest_sweep_run,
+    sweep_run_summary,
+)
 
-__all__ = [*_issues_all, "last_sweep_run"]
+__all__ = [*_issues_all, "last_interrupted_sweep_run", "last_sweep_run", "latest_sweep_run", "sweep_run_summary"]

@@ -4,11 +4,16 @@ The decision (``escalations_due`` / ``hotspots_due``) is asked directly, and the
 sweep (``escalation_sweep_run``) is run the way the worker runs it; nobody sleeps.
 """
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+import cases.escalation as engine
 from cases import services
 from cases.escalation import escalation_sweep_run, escalations_due, hotspots_due
 from cases.models import (
@@ -651,3 +656,234 @@ def test_the_sweep_logs_counts_never_contact_details(clock, ladder, neighborhood
         "escalation sweep: 3 escalations on 1 issues, 0 hot spots, 2 notifications queued (1 batches)"
     ]
     assert supervisor.email not in caplog.text
+
+
+# --- the sweep's own record (issue 12) ----------------------------------------------
+
+
+def sweep_run_row(run):
+    run.refresh_from_db()
+    return {
+        "batches": run.batches,
+        "escalations": run.escalations,
+        "issues_escalated": run.issues_escalated,
+        "notifications": run.notifications,
+        "hotspots": run.hotspots,
+        "problems_opened": run.problems_opened,
+    }
+
+
+def in_database():
+    """What the database really holds, under the names of SweepRun's counts (one sweep so far)."""
+    return {
+        "escalations": Escalation.objects.count(),
+        "issues_escalated": Escalation.objects.values("issue_id").distinct().count(),
+        "notifications": OutboxMessage.objects.count(),
+        "problems_opened": Problem.objects.count(),
+    }
+
+
+def stale():
+    return timedelta(seconds=settings.SWEEP_STALE_SECONDS)
+
+
+def test_each_batch_adds_what_it_committed_to_its_sweep_run(clock, ladder, neighborhood, supervisor, monkeypatch):
+    """After every batch the row already says what is in the database, and when the batch committed."""
+    no_hotspots(ladder)
+    for _ in range(7):
+        overdue_issue(ladder, neighborhood)
+    start = clock(72 + 100)
+    seen = []
+
+    def look(result):
+        run = SweepRun.objects.get(pk=result.sweep_run_id)
+        row = sweep_run_row(run)
+        seen.append((row["batches"], run.progress_at, run.finished_at))
+        assert {key: row[key] for key in ("escalations", "issues_escalated", "notifications")} == {
+            key: value for key, value in in_database().items() if key != "problems_opened"
+        }
+        clock(start + timedelta(minutes=len(seen)))  # the next batch commits a minute later
+
+    monkeypatch.setattr(engine, "_after_batch", look)
+    with CaptureQueriesContext(connection) as queries:
+        result = escalation_sweep_run(batch_size=3)
+    # The record costs one single-row UPDATE per batch (and one to finish), nothing per issue.
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "cases_sweeprun"')]
+    assert len(updates) == 3 + 1
+    minute = timedelta(minutes=1)
+    assert seen == [(1, start, None), (2, start + minute, None), (3, start + 2 * minute, None)]
+    run = SweepRun.objects.get()
+    assert sweep_run_row(run) == {
+        "batches": 3,
+        "escalations": 21,
+        "issues_escalated": 7,
+        "notifications": OutboxMessage.objects.count(),
+        "hotspots": 0,
+        "problems_opened": 0,
+    }
+    assert run.notifications == result.notifications > 0
+    assert run.finished_at == start + 3 * minute and run.state == SweepRun.State.FINISHED
+
+
+def test_a_batch_that_rolls_back_takes_its_counts_with_it(clock, ladder, neighborhood, supervisor, monkeypatch):
+    """The count is written in the batch's transaction: a batch that fails after writing it adds nothing."""
+    no_hotspots(ladder)
+    for _ in range(7):
+        overdue_issue(ladder, neighborhood)
+    clock(72 + 100)
+    real = engine._sweep_run_add
+    calls = []
+
+    def add_then_fail(run_id, committed, *, now):
+        real(run_id, committed, now=now)
+        calls.append(committed)
+        if len(calls) == 2:
+            raise RuntimeError("connection lost before commit")
+
+    monkeypatch.setattr(engine, "_sweep_run_add", add_then_fail)
+    with pytest.raises(RuntimeError, match="before commit"):
+        escalation_sweep_run(batch_size=3)
+    run = SweepRun.objects.get()
+    assert sweep_run_row(run) == {
+        "batches": 1,
+        "escalations": 9,
+        "issues_escalated": 3,
+        "notifications": OutboxMessage.objects.count(),
+        "hotspots": 0,
+        "problems_opened": 0,
+    }
+    assert Escalation.objects.count() == 9 and run.finished_at is None
+
+
+def test_a_sweep_that_died_shows_as_interrupted_and_the_next_records_its_own(
+    clock, ladder, neighborhood, supervisor, monkeypatch, client, admin_client
+):
+    for _ in range(7):  # also a hot spot: seven like issues in one place this week
+        overdue_issue(ladder, neighborhood)
+    start = clock(72 + 100)
+
+    def die_after_two(result):
+        if result.batches == 2:
+            raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(engine, "_after_batch", die_after_two)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        escalation_sweep_run(batch_size=3)
+    monkeypatch.undo()
+    died = SweepRun.objects.get()
+    committed = {**in_database(), "batches": 2, "hotspots": 0}
+    assert committed["escalations"] == 18 and committed["issues_escalated"] == 6
+    assert sweep_run_row(died) == committed
+    assert (died.progress_at, died.finished_at) == (start, None)
+
+    # Unfinished but recent: running, not yet suspect.
+    body = client.get("/healthz").json()
+    assert body["sweep"]["state"] == "running" and body["last_interrupted_sweep"] is None
+    clock(start + stale())
+    assert SweepRun.objects.get().state == SweepRun.State.RUNNING
+    later = clock(start + stale() + timedelta(seconds=1))
+    assert SweepRun.objects.get().state == SweepRun.State.INTERRUPTED
+
+    response = client.get("/healthz")
+    assert response.status_code == 200  # web and database are fine; the dead sweep is shown, not fatal
+    body = response.json()
+    shown = {
+        "state": "interrupted",
+        "started_at": start.isoformat(),
+        "progress_at": start.isoformat(),
+        "finished_at": None,
+        **committed,
+    }
+    assert body["status"] == "ok" and body["last_sweep"] is None
+    assert body["sweep"] == body["last_interrupted_sweep"] == shown
+
+    page = admin_client.get("/admin/cases/sweeprun/").content.decode()
+    assert '<td class="field-state_label">interrupted</td>' in page
+    assert '<td class="field-escalations">18</td>' in page and '<td class="field-batches">2</td>' in page
+    assert admin_client.get("/admin/cases/sweeprun/?state=interrupted").context["cl"].result_count == 1
+    assert admin_client.get("/admin/cases/sweeprun/?state=running").context["cl"].result_count == 0
+    # Read-only: the record can be looked at, not edited, added or deleted.
+    change = f"/admin/cases/sweeprun/{died.pk}/change/"
+    assert admin_client.get(change).status_code == 200
+    assert admin_client.post(change, {"escalations": 0}).status_code == 403
+    assert admin_client.post(f"/admin/cases/sweeprun/{died.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/cases/sweeprun/add/").status_code == 403
+
+    # The next sweep does the rest, and its row says only what it did.
+    before = in_database()
+    result = escalation_sweep_run(batch_size=3)
+    after = in_database()
+    rerun = SweepRun.objects.get(pk=result.sweep_run_id)
+    assert sweep_run_row(rerun) == {
+        "batches": 1,
+        "escalations": after["escalations"] - before["escalations"],
+        "issues_escalated": 1,
+        "notifications": after["notifications"] - before["notifications"],
+        "hotspots": 1,
+        "problems_opened": 1,
+    }
+    assert (rerun.escalations, rerun.state, rerun.finished_at) == (3, SweepRun.State.FINISHED, later)
+    assert sum(SweepRun.objects.values_list("escalations", flat=True)) == Escalation.objects.count() == 21
+    assert escalations_due(later) == []
+    assert sweep_run_row(died) == committed and died.state == SweepRun.State.INTERRUPTED
+
+    body = client.get("/healthz").json()
+    assert body["last_sweep"] == later.isoformat()
+    assert (body["sweep"]["state"], body["sweep"]["escalations"]) == ("finished", 3)
+    assert body["last_interrupted_sweep"] == shown
+    page = admin_client.get("/admin/cases/sweeprun/").content.decode()
+    assert page.count('<td class="field-state_label">finished</td>') == 1
+    assert page.count('<td class="field-state_label">interrupted</td>') == 1
+
+
+def test_hot_spot_chunks_count_what_they_committed(clock, category, monkeypatch):
+    category.hotspot_threshold, category.hotspot_window_hours = 3, 48
+    category.save()
+    places = [NeighborhoodFactory(), NeighborhoodFactory()]
+    for place in places:
+        supervisor(neighborhoods=[place])
+        for hours in (0, 1, 2):
+            hot_issue(category, place, hours)
+    clock(3)
+    real_group = engine._group_into_problems
+    groups = []
+
+    def die_on_second(*args, **kwargs):
+        groups.append(1)
+        if len(groups) == 2:
+            raise RuntimeError("worker lost")
+        return real_group(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_run_hotspots", functools.partial(engine._run_hotspots, chunk=1))
+    monkeypatch.setattr(engine, "_group_into_problems", die_on_second)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        escalation_sweep_run()
+    run = SweepRun.objects.get()
+    assert sweep_run_row(run) == {
+        "batches": 0,
+        "escalations": 0,
+        "issues_escalated": 0,
+        "notifications": OutboxMessage.objects.count(),
+        "hotspots": 1,
+        "problems_opened": 1,
+    }
+    assert Problem.objects.count() == 1 and OutboxMessage.objects.count() == 2
+    assert run.progress_at == T0 + 3 * H and run.finished_at is None
+    monkeypatch.undo()
+    result = escalation_sweep_run()
+    assert (result.hotspots, result.problems_opened) == (1, 1)
+    assert SweepRun.objects.get(pk=result.sweep_run_id).problems_opened == 1 and Problem.objects.count() == 2
+
+
+def test_a_sweep_that_never_committed_is_interrupted_from_its_start(clock):
+    run = SweepRun.objects.create(started_at=T0)  # died before its first batch
+    assert run.state == SweepRun.State.RUNNING
+    clock(T0 + stale() + timedelta(seconds=1))
+    assert run.state == SweepRun.State.INTERRUPTED
+    assert list(SweepRun.objects.filter(SweepRun.state_q(SweepRun.State.INTERRUPTED))) == [run]
+    assert not SweepRun.objects.filter(SweepRun.state_q(SweepRun.State.RUNNING)).exists()
+    # A run still committing stays running however long ago it started.
+    SweepRun.objects.filter(pk=run.pk).update(progress_at=T0 + stale())
+    run.refresh_from_db()
+    assert run.state == SweepRun.State.RUNNING
+    assert list(SweepRun.objects.filter(SweepRun.state_q(SweepRun.State.RUNNING))) == [run]

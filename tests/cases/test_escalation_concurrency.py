@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -110,6 +111,14 @@ def test_two_sweeps_at_once_over_10000_overdue_issues_escalate_each_level_exactl
     assert sum(r.hotspots for r in results) >= 5
     assert sum(r.problems_opened for r in results) == 5
     assert_exactly_once(n, 5)
+    # Each run's row says what that run did; together, what the database holds.
+    rows = list(SweepRun.objects.values_list("escalations", "issues_escalated", "notifications", "problems_opened"))
+    assert sorted(rows) == sorted(
+        (r.escalations, r.issues_escalated, r.notifications, r.problems_opened) for r in results
+    )
+    assert sum(row[0] for row in rows) == Escalation.objects.count() == n * LEVELS
+    assert sum(row[1] for row in rows) == n
+    assert sum(row[2] for row in rows) == OutboxMessage.objects.count()
     # A third sweep finds nothing to do.
     again = escalation_sweep_run()
     assert (again.escalations, again.hotspots, again.notifications) == (0, 0, 0)
@@ -131,15 +140,23 @@ def test_sweep_that_dies_after_some_batches_is_finished_by_the_next(monkeypatch)
     monkeypatch.setattr(engine, "_after_batch", crash_after_three)
     with pytest.raises(RuntimeError, match="worker lost"):
         escalation_sweep_run(batch_size=250)
-    # Three whole batches are in; the rest untouched; the run is not marked finished.
+    # Three whole batches are in; the rest untouched; the run is not marked finished,
+    # and its row says exactly what it committed.
     assert Escalation.objects.count() == 3 * 250 * LEVELS
     assert Issue.objects.filter(escalation_level=3).count() == 750
     assert Issue.objects.filter(escalation_level=0).count() == n - 750
-    assert SweepRun.objects.get().finished_at is None
+    died = SweepRun.objects.get()
+    assert died.finished_at is None
+    assert (died.batches, died.escalations, died.issues_escalated) == (3, 750 * LEVELS, 750)
+    assert died.notifications == OutboxMessage.objects.count() > 0
     monkeypatch.undo()
     rerun = escalation_sweep_run(batch_size=250)
     assert rerun.escalations == (n - 750) * LEVELS
     assert_exactly_once(n, 5)
+    row = SweepRun.objects.get(pk=rerun.sweep_run_id)
+    assert (row.batches, row.escalations, row.issues_escalated) == (5, (n - 750) * LEVELS, n - 750)
+    assert died.notifications + row.notifications == OutboxMessage.objects.count()
+    assert row.finished_at is not None and row.problems_opened == Problem.objects.count() == 5
 
 
 def _subprocess_env():
@@ -152,7 +169,7 @@ def _subprocess_env():
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_sweep_process_killed_mid_way_then_rerun_escalates_exactly_once():
+def test_sweep_process_killed_mid_way_then_rerun_escalates_exactly_once(client, time_machine):
     n = 6_000
     build(n)
     proc = subprocess.Popen(
@@ -163,8 +180,9 @@ def test_sweep_process_killed_mid_way_then_rerun_escalates_exactly_once():
         stderr=subprocess.PIPE,
     )
     try:
+        # The run's own row shows its progress while it runs: killed once it says two batches are in.
         deadline = time.monotonic() + 60
-        while Escalation.objects.count() < 50 * LEVELS * 2 and time.monotonic() < deadline:
+        while not SweepRun.objects.filter(batches__gte=2).exists() and time.monotonic() < deadline:
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)
@@ -174,7 +192,21 @@ def test_sweep_process_killed_mid_way_then_rerun_escalates_exactly_once():
     assert 0 < done < n * LEVELS, "the process should have died half-way"
     # Whole batches only: every issue has either all of its levels or none.
     assert set(Counter(Escalation.objects.values_list("issue_id", flat=True)).values()) == {LEVELS}
-    assert SweepRun.objects.get().finished_at is None
+    # The killed run's row says exactly what it committed.
+    died = SweepRun.objects.get()
+    assert died.finished_at is None and died.progress_at is not None
+    assert died.escalations == done and died.batches == done // (50 * LEVELS) >= 2
+    assert died.issues_escalated == Escalation.objects.values("issue_id").distinct().count()
+    assert died.notifications == OutboxMessage.objects.count()
+    # Once nothing has committed for SWEEP_STALE_SECONDS it is shown as interrupted.
+    assert died.state == SweepRun.State.RUNNING
+    time_machine.move_to(died.progress_at + timedelta(seconds=settings.SWEEP_STALE_SECONDS + 1), tick=False)
+    assert died.state == SweepRun.State.INTERRUPTED
+    health = client.get("/healthz").json()
+    assert health["sweep"]["state"] == "interrupted"
+    assert (health["sweep"]["escalations"], health["sweep"]["batches"]) == (done, died.batches)
     rerun = escalation_sweep_run()
     assert rerun.escalations == n * LEVELS - done
     assert_exactly_once(n, 5)
+    assert SweepRun.objects.get(pk=rerun.sweep_run_id).escalations == n * LEVELS - done
+    assert client.get("/healthz").json()["last_interrupted_sweep"]["escalations"] == done

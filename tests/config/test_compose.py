@@ -199,5 +199,8 @@ def test_beat_healthcheck_follows_the_sweeps(services, tmp_path):
     now = timezone.now()
     run = SweepRun.objects.create(started_at=now - timedelta(minutes=10), finished_at=now - timedelta(minutes=10))
     assert not healthy()  # 10 minutes ago: beat or worker stopped
+    # A run that started since but never finished (killed, or stuck) proves nothing yet.
+    SweepRun.objects.create(started_at=now, progress_at=now, batches=2, escalations=300)
+    assert not healthy()
     SweepRun.objects.filter(pk=run.pk).update(started_at=now, finished_at=now)
     assert healthy()

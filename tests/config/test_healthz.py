@@ -72,6 +72,8 @@ def test_both_up_answers_200_with_their_state(client):
         "database": {"ok": True, "vendor": "postgresql"},
         "broker": {"ok": True, "transport": "redis"},
         "last_sweep": None,
+        "sweep": None,
+        "last_interrupted_sweep": None,
     }
     assert "no-cache" in response["Cache-Control"]
 
@@ -83,6 +85,40 @@ def test_reports_the_last_finished_sweep(client):
     SweepRun.objects.create(started_at=now, finished_at=None)  # still running
     body = client.get("/healthz").json()
     assert body["last_sweep"] == (now - timedelta(seconds=59)).isoformat()
+    assert body["sweep"]["state"] == "running" and body["sweep"]["started_at"] == now.isoformat()
+    assert body["last_interrupted_sweep"] is None
+
+
+def test_an_interrupted_sweep_is_shown_with_what_it_committed_and_is_not_an_outage(client, settings):
+    now = timezone.now()
+    stale = timedelta(seconds=settings.SWEEP_STALE_SECONDS + 1)
+    died = SweepRun.objects.create(
+        started_at=now - stale - timedelta(minutes=1), progress_at=now - stale, batches=3, escalations=15117
+    )
+    SweepRun.objects.create(started_at=now - timedelta(minutes=10), finished_at=now - timedelta(minutes=9))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["last_sweep"] == (now - timedelta(minutes=9)).isoformat()
+    assert body["sweep"] == body["last_interrupted_sweep"]
+    assert body["sweep"] == {
+        "state": "interrupted",
+        "started_at": died.started_at.isoformat(),
+        "progress_at": died.progress_at.isoformat(),
+        "finished_at": None,
+        "batches": 3,
+        "escalations": 15117,
+        "issues_escalated": 0,
+        "notifications": 0,
+        "hotspots": 0,
+        "problems_opened": 0,
+    }
+    # A newer run is what the sweep is doing now; the one that died stays in sight.
+    SweepRun.objects.create(started_at=now, progress_at=now)
+    body = client.get("/healthz").json()
+    assert body["sweep"]["state"] == "running"
+    assert body["last_interrupted_sweep"]["escalations"] == 15117
 
 
 def test_only_get(client):
