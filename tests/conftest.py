@@ -43,3 +43,38 @@ def supervisor(db, neighborhood):
 @pytest.fixture
 def roles(db):
     return {g.name: g for g in Group.objects.all()}
+
+
+@pytest.fixture(scope="session")
+def production_stack(tmp_path_factory):
+    """The image built as the Dockerfile says, run as docker-compose.yml runs it (tests/stack.py),
+    on a PostgreSQL database of its own with the demo data, and a Redis of its own."""
+    import os
+
+    from tests.redis_server import RedisServer, free_port
+    from tests.stack import ComposeStack, DockerfileBuild, create_database, drop_database
+
+    root = tmp_path_factory.mktemp("image")
+    build = DockerfileBuild(root / "app").run()
+    redis = RedisServer(root / "redis").start()
+    database_url = create_database(f"cg_stack_{os.getpid()}", admin_url=os.environ["DATABASE_URL"])
+    stack = ComposeStack(
+        build,
+        database_url=database_url,
+        redis_url=redis.url(0),
+        port=free_port(),
+        logs=root / "logs",
+        # Beat's first run comes one interval after it starts: seconds, not a minute.
+        extra_env={"ESCALATION_SWEEP_SECONDS": "5", "OUTBOX_DRAIN_SECONDS": "5"},
+    )
+    stack.redis = redis
+    try:
+        stack.run_once("migrate")
+        # seed_demo refuses ENVIRONMENT=production; the rows it writes are the same either way.
+        stack.manage("seed_demo", ENVIRONMENT="development")
+        stack.start("web", "worker", "beat")
+        yield stack
+    finally:
+        stack.stop()
+        redis.stop()
+        drop_database(database_url)
