@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases.models import Category, Issue
 from cases.photos import photo_stash, photo_stash_discard
 from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
-from cases.ratelimit import rate_limit_consume, rate_limit_exceeded
+from cases.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
 from cases.selectors.public import (
     SAME_PROBLEM_RADIUS_M,
     category_groups,
@@ -57,6 +57,13 @@ def _limit_message():
         "You have sent several reports in a short time. To protect this service from abuse, "
         "please wait an hour and try again. For an emergency, call 911."
     )
+
+
+def _too_many(response):
+    """A 429 says when the window resets, so a resident's browser or a client can wait that long."""
+    response.status_code = 429
+    response["Retry-After"] = str(rate_limit_retry_after())
+    return response
 
 
 def _render_form(request, form, *, status=200, candidates=None, photo_token="", form_error=""):
@@ -94,7 +101,7 @@ def report_form(request):
 
 def _report_post(request):
     if rate_limit_exceeded(request, scope="report"):
-        return _render_form(request, ReportForm(request.POST), status=429, form_error=_limit_message())
+        return _too_many(_render_form(request, ReportForm(request.POST), form_error=_limit_message()))
     if request.POST.get(HONEYPOT_FIELD):
         # Counted like a report, so a bot that keeps trying is soon refused outright.
         rate_limit_consume(request, scope="report")
@@ -134,8 +141,8 @@ def _report_post(request):
         return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
 
     if not rate_limit_consume(request, scope="report"):
-        return _render_form(
-            request, form, status=429, form_error=_limit_message(), photo_token=_keep_photo(form, previous_token)
+        return _too_many(
+            _render_form(request, form, form_error=_limit_message(), photo_token=_keep_photo(form, previous_token))
         )
     data = form.cleaned_data
     try:
@@ -342,6 +349,8 @@ def report_status(request, code):
         },
         status=status,
     )
+    if status == 429:
+        _too_many(response)
     if submitted:
         response.delete_cookie(SUBMITTED_COOKIE)
     return response

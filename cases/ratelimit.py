@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -67,6 +68,18 @@ def _key(request, scope: str, rate: Rate, now: float) -> str:
 
 def _rate_for(rate: str | None) -> Rate:
     return rate_parse(rate or settings.REPORT_RATE_LIMIT)
+
+
+def rate_limit_retry_after(*, rate: str | None = None, now: float | None = None) -> int:
+    """Seconds until the current window ends and a refused client may try again (``Retry-After``).
+
+    Windows are fixed slices of the clock (see ``_key``), the same for every client,
+    so this needs no cache read and holds when the cache is down.
+    """
+    parsed = _rate_for(rate)
+    now = time.time() if now is None else now
+    window_end = (int(now // parsed.seconds) + 1) * parsed.seconds
+    return max(1, math.ceil(window_end - now))
 
 
 def rate_limit_exceeded(request, *, scope: str, rate: str | None = None) -> bool:

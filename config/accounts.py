@@ -139,6 +139,8 @@ def lockout_message(seconds: int) -> str:
 class LockoutAuthenticationForm(AuthenticationForm):
     """Django's sign-in form, refusing locked username+IP pairs before checking the password."""
 
+    locked_seconds = 0  # set by clean() when the attempt is refused by a lock: the 429's Retry-After
+
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _(
@@ -155,12 +157,14 @@ class LockoutAuthenticationForm(AuthenticationForm):
         ip = client_ip(self.request) if self.request is not None else "unknown"
         remaining = lock_remaining_seconds(username, ip)
         if remaining:
+            self.locked_seconds = remaining
             raise forms.ValidationError(lockout_message(remaining), code="locked")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
             locked_for = failure_register(username, ip)
             if locked_for:
+                self.locked_seconds = locked_for
                 raise forms.ValidationError(lockout_message(locked_for), code="locked") from None
             raise
         failures_clear(username, ip)
@@ -192,6 +196,9 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         # A failed sign-in is not a success: say so to clients and tests alike.
         response.status_code = 429 if form.has_error("__all__", "locked") else 200
+        if response.status_code == 429:
+            # The seconds left on the lock: a client (or a password manager) knows when to retry.
+            response["Retry-After"] = str(max(1, form.locked_seconds))
         return response
 
 

@@ -48,17 +48,29 @@ def _rate(scope):
     return api_settings.DEFAULT_THROTTLE_RATES.get(scope)
 
 
-class AnonThrottle(AnonRateThrottle):
+class _AlwaysWait:
+    """DRF's ``wait()`` is None when more requests are on record than the rate allows (the rate was
+    lowered since): the 429 would then carry no Retry-After. Wait until enough of them age out."""
+
+    def wait(self):
+        wait = super().wait()
+        if wait is None and self.history:
+            oldest_that_must_expire = self.history[max(self.num_requests, 1) - 1]
+            return max(1.0, self.duration - (self.now - oldest_that_must_expire))
+        return wait
+
+
+class AnonThrottle(_AlwaysWait, AnonRateThrottle):
     def get_rate(self):
         return _rate(self.scope)
 
 
-class UserThrottle(UserRateThrottle):
+class UserThrottle(_AlwaysWait, UserRateThrottle):
     def get_rate(self):
         return _rate(self.scope)
 
 
-class ScopedThrottle(ScopedRateThrottle):
+class ScopedThrottle(_AlwaysWait, ScopedRateThrottle):
     """A view's own budget (``throttle_scope``), e.g. contact details or statistics."""
 
     def get_rate(self):
@@ -66,7 +78,7 @@ class ScopedThrottle(ScopedRateThrottle):
         return _rate(self.scope)
 
 
-class WriteThrottle(UserRateThrottle):
+class WriteThrottle(_AlwaysWait, UserRateThrottle):
     """Every change (POST/PATCH/…) counts against the ``write`` budget of the user."""
 
     scope = "write"

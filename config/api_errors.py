@@ -75,7 +75,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled):
         code = "throttled"
         if exc.wait is not None:
-            extra["retry_after"] = int(exc.wait + 0.999)
+            extra["retry_after"] = max(1, int(exc.wait + 0.999))
+            # DRF writes the header only for a non-zero wait; every 429 says when to come back.
+            response["Retry-After"] = str(extra["retry_after"])
     message = str(detail) if not isinstance(detail, dict | list) else _summary(_flatten(detail))
     response.data = error_body(str(code), message, **extra)
     return response
