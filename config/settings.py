@@ -16,6 +16,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.security import tile_source
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -77,6 +79,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after Django's own: every answer, a 503 or a static file included, carries them.
+    "csp.middleware.CSPMiddleware",
+    "config.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -332,6 +337,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Content-Security-Policy (django-csp) -----------------------------------
+# One policy in every mode. No inline script anywhere (data reaches scripts through
+# json_script, which the browser does not execute), no eval, no inline style (htmx's
+# injected indicator style is turned off in base.html; bars are <meter> elements).
+# Map tiles are the one outside source, and only when MAP_TILE_URL is set. (With DEBUG on,
+# django-csp leaves 404 and 500 answers without the header: Django's debug pages are inline code.)
+_TILE_SOURCE = tile_source(MAP_TILE_URL)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *([_TILE_SOURCE] if _TILE_SOURCE else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # --- Production security ----------------------------------------------------
