@@ -69,7 +69,7 @@ def _too_many(response):
 def _render_form(request, form, *, status=200, candidates=None, photo_token="", form_error=""):
     categories = public_categories()
     selected_category = form["category"].value() if form.is_bound else form.initial.get("category")
-    selected_neighborhood = form["neighborhood"].value() if form.is_bound else ""
+    selected_neighborhood = form["neighborhood"].value() if form.is_bound else form.initial.get("neighborhood", "")
     context = {
         "form": form,
         "category_groups": category_groups(categories),
@@ -180,6 +180,47 @@ def _report_post(request):
         secure=request.is_secure(),
     )
     return response
+
+
+# What a refused form may carry back to the resident: everything they typed, except the photo
+# (a file input cannot be filled in again, and nothing from a refused request is stored).
+_REFILL_FIELDS = (
+    "category",
+    "description",
+    "lat",
+    "lng",
+    "address",
+    "neighborhood",
+    "anonymous",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+    "contact_consent",
+)
+_REFILL_MAX_CHARS = 10_000
+
+
+def report_form_after_csrf_failure(request):
+    """The form again, filled in, after a failed CSRF check (config.errors.csrf_failure).
+
+    The page was open too long or a cookie went missing: the resident did nothing
+    wrong and must not lose what they typed. Nothing is validated or saved; the
+    page carries a fresh token, so sending it again works. Status 403: the request
+    itself was refused.
+    """
+    blank = ReportForm()
+    initial = {}
+    for name in _REFILL_FIELDS:
+        value = blank.fields[name].widget.value_from_datadict(request.POST, {}, name)
+        initial[name] = value[:_REFILL_MAX_CHARS] if isinstance(value, str) else value
+    had_photo = bool(request.FILES.get("photo") or request.POST.get("photo_token"))
+    message = _(
+        "For your security, the form works only for a limited time and needs cookies, and this one had "
+        "expired. We kept what you typed: check it and send it again."
+    )
+    if had_photo:
+        message = f"{message} {_('Your photo could not be kept: please attach it again.')}"
+    return _render_form(request, ReportForm(initial=initial), status=403, form_error=message)
 
 
 def _candidates_despite_errors(form):

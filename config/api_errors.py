@@ -5,7 +5,8 @@
 
 Services raise ``django.core.exceptions.ValidationError`` (never DRF errors); it
 becomes a 400 with the same field messages the pages show. Throttled answers
-carry ``retry_after`` (seconds) as well as the ``Retry-After`` header.
+carry ``retry_after`` (seconds) as well as the ``Retry-After`` header, and so
+does a 503 when the database cannot be reached (code ``unavailable``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+from config.errors import RETRY_AFTER_SECONDS, database_unavailable
 
 NON_FIELD = "non_field_errors"
 
@@ -53,6 +57,15 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
 
 
 def api_exception_handler(exc, context):
+    if database_unavailable(exc):
+        # An outage, not a bug: tell the client when to come back. Other database errors
+        # (a constraint, a bad query) stay unexpected: a 500 that is logged and noticed.
+        message = _("The service is temporarily unavailable. Try again in a few seconds.")
+        return Response(
+            error_body("unavailable", message, retry_after=RETRY_AFTER_SECONDS),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -53,9 +53,15 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when ENVIRONMENT=production.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-6c1f0e5a"  # noqa: S105 (development only)
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
+# Off unless asked for, `make run` included: that is what a department tries first, often
+# reachable by colleagues, and Django's debug pages show settings, tracebacks and every URL
+# of the staff and admin pages. DEBUG=1 for tracebacks while developing (even then a 404
+# shows the project's page, see config.errors.ErrorPagesMiddleware).
+DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# The resident's form comes back filled in; other forms get a page that explains.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last (innermost): its 503 and 404 pages still pass through every middleware above.
+    "config.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,7 +122,11 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'commonground.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Health checks: a kept connection the server or a firewall dropped is noticed (and replaced)
+# before a request uses it, instead of failing that request.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Embedded mode: the web server, worker and beat share one file; WAL and a
     # busy timeout let them write without "database is locked" errors.
@@ -161,6 +173,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Outside production whitenoise serves static files straight from the source folders (no
+# collectstatic), whatever DEBUG says: `make run` runs with DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 

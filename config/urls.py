@@ -35,4 +35,12 @@ urlpatterns += i18n_patterns(
 
 if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
+if settings.DEBUG or not settings.PRODUCTION:
+    # Residents' photos in the embedded mode, which runs with DEBUG off (see settings.DEBUG).
     urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Branded error pages that need no database (config/errors.py); CSRF_FAILURE_VIEW in settings.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

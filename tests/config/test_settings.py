@@ -75,7 +75,8 @@ def test_defaults_are_the_embedded_mode(tmp_path):
     assert s["broker"] == "filesystem://"
     assert s["broker_options"]["data_folder_in"] == s["broker_options"]["data_folder_out"] == str(var / "broker")
     assert s["cache"] == "core.cache.DatabaseCache"
-    assert s["debug"] is True and s["time_zone"] == "America/Chicago" and s["languages"] == ["en", "es"]
+    # DEBUG off unless asked for, `make run` included (debug pages list every URL and setting).
+    assert s["debug"] is False and s["time_zone"] == "America/Chicago" and s["languages"] == ["en", "es"]
     assert s["email"] == "config.mail.MaskedConsoleEmailBackend"  # the console is a log: addresses masked
     assert s["static_root"] == str(var / "static") and s["media_root"] == str(var / "media")
     assert (var / "broker").is_dir()
