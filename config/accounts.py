@@ -13,9 +13,12 @@ message, and the lockout counts attempts whether or not the username exists; a
 locked pair is refused before the password is even checked, so a correct
 password during the lockout reveals nothing either.
 
-The client address is ``REMOTE_ADDR``: a reverse proxy must set it (e.g.
-gunicorn's ``--forwarded-allow-ips``); ``X-Forwarded-For`` is not trusted here
-because any client can write it.
+The client address is found as for the resident form's rate limit
+(``cases.ratelimit.client_address``): ``REMOTE_ADDR``, or behind
+``RATE_LIMIT_TRUSTED_PROXIES`` reverse proxies the address the nearest of them
+appended to ``X-Forwarded-For`` — never a hop the client could have written
+itself. Without that, every attempt behind the TLS proxy would come from the
+proxy's address and the address-wide limit would lock out every user at once.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from cases.ratelimit import client_address
 from config.permissions import STAFF_PERMISSION, SUPERVISOR_PERMISSION
 
 logger = logging.getLogger("commonground.accounts")
@@ -60,7 +64,7 @@ def ip_failure_limit() -> int:
 
 
 def client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "unknown").strip()
+    return client_address(request).strip() or "unknown"
 
 
 def _digest(value: str) -> str:

@@ -207,3 +207,23 @@ def test_user_without_a_role_gets_403_on_staff_pages(client, db):
 def test_lockout_message_rounds_up_minutes():
     assert "1 minute;" in accounts.lockout_message(5)
     assert "15 minutes;" in accounts.lockout_message(900)
+
+
+def test_behind_the_tls_proxy_each_client_address_is_counted_apart(client, settings, officer):
+    """The proxy's own address is every request's REMOTE_ADDR; the hop it appends is the client."""
+    settings.RATE_LIMIT_TRUSTED_PROXIES = 1
+
+    def via_proxy(password, forwarded):
+        data = {"username": officer.username, "password": password}
+        return client.post(LOGIN, data, REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR=forwarded)
+
+    for _ in range(5):
+        via_proxy("wrong", "203.0.113.5")
+    locked = via_proxy(PASSWORD, "203.0.113.5")
+    assert locked.status_code == 429
+    # Another resident of the city behind the same proxy is not locked out …
+    assert via_proxy(PASSWORD, "203.0.113.6").status_code == 302
+    client.logout()
+    # … and a client cannot escape its lock by writing its own X-Forwarded-For hop first.
+    spoofed = via_proxy(PASSWORD, "1.2.3.4, 203.0.113.5")
+    assert spoofed.status_code == 429
