@@ -145,6 +145,8 @@ def _known(collection, ids):
         return sorted(set(open_ones.values_list("pk", flat=True)))
     if collection == "open_problems":
         return list(Problem.objects.exclude(stage=Problem.Stage.CLOSED).values_list("pk", flat=True))
+    if collection.startswith("problem_issues:"):
+        return list(Issue.objects.filter(problem_id=int(collection.split(":")[1])).values_list("pk", flat=True))
     if collection == "issues:decision":
         return list(Issue.objects.filter(decisions_waiting_q()).values_list("pk", flat=True))
     if collection.startswith("issues:"):
@@ -153,12 +155,14 @@ def _known(collection, ids):
     return ids.get(collection) or []
 
 
-def _steer_ids(case, ids):
+def _steer_ids(case, ids, known_ids=None):
     """Point generated ids (in the path and in JSON bodies) at rows that exist, so services really run.
 
     An issue action's id is steered to issues in a state the page offers that action for (the
     rest of the time it stays as generated) — like a client that acts on what it has just read.
+    ``known_ids(collection)`` reads them (by default from this process's database).
     """
+    known_ids = known_ids or (lambda collection: _known(collection, ids))
     params = case.path_parameters or {}
     parts = case.operation.path.split("/")  # ['', 'api', 'v1', 'issues', '{id}', 'resume', '']
     for name, value in params.items():
@@ -167,16 +171,16 @@ def _steer_ids(case, ids):
             collection = f"issues:{parts[5]}"
         if collection == "problems" and len(parts) > 6 and parts[5] != "events":
             collection = "grouping_problems" if parts[5] in ("remove-issue", "advance") else "open_problems"
-        params[name] = _steer(value, _known(collection, ids))
+        params[name] = _steer(value, known_ids(collection))
     if isinstance(case.body, dict):
         for name, collection in BODY_IDS.items():
             value = case.body.get(name)
-            known = _known(collection, ids)
+            known = known_ids(collection)
             if name == "issues" and parts[5:6] == ["add-issues"]:
-                known = _known("free_issues", ids)
+                known = known_ids("free_issues")
             if name == "issue" and parts[5:6] == ["remove-issue"] and str(params.get("id", "")).isdigit():
                 # The issues grouped under this very problem.
-                known = list(Issue.objects.filter(problem_id=int(params["id"])).values_list("pk", flat=True))
+                known = known_ids(f"problem_issues:{int(params['id'])}")
             if isinstance(value, list):
                 # Every item steered (one stray id fails the whole list), and no repeats.
                 steered = []
@@ -188,13 +192,15 @@ def _steer_ids(case, ids):
                 case.body[name] = _steer(value, known)
 
 
-def _runner(operation, *, base_url, headers, ids, seen):
+def runner(operation, *, base_url, headers, ids, seen, known_ids=None, max_examples=EXAMPLES_PER_OPERATION):
+    """A Hypothesis test calling one operation with valid and invalid input (also used by the
+    embedded-mode check, tests/config/test_embedded_mode.py, with ids read from its SQLite file)."""
     strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE)
 
-    @settings_for_run
+    @hypothesis_settings(settings_for_run, max_examples=max_examples)
     @given(case=strategy)
     def run(case):
-        _steer_ids(case, ids)
+        _steer_ids(case, ids, known_ids)
         response = case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
         seen.setdefault(operation.label, set()).add(response.status_code)
 
@@ -220,7 +226,7 @@ def test_api_conforms_to_its_schema(live_server, settings):
     for who, key in tokens.items():
         headers = {"Authorization": f"Token {key}"}
         for operation in operations:
-            run = _runner(operation, base_url=live_server.url, headers=headers, ids=ids, seen=seen[who])
+            run = runner(operation, base_url=live_server.url, headers=headers, ids=ids, seen=seen[who])
             try:
                 run()
             except (
