@@ -32,4 +32,7 @@ RUN SECRET_KEY=build-time-only-collectstatic-key-not-used-at-run-time-0000 \
 USER app
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# The access log leaves out query strings, client addresses, referrers and user agents
+# (see docker-compose.yml's web command).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", \
+     "--access-logformat", "%(t)s \"%(m)s %(U)s\" %(s)s %(b)s %(M)sms"]

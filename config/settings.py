@@ -350,9 +350,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Request lines lose their query strings (searches may hold a resident's name or phone).
+    "filters": {"no_query_strings": {"()": "config.logging.StripQueryStrings"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["console"], "filters": ["no_query_strings"], "propagate": False},
+    },
 }
 
 # --- Content-Security-Policy (django-csp) -----------------------------------

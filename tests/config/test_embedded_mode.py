@@ -211,3 +211,13 @@ def test_every_page_answers_below_500_on_sqlite(embedded, role, language):
     assert len(result.visits) >= len(url_map_routes()) // 2
     unserved = {path: status for path, status in result.assets.items() if status != 200}
     assert result.assets and not unserved, unserved
+
+
+def test_request_log_lines_hold_no_query_strings(embedded):
+    crawler = Crawler(embedded.url)
+    crawler.login("supervisor", DEMO_PASSWORD)
+    assert crawler.request("GET", embedded.url + "/issues/?q=rosa.resident%40example.org").status_code == 200
+    time.sleep(0.5)
+    log = embedded.log.read_text(errors="replace")
+    assert '"GET /issues/ HTTP/1.1" 200' in log
+    assert "rosa.resident" not in log and "?q=" not in log

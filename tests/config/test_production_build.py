@@ -111,3 +111,24 @@ def test_spanish_public_pages_say_so(production_stack):
         page = production_stack.get(path)
         assert page.status_code == 200, path
         assert re.search(r'<html[^>]* lang="es"', page.text), path
+
+
+def test_request_logs_hold_no_query_strings_or_client_addresses(production_stack):
+    """Staff search for a resident by e-mail or phone; the access log keeps only method, path, status."""
+    crawler = Crawler(
+        production_stack.base_url, headers={**production_stack.headers, "X-Forwarded-For": "203.0.113.77"}
+    )
+    crawler.login("supervisor", DEMO_PASSWORD)
+    for path in ("/issues/?q=rosa.resident%40example.org", "/api/v1/issues/?q=816-555-0142"):
+        assert crawler.request("GET", production_stack.base_url + path).status_code == 200
+    time.sleep(0.5)  # gunicorn writes its access log line after the answer
+    log = (production_stack.logs / "web.log").read_text(errors="replace")
+    assert '"GET /issues/" 200' in log and '"GET /api/v1/issues/" 200' in log
+    for secret in ("rosa.resident", "816-555-0142", "203.0.113.77", "?q="):
+        assert secret not in log, secret
+    # The image's default command logs the same way as compose's web service.
+    build = production_stack.build
+    web = production_stack.argv("web")
+    assert build.cmd[build.cmd.index("--access-logformat") + 1] in [
+        word.split("=", 1)[1] for word in web if word.startswith("--access-logformat=")
+    ]

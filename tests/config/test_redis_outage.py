@@ -253,3 +253,8 @@ def test_redis_killed_under_load_loses_nothing_and_limits_hold(production_stack)
     )[0]
     assert receipts[0] > 0 and receipts == (receipts[0], receipts[0]), (receipts, stack.log_tail("worker"))
     assert stack.wait_healthy(timeout=30)["broker"]["ok"]
+    # The receipts went to the console (no EMAIL_HOST): the worker's log shows them masked.
+    worker_log = (stack.logs / "worker.log").read_text(errors="replace")
+    assert "To: r***@e***.org" in worker_log
+    for log in (worker_log, (stack.logs / "web.log").read_text(errors="replace")):
+        assert not re.search(r"rosa\d*@example\.org|Rosa Resident", log)
