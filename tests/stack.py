@@ -215,30 +215,9 @@ def _tail(path: Path, lines: int = 60) -> str:
         return ""
 
 
-def create_database(name: str, admin_url: str) -> str:
+def _server_connection(url: str):
+    """An autocommit connection to the server of ``url`` (its ``postgres`` database)."""
     import psycopg2
-    from psycopg2 import sql
-
-    parsed = urlparse(admin_url)
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        host=parsed.hostname or "127.0.0.1",
-        port=parsed.port or 5432,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
-    netloc = parsed.netloc
-    return f"postgres://{netloc}/{name}"
-
-
-def drop_database(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
 
     parsed = urlparse(url)
     connection = psycopg2.connect(
@@ -249,8 +228,31 @@ def drop_database(url: str) -> None:
         port=parsed.port or 5432,
     )
     connection.autocommit = True
+    return connection
+
+
+def _drop(cursor, name: str) -> None:
+    from psycopg2 import sql
+
+    cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def create_database(name: str, admin_url: str) -> str:
+    """A fresh, empty database ``name`` on the server of ``admin_url``; returns its URL."""
+    from psycopg2 import sql
+
+    connection = _server_connection(admin_url)
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(parsed.path[1:])))
+        _drop(cursor, name)
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    return f"postgres://{urlparse(admin_url).netloc}/{name}"
+
+
+def drop_database(url: str) -> None:
+    connection = _server_connection(url)
+    with connection.cursor() as cursor:
+        _drop(cursor, urlparse(url).path[1:])
     connection.close()
 
 

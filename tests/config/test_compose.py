@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cases.models import SweepRun
+from tests.stack import interpolate
 
 ROOT = Path(settings.BASE_DIR)
 APP_SERVICES = ("web", "worker", "beat")
@@ -34,23 +35,6 @@ def compose():
 @pytest.fixture(scope="module")
 def services(compose):
     return compose["services"]
-
-
-def interpolate(value, given=None):
-    """Compose's ${VAR}, ${VAR:-default} and ${VAR:?error} with ``given`` as the shell environment."""
-    given = given or {}
-
-    def replace(match):
-        name, op, arg = match.group(1), match.group(2), match.group(3)
-        if given.get(name):
-            return given[name]
-        if op == ":-":
-            return arg or ""
-        if op == ":?":
-            raise KeyError(f"{name}: {arg}")
-        return ""
-
-    return re.sub(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:[-?])([^}]*))?\}", replace, str(value)).replace("$$", "$")
 
 
 def app_environment(services, service, given=None):
