@@ -46,16 +46,24 @@ def roles(db):
 
 
 @pytest.fixture(scope="session")
-def production_stack(tmp_path_factory):
-    """The image built as the Dockerfile says, run as docker-compose.yml runs it (tests/stack.py),
-    on a PostgreSQL database of its own with the demo data, and a Redis of its own."""
+def production_build(tmp_path_factory):
+    """The image's files as the Dockerfile builds them, in a folder (tests/stack.py)."""
+    from tests.stack import DockerfileBuild
+
+    return DockerfileBuild(tmp_path_factory.mktemp("image") / "app").run()
+
+
+@pytest.fixture(scope="session")
+def production_stack(production_build, tmp_path_factory):
+    """The image run as docker-compose.yml runs it (tests/stack.py), on a PostgreSQL database
+    of its own with the demo data, and a Redis of its own."""
     import os
 
     from tests.redis_server import RedisServer, free_port
-    from tests.stack import ComposeStack, DockerfileBuild, create_database, drop_database
+    from tests.stack import ComposeStack, create_database, drop_database
 
-    root = tmp_path_factory.mktemp("image")
-    build = DockerfileBuild(root / "app").run()
+    root = tmp_path_factory.mktemp("stack")
+    build = production_build
     redis = RedisServer(root / "redis").start()
     database_url = create_database(f"cg_stack_{os.getpid()}", admin_url=os.environ["DATABASE_URL"])
     stack = ComposeStack(

@@ -5,22 +5,16 @@ The refusals are real: the app reaches the test database through a TCP proxy
 (tests/dbproxy.py) that the test switches to refuse (ECONNREFUSED), to cut open
 connections, or to accept again. The first tests run in this process (both hooks:
 errors raised in views, and in middleware); the last ones start gunicorn with
-production settings, as docker-compose.yml does, in front of the same proxy.
+the image's gunicorn as docker-compose.yml does (tests/stack.py), in front of the same proxy.
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -37,8 +31,9 @@ from config.errors import RETRY_AFTER_SECONDS, database_unavailable
 from tests.cases.public_helpers import center_neighborhood, graffiti
 from tests.dbproxy import DbProxy
 from tests.factories import ApiClientFactory, IssueFactory, UserFactory, officer
+from tests.redis_server import free_port
+from tests.stack import ComposeStack
 
-ROOT = Path(settings.BASE_DIR)
 HEADINGS = {"en": "This service is temporarily unavailable", "es": "Este servicio no está disponible temporalmente"}
 
 
@@ -243,101 +238,21 @@ def test_what_counts_as_an_outage(db_proxy, world):
 # --- gunicorn, production settings ---------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def collected_static(tmp_path_factory):
-    """collectstatic as the Dockerfile runs it (ENVIRONMENT=production: hashed names, manifest)."""
-    root = tmp_path_factory.mktemp("static")
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(root),
-        "ENVIRONMENT": "production",
-        "SECRET_KEY": "collectstatic-only",
-        "ALLOWED_HOSTS": "localhost",
-        "STATIC_ROOT": str(root),
-        "VAR_DIR": str(root / "var"),
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert (root / "staticfiles.json").exists()
-    return root
-
-
 class Server:
-    """gunicorn as docker-compose.yml runs it (2 workers), production settings, database via the proxy."""
+    """gunicorn as docker-compose.yml runs it, from the image's files (tests/stack.py), with the
+    database reached through the proxy."""
 
-    def __init__(self, tmp_path, proxy, static_root):
-        self.port = free_port()
-        db = connection.settings_dict
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path),
-            "LANG": "C.UTF-8",
-            "ENVIRONMENT": "production",
-            # The same key as this process, so the sessions it creates are valid there.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": f"postgres://{auth}@127.0.0.1:{proxy.port}/{db['NAME']}",
-            "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
-            "VAR_DIR": str(tmp_path / "var"),
-            "STATIC_ROOT": str(static_root),
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            # As in the rest of the suite: rate limits are not what this test is about.
-            **{k: os.environ[k] for k in ("REPORT_RATE_LIMIT", "API_THROTTLE_ANON", "API_THROTTLE_USER")},
-        }
-        self.log = tmp_path / "gunicorn.log"
-        self.proc = None
+    def __init__(self, stack: ComposeStack, proxy: DbProxy):
+        self.stack = stack
+        self.proxy = proxy
+        self.port = stack.port
 
-    def start(self):
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "config.wsgi:application",
-                    f"--bind=127.0.0.1:{self.port}",
-                    "--workers=2",
-                    "--timeout=60",
-                    "--access-logfile=-",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.output()
-            with contextlib.suppress(OSError):
-                if self.request("GET", "/healthz")[0] == 200:
-                    return self
-            time.sleep(0.3)
-        raise AssertionError(f"gunicorn did not come up:\n{self.output()}")
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+    @property
+    def proc(self):
+        return self.stack.processes["web"]
 
     def output(self):
-        return self.log.read_text(errors="replace")[-5000:]
+        return self.stack.log_tail("web", 80)
 
     def request(self, method, path, *, headers=None, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -352,15 +267,27 @@ class Server:
 
 
 @pytest.fixture
-def server(transactional_db, tmp_path, collected_static):
-    proxy = DbProxy(connection.settings_dict["HOST"] or "127.0.0.1", int(connection.settings_dict["PORT"] or 5432))
+def server(transactional_db, tmp_path, production_build):
+    db = connection.settings_dict
+    proxy = DbProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
     proxy.accept()
-    app = Server(tmp_path, proxy, collected_static)
-    app.proxy = proxy
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    stack = ComposeStack(
+        production_build,
+        database_url=f"postgres://{auth}@127.0.0.1:{proxy.port}/{db['NAME']}",
+        redis_url=os.environ["CELERY_BROKER_URL"],
+        port=free_port(),
+        logs=tmp_path / "logs",
+        # The same key as this process, so the sessions it creates are valid there.
+        SECRET_KEY=settings.SECRET_KEY,
+        # As in the rest of the suite: rate limits are not what this test is about.
+        extra_env={k: os.environ[k] for k in ("REPORT_RATE_LIMIT", "API_THROTTLE_ANON", "API_THROTTLE_USER")},
+    )
     try:
-        yield app.start()
+        stack.start("web")
+        yield Server(stack, proxy)
     finally:
-        app.stop()
+        stack.stop()
         proxy.stop()
 
 
