@@ -64,11 +64,12 @@ class Client:
         assert page.status_code == 200, (path, page.status_code)
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
-    def post_form(self, path: str, data: dict) -> requests.Response:
+    def post_form(self, path: str, data: dict, *, to: str | None = None) -> requests.Response:
+        """Open the page at ``path`` and send its form (to ``to`` when the form posts elsewhere)."""
         token = self.form_token(path)
         origin = "https://" + urlparse(self.stack.base_url).netloc
         return self.request(
-            "POST", path, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": origin + path}
+            "POST", to or path, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": origin + path}
         )
 
     def sign_in(self, username: str, password: str) -> requests.Response:
@@ -101,6 +102,7 @@ class Load:
             "SELECT c.id, n.id FROM cases_category c, partners_neighborhood n "
             "WHERE c.is_public AND c.is_active ORDER BY c.id, n.id LIMIT 1",
         )
+        (self.issue_id,) = stack_rows(stack, "SELECT id FROM cases_issue ORDER BY id LIMIT 1")[0]
         (self.service_code,) = stack_rows(
             stack, "SELECT service_code FROM cases_category WHERE is_public AND is_active ORDER BY id LIMIT 1"
         )[0]
@@ -162,6 +164,12 @@ class Load:
         self.record("sign-in", signed_in.status_code)
         for path in ("/queue/", "/issues/", "/dashboard/" if n % 2 else "/outreach/"):
             self.record(f"staff {path}", client.request("GET", path).status_code)
+        if n % 2:  # the supervisor works an issue: an internal note on its timeline
+            page = f"/issues/{self.issue_id}/"
+            note = client.post_form(
+                page, {"text": f"Called the owner, round {n}", "visibility": "internal"}, to=page + "note/"
+            )
+            self.record("note", note.status_code)
 
     def public(self, n: int) -> None:
         client = Client(self.stack)
@@ -225,7 +233,14 @@ def test_redis_killed_under_load_loses_nothing_and_limits_hold(production_stack)
     server_errors = {key: count for key, count in by_state.items() if key[1] >= 500}
     assert not server_errors, f"{server_errors}\n{stack.log_tail('web')}"
     # The site really was used while Redis was down.
-    for kind, ok in (("report", 302), ("open311", 201), ("sign-in", 302), ("staff", 200), ("public", 200)):
+    for kind, ok in (
+        ("report", 302),
+        ("open311", 201),
+        ("sign-in", 302),
+        ("staff", 200),
+        ("note", 302),
+        ("public", 200),
+    ):
         assert by_state[(kind, ok, "down")] >= 1, (kind, by_state)
 
     # Every accepted report is a row: web form (302 to the status page) and Open311 (201).
@@ -233,6 +248,11 @@ def test_redis_killed_under_load_loses_nothing_and_limits_hold(production_stack)
     accepted += 10  # the address that hit its limit
     (rows,) = stack_rows(stack, "SELECT count(*) FROM cases_report WHERE created_at >= %s", [started_at])[0]
     assert rows == accepted
+    notes = sum(1 for kind, status, _ in load.answers if (kind, status) == ("note", 302))
+    (note_rows,) = stack_rows(
+        stack, "SELECT count(*) FROM cases_event WHERE kind = 'note' AND created_at >= %s", [started_at]
+    )[0]
+    assert note_rows == notes
 
     # Receipts written while Redis was down waited in the outbox and go out now it is back.
     deadline = time.monotonic() + 90
