@@ -151,7 +151,13 @@ django.setup()
 from django.db import connection, transaction
 if os.environ.get("FORCE_DEFERRED"):  # the control: SQLite's default transaction mode
     connection.settings_dict["OPTIONS"]["transaction_mode"] = "DEFERRED"
-time.sleep(max(0, float(os.environ["START_AT"]) - time.time()))
+# A barrier: each writer says it is ready, then all go once every one is (however long
+# each took to start: on a busy machine imports alone can take seconds).
+ready = os.environ["READY_DIR"]
+open(os.path.join(ready, str(os.getpid())), "w").close()
+deadline = time.time() + 60
+while len(os.listdir(ready)) < int(os.environ["WRITERS"]) and time.time() < deadline:
+    time.sleep(0.005)
 started = time.time()
 for _ in range(60):
     with transaction.atomic():  # read, then write: what every service does
@@ -165,7 +171,7 @@ print(started, time.time())
 
 
 def concurrent_writers(tmp_path, count=4, **values):
-    """``count`` processes on one embedded SQLite file, released at the same instant."""
+    """``count`` processes on one embedded SQLite file, released together once all have started."""
     setup = run(
         tmp_path,
         [
@@ -175,7 +181,11 @@ def concurrent_writers(tmp_path, count=4, **values):
         ],
     )
     assert setup.returncode == 0, setup.stderr
-    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings", START_AT=str(time.time() + 4), **values)
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    env = clean_env(
+        tmp_path, DJANGO_SETTINGS_MODULE="config.settings", READY_DIR=str(ready), WRITERS=str(count), **values
+    )
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
