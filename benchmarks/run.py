@@ -8,8 +8,9 @@ What it does
        with set-based SQL, or reuses them if this data version is already there
        (``benchmarks.data``; ``BENCH_RELOAD=1`` forces a reload);
     3. runs each benchmark module in turn — ``benchmarks.escalation``, then
-       ``benchmarks.dashboard`` if that module exists (``BENCH_ONLY=escalation``
-       or ``=dashboard`` runs one);
+       ``benchmarks.dashboard``, then ``benchmarks.form_load`` (the resident
+       form's POST under gunicorn beside a one-INSERT floor), each if it exists
+       (``BENCH_ONLY=escalation``, ``=dashboard`` or ``=form_load`` runs one);
     4. prints every figure and writes them all to ``var/bench.json``.
 
 The interface of a benchmark module
@@ -51,7 +52,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/commonground_bench"
-MODULES = ("escalation", "dashboard")
+MODULES = ("escalation", "dashboard", "form_load")
 
 
 def _ensure_database(url: str) -> None:

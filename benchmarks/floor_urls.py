@@ -1,0 +1,134 @@
+"""The product's URLconf plus ``/bench/floor/``, the floor of the resident form's POST.
+
+The floor is the least a form POST that saves a report can cost through this
+stack: the same middleware (sessions, CSRF check, locale, security headers),
+the same multipart body parsed by Django, then **one** ``INSERT`` of one row
+holding what the resident's report stores — the Issue's columns and the
+Report's (``bench_form_floor``, created by ``benchmarks.form_load`` in the
+bench database with those tables' column types) — in autocommit, and a 302
+like the form's. No validation, no neighborhood lookup, no rate limit, no
+timeline or outbox row, no index but the primary key: that is the product's
+extra work the ratio measures.
+
+Only ``benchmarks.floor_settings`` points at this module: the product never routes here.
+"""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.http import HttpResponseRedirect
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from cases.models import new_tracking_code
+from config import urls as product_urls
+
+FLOOR_TABLE = "bench_form_floor"
+# What one resident's report stores: an Issue row and a Report row, here as one row.
+FLOOR_COLUMNS = (
+    "tracking_code",
+    "category_id",
+    "neighborhood_id",
+    "lat",
+    "lng",
+    "address",
+    "address_id",
+    "description",
+    "priority",
+    "status",
+    "approach",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "hold_reason",
+    "escalation_level",
+    "needs_decision",
+    "outcome",
+    "resolution_note",
+    "referred_to",
+    "crime_report_number",
+    "reopen_count",
+    "report_count",
+    "report_text",
+    "report_channel",
+    "report_language",
+    "report_is_anonymous",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+    "contact_consent",
+    "report_attributes",
+    "report_photo",
+    "report_open311_token",
+    "report_media_url",
+    "report_created_at",
+)
+_INSERT = (
+    f"INSERT INTO {FLOOR_TABLE} ({', '.join(FLOOR_COLUMNS)}) "  # noqa: S608 (constant names only)
+    f"VALUES ({', '.join(['%s'] * len(FLOOR_COLUMNS))})"
+)
+
+
+def _number(value, cast):
+    try:
+        return cast(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_POST
+def form_floor(request):
+    post = request.POST
+    now = timezone.now()
+    text = post.get("description", "")
+    anonymous = bool(post.get("anonymous"))
+    values = (
+        new_tracking_code(),
+        _number(post.get("category"), int),
+        _number(post.get("neighborhood"), int) or 0,
+        _number(post.get("lat"), float),
+        _number(post.get("lng"), float),
+        post.get("address", "")[:200],
+        "",
+        text,
+        "normal",
+        "new",
+        "",
+        now,
+        now,
+        now + timedelta(hours=120),
+        "",
+        0,
+        False,
+        "",
+        "",
+        "",
+        "",
+        0,
+        1,
+        text,
+        "web",
+        "en",
+        anonymous,
+        "" if anonymous else post.get("reporter_name", "")[:120],
+        "" if anonymous else post.get("reporter_email", "")[:254],
+        "" if anonymous else post.get("reporter_phone", "")[:40],
+        not anonymous and bool(post.get("contact_consent")),
+        "{}",
+        "",
+        "",
+        "",
+        now,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, values)
+    return HttpResponseRedirect("/report/")
+
+
+urlpatterns = [path("bench/floor/", form_floor, name="bench_form_floor"), *product_urls.urlpatterns]
+
+# The product's error handlers, if its URLconf names any, hold here too.
+for _name in ("handler400", "handler403", "handler404", "handler500"):
+    if hasattr(product_urls, _name):
+        globals()[_name] = getattr(product_urls, _name)
