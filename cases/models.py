@@ -86,6 +86,9 @@ class Category(models.Model):
     )
     hotspot_window_hours = models.PositiveIntegerField(default=14 * 24)
     sort_order = models.PositiveIntegerField(default=0)
+    # Stamped on every save, so each process's copy of the active categories (the resident form's
+    # lookup, cases.selectors.public.active_category) sees an edit made by another process.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["group_en", "sort_order", "name_en"]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category
 from cases.photos import photo_clean, photo_unstash
+from cases.selectors.public import active_category
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
@@ -78,8 +79,25 @@ def _geocode(address: str):
     return lat, lng
 
 
+class _ActiveCategoryField(forms.ModelChoiceField):
+    """The category chosen, found in this process's copy of the active categories (no query per report)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Category):
+            value = value.pk
+        try:
+            category = active_category(int(str(value).strip()))
+        except (TypeError, ValueError):
+            category = None
+        if category is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return category
+
+
 class ReportForm(_AccessibleFormMixin, forms.Form):
-    category = forms.ModelChoiceField(
+    category = _ActiveCategoryField(
         queryset=Category.objects.filter(is_active=True),
         label=_("What kind of problem is it?"),
         widget=forms.RadioSelect,

@@ -97,7 +97,21 @@ def _in_ring(lng: float, lat: float, ring) -> bool:
 
 def contains(geometry, lat: float, lng: float) -> bool:
     """True when (lat, lng) lies inside the polygon(s), outside every hole."""
-    for polygon in polygons_of(geometry):
+    return polygons_contain(polygons_of(geometry), lat, lng)
+
+
+def prepared(geometry) -> tuple:
+    """A validated Polygon/MultiPolygon as tuples of (lng, lat) rings, for repeated ``polygons_contain`` calls
+    (validation walks every position, so a boundary tested many times is validated once)."""
+    return tuple(
+        tuple(tuple((float(position[0]), float(position[1])) for position in ring) for ring in polygon)
+        for polygon in polygons_of(geometry)
+    )
+
+
+def polygons_contain(polygons, lat: float, lng: float) -> bool:
+    """``contains`` on polygons already validated (``polygons_of`` or ``prepared``)."""
+    for polygon in polygons:
         if _in_ring(lng, lat, polygon[0]) and not any(_in_ring(lng, lat, hole) for hole in polygon[1:]):
             return True
     return False

@@ -2,30 +2,79 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from django.db import router
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
+from core.snapshots import Snapshot
 from partners import geo
 from partners.models import Neighborhood, Partner, StaffProfile
+
+logger = logging.getLogger(__name__)
 
 
 def neighborhood_for_point(lat: float, lng: float) -> Neighborhood | None:
     """The neighborhood whose boundary contains the point, or None.
 
-    SQL narrows candidates to those whose bounding box holds the point; the
-    exact polygon test runs on those few rows. Where boundaries overlap, the
-    smallest box wins (the more specific neighborhood).
+    Candidates are those whose bounding box holds the point; the exact polygon
+    test runs on those few. Where boundaries overlap, the smallest box wins (the
+    more specific neighborhood); equal boxes go by name. The boundaries are this
+    process's parsed copy (``_OUTLINES``, a ``core.snapshots.Snapshot``: every
+    report resolves its point, the form and the service each, while boundaries
+    change a few times a year). The neighborhood comes without its boundary
+    (read on first use, like any deferred field).
     """
-    candidates = Neighborhood.objects.filter(
-        min_lat__lte=lat, max_lat__gte=lat, min_lng__lte=lng, max_lng__gte=lng
-    ).only("id", "name", "slug", "boundary", "min_lat", "max_lat", "min_lng", "max_lng", "district", "beat")
-    matches = [n for n in candidates if n.boundary and geo.contains(n.boundary, lat, lng)]
-    if not matches:
+    best = None
+    for outline in _OUTLINES.get():
+        if (
+            outline.min_lat <= lat <= outline.max_lat
+            and outline.min_lng <= lng <= outline.max_lng
+            and (best is None or outline.area < best.area)
+            and geo.polygons_contain(outline.polygons, lat, lng)
+        ):
+            best = outline
+    if best is None:
         return None
-    return min(matches, key=lambda n: (n.max_lat - n.min_lat) * (n.max_lng - n.min_lng))
+    return Neighborhood.from_db(router.db_for_read(Neighborhood), _OUTLINE_FIELDS, best.values)
+
+
+_OUTLINE_FIELDS = ("id", "name", "slug", "district", "beat", "min_lat", "max_lat", "min_lng", "max_lng")
+
+
+@dataclass(frozen=True)
+class _Outline:
+    values: tuple  # _OUTLINE_FIELDS, in that order
+    min_lat: float
+    max_lat: float
+    min_lng: float
+    max_lng: float
+    area: float
+    polygons: tuple  # geo.prepared(boundary)
+
+
+def _outlines_build() -> tuple[_Outline, ...]:
+    outlines = []
+    rows = Neighborhood.objects.exclude(boundary={}).order_by("name").values_list(*_OUTLINE_FIELDS, "boundary")
+    for *values, boundary in rows:
+        min_lat, max_lat, min_lng, max_lng = values[5:9]
+        if not boundary or None in (min_lat, max_lat, min_lng, max_lng):
+            continue
+        try:
+            polygons = geo.prepared(boundary)
+        except geo.GeometryError as error:
+            # Boundaries are validated when saved; one that is not is left out rather than failing every report.
+            logger.warning("neighborhood %s has an invalid boundary; left out of point lookups: %s", values[0], error)
+            continue
+        area = (max_lat - min_lat) * (max_lng - min_lng)
+        outlines.append(_Outline(tuple(values), min_lat, max_lat, min_lng, max_lng, area, polygons))
+    return tuple(outlines)
+
+
+_OUTLINES = Snapshot(Neighborhood, _outlines_build)
 
 
 # --- Directories (issue 4) -------------------------------------------------------

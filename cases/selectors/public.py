@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import router
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from cases.models import Category, Event, Issue, tracking_code_normalize
+from core.snapshots import Snapshot
 from partners import geo
 from partners.models import Neighborhood
 
 __all__ = [
     "SAME_PROBLEM_RADIUS_M",
     "PublicCandidate",
+    "active_category",
     "public_categories",
     "category_groups",
     "public_neighborhoods",
@@ -39,6 +42,23 @@ __all__ = [
 SAME_PROBLEM_RADIUS_M = 150
 SAME_PROBLEM_LIMIT = 5
 _METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def _active_categories_build() -> tuple[tuple[str, ...], dict[int, tuple]]:
+    fields = tuple(field.attname for field in Category._meta.concrete_fields)
+    rows = Category.objects.filter(is_active=True).values_list(*fields)
+    return fields, {row[0]: row for row in rows}
+
+
+# Every report names its category; they change a few times a year (see core.snapshots).
+_ACTIVE_CATEGORIES = Snapshot(Category, _active_categories_build)
+
+
+def active_category(pk: int) -> Category | None:
+    """The active category with this id (a fresh instance from this process's copy), or None."""
+    fields, rows = _ACTIVE_CATEGORIES.get()
+    row = rows.get(pk)
+    return None if row is None else Category.from_db(router.db_for_read(Category), fields, row)
 
 
 def public_categories() -> list[Category]:
