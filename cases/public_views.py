@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases.models import Category, Issue
 from cases.photos import photo_stash, photo_stash_discard
 from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
-from cases.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
+from cases.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
 from cases.selectors.public import (
     SAME_PROBLEM_RADIUS_M,
     category_groups,
@@ -100,11 +100,13 @@ def report_form(request):
 
 
 def _report_post(request):
-    if rate_limit_exceeded(request, scope="report"):
+    # Counted now, in one cache call, and given back below wherever the form goes back unsaved:
+    # only reports that are saved (and the honeypot's catches) count.
+    reservation = rate_limit_reserve(request, scope="report")
+    if not reservation:
         return _too_many(_render_form(request, ReportForm(request.POST), form_error=_limit_message()))
     if request.POST.get(HONEYPOT_FIELD):
         # Counted like a report, so a bot that keeps trying is soon refused outright.
-        rate_limit_consume(request, scope="report")
         return _render_form(
             request, ReportForm(), status=400, form_error=_("Your report could not be sent. Please try again.")
         )
@@ -134,16 +136,14 @@ def _report_post(request):
                 valid = False
         elif data["same_issue"] == "" and candidates:
             # Ask before saving: the resident answers on this second step.
+            reservation.release()
             return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
     if not valid:
+        reservation.release()
         if candidates is None:
             candidates = _candidates_despite_errors(form)
         return _render_form(request, form, candidates=candidates, photo_token=_keep_photo(form, previous_token))
 
-    if not rate_limit_consume(request, scope="report"):
-        return _too_many(
-            _render_form(request, form, form_error=_limit_message(), photo_token=_keep_photo(form, previous_token))
-        )
     data = form.cleaned_data
     try:
         report = issue_submit(

@@ -9,6 +9,7 @@ hash of it, useless without the server's secret.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -82,6 +83,23 @@ def rate_limit_retry_after(*, rate: str | None = None, now: float | None = None)
     return max(1, math.ceil(window_end - now))
 
 
+def _count(key: str, timeout: int) -> int:
+    """Add one to the window's counter, creating it (with its expiry) at the window's first use."""
+    count = getattr(cache, "count", None)
+    if count is not None:
+        return count(key, timeout)  # core.cache: one atomic call
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first use: of two racing requests one creates it, the other counts on it
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def rate_limit_exceeded(request, *, scope: str, rate: str | None = None) -> bool:
     """True when this client has used up its allowance (does not count this request)."""
     parsed = _rate_for(rate)
@@ -92,18 +110,47 @@ def rate_limit_exceeded(request, *, scope: str, rate: str | None = None) -> bool
 def rate_limit_consume(request, *, scope: str, rate: str | None = None) -> bool:
     """Count one use; False when it goes over the allowance (the caller then refuses the write).
 
-    ``add`` then ``incr`` keeps the count right when two requests of one client
-    race: Redis increments atomically.
+    Racing requests of one client are all counted: the cache counts atomically.
     """
     parsed = _rate_for(rate)
     key = _key(request, scope, parsed, time.time())
-    cache.add(key, 0, timeout=parsed.seconds + 60)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=parsed.seconds + 60)
-        used = 1
+    used = _count(key, parsed.seconds + 60)
     if used > parsed.count:
         logger.warning("rate limit %s reached by client %s", scope, client_fingerprint(request)[:12])
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A use counted ahead by ``rate_limit_reserve``; true when it was within the allowance."""
+
+    key: str
+    granted: bool
+
+    def __bool__(self) -> bool:
+        return self.granted
+
+    def release(self) -> None:
+        """Give the use back: this request turned out not to be one the limit counts."""
+        if self.granted:
+            # ValueError: the window's counter has expired, so there is nothing to give back.
+            with contextlib.suppress(ValueError):
+                cache.decr(self.key)
+
+
+def rate_limit_reserve(request, *, scope: str, rate: str | None = None) -> Reservation:
+    """Count this request at once; refused, and not counted, when that goes over the allowance.
+
+    ``rate_limit_exceeded`` before the work and ``rate_limit_consume`` after it take
+    two cache calls on every request that is accepted. A form that counts only what
+    it accepts can instead reserve one use up front — one call — and ``release`` it
+    when it sends the form back unsaved (for corrections, or to ask a question).
+    """
+    parsed = _rate_for(rate)
+    key = _key(request, scope, parsed, time.time())
+    if _count(key, parsed.seconds + 60) > parsed.count:
+        Reservation(key, granted=True).release()
+        logger.warning("rate limit %s reached by client %s", scope, client_fingerprint(request)[:12])
+        return Reservation(key, granted=False)
+    return Reservation(key, granted=True)

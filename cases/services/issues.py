@@ -30,6 +30,7 @@ from cases.models import (
     Priority,
     Report,
 )
+from core.inserts import Row, rows_insert
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
@@ -157,7 +158,6 @@ def _resolve_place(*, lat, lng, neighborhood: Neighborhood | None) -> Neighborho
     return neighborhood
 
 
-@transaction.atomic
 def issue_submit(
     *,
     category: Category,
@@ -185,7 +185,10 @@ def issue_submit(
 ) -> Report:
     """A resident's (or officer's, or 311 app's) report: opens an issue or joins one ("me too").
 
-    Anonymous reports store no contact at all, whatever was typed.
+    Anonymous reports store no contact at all, whatever was typed. A new issue, its
+    report, its first timeline event and the confirmation in the outbox are written
+    together, in one statement on PostgreSQL (``core.inserts.rows_insert``): all of
+    them or none.
     """
     now = now or timezone.now()
     text = _clean_text(text, field="description")
@@ -196,32 +199,8 @@ def issue_submit(
     if anonymous:
         reporter_name = reporter_email = reporter_phone = ""
         contact_consent = False
-    if join_issue is not None:
-        issue = _locked(join_issue)
-        if not issue.is_open:
-            raise ValidationError({"join_issue": _("That issue is no longer open; submit a new report instead.")})
-        if issue.category_id != category.pk:
-            raise ValidationError({"join_issue": _("That issue is about a different kind of problem.")})
-        Issue.objects.filter(pk=issue.pk).update(report_count=F("report_count") + 1)
-        issue.report_count += 1
-        event_kind = Event.Kind.REPORT_ADDED
-    else:
-        place = _resolve_place(lat=lat, lng=lng, neighborhood=neighborhood)
-        issue = Issue.objects.create(
-            category=category,
-            neighborhood=place,
-            lat=lat,
-            lng=lng,
-            address=address.strip()[:200],
-            description=text,
-            priority=priority,
-            created_at=now,
-            due_at=due_at_for(category=category, priority=priority, start=now),
-            report_count=1,
-        )
-        event_kind = Event.Kind.CREATED
+    author = actor if getattr(actor, "is_authenticated", False) else None
     report = Report(
-        issue=issue,
         text=text,
         channel=channel,
         language=language[:8],
@@ -234,40 +213,89 @@ def issue_submit(
         open311_client=open311_client,
         open311_token=open311_token,
         media_url=media_url,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=author,
         created_at=now,
     )
+    if join_issue is not None:
+        return _report_join(join_issue=join_issue, report=report, category=category, photo=photo, actor=author, now=now)
+    place = _resolve_place(lat=lat, lng=lng, neighborhood=neighborhood)
+    issue = Issue(
+        category=category,
+        neighborhood=place,
+        lat=lat,
+        lng=lng,
+        address=address.strip()[:200],
+        description=text,
+        priority=priority,
+        created_at=now,
+        due_at=due_at_for(category=category, priority=priority, start=now),
+        report_count=1,
+    )
+    report.issue = issue
+    if photo is not None:
+        report.photo.save(photo.name, photo, save=False)
+    event = Event(
+        issue=issue, kind=Event.Kind.CREATED, actor=author, is_public=True, data={"channel": channel}, created_at=now
+    )
+    rows = [
+        Row(issue),
+        Row(report, refs={"issue_id": 0}),
+        Row(event, refs={"issue_id": 0}, json_refs={"data": {"report_id": 1}}),
+    ]
+    if report.reporter_email:
+        rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
+    rows_insert(*rows)
+    return report
+
+
+@transaction.atomic
+def _report_join(*, join_issue: Issue, report: Report, category: Category, photo, actor, now: datetime) -> Report:
+    """ "Me too": the report joins an open issue of its kind, under the issue's row lock."""
+    issue = _locked(join_issue)
+    if not issue.is_open:
+        raise ValidationError({"join_issue": _("That issue is no longer open; submit a new report instead.")})
+    if issue.category_id != category.pk:
+        raise ValidationError({"join_issue": _("That issue is about a different kind of problem.")})
+    Issue.objects.filter(pk=issue.pk).update(report_count=F("report_count") + 1)
+    issue.report_count += 1
+    report.issue = issue
     if photo is not None:
         report.photo.save(photo.name, photo, save=False)
     report.save()
     event_record(
         issue=issue,
-        kind=event_kind,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        kind=Event.Kind.REPORT_ADDED,
+        actor=actor,
         is_public=True,
-        message="" if event_kind == Event.Kind.CREATED else _("Another resident reported the same problem."),
-        data={"channel": channel, "report_id": report.pk},
+        message=_("Another resident reported the same problem."),
+        data={"channel": report.channel, "report_id": report.pk},
         at=now,
     )
     if report.reporter_email:
-        outbox_enqueue(
-            channel=OutboxMessage.Channel.EMAIL,
-            recipient_email=report.reporter_email,
-            issue=issue,
-            subject=_("We received your report %(code)s") % {"code": issue.tracking_code},
-            body=_(
-                "Thank you. Your report about %(category)s has tracking code %(code)s.\n"
-                "We expect to act on it by %(due)s. Follow it at /report/%(code)s/."
-            )
-            % {
-                "category": category.name,
-                "code": issue.tracking_code,
-                "due": timezone.localtime(issue.due_at).strftime("%Y-%m-%d"),
-            },
-            url=f"/report/{issue.tracking_code}/",
-            now=now,
-        )
+        _report_receipt(issue=issue, report=report, category=category, now=now).save(force_insert=True)
     return report
+
+
+def _report_receipt(*, issue: Issue, report: Report, category: Category, now: datetime) -> OutboxMessage:
+    """The confirmation email to the resident (unsaved), with the tracking code and the date it is due."""
+    return OutboxMessage(
+        channel=OutboxMessage.Channel.EMAIL,
+        recipient_email=report.reporter_email,
+        issue=issue,
+        subject=(_("We received your report %(code)s") % {"code": issue.tracking_code})[:200],
+        body=_(
+            "Thank you. Your report about %(category)s has tracking code %(code)s.\n"
+            "We expect to act on it by %(due)s. Follow it at /report/%(code)s/."
+        )
+        % {
+            "category": category.name,
+            "code": issue.tracking_code,
+            "due": timezone.localtime(issue.due_at).strftime("%Y-%m-%d"),
+        },
+        url=f"/report/{issue.tracking_code}/",
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 # --- officer actions --------------------------------------------------------------

@@ -1,0 +1,165 @@
+"""New rows of several models that point at each other, written in one statement where the database can.
+
+A resident's report is four new rows — the Issue, the Report, the timeline Event,
+the confirmation in the outbox — each pointing at the Issue, the Event naming the
+Report too. Saved one by one that is six round trips (BEGIN, four INSERTs, COMMIT)
+and four passes through ``Model.save``. On PostgreSQL ``rows_insert`` writes them
+in one statement: each row an ``INSERT … RETURNING`` step of a ``WITH``, taking
+the id an earlier step returned; in autocommit that statement is one transaction
+of its own, inside the caller's ``atomic`` block it is part of it, and deferred
+foreign keys are checked at commit either way. Elsewhere (SQLite, the embedded
+mode, has no data-modifying ``WITH``) the same rows are saved in order inside
+``transaction.atomic``.
+
+Either way every instance ends up saved: primary key set, references filled in
+(related instances already cached stay cached), ``pre_save``/``post_save`` sent as
+``Model.save`` sends them. Values go through each field's own ``pre_save``
+(``auto_now``, a file field's storage) and ``get_db_prep_save``, as Django's
+insert compiler does; the statement text for one shape of rows is built once per
+process.
+"""
+
+# The statements are built from model metadata, row positions and identifier-checked keys only.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connections, router, transaction
+from django.db.models.signals import post_save, pre_save
+
+__all__ = ["Row", "rows_insert"]
+
+_KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass
+class Row:
+    """One new instance to insert.
+
+    ``refs``: a foreign key's attname → the position (in the ``rows_insert`` call)
+    of the earlier row it points at. ``json_refs``: a JSON field's attname →
+    {key: position}; that key of the stored object becomes the earlier row's id.
+    """
+
+    obj: object
+    refs: dict[str, int] = field(default_factory=dict)
+    json_refs: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def rows_insert(*rows: Row, using: str | None = None) -> None:
+    """Insert every row's instance, in order (see the module)."""
+    alias = using or router.db_for_write(type(rows[0].obj))
+    connection = connections[alias]
+    for position, row in enumerate(rows):
+        _check(row, position)
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=alias):
+            ids: list = []
+            for row in rows:
+                _fill_refs(row, ids)
+                row.obj.save(force_insert=True, using=alias)
+                ids.append(row.obj.pk)
+        return
+    for row in rows:
+        pre_save.send(sender=type(row.obj), instance=row.obj, raw=False, using=alias, update_fields=None)
+    sql, fields_of_rows = _statement(rows, connection)
+    params = []
+    for row, fields in zip(rows, fields_of_rows, strict=True):
+        for f in fields:
+            value = f.pre_save(row.obj, add=True)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"{type(row.obj).__name__}.{f.name}: rows_insert takes values, not expressions.")
+            params.append(f.get_db_prep_save(value, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = cursor.fetchone()
+    for row, pk in zip(rows, ids, strict=True):
+        _fill_refs(row, ids)
+        row.obj.pk = pk
+        row.obj._state.adding = False
+        row.obj._state.db = alias
+    for row in rows:
+        post_save.send(sender=type(row.obj), instance=row.obj, created=True, update_fields=None, raw=False, using=alias)
+
+
+def _check(row: Row, position: int) -> None:
+    meta = row.obj._meta
+    if row.obj.pk is not None or not row.obj._state.adding:
+        raise ValueError(f"{meta.label}: rows_insert writes new rows only.")
+    if meta.db_returning_fields != [meta.pk]:
+        raise ValueError(f"{meta.label}: rows_insert returns only the primary key.")
+    if any(index >= position for index in row.refs.values()) or any(
+        index >= position for keys in row.json_refs.values() for index in keys.values()
+    ):
+        raise ValueError(f"{meta.label}: a row can point only at rows before it.")
+    for relation in meta.concrete_fields:
+        if relation.is_relation and relation.attname not in row.refs and relation.is_cached(row.obj):
+            related = relation.get_cached_value(row.obj)
+            if related is not None and related.pk is None:
+                raise ValueError(f"{meta.label}.{relation.name} points at an unsaved row that is not in refs.")
+
+
+def _fill_refs(row: Row, ids) -> None:
+    """Point the row's references at the ids of the rows before it, keeping a cached related instance."""
+    meta = row.obj._meta
+    for attname, index in row.refs.items():
+        relation = next(f for f in meta.concrete_fields if f.attname == attname)
+        related = relation.get_cached_value(row.obj, None)
+        setattr(row.obj, attname, ids[index])
+        if related is not None:
+            relation.set_cached_value(row.obj, related)
+    for attname, keys in row.json_refs.items():
+        value = dict(getattr(row.obj, attname) or {})
+        value.update({key: ids[index] for key, index in keys.items()})
+        setattr(row.obj, attname, value)
+
+
+_statements: dict[tuple, tuple[str, list]] = {}
+
+
+def _statement(rows: tuple[Row, ...], connection) -> tuple[str, list]:
+    """The ``WITH`` statement for this shape of rows, and per row the fields passed as parameters."""
+    shape = (
+        connection.vendor,
+        tuple(
+            (type(row.obj), tuple(row.refs.items()), tuple((a, tuple(k.items())) for a, k in row.json_refs.items()))
+            for row in rows
+        ),
+    )
+    cached = _statements.get(shape)
+    if cached is not None:
+        return cached
+    quote = connection.ops.quote_name
+    steps, fields_of_rows = [], []
+    for position, row in enumerate(rows):
+        meta = row.obj._meta
+        columns, values, fields = [], [], []
+        for f in meta.local_concrete_fields:
+            if f.generated or f is meta.auto_field:
+                continue
+            if getattr(f, "get_placeholder", None) is not None:
+                raise ValueError(f"{meta.label}.{f.name} needs a placeholder of its own; rows_insert has none.")
+            columns.append(quote(f.column))
+            if f.attname in row.refs:
+                values.append(f"(SELECT id FROM step{row.refs[f.attname]})")
+                continue
+            fields.append(f)
+            keys = row.json_refs.get(f.attname)
+            if keys:
+                if not all(_KEY.match(key) for key in keys):
+                    raise ValueError(f"{meta.label}.{f.name}: JSON keys filled in must be plain identifiers.")
+                built = ", ".join(f"'{key}', (SELECT id FROM step{index})" for key, index in keys.items())
+                values.append(f"(%s::jsonb || jsonb_build_object({built}))")
+            else:
+                values.append("%s")
+        steps.append(
+            f"step{position} AS (INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(values)}) RETURNING {quote(meta.pk.column)} AS id)"
+        )
+        fields_of_rows.append(fields)
+    selects = ", ".join(f"(SELECT id FROM step{position})" for position in range(len(rows)))
+    cached = _statements[shape] = (f"WITH {', '.join(steps)} SELECT {selects}", fields_of_rows)
+    return cached
