@@ -14,6 +14,18 @@ def _media_and_cache(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _language_does_not_leak():
+    """A request to an /es/ page leaves Spanish active in this thread (LocaleMiddleware activates a
+    language per request; nothing deactivates it after the test client's answer). The next test
+    must not inherit it: pytest-django runs the tests without a database last, after whatever
+    request happened to come before them."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def neighborhood(db):
     return factories.NeighborhoodFactory()
