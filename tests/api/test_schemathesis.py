@@ -11,6 +11,7 @@ services on real issues.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -205,13 +206,17 @@ def runner(operation, *, base_url, headers, ids, seen, known_ids=None, max_examp
         seen.setdefault(operation.label, set()).add(response.status_code)
 
     if operation.label in EXPLICIT_BODIES:
-        body = dict(EXPLICIT_BODIES[operation.label])
-        run = example(case=operation.Case(body=body, media_type="application/json"))(run)
+        path_ids = dict.fromkeys(re.findall(r"\{(\w+)\}", operation.path), 0)
+        case = operation.Case(
+            path_parameters=path_ids or None, body=dict(EXPLICIT_BODIES[operation.label]), media_type="application/json"
+        )
+        run = example(case=case)(run)
     return run
 
 
-# Besides the generated input, one request each that a real client would send, so whether the
-# operation ever succeeds does not hang on the generator's luck (ids 0 steer to existing rows).
+# Besides the generated input, one request each that a real client would send, for the
+# operations whose valid bodies the generator rarely hits (ids 0 steer to the first fitting row),
+# so whether each operation is ever reached does not hang on its luck.
 EXPLICIT_BODIES = {
     "POST /api/v1/issues/": {
         "category": 0,
@@ -219,6 +224,12 @@ EXPLICIT_BODIES = {
         "neighborhood": 0,
         "channel": "phone",
     },
+    "POST /api/v1/issues/{id}/decision/": {"decision": "acknowledge"},
+    "POST /api/v1/issues/{id}/duplicate/": {"duplicate_of": 0},
+    "POST /api/v1/problems/{id}/add-issues/": {"issues": [0]},
+    "POST /api/v1/problems/{id}/remove-issue/": {"issue": 0, "reason": "Another owner, another problem"},
+    "POST /api/v1/problems/{id}/owner/": {"owner": None},
+    "POST /api/v1/problems/{id}/close/": {"outcome": Problem.Outcome.values[0], "note": "Counts fell by half"},
 }
 
 
