@@ -16,7 +16,7 @@ Either way every instance ends up saved: primary key set, references filled in
 ``Model.save`` sends them. Values go through each field's own ``pre_save``
 (``auto_now``, a file field's storage) and ``get_db_prep_save``, as Django's
 insert compiler does; the statement text for one shape of rows is built once per
-process.
+process, and prepared once per database session (``core.prepared``).
 """
 
 # The statements are built from model metadata, row positions and identifier-checked keys only.
@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
+
+from core import prepared
 
 __all__ = ["Row", "rows_insert"]
 
@@ -74,7 +76,7 @@ def rows_insert(*rows: Row, using: str | None = None) -> None:
                 raise ValueError(f"{type(row.obj).__name__}.{f.name}: rows_insert takes values, not expressions.")
             params.append(f.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, sql, params)
         ids = cursor.fetchone()
     for row, pk in zip(rows, ids, strict=True):
         _fill_refs(row, ids)

@@ -33,6 +33,8 @@ from django.core.signals import request_finished, request_started
 from django.db import connections, router
 from django.db.models.signals import post_delete, post_save
 
+from core import prepared
+
 T = TypeVar("T")
 _MISSING = object()
 
@@ -102,7 +104,7 @@ def _read_stamps() -> dict[Snapshot, tuple]:
             for index, snapshot in enumerate(group)
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql)
+            prepared.execute(cursor, sql)
             rows = cursor.fetchall()
         for index, *stamp in rows:
             stamps[group[index]] = tuple(stamp)
