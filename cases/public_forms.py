@@ -36,18 +36,32 @@ class _AccessibleFormMixin:
 
     def full_clean(self):
         super().full_clean()
-        self.describe_fields(errors=self._errors or {})
+        if self._errors:  # without errors every field is already described as __init__ left it
+            self.describe_fields(errors=self._errors)
 
     def describe_fields(self, *, errors):
+        help_ids = self._help_ids()
         for name, field in self.fields.items():
-            ids = []
-            if field.help_text:
-                ids.append(f"{name}-help")
+            if name in help_ids:
+                described = help_ids[name]
+            else:  # a field added to this instance only
+                described = f"{name}-help" if name not in self.base_fields and field.help_text else ""
             if errors.get(name):
-                ids.append(f"{name}-error")
+                described = f"{described} {name}-error" if described else f"{name}-error"
                 field.widget.attrs["aria-invalid"] = "true"
-            if ids:
-                field.widget.attrs["aria-describedby"] = " ".join(ids)
+            if described:
+                field.widget.attrs["aria-describedby"] = described
+
+    @classmethod
+    def _help_ids(cls) -> dict[str, str]:
+        """ "<name>-help" for each of the class's fields with a help text, worked out once per class:
+        whether a lazily translated help text is empty is the same in every language, and asking
+        translates it (twice per field per form otherwise)."""
+        cached = cls.__dict__.get("_help_ids_of_class")
+        if cached is None:
+            cached = {name: f"{name}-help" for name, field in cls.base_fields.items() if field.help_text}
+            cls._help_ids_of_class = cached
+        return cached
 
     def error_summary(self):
         """[(anchor id, message)] for the summary at the top of the form, in field order."""
