@@ -93,8 +93,16 @@ def _geocode(address: str):
     return lat, lng
 
 
-class _ActiveCategoryField(forms.ModelChoiceField):
-    """The category chosen, found in this process's copy of the active categories (no query per report)."""
+class _ActiveCategoryField(forms.Field):
+    """The category chosen, found in this process's copy of the active categories (no query per report).
+
+    A plain field rather than a ModelChoiceField: it has no queryset to clone for every form, and the
+    page draws the choices itself (grouped by theme, with hints), not through this field's widget.
+    """
+
+    default_error_messages = {
+        "invalid_choice": _("Select a valid choice. That choice is not one of the available choices.")
+    }
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -112,7 +120,6 @@ class _ActiveCategoryField(forms.ModelChoiceField):
 
 class ReportForm(_AccessibleFormMixin, forms.Form):
     category = _ActiveCategoryField(
-        queryset=Category.objects.filter(is_active=True),
         label=_("What kind of problem is it?"),
         widget=forms.RadioSelect,
         error_messages={

@@ -11,7 +11,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -169,7 +169,8 @@ def _report_post(request):
     if previous_token:
         photo_stash_discard(previous_token)
     issue = report.issue
-    response = redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+    # Straight to the response: redirect() would first try the URL itself as a view name.
+    response = HttpResponseRedirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
     response.set_signed_cookie(
         SUBMITTED_COOKIE,
         json.dumps({"code": issue.tracking_code, "joined": join is not None}),

@@ -97,18 +97,28 @@ def _check(row: Row, position: int) -> None:
         index >= position for keys in row.json_refs.values() for index in keys.values()
     ):
         raise ValueError(f"{meta.label}: a row can point only at rows before it.")
-    for relation in meta.concrete_fields:
-        if relation.is_relation and relation.attname not in row.refs and relation.is_cached(row.obj):
+    for relation in _relations(type(row.obj)).values():
+        if relation.attname not in row.refs and relation.is_cached(row.obj):
             related = relation.get_cached_value(row.obj)
             if related is not None and related.pk is None:
                 raise ValueError(f"{meta.label}.{relation.name} points at an unsaved row that is not in refs.")
 
 
+_relations_of: dict[type, dict[str, object]] = {}
+
+
+def _relations(model) -> dict[str, object]:
+    """The model's foreign keys by attname (worked out once per model)."""
+    relations = _relations_of.get(model)
+    if relations is None:
+        relations = _relations_of[model] = {f.attname: f for f in model._meta.concrete_fields if f.is_relation}
+    return relations
+
+
 def _fill_refs(row: Row, ids) -> None:
     """Point the row's references at the ids of the rows before it, keeping a cached related instance."""
-    meta = row.obj._meta
     for attname, index in row.refs.items():
-        relation = next(f for f in meta.concrete_fields if f.attname == attname)
+        relation = _relations(type(row.obj))[attname]
         related = relation.get_cached_value(row.obj, None)
         setattr(row.obj, attname, ids[index])
         if related is not None:

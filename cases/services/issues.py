@@ -60,6 +60,8 @@ __all__ = [
     "api_client_revoke",
 ]
 Status = Issue.Status
+# Priority.values builds its list (and the labels' lazy translations) on every call.
+_PRIORITIES = frozenset(Priority.values)
 
 
 # --- helpers ------------------------------------------------------------------
@@ -194,7 +196,7 @@ def issue_submit(
     text = _clean_text(text, field="description")
     if not category.is_active:
         raise ValidationError({"category": _("This category no longer takes reports.")})
-    if priority not in Priority.values:
+    if priority not in _PRIORITIES:
         raise ValidationError({"priority": _("Unknown priority.")})
     if anonymous:
         reporter_name = reporter_email = reporter_phone = ""
