@@ -532,6 +532,8 @@ def _inputs() -> tuple[list[int], list[Place]]:
 
 
 def measure(results: dict) -> dict:
+    # The machine's load before the server starts (the run itself then adds about two).
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="cg-form-load-"))
     env = _server_env(tmp)
     marks = _marks()
@@ -558,7 +560,7 @@ def measure(results: dict) -> dict:
             _stop(server)
         _clean_up(marks)
         shutil.rmtree(tmp, ignore_errors=True)
-    _figures(results, form, floor, saved, load)
+    _figures(results, form, floor, saved, load, load_before)
     return {"form": form, "floor": floor}
 
 
@@ -582,13 +584,14 @@ def _share(side: Side) -> dict:
     }
 
 
-def _figures(results: dict, form: Side, floor: Side, saved: int, load: tuple[float, float, float]) -> None:
+def _figures(results: dict, form: Side, floor: Side, saved: int, load, load_before) -> None:
     common = {
         "clients": CLIENTS,
         "workers": WORKERS,
         "rounds": ROUNDS,
         "seconds_per_round": SECONDS,
-        "load_average": [round(x, 2) for x in load],
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load],
     }
     add_figure(
         results,
@@ -627,7 +630,8 @@ def _figures(results: dict, form: Side, floor: Side, saved: int, load: tuple[flo
         f"{floor_share['client_cpu_share']:.0%} (floor); gunicorn worker CPU per answer "
         f"{form_share['worker_cpu_ms_per_answer']} ms (form), {floor_share['worker_cpu_ms_per_answer']} ms (floor); "
         f"database sessions' CPU per answer {form_share['database_cpu_ms_per_answer']} ms (form), "
-        f"{floor_share['database_cpu_ms_per_answer']} ms (floor); load average {load[0]:.2f}"
+        f"{floor_share['database_cpu_ms_per_answer']} ms (floor); load average {load_before[0]:.2f} before, "
+        f"{load[0]:.2f} after"
     )
 
 
