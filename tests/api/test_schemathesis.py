@@ -179,6 +179,10 @@ def _steer_ids(case, ids, known_ids=None):
             known = known_ids(collection)
             if name == "issues" and parts[5:6] == ["add-issues"]:
                 known = known_ids("free_issues")
+                if not known and str(params.get("id", "")).isdigit():
+                    # By the time a run gets here its other actions may have finished or grouped
+                    # every open issue; adding one the problem already holds is still a valid call.
+                    known = known_ids(f"problem_issues:{int(params['id'])}")
             if name == "issue" and parts[5:6] == ["remove-issue"] and str(params.get("id", "")).isdigit():
                 # The issues grouped under this very problem.
                 known = known_ids(f"problem_issues:{int(params['id'])}")
