@@ -229,7 +229,7 @@ EXPLICIT_BODIES = {
         "channel": "phone",
     },
     "POST /api/v1/issues/{id}/decision/": {"decision": "acknowledge"},
-    "POST /api/v1/issues/{id}/duplicate/": {"duplicate_of": 0},
+    "POST /api/v1/issues/{id}/duplicate/": {"duplicate_of": 1},  # the second open issue: not itself
     "POST /api/v1/problems/{id}/add-issues/": {"issues": [0]},
     "POST /api/v1/problems/{id}/remove-issue/": {"issue": 0, "reason": "Another owner, another problem"},
     "POST /api/v1/problems/{id}/owner/": {"owner": None},

@@ -195,7 +195,7 @@ def test_the_api_conforms_to_its_schema_on_sqlite(embedded):
     assert not missing, {label: {who: sorted(seen[who].get(label, ())) for who in seen} for label in missing}
 
 
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 6
 
 
 # Each role once: every crawl visits the English and the /es/ routes alike (the URL decides the
