@@ -27,6 +27,22 @@ def _language_does_not_leak():
 
 
 @pytest.fixture
+def place():
+    """The neighborhood around the public-form tests' map centre (tests/cases/public_helpers)."""
+    from tests.cases.public_helpers import center_neighborhood
+
+    return center_neighborhood()
+
+
+@pytest.fixture
+def cat():
+    """The public graffiti category of the public-form tests."""
+    from tests.cases.public_helpers import graffiti
+
+    return graffiti()
+
+
+@pytest.fixture
 def neighborhood(db):
     return factories.NeighborhoodFactory()
 

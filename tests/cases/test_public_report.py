@@ -19,22 +19,11 @@ from tests.cases.public_helpers import (
     OUTSIDE_LNG,
     center_neighborhood,
     form_data,
-    graffiti,
     jpeg_bytes,
 )
 from tests.factories import CategoryFactory, IssueFactory, NeighborhoodFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def place():
-    return center_neighborhood()
-
-
-@pytest.fixture
-def cat():
-    return graffiti()
 
 
 def counts():

@@ -6,22 +6,12 @@ from django.utils import timezone
 
 from cases.models import Event, Feedback, Issue
 from cases.services import issue_add_note, issue_assign, issue_hold, issue_resolve, issue_submit
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
+from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG
 from tests.factories import CategoryFactory, EventFactory, officer
 
 pytestmark = pytest.mark.django_db
 
 NAME, EMAIL, PHONE = "Rosalind Quetzal", "rosalind.q@example.org", "816-555-0142"
-
-
-@pytest.fixture
-def place():
-    return center_neighborhood()
-
-
-@pytest.fixture
-def cat():
-    return graffiti()
 
 
 @pytest.fixture

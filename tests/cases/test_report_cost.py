@@ -18,20 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Category, Event, Issue, OutboxMessage, Report
-from tests.cases.public_helpers import center_neighborhood, form_data, graffiti
+from tests.cases.public_helpers import form_data
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def place():
-    return center_neighborhood()
-
-
-@pytest.fixture
-def cat():
-    return graffiti()
 
 
 @pytest.fixture

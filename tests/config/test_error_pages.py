@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from cases.models import Report
-from tests.cases.public_helpers import center_neighborhood, graffiti, jpeg_bytes
+from tests.cases.public_helpers import jpeg_bytes
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,16 +149,6 @@ def test_api_and_open311_500_keep_their_shape(anon):
 
 
 # --- CSRF -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def place():
-    return center_neighborhood()
-
-
-@pytest.fixture
-def cat():
-    return graffiti()
 
 
 def typed(cat, place):
