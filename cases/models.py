@@ -286,6 +286,10 @@ class Issue(models.Model):
     # Open311 clients may name the place by their own address database's id; echoed in GET requests.
     address_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(max_length=5000)
+    # What the public reads of the description: the same text with emails, phone numbers and the
+    # reporter's name masked (cases.redaction), written with the description, or a moderator's
+    # edit. Public surfaces read only this; staff read ``description``.
+    public_description = models.TextField(max_length=5000, blank=True)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     approach = models.CharField(max_length=16, choices=Approach.choices, blank=True)
@@ -451,6 +455,8 @@ class Issue(models.Model):
             ("view_dashboard", "Can view the supervisor dashboard"),
             ("view_all_contact_details", "Can view residents' contact details on every issue"),
             ("export_data", "Can export CSV"),
+            ("moderate", "Can moderate what the public sees: public text, reports and photos"),
+            ("view_audit", "Can view every user's reveals of contact details and moderations"),
         ]
 
     def __str__(self):
@@ -476,8 +482,23 @@ class Report(models.Model):
         API = "api", _("API")
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="reports")
+
+    class PhotoState(models.TextChoices):
+        NONE = "", _("No photo")
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        HIDDEN = "hidden", _("Hidden")
+
     text = models.TextField(max_length=5000)
+    # The text as the public reads it (masked like Issue.public_description).
+    public_text = models.TextField(max_length=5000, blank=True)
+    # A moderator took the report out of public view (the issue itself stays).
+    is_hidden = models.BooleanField(default=False)
+    # The resident's photo as received (re-encoded, no metadata): staff only.
     photo = models.ImageField(upload_to="reports/%Y/%m/", blank=True)
+    photo_state = models.CharField(max_length=10, choices=PhotoState.choices, blank=True, default="")
+    # The copy the public may see, written when a moderator approves the photo, deleted when hidden.
+    public_photo = models.ImageField(upload_to="public/%Y/%m/", blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     language = models.CharField(max_length=8, default="en")
     is_anonymous = models.BooleanField(default=False)
@@ -487,6 +508,11 @@ class Report(models.Model):
     reporter_email = models.EmailField(blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)
     contact_consent = models.BooleanField(default=False)
+    # When the retention task erased the contact details (CONTACT_RETENTION_DAYS after the issue finished).
+    contact_erased_at = models.DateTimeField(null=True, blank=True)
+    # Anonymous two-way messages: a keyed hash of the private message key the reporter was shown
+    # once; the key itself is never stored.
+    message_key_hash = models.CharField(max_length=64, blank=True)
     attributes = models.JSONField(default=dict, blank=True, help_text="Answers to the category's extra questions.")
     open311_client = models.ForeignKey(
         "ApiClient", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
@@ -505,6 +531,14 @@ class Report(models.Model):
             models.Index(fields=["issue", "created_at"], name="report_issue_created_idx"),
             # Open311 GET tokens/<token>.
             models.Index(fields=["open311_token"], name="report_open311_token_idx", condition=~Q(open311_token="")),
+            # The retention sweep: reports still holding contact details, by issue.
+            models.Index(
+                fields=["issue"],
+                name="report_has_contact_idx",
+                condition=~Q(reporter_name="") | ~Q(reporter_email="") | ~Q(reporter_phone=""),
+            ),
+            # A message key unlocks its report's thread.
+            models.Index(fields=["message_key_hash"], name="report_message_key_idx", condition=~Q(message_key_hash="")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -547,6 +581,13 @@ class Event(models.Model):
         FEEDBACK = "feedback", _("Resident feedback")
         CONTACT_VIEWED = "contact_viewed", _("Contact details viewed")
         OUTREACH = "outreach", _("Outreach activity linked")
+        MODERATED = "moderated", _("Moderated")
+        CONTACT_ERASED = "contact_erased", _("Contact details erased")
+        MESSAGE_RECEIVED = "message_received", _("Message from the resident")
+        MESSAGE_REPLIED = "message_replied", _("Reply to the resident")
+
+    # Kinds the audit log (/audit/) lists: who saw contact details, who changed what the public sees.
+    AUDIT_KINDS = ("contact_viewed", "moderated", "contact_erased")
 
     # Indexed as the leading column of event_issue_created_idx.
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -574,6 +615,17 @@ class Event(models.Model):
             models.Index(fields=["issue", "-created_at"], name="event_issue_public_idx", condition=Q(is_public=True)),
             # A user's events (and SET_NULL when a user is deleted).
             models.Index(fields=["actor"], name="event_actor_idx", condition=Q(actor__isnull=False)),
+            # The audit log, newest first, and one user's own entries.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="event_audit_idx",
+                condition=Q(kind__in=["contact_viewed", "moderated", "contact_erased"]),
+            ),
+            models.Index(
+                fields=["actor", "-created_at", "-id"],
+                name="event_audit_actor_idx",
+                condition=Q(kind__in=["contact_viewed", "moderated", "contact_erased"]),
+            ),
         ]
 
     def __str__(self):
@@ -856,3 +908,84 @@ class SweepRun(models.Model):
     @property
     def state(self) -> str:
         return self.state_at()
+
+
+class ModerationItem(models.Model):
+    """A piece of public text (or a photo) a moderator should look at: the supervisors' queue."""
+
+    class Reason(models.TextChoices):
+        MASKED = "masked", _("Personal details were masked")
+        FLAGGED = "flagged", _("May hold personal details")
+        PHOTO = "photo", _("Photo waiting for approval")
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="moderation_items")
+    # Set when the text or photo is a report's; empty for the issue's description.
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.CASCADE, related_name="moderation_items", db_index=False
+    )
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    # What the masker found, by kind ({"email": 1, "phone": 2, "name": 1}): never the values.
+    findings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The queue: unresolved items, oldest first.
+            models.Index(
+                fields=["created_at", "id"], name="moderation_open_idx", condition=Q(resolved_at__isnull=True)
+            ),
+            # A report's items (resolved together when the report is moderated; CASCADE).
+            models.Index(fields=["report"], name="moderation_report_idx", condition=Q(report__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} on {self.issue_id}"
+
+
+class ResidentMessage(models.Model):
+    """Anonymous two-way messages between a report's holder and staff.
+
+    The resident is known only by the report's private message key: no account, no contact
+    detail, no address or device fingerprint is stored. Replies are private to the key holder;
+    they never appear on the public timeline.
+    """
+
+    class Direction(models.TextChoices):
+        FROM_RESIDENT = "in", _("From the resident")
+        TO_RESIDENT = "out", _("To the resident")
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    body = models.TextField(max_length=2000)
+    language = models.CharField(max_length=8, default="en")
+    # The staff member who replied; empty for the resident's messages.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField()
+    # When staff (resident's messages) or the resident (replies) first read it.
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # One report's thread, in order (the status page's messages).
+            models.Index(fields=["report", "created_at"], name="message_report_idx"),
+            # An issue's threads (the issue page) and its unread messages from residents.
+            models.Index(fields=["issue", "created_at"], name="message_issue_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(direction="in", author__isnull=True) | Q(direction="out"),
+                name="message_from_resident_has_no_author",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Message {self.pk} on {self.issue_id}"
