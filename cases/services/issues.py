@@ -26,10 +26,12 @@ from cases.models import (
     Event,
     Feedback,
     Issue,
+    ModerationItem,
     OutboxMessage,
     Priority,
     Report,
 )
+from cases.redaction import Masked, mask_text
 from core.inserts import Row, rows_insert
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
@@ -202,12 +204,16 @@ def issue_submit(
         reporter_name = reporter_email = reporter_phone = ""
         contact_consent = False
     author = actor if getattr(actor, "is_authenticated", False) else None
+    reporter_name = reporter_name.strip()[:120]
+    # What the public reads: the same text with emails, phones and the reporter's own name masked.
+    masked = mask_text(text, names=(reporter_name,))
     report = Report(
         text=text,
+        public_text=masked.text,
         channel=channel,
         language=language[:8],
         is_anonymous=anonymous,
-        reporter_name=reporter_name.strip()[:120],
+        reporter_name=reporter_name,
         reporter_email=reporter_email.strip(),
         reporter_phone=reporter_phone.strip()[:40],
         contact_consent=contact_consent,
@@ -219,7 +225,9 @@ def issue_submit(
         created_at=now,
     )
     if join_issue is not None:
-        return _report_join(join_issue=join_issue, report=report, category=category, photo=photo, actor=author, now=now)
+        return _report_join(
+            join_issue=join_issue, report=report, masked=masked, category=category, photo=photo, actor=author, now=now
+        )
     place = _resolve_place(lat=lat, lng=lng, neighborhood=neighborhood)
     issue = Issue(
         category=category,
@@ -228,6 +236,7 @@ def issue_submit(
         lng=lng,
         address=address.strip()[:200],
         description=text,
+        public_description=masked.text,
         priority=priority,
         created_at=now,
         due_at=due_at_for(category=category, priority=priority, start=now),
@@ -236,6 +245,7 @@ def issue_submit(
     report.issue = issue
     if photo is not None:
         report.photo.save(photo.name, photo, save=False)
+        report.photo_state = Report.PhotoState.PENDING
     event = Event(
         issue=issue, kind=Event.Kind.CREATED, actor=author, is_public=True, data={"channel": channel}, created_at=now
     )
@@ -244,14 +254,34 @@ def issue_submit(
         Row(report, refs={"issue_id": 0}),
         Row(event, refs={"issue_id": 0}, json_refs={"data": {"report_id": 1}}),
     ]
+    # A new issue's description is its first report's text: one queue item names both.
+    rows += [
+        Row(item, refs={"issue_id": 0, "report_id": 1})
+        for item in _moderation_items(issue=issue, report=report, masked=masked, now=now)
+    ]
     if report.reporter_email:
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
     rows_insert(*rows)
     return report
 
 
+def _moderation_items(*, issue: Issue, report: Report, masked: Masked, now: datetime) -> list[ModerationItem]:
+    """Unsaved queue items for what a moderator should see of a new report: masked or doubtful text, a photo."""
+    items = []
+    if masked.flagged or masked.changed:
+        reason = ModerationItem.Reason.FLAGGED if masked.flagged else ModerationItem.Reason.MASKED
+        items.append(
+            ModerationItem(issue=issue, report=report, reason=reason, findings=dict(masked.findings), created_at=now)
+        )
+    if report.photo_state == Report.PhotoState.PENDING:
+        items.append(ModerationItem(issue=issue, report=report, reason=ModerationItem.Reason.PHOTO, created_at=now))
+    return items
+
+
 @transaction.atomic
-def _report_join(*, join_issue: Issue, report: Report, category: Category, photo, actor, now: datetime) -> Report:
+def _report_join(
+    *, join_issue: Issue, report: Report, masked: Masked, category: Category, photo, actor, now: datetime
+) -> Report:
     """ "Me too": the report joins an open issue of its kind, under the issue's row lock."""
     issue = _locked(join_issue)
     if not issue.is_open:
@@ -263,7 +293,11 @@ def _report_join(*, join_issue: Issue, report: Report, category: Category, photo
     report.issue = issue
     if photo is not None:
         report.photo.save(photo.name, photo, save=False)
+        report.photo_state = Report.PhotoState.PENDING
     report.save()
+    items = _moderation_items(issue=issue, report=report, masked=masked, now=now)
+    if items:
+        ModerationItem.objects.bulk_create(items)
     event_record(
         issue=issue,
         kind=Event.Kind.REPORT_ADDED,

@@ -1,0 +1,217 @@
+"""Personal details typed into free text, masked before the public reads it.
+
+``mask_text`` takes what a resident (or an officer, in a public note) typed and
+returns the text the public may read, what it hid (counts by kind, never the
+values) and whether something that still looks personal was left for a
+moderator to judge (``flagged``).
+
+It masks
+- email addresses, plain (``maria@example.com``) and spelled out to dodge
+  filters: ``maria at example dot com``, ``maria [at] example [dot] com``,
+  ``maria(at)example(dot)com``, ``maria @ example . com``, and in Spanish
+  ``maria arroba example punto com``;
+- phone numbers, found by ``phonenumbers``' matcher (US numbers in every usual
+  shape, with extensions, and any number written with its ``+`` country code;
+  a long run of digits the US pass does not take is tried as a Mexican number);
+- the reporter's own name, each part of two letters or more as a whole word,
+  whatever its case or accents ("María José Pérez" hides "maria", "Perez",
+  "PÉREZ"), leaving particles such as "de", "la", "van" alone;
+- a name the writer introduces ("my name is Dwayne Johnson", "me llamo
+  Guadalupe Ramírez", "soy Ana"): the capitalised words after it, and those
+  words wherever else they appear. That is a guess, so it also flags the text.
+
+It flags, without masking, a run of seven or more digits that no phone rule took
+(an account number, an unusual phone): the public copy keeps it until a
+moderator decides.
+
+The replacement marks are fixed, language-neutral symbols, because the public
+copy is stored once and read in English and Spanish alike: ``[•••@•••]`` for an
+email, ``[☎ •••]`` for a phone number, ``[•••]`` for a name. They hold no
+letters or digits, so a later pass can never match inside one.
+
+Nothing here touches models or the database: the data migration that fills the
+public copies of old rows imports it as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import phonenumbers
+
+__all__ = ["EMAIL_MARK", "NAME_MARK", "PHONE_MARK", "Masked", "mask_text", "name_parts"]
+
+EMAIL_MARK = "[•••@•••]"
+PHONE_MARK = "[☎ •••]"
+NAME_MARK = "[•••]"
+
+
+@dataclass(frozen=True)
+class Masked:
+    text: str
+    # Kind ("email", "phone", "name", "digits") → how many were found; never the values.
+    findings: dict[str, int] = field(default_factory=dict)
+    flagged: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return any(kind != "digits" for kind in self.findings)
+
+
+# --- emails -------------------------------------------------------------------------
+
+_LOCAL = r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9_])?"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+# A literal "@", possibly with spaces around it; the final label is any word of two letters or more.
+_PLAIN_EMAIL = re.compile(
+    rf"(?<![\w.+\-]){_LOCAL}\s?@\s?{_LABEL}(?:\s?\.\s?{_LABEL})*\s?\.\s?[A-Za-z]{{2,24}}(?![\w@])"
+)
+# "at" / "arroba" and "dot" / "punto" spelled out, bare or in brackets. Spelled-out forms end in a
+# known top-level domain so that "look at this dot" or "meet at the park" are not taken for emails.
+_AT = r"(?:\s*[\[({<]\s*(?:at|arroba)\s*[\])}>]\s*|\s+(?:at|arroba)\s+|\s*@\s*)"
+_DOT = r"(?:\s*[\[({<]\s*(?:dot|punto)\s*[\])}>]\s*|\s+(?:dot|punto)\s+|\s*\.\s*)"
+_TLD = r"(?:com|net|org|edu|gov|mil|info|biz|io|co|me|us|mx|es|ar|cl|pe|ca|uk|de|fr|it|br|app|dev|email|mail)"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.+\-]){_LOCAL}{_AT}{_LABEL}(?:{_DOT}{_LABEL})*?{_DOT}{_TLD}(?![\w])",
+    re.IGNORECASE,
+)
+# Cheap test before the spelled-out pattern runs at all.
+_SPELLED_HINT = re.compile(r"\b(?:at|arroba)\b", re.IGNORECASE)
+
+# --- phones -------------------------------------------------------------------------
+
+_DIGIT = re.compile(r"\d")
+# A run of digits, single separators allowed between them, of seven digits or more.
+_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d(?:[ .\-/]?\(?\)?\d){6,}(?![\w])")
+# Shapes that are not personal: dates (2024-03-15, 03/15/2024) and times.
+_NOT_PERSONAL = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+_PHONE_REGIONS = ("US", "MX")
+
+# --- names --------------------------------------------------------------------------
+
+# Words that join the parts of a name and are everyday words too: never masked on their own.
+_PARTICLES = frozenset(
+    {"de", "del", "la", "las", "los", "el", "y", "e", "da", "das", "do", "dos", "di", "du", "van", "von", "der"}
+    | {"den", "le", "les", "st", "san", "santa", "mc", "mac", "bin", "ben", "al"}
+)
+_NAME_WORD = r"[A-ZÁÉÍÓÚÑÜÀÈÌÒÙÂÊÎÔÛÇ][\w'’\-]*"
+_INTRO = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name's|i\s+am\s+called|me\s+llamo|mi\s+nombre\s+es|soy)\s+", re.IGNORECASE
+)
+# The name itself is case-sensitive: capitalised words, maybe joined by a particle ("Ana de la Cruz").
+_INTRODUCED = re.compile(rf"{_NAME_WORD}(?:\s+(?:(?:de|del|la|los|las|y|van|von)\s+){{0,2}}{_NAME_WORD}){{0,3}}")
+_INTRO_HINT = re.compile(r"\b(?:name|llamo|nombre|soy|called)\b", re.IGNORECASE)
+
+
+def _fold_table() -> dict[int, str]:
+    """Lower case without accents, one character for one, so positions in the folded text hold."""
+    table = {}
+    for code in range(0x41, 0x250):
+        char = chr(code)
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        if len(base) == 1 and base != char:
+            table[code] = base
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD)
+
+
+def name_parts(names) -> list[str]:
+    """The words of these names worth masking: two letters or more, folded, no particles, no repeats."""
+    parts: list[str] = []
+    for name in names:
+        for word in re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)*", _fold(name or "")):
+            if len(word) >= 2 and word not in _PARTICLES and word not in parts:
+                parts.append(word)
+    return parts
+
+
+# --- the masker ---------------------------------------------------------------------
+
+
+def mask_text(text: str, *, names=()) -> Masked:
+    """``text`` with emails, phone numbers and these names masked (see the module)."""
+    if not text:
+        return Masked(text or "")
+    findings: dict[str, int] = {}
+    flagged = False
+
+    def count(kind: str, n: int = 1) -> None:
+        if n:
+            findings[kind] = findings.get(kind, 0) + n
+
+    if "@" in text:
+        text, n = _PLAIN_EMAIL.subn(EMAIL_MARK, text)
+        count("email", n)
+    if _SPELLED_HINT.search(text):
+        text, n = _SPELLED_EMAIL.subn(EMAIL_MARK, text)
+        count("email", n)
+
+    digits = len(_DIGIT.findall(text))
+    if digits >= 7:
+        for region in _PHONE_REGIONS:
+            spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region)]
+            if spans:
+                text = _replace(text, spans, PHONE_MARK)
+                count("phone", len(spans))
+            if not _loose_digits(text):
+                break
+        loose = _loose_digits(text)
+        if loose:
+            count("digits", loose)
+            flagged = True
+
+    names = list(names)
+    if _INTRO_HINT.search(text):
+        for match in _INTRO.finditer(text):
+            # "soy vecino": the word after must be capitalised, or it is not a name.
+            introduced = _INTRODUCED.match(text, match.end())
+            if introduced:
+                names.append(introduced.group())
+                flagged = True
+    parts = name_parts(names)
+    if parts:
+        pattern = re.compile(r"(?<![\w'’])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w'’])")
+        folded = _fold(text)
+        spans = [(m.start(), m.end()) for m in pattern.finditer(folded)]
+        if spans:
+            text = _merge_names(text, spans)
+            count("name", len(spans))
+    return Masked(text, findings, flagged)
+
+
+def _replace(text: str, spans, mark: str) -> str:
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(mark)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _merge_names(text: str, spans) -> str:
+    """Each name part masked; "María [•••] [•••]" reads better as one mark, so adjacent parts merge."""
+    out, last = [], 0
+    for start, end in spans:
+        gap = text[last:start]
+        if out and out[-1] == NAME_MARK and gap.strip() == "":
+            last = end
+            continue
+        out.append(gap)
+        out.append(NAME_MARK)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _loose_digits(text: str) -> int:
+    """How many runs of seven or more digits are left that are not dates."""
+    return sum(1 for m in _DIGIT_RUN.finditer(text) if not _NOT_PERSONAL.fullmatch(m.group()))
