@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator
 from django.http import QueryDict
 from django.utils import timezone
@@ -26,6 +27,7 @@ from django.utils.module_loading import import_string
 from cases.models import ApiClient, Category, CategoryAttribute, Issue
 from cases.open311 import selectors
 from cases.open311.render import Open311Error
+from cases.photos import photo_clean
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
@@ -120,6 +122,8 @@ class NewRequest:
     reporter_phone: str = ""
     media_url: str = ""
     attributes: dict = field(default_factory=dict)
+    # The ``media`` file, checked and re-encoded (cases.photos.photo_clean); set by media_photo().
+    photo: ContentFile | None = None
 
 
 def client_for(data: QueryDict) -> ApiClient:
@@ -346,6 +350,11 @@ def new_request(data: QueryDict) -> NewRequest:
             _url(media_url)
         except ValidationError:
             errors.add(f"media_url must be an http(s) URL of at most {MEDIA_URL_MAX} characters.")
+    if any(value for value in data.getlist("media")):
+        errors.add(
+            "media must be a file: send it as a multipart/form-data part with a filename "
+            "(or send a link to the image as media_url)."
+        )
     attributes = _attributes(data, category, errors)
     errors.raise_any()
     return NewRequest(
@@ -362,6 +371,25 @@ def new_request(data: QueryDict) -> NewRequest:
         attributes=attributes,
         **contact,
     )
+
+
+def media_photo(files) -> ContentFile | None:
+    """The ``media`` file of a multipart request, under the web form's rules, or None without one.
+
+    The same check as the resident form's photo (cases.photos.photo_clean): at most
+    10 MB, a JPEG, PNG or WebP that decodes, no decompression bomb; what is kept is
+    a re-encoded copy with no metadata (EXIF GPS, camera serial…), under a random
+    name. Anything else is a 400 that says why; nothing is stored.
+    """
+    uploads = files.getlist("media") if files else []
+    if not uploads:
+        return None
+    if len(uploads) > 1:
+        raise bad_request("Send at most one media file.")
+    try:
+        return photo_clean(uploads[0])
+    except ValidationError as error:
+        raise bad_request(*(f"media: {message}" for message in error.messages))
 
 
 # --- GET requests -------------------------------------------------------------------

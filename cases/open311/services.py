@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from cases.models import ApiClient, Category, Issue, Report
@@ -32,12 +33,18 @@ def open311_request_submit(
     reporter_phone: str = "",
     attributes: dict | None = None,
     media_url: str = "",
+    photo: ContentFile | None = None,
 ) -> Report:
     """File a request through the same intake as the web form (channel Open311).
 
     A resident who gave an email or phone to the 311 app gave it so the
     department can follow up on this request: that is the consent recorded.
     With no contact at all the report is stored as anonymous.
+
+    ``photo`` is the request's ``media`` file, already checked and stripped of its
+    metadata (cases.photos.photo_clean), kept like the web form's photo: staff see
+    it, the public only once a moderator approves it. ``media_url`` is kept as a
+    link and never fetched.
     """
     has_contact = bool(reporter_name or reporter_email or reporter_phone)
     report = issue_submit(
@@ -58,6 +65,7 @@ def open311_request_submit(
         open311_client=client,
         open311_token=new_open311_token(),
         media_url=media_url,
+        photo=photo,
     )
     if address_id:
         Issue.objects.filter(pk=report.issue_id).update(address_id=address_id)

@@ -7,11 +7,13 @@ format the path asks for, whatever the input: nothing here may end in a 500.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import hmac
 import re
 import time
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +25,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
     ValidationError,
 )
+from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import UnreadablePostError
@@ -166,17 +169,96 @@ def _post_data(request: HttpRequest) -> QueryDict:
     try:
         if request.content_type not in FORM_TYPES and request.body:
             raise params.bad_request("Send the parameters form-encoded (application/x-www-form-urlencoded).")
+        _require_utf8_charset(request)
+        if request.content_type == "multipart/form-data":
+            # Read whole (at most DATA_UPLOAD_MAX_MEMORY_SIZE, 12 MB: a 10 MB photo and its fields)
+            # so the parts' headers can be checked: Django skips a part whose header is not UTF-8.
+            _require_utf8_part_headers(request.body, request.content_params.get("boundary", ""))
         body = request.POST
+        request.FILES  # noqa: B018 (parsed here, so a broken upload is this function's 400)
     except RequestDataTooBig:
-        raise params.bad_request("The request body is too large.")
+        raise params.bad_request(
+            "The request body is too large."
+            + (" A media photo can be at most 10 MB." if request.content_type == "multipart/form-data" else "")
+        )
     except (TooManyFieldsSent, TooManyFilesSent):
         raise params.bad_request("Too many parameters.")
     except (BadRequest, SuspiciousOperation, MultiPartParserError, UnreadablePostError, ValueError):
-        raise params.bad_request("The request body could not be read as UTF-8 form fields.")
+        raise params.bad_request(NOT_UTF8)
+    _require_utf8_text(request, body)
     data = request.GET.copy()
     for key, values in body.lists():
         data.setlist(key, data.getlist(key) + values)
     return data
+
+
+# Only UTF-8 is accepted: Django would read other bytes as Latin-1 (urlencoded) or swap them
+# for U+FFFD (multipart), and either way the resident's words would be stored garbled.
+NOT_UTF8 = (
+    "The request could not be read as UTF-8 form fields: send every parameter as UTF-8 text "
+    "(form-encoded, or multipart/form-data); other character sets are not accepted."
+)
+_UTF8_CHARSETS = {"utf-8", "ascii"}  # ASCII is a subset of UTF-8
+
+
+def _require_utf8_charset(request: HttpRequest) -> None:
+    charset = (getattr(request, "content_params", None) or {}).get("charset")
+    if charset is None:
+        return
+    try:
+        name = codecs.lookup(charset.strip()).name
+    except LookupError:
+        name = ""
+    if name not in _UTF8_CHARSETS:
+        raise params.bad_request(f"charset={charset.strip()[:40]!r} is not accepted: {NOT_UTF8}")
+
+
+def _require_utf8_part_headers(raw: bytes, boundary: str) -> None:
+    """Every part's headers (its field name, a file's name) must be UTF-8.
+
+    Django's multipart parser silently drops a part whose header it cannot decode:
+    a ``media`` file named in Latin-1 would vanish and the request succeed without it.
+    """
+    if not boundary:
+        return  # the parser refuses the body itself
+    for part in raw.split(b"--" + boundary.encode("ascii", "replace"))[1:]:
+        head, found, _rest = part.partition(b"\r\n\r\n")
+        if not found:
+            continue  # the closing delimiter
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            raise params.bad_request(NOT_UTF8)
+
+
+def _utf8_pairs(raw: bytes) -> bool:
+    """Whether a query string or urlencoded body is UTF-8 throughout, percent-escapes included."""
+    try:
+        parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except ValueError:  # UnicodeDecodeError is one
+        return False
+    return True
+
+
+def _require_utf8_text(request: HttpRequest, body: QueryDict) -> None:
+    """Refuse a request whose text is not UTF-8, before anything reads it.
+
+    Django does not: a urlencoded body that is not UTF-8 is read as Latin-1 and
+    bad percent-escapes become U+FFFD; multipart text parts are decoded with
+    errors replaced by U+FFFD. So the raw query string and urlencoded body are
+    decoded strictly, and multipart fields may not hold U+FFFD (which also refuses
+    a literal replacement character: it means the text was damaged before it came).
+    ``media`` is left to media_photo's check (a file sent without a filename).
+    """
+    query = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
+    if not _utf8_pairs(query):
+        raise params.bad_request(NOT_UTF8)
+    if request.content_type == "multipart/form-data":
+        for key, values in body.lists():
+            if "\ufffd" in key or (key != "media" and any("\ufffd" in value for value in values)):
+                raise params.bad_request(NOT_UTF8)
+    elif request.content_type == "application/x-www-form-urlencoded" and not _utf8_pairs(request.body):
+        raise params.bad_request(NOT_UTF8)
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -191,6 +273,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     _throttle("user", f"client:{new.client.pk}")
     language = _language(request, data)
     with translation.override(language):
+        # After the key, the parameters and the client's budget: decoding an image is the costly part.
+        new.photo = params.media_photo(request.FILES)
         return _submit(request, fmt, new, language)
 
 
@@ -211,6 +295,7 @@ def _submit(request: HttpRequest, fmt: str, new: params.NewRequest, language: st
             reporter_phone=new.reporter_phone,
             attributes=new.attributes,
             media_url=new.media_url,
+            photo=new.photo,
         )
     except ValidationError as error:
         raise params.bad_request(*error.messages)
@@ -236,7 +321,11 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         issues = selectors.requests_matching(
             start=search.start, end=search.end, service_codes=search.service_codes, statuses=search.statuses
         )
-    return answer(fmt, [serializers.request_item(issue) for issue in issues], xml_root="service_requests")
+    return answer(
+        fmt,
+        [serializers.request_item(issue, absolute_uri=request.build_absolute_uri) for issue in issues],
+        xml_root="service_requests",
+    )
 
 
 @endpoint("GET")
@@ -245,7 +334,9 @@ def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpRe
     issue = selectors.request_by_id(code)
     if issue is None:
         raise Open311Error(404, f"Unknown service_request_id {request_id[:40]!r}.")
-    return answer(fmt, [serializers.request_item(issue)], xml_root="service_requests")
+    return answer(
+        fmt, [serializers.request_item(issue, absolute_uri=request.build_absolute_uri)], xml_root="service_requests"
+    )
 
 
 @endpoint("GET")
