@@ -18,6 +18,7 @@ from cases.models import (
     Report,
     SweepRun,
 )
+from cases.services.issues import public_text_for
 from config.admin_fields import URL_FORM_FIELDS
 
 
@@ -132,6 +133,21 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ("channel", "language", "is_anonymous")
     raw_id_fields = ("issue", "created_by")
     list_select_related = ("issue",)
+    # The public reads only the public copies: an edited description or report text is masked
+    # again (cases.redaction), and so is a public copy typed here by hand.
+    def save_model(self, request, obj, form, change):
+        if "description" in form.changed_data:
+            obj.public_description = public_text_for(text=obj.description, issue=obj)
+        elif "public_description" in form.changed_data:
+            obj.public_description = public_text_for(text=obj.public_description, issue=obj)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Report:
+            for report_form in formset.forms:
+                _report_public_text_refresh(report_form)
+        super().save_formset(request, form, formset, change)
+
 
 
 @admin.register(Event)
@@ -141,6 +157,20 @@ class EventAdmin(admin.ModelAdmin):
     raw_id_fields = ("issue", "actor")
     list_select_related = ("issue", "actor")
 
+
+    def save_model(self, request, obj, form, change):
+        _report_public_text_refresh(form)
+        super().save_model(request, obj, form, change)
+
+
+def _report_public_text_refresh(form) -> None:
+    """A report's text (or its public copy) edited in the admin: the public copy is masked again."""
+    report = form.instance
+    changed = getattr(form, "changed_data", ())
+    if "text" in changed:
+        report.public_text = public_text_for(text=report.text, report=report)
+    elif "public_text" in changed:
+        report.public_text = public_text_for(text=report.public_text, report=report)
 
 @admin.register(Escalation)
 class EscalationAdmin(admin.ModelAdmin):

@@ -172,3 +172,27 @@ def _stash_sweep() -> None:
         return
     except (OSError, NotImplementedError):
         logger.warning("Photo stash sweep skipped: the storage cannot list or date %s/", STASH_DIR, exc_info=True)
+
+
+# --- where a photo is served (cases/photo_views.py) ------------------------------
+
+
+def public_photo_token(name: str) -> str:
+    """The unguessable part of a public copy's URL: its random file name without the extension."""
+    return name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def public_photo_path(report_id: int, name: str) -> str:
+    """The public URL path of a report's approved copy; it changes with every approval."""
+    from django.urls import reverse
+
+    filename = name.rsplit("/", 1)[-1]
+    token, _dot, ext = filename.rpartition(".")
+    return reverse("public_photo", kwargs={"report_id": report_id, "token": token, "ext": ext})
+
+
+def staff_photo_path(issue_id: int, report_id: int) -> str:
+    """The staff-only URL of a report's original photo."""
+    from django.urls import reverse
+
+    return reverse("staff_photo", kwargs={"pk": issue_id, "report_id": report_id})

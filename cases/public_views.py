@@ -20,9 +20,10 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.models import Category, Issue
-from cases.photos import photo_stash, photo_stash_discard
+from cases.photos import photo_stash, photo_stash_discard, public_photo_path
 from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
 from cases.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
+from cases.selectors.moderation import issue_public_photos
 from cases.selectors.public import (
     SAME_PROBLEM_RADIUS_M,
     category_groups,
@@ -335,6 +336,13 @@ def report_lookup(request):
     return redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
 
 
+def public_photo_links(issue) -> list[str]:
+    """URL paths of the issue's approved public photo copies, oldest first."""
+    if not issue.category.is_public:
+        return []
+    return [public_photo_path(report.pk, report.public_photo.name) for report in issue_public_photos(issue)]
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def report_status(request, code):
@@ -381,6 +389,8 @@ def report_status(request, code):
         {
             "issue": issue,
             "timeline": public_timeline(issue),
+            # Only approved public copies (cases.selectors.moderation); none for sensitive categories.
+            "photos": public_photo_links(issue),
             "location": public_location(issue),
             "boundary_json": issue.neighborhood.boundary or None,
             "feedback_form": feedback_form,

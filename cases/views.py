@@ -19,6 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.moderation_views import moderation_context
+from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.staff import (
     issue_duplicates,
@@ -117,13 +119,16 @@ def issue_search_json(request):
     )
 
 
-def _detail_context(request, issue, *, show_contacts=False, bound=None):
+def _detail_context(request, issue, *, show_contacts=False, bound=None, moderation_bound=None):
     """Everything the detail page and its ``#issue-main`` fragment show."""
     user = request.user
     may_work = can_work_issue(user, issue)
     may_see_contacts = can_view_contacts(user, issue)
     show_contacts = show_contacts and may_see_contacts
     reports = list(issue_reports(issue))
+    for report in reports:
+        # Originals are served only through the staff view (MEDIA_ROOT is not public).
+        report.staff_photo_url = staff_photo_path(issue.pk, report.pk) if report.photo else ""
     has_contacts = any(report.has_contact for report in reports)
     if show_contacts and has_contacts:
         # The audit trail records each time the details are actually shown.
@@ -151,6 +156,7 @@ def _detail_context(request, issue, *, show_contacts=False, bound=None):
         "actions": {item["spec"].slug.replace("-", "_"): item for item in actions},
         "is_htmx": _is_htmx(request),
         "now": now,
+        "moderation": moderation_context(user, issue, reports, bound=moderation_bound),
     }
 
 
@@ -160,6 +166,9 @@ def _render_detail(request, issue, *, status=200, **kwargs):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+render_issue_detail = _render_detail  # the moderation views show the page again with their refused form
 
 
 @staff_required

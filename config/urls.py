@@ -5,7 +5,6 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
-from django.views.static import serve
 
 from config import views
 
@@ -15,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("config.accounts_urls")),
     path("open311/v2/", include("cases.open311.urls")),
+    # The moderation queue and actions, and the photo views (public copy, staff original).
+    path("", include("cases.moderation_urls")),
     path("api/", include("config.api_urls")),
     # Staff pages
     path("", include("cases.urls")),
@@ -35,9 +36,8 @@ urlpatterns += i18n_patterns(
 
 if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
-if settings.DEBUG or not settings.PRODUCTION:
-    # Residents' photos in the embedded mode, which runs with DEBUG off (see settings.DEBUG).
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# MEDIA_ROOT is never served as a folder: residents' photos are public only once approved, through
+# cases.photo_views (the approved copy at /photos/…, the original to staff), in every mode.
 
 # Branded error pages that need no database (config/errors.py); CSRF_FAILURE_VIEW in settings.
 handler400 = "config.errors.bad_request"

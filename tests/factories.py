@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from cases.models import ApiClient, Category, EscalationRule, Event, Issue, Problem, Report
+from cases.redaction import mask_text
 from outreach.models import Activity
 from partners.models import Neighborhood, Partner, StaffProfile
 
@@ -130,6 +131,8 @@ class IssueFactory(factory.django.DjangoModelFactory):
     lat = factory.LazyAttribute(lambda o: (o.neighborhood.min_lat + o.neighborhood.max_lat) / 2)
     lng = factory.LazyAttribute(lambda o: (o.neighborhood.min_lng + o.neighborhood.max_lng) / 2)
     description = "Tags sprayed across the laundromat wall"
+    # As issue_submit writes it: the public copy, masked.
+    public_description = factory.LazyAttribute(lambda o: mask_text(o.description).text)
     created_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=o.category.target_hours(o.priority)))
     priority = "normal"
@@ -142,6 +145,8 @@ class ReportFactory(factory.django.DjangoModelFactory):
 
     issue = factory.SubFactory(IssueFactory)
     text = factory.LazyAttribute(lambda o: o.issue.description)
+    reporter_name = ""
+    public_text = factory.LazyAttribute(lambda o: mask_text(o.text, names=(o.reporter_name,)).text)
     created_at = factory.LazyAttribute(lambda o: o.issue.created_at)
 
 

@@ -26,6 +26,7 @@ from cases.models import (
     Problem,
     Report,
 )
+from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue
 from config.api_common import TextField
 from partners.models import LANGUAGE_CHOICES, Neighborhood
@@ -350,7 +351,9 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_photo(self, report):
         if not report.photo:
             return None
-        return self.context["request"].build_absolute_uri(report.photo.url)
+        # The original, through the staff-only view (MEDIA_ROOT is not served); the public copy, once
+        # approved, is at cases.photos.public_photo_path.
+        return self.context["request"].build_absolute_uri(staff_photo_path(report.issue_id, report.pk))
 
 
 class ReportContactSerializer(serializers.Serializer):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 
 from cases.models import ApiClient, Category, CategoryAttribute, Event, Issue, Report
 from partners.models import Neighborhood
@@ -80,8 +81,8 @@ def neighborhood_for_address_id(address_id: str) -> Neighborhood | None:
 def public_requests() -> QuerySet[Issue]:
     """Issues as Open311 service requests: one query whatever the number of rows.
 
-    ``status_note`` is the latest public timeline message; ``first_media_url``
-    the earliest media_url a report carried.
+    ``status_note`` is the latest public timeline message; ``first_media`` the earliest
+    approved photo or link (``{"report", "photo", "link"}``, None before any approval).
     """
     latest_public_message = (
         Event.objects.filter(issue=OuterRef("pk"), is_public=True)
@@ -89,11 +90,13 @@ def public_requests() -> QuerySet[Issue]:
         .order_by("-created_at", "-id")
         .values("message")[:1]
     )
-    first_media_url = (
-        Report.objects.filter(issue=OuterRef("pk"))
-        .exclude(media_url="")
+    # Only what a moderator approved, on a report still shown (cases.selectors.moderation): our public
+    # copy of a photo, or a link a 311 client sent (never fetched; shown as given once approved).
+    first_public_media = (
+        Report.objects.filter(issue=OuterRef("pk"), photo_state=Report.PhotoState.APPROVED, is_hidden=False)
+        .filter(~Q(public_photo="") | ~Q(media_url=""))
         .order_by("created_at", "id")
-        .values("media_url")[:1]
+        .values(media=JSONObject(report="id", photo="public_photo", link="media_url"))[:1]
     )
     return (
         Issue.objects.filter(category__is_public=True)
@@ -103,7 +106,7 @@ def public_requests() -> QuerySet[Issue]:
             "tracking_code",
             "status",
             "priority",
-            "description",
+            "public_description",
             "created_at",
             "updated_at",
             "due_at",
@@ -125,7 +128,10 @@ def public_requests() -> QuerySet[Issue]:
             "neighborhood__name",
             "neighborhood__district",
         )
-        .annotate(status_note=Subquery(latest_public_message), first_media_url=Subquery(first_media_url))
+        .annotate(
+            status_note=Subquery(latest_public_message),
+            first_media=Subquery(first_public_media, output_field=JSONField()),
+        )
         .order_by("-created_at", "-id")
     )
 

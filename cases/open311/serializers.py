@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Category, Issue
 from cases.open311.render import w3c_datetime
+from cases.photos import public_photo_path
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's document (its services' shape and parameters) last changed.
@@ -106,15 +107,30 @@ def _coarse(value: float | None) -> float | None:
     return None if value is None else round(value, settings.PUBLIC_LOCATION_DECIMALS)
 
 
-def request_item(issue: Issue) -> dict:
-    """An issue as a service request (expects selectors.public_requests' annotations)."""
+def public_media_url(issue: Issue, absolute_uri=None) -> str | None:
+    """The request's approved photo as an absolute URL (or an approved client link); None before approval."""
+    media = getattr(issue, "first_media", None)
+    if not isinstance(media, dict):
+        return None
+    if media.get("photo"):
+        path = public_photo_path(media["report"], media["photo"])
+        return absolute_uri(path) if absolute_uri else path
+    return media.get("link") or None
+
+
+def request_item(issue: Issue, *, absolute_uri=None) -> dict:
+    """An issue as a service request (expects selectors.public_requests' annotations).
+
+    ``absolute_uri`` (the request's ``build_absolute_uri``) makes ``media_url`` absolute.
+    """
     return {
         "service_request_id": issue.tracking_code,
         "status": "open" if issue.status in Issue.OPEN_STATUSES else "closed",
         "status_notes": issue.status_note or None,
         "service_name": issue.category.name,
         "service_code": issue.category.service_code,
-        "description": issue.description[:DESCRIPTION_MAX] or None,
+        # The public copy: emails, phones and names typed into the text are masked (cases.redaction).
+        "description": issue.public_description[:DESCRIPTION_MAX] or None,
         "agency_responsible": agency_responsible(issue),
         "service_notice": service_notice(issue),
         "requested_datetime": w3c_datetime(issue.created_at),
@@ -125,7 +141,7 @@ def request_item(issue: Issue) -> dict:
         "zipcode": zipcode_of(issue.address),
         "lat": _coarse(issue.lat),
         "long": _coarse(issue.lng),
-        "media_url": issue.first_media_url or None,
+        "media_url": public_media_url(issue, absolute_uri),
     }
 
 

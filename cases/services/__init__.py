@@ -20,3 +20,8 @@ from cases.services.outbox import *  # noqa: E402, F403
 from cases.services.outbox import __all__ as _outbox_all  # noqa: E402
 
 __all__ += list(_escalation_all) + list(_outbox_all)
+
+from cases.services.moderation import *  # noqa: E402, F403
+from cases.services.moderation import __all__ as _moderation_all  # noqa: E402
+
+__all__ += list(_moderation_all)

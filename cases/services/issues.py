@@ -42,6 +42,7 @@ __all__ = [
     "due_at_for",
     "event_record",
     "outbox_enqueue",
+    "public_text_for",
     "issue_submit",
     "issue_acknowledge",
     "issue_assign",
@@ -84,18 +85,48 @@ def event_record(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> Event:
+    names=(),
     return Event.objects.create(
+    """A timeline entry. A public one's message is masked like residents' text (``names``: more
+    names to hide, e.g. the issue's reporters'); staff read the words as typed in
+    ``data["original_message"]``, kept only when masking changed something."""
+    data = data or {}
+    if is_public and message:
+        masked = mask_text(message, names=names).text
+        if masked != message:
+            data = {**data, "original_message": message}
+            message = masked
         issue=issue,
         kind=kind,
         actor=actor,
         message=message,
         is_public=is_public,
-        data=data or {},
+        data=data,
         created_at=at or timezone.now(),
     )
 
 
 def _locked(issue: Issue) -> Issue:
+def public_text_for(*, text: str, issue: Issue | None = None, report: Report | None = None) -> str:
+    """``text`` as the public may read it: masked, with the report's reporter name (or, for an
+    issue's description, every reporter's name on the issue) hidden too. For the admin's edits,
+    which bypass the submit path; moderators' edits go through cases.services.moderation."""
+    if report is not None:
+        names = [report.reporter_name]
+    elif issue is not None and issue.pk is not None:
+        names = _reporter_names(issue)
+    else:
+        names = []
+    return mask_text(text, names=names).text
+
+
+def _reporter_names(issue: Issue) -> list[str]:
+    """The names residents gave on this issue's reports: staff text for the public must not carry them."""
+    return list(
+        Report.objects.filter(issue_id=issue.pk).exclude(reporter_name="").values_list("reporter_name", flat=True)
+    )
+
+
     """Re-read the issue under a row lock; the caller is inside transaction.atomic."""
     return Issue.objects.select_for_update().get(pk=issue.pk)
 
@@ -254,10 +285,11 @@ def issue_submit(
         Row(report, refs={"issue_id": 0}),
         Row(event, refs={"issue_id": 0}, json_refs={"data": {"report_id": 1}}),
     ]
-    # A new issue's description is its first report's text: one queue item names both.
+    # A new issue's description is its first report's text: the text's queue item is the
+    # description's (no report, as a moderator edits it), the photo's names the report.
     rows += [
-        Row(item, refs={"issue_id": 0, "report_id": 1})
-        for item in _moderation_items(issue=issue, report=report, masked=masked, now=now)
+        Row(item, refs={"issue_id": 0, "report_id": 1} if item.report is not None else {"issue_id": 0})
+        for item in _moderation_items(issue=issue, report=report, masked=masked, now=now, text_of_issue=True)
     ]
     if report.reporter_email:
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
@@ -265,13 +297,25 @@ def issue_submit(
     return report
 
 
-def _moderation_items(*, issue: Issue, report: Report, masked: Masked, now: datetime) -> list[ModerationItem]:
-    """Unsaved queue items for what a moderator should see of a new report: masked or doubtful text, a photo."""
+def _moderation_items(
+    *, issue: Issue, report: Report, masked: Masked, now: datetime, text_of_issue: bool = False
+) -> list[ModerationItem]:
+    """Unsaved queue items for what a moderator should see of a new report: masked or doubtful text, a photo.
+
+    Findings are counts by kind, never the values. Flagged text (a guess, or digits left as they
+    were) outranks masked text: a moderator must read it.
+    """
     items = []
     if masked.flagged or masked.changed:
         reason = ModerationItem.Reason.FLAGGED if masked.flagged else ModerationItem.Reason.MASKED
         items.append(
-            ModerationItem(issue=issue, report=report, reason=reason, findings=dict(masked.findings), created_at=now)
+            ModerationItem(
+                issue=issue,
+                report=None if text_of_issue else report,
+                reason=reason,
+                findings=dict(masked.findings),
+                created_at=now,
+            )
         )
     if report.photo_state == Report.PhotoState.PENDING:
         items.append(ModerationItem(issue=issue, report=report, reason=ModerationItem.Reason.PHOTO, created_at=now))
@@ -437,7 +481,14 @@ def next_priority(priority: str) -> str:
 def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> Event:
     issue = _locked(issue)
     text = _clean_text(text, field="text")
-    return event_record(issue=issue, kind=Event.Kind.NOTE, actor=actor, message=text, is_public=public)
+    return event_record(
+        issue=issue,
+        kind=Event.Kind.NOTE,
+        actor=actor,
+        message=text,
+        is_public=public,
+        names=_reporter_names(issue) if public else (),
+    )
 
 
 @transaction.atomic
@@ -468,6 +519,7 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
 def issue_resume(*, issue: Issue, actor) -> Issue:
     """Take off hold: due_at moves later by exactly the time spent on hold."""
     issue = _locked(issue)
+        names=_reporter_names(issue),
     _require(issue, [Status.ON_HOLD], _("resume"))
     now = timezone.now()
     held = now - issue.hold_started_at
@@ -569,7 +621,15 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
     fields = _finish(issue, status=Status.RESOLVED, outcome=Issue.Outcome.RESOLVED, now=now)
     issue.resolution_note = note
     issue.save(update_fields=fields + ["resolution_note"])
-    event_record(issue=issue, kind=Event.Kind.RESOLVED, actor=actor, is_public=True, message=note, at=now)
+    event_record(
+        issue=issue,
+        kind=Event.Kind.RESOLVED,
+        actor=actor,
+        is_public=True,
+        message=note,
+        at=now,
+        names=_reporter_names(issue),
+    )
     return issue
 
 
@@ -663,6 +723,7 @@ def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False)
 def feedback_submit(*, issue: Issue, fixed: bool, satisfaction: int, comment: str = "") -> Feedback:
     """A resident says whether a resolved issue is really fixed; "not fixed" reopens it."""
     issue = _locked(issue)
+        names=() if by_resident else _reporter_names(issue),
     if issue.status not in (Status.RESOLVED, Status.CLOSED) or issue.outcome != Issue.Outcome.RESOLVED:
         raise ValidationError(_("Feedback is asked once the issue is resolved."))
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:

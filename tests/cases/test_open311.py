@@ -533,7 +533,8 @@ def test_get_request_never_shows_contact_details(client, world):
 def test_get_request_item_fields(client, world, settings):
     settings.PUBLIC_LOCATION_DECIMALS = 3
     issue = graffiti_issue(world, lat=39.00512345, lng=-94.59498765, address="12 Oak St, Westside, MO 64111")
-    ReportFactory(issue=issue, media_url="https://img.example.org/a.jpg")
+    # A client's link is shown once a moderator approved it (tests/cases/test_moderation_photos.py).
+    ReportFactory(issue=issue, media_url="https://img.example.org/a.jpg", photo_state="approved")
     response = client.get(f"{BASE}/requests/{issue.tracking_code}.json")
     assert response.status_code == 200
     body = response.json()
@@ -786,12 +787,17 @@ def test_get_requests_runs_a_fixed_number_of_queries(client, world, django_asser
             if i % 2
             else IssueFactory(category=world["streetlight"], neighborhood=world["westside"])
         )
-        ReportFactory(issue=issue, media_url=f"https://img.example.org/{i}.jpg")
+        # Approved media only: a client's link, or our public copy of a photo (its URL needs no query).
+        if i % 3:
+            ReportFactory(issue=issue, media_url=f"https://img.example.org/{i}.jpg", photo_state="approved")
+        else:
+            ReportFactory(issue=issue, public_photo=f"public/2026/12/{i:032x}.jpg", photo_state="approved")
         services.issue_add_note(issue=issue, actor=actor, text=f"Note {i}", public=True)
     with django_assert_max_num_queries(1):
         body = client.get(f"{BASE}/requests.json").json()
     assert len(body) == size
     assert all(item["status_notes"].startswith("Note ") and item["media_url"] for item in body)
+    assert sum("testserver/photos/" in item["media_url"] for item in body) == (size + 2) // 3
     with django_assert_max_num_queries(1):
         client.get(f"{BASE}/requests.xml")
 

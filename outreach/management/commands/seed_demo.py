@@ -57,6 +57,7 @@ from cases.models import (
     ProblemEvent,
     Report,
 )
+from cases.redaction import mask_text
 from cases.services.escalation import escalation_ladder_set
 from config.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, roles_sync
 from outreach.models import Activity
@@ -745,6 +746,10 @@ class Seeder:
             lng=lng,
             address=f"{rng.randint(1, 49) * 100 + rng.randint(0, 99)} {rng.choice(STREETS[hood.name])}",
             description=plan.reports[0]["text"],
+            # The public copy, masked as issue_submit masks it (cases.redaction).
+            public_description=mask_text(
+                plan.reports[0]["text"], names=[r["reporter_name"] for r in plan.reports]
+            ).text,
             priority=priority,
             status=status,
             created_at=created,
@@ -1474,6 +1479,7 @@ class Seeder:
                 row = Report(
                     issue=owner,
                     open311_client=self.api_client if spec["channel"] == Report.Channel.OPEN311 else None,
+                    public_text=mask_text(spec["text"], names=(spec["reporter_name"],)).text,
                     **spec,
                 )
                 plan.report_rows.append(row)
