@@ -1,9 +1,11 @@
 """Celery tasks of the cases app. Thin: call one function; the schedule is their retry.
 
-Both run from Celery beat (settings.CELERY_BEAT_SCHEDULE). Each is safe to run
+All run from Celery beat (settings.CELERY_BEAT_SCHEDULE). Each is safe to run
 twice or on two workers at once: the sweep's escalations are unique in the
-database and the drain claims rows with SKIP LOCKED. ``acks_late`` (settings)
-hands the message of a worker killed mid-task to another, which finishes the job.
+database, the drain claims rows with SKIP LOCKED, and the contact retention run
+locks the issues it erases with SKIP LOCKED and only takes those still holding
+details. ``acks_late`` (settings) hands the message of a worker killed mid-task to
+another, which finishes the job.
 
 A run that waited in the queue for several intervals (a worker that was down,
 a long catch-up sweep ahead of it) expires instead of piling up: the next
@@ -30,3 +32,11 @@ def outbox_drain_task():
     from cases.notifications import outbox_drain
 
     return outbox_drain()
+
+
+# Daily (03:30). A run left waiting half a day expires; the next day's run erases what is due then.
+@shared_task(name="cases.tasks.contact_details_erase_task", expires=12 * 3600)
+def contact_details_erase_task():
+    from cases.services.retention import contact_details_erase
+
+    return {"issues": contact_details_erase()}

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -228,7 +229,22 @@ ESCALATION_SWEEP_SECONDS = env_int("ESCALATION_SWEEP_SECONDS", 60)
 # 1 000 000 issues: 0.2 s).
 SWEEP_STALE_SECONDS = env_int("SWEEP_STALE_SECONDS", 300)
 OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 30)
+# Residents' names, emails and phone numbers are erased this many days after their issue is
+# finished (cases.services.retention, run daily by beat at 03:30 in TIME_ZONE).
+_retention_days = env("CONTACT_RETENTION_DAYS", "90")
+try:
+    CONTACT_RETENTION_DAYS = int(_retention_days.strip())
+except ValueError:
+    CONTACT_RETENTION_DAYS = 0
+if CONTACT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"CONTACT_RETENTION_DAYS must be a whole number of days, 1 or more (it is {_retention_days!r})."
+    )
 CELERY_BEAT_SCHEDULE = {
+    "contact-retention": {
+        "task": "cases.tasks.contact_details_erase_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "escalation-sweep": {
         "task": "cases.tasks.escalation_sweep_task",
         "schedule": timedelta(seconds=ESCALATION_SWEEP_SECONDS),
