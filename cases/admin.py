@@ -94,9 +94,17 @@ class EscalationRuleAdmin(admin.ModelAdmin):
     list_select_related = ("category",)
 
 
+# Residents' contact details are not in the admin at all: every reveal must go through the
+# issue page's "Show contact details" (or the API's ?reason=), which asks why and records it in
+# the audit log. An administrator who needs them uses that page like everyone else; the
+# retention task erases them, not an admin edit.
+REPORT_CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
+
+
 class ReportInline(admin.StackedInline):
     model = Report
     extra = 0
+    exclude = REPORT_CONTACT_FIELDS
     readonly_fields = ("created_at", "channel", "language")
     formfield_overrides = URL_FORM_FIELDS
 
@@ -125,14 +133,6 @@ class IssueAdmin(admin.ModelAdmin):
             return self.readonly_fields
         return (*self.readonly_fields, "category", "neighborhood")
 
-
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    formfield_overrides = URL_FORM_FIELDS
-    list_display = ("id", "issue", "channel", "language", "is_anonymous", "created_at")
-    list_filter = ("channel", "language", "is_anonymous")
-    raw_id_fields = ("issue", "created_by")
-    list_select_related = ("issue",)
     # The public reads only the public copies: an edited description or report text is masked
     # again (cases.redaction), and so is a public copy typed here by hand.
     def save_model(self, request, obj, form, change):
@@ -149,14 +149,14 @@ class ReportAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
-
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ("issue", "kind", "actor", "is_public", "created_at")
-    list_filter = ("kind", "is_public")
-    raw_id_fields = ("issue", "actor")
-    list_select_related = ("issue", "actor")
-
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FORM_FIELDS
+    exclude = REPORT_CONTACT_FIELDS
+    list_display = ("id", "issue", "channel", "language", "is_anonymous", "created_at")
+    list_filter = ("channel", "language", "is_anonymous")
+    raw_id_fields = ("issue", "created_by")
+    list_select_related = ("issue",)
 
     def save_model(self, request, obj, form, change):
         _report_public_text_refresh(form)
@@ -171,6 +171,33 @@ def _report_public_text_refresh(form) -> None:
         report.public_text = public_text_for(text=report.text, report=report)
     elif "public_text" in changed:
         report.public_text = public_text_for(text=report.public_text, report=report)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("issue", "kind", "actor", "is_public", "created_at")
+    list_filter = ("kind", "is_public")
+    raw_id_fields = ("issue", "actor")
+    list_select_related = ("issue", "actor")
+
+    # The audit log's entries (reveals, moderations, erasures) are evidence: nobody edits or
+    # deletes one by hand (they go only with their issue).
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.kind in Event.AUDIT_KINDS:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.kind in Event.AUDIT_KINDS:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # The bulk delete asks no per-row question, so it could take audit entries along.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
 
 @admin.register(Escalation)
 class EscalationAdmin(admin.ModelAdmin):

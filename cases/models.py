@@ -589,6 +589,14 @@ class Event(models.Model):
     # Kinds the audit log (/audit/) lists: who saw contact details, who changed what the public sees.
     AUDIT_KINDS = ("contact_viewed", "moderated", "contact_erased")
 
+    class RevealReason(models.TextChoices):
+        """Why a staff member asked to see residents' contact details (``data["reason_code"]``)."""
+
+        CALL_BACK = "call_back", _("Call the resident back")
+        FOLLOW_UP_VISIT = "follow_up_visit", _("Follow-up visit")
+        RESIDENT_ASKED = "resident_asked", _("Resident asked to be contacted")
+        OTHER = "other", _("Other")
+
     # Indexed as the leading column of event_issue_created_idx.
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)

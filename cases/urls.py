@@ -9,5 +9,7 @@ urlpatterns = [
     path("issues/", views.issue_list, name="issue_list"),
     path("issues/search/", views.issue_search_json, name="issue_search"),
     path("issues/<int:pk>/", views.issue_detail, name="issue_detail"),
+    # Before the actions' catch-all slug.
+    path("issues/<int:pk>/contacts/", views.issue_contacts_reveal, name="issue_contacts_reveal"),
     path("issues/<int:pk>/<slug:action>/", views.issue_action, name="issue_action"),
 ]

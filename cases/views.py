@@ -15,12 +15,13 @@ from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
+from cases.audit_forms import ContactRevealForm
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.staff import (
     issue_duplicates,
@@ -119,20 +120,25 @@ def issue_search_json(request):
     )
 
 
-def _detail_context(request, issue, *, show_contacts=False, bound=None, moderation_bound=None):
-    """Everything the detail page and its ``#issue-main`` fragment show."""
+def _detail_context(request, issue, *, reveal=None, bound=None, reveal_form=None, moderation_bound=None):
+    """Everything the detail page and its ``#issue-main`` fragment show.
+
+    ``reveal`` (``contact_view_record``'s reason arguments) is only ever passed by
+    ``issue_contacts_reveal``: the details are shown once the reveal and its reason are
+    recorded. ``reveal_form`` is that form re-shown with its errors.
+    """
     user = request.user
     may_work = can_work_issue(user, issue)
     may_see_contacts = can_view_contacts(user, issue)
-    show_contacts = show_contacts and may_see_contacts
     reports = list(issue_reports(issue))
     for report in reports:
         # Originals are served only through the staff view (MEDIA_ROOT is not public).
         report.staff_photo_url = staff_photo_path(issue.pk, report.pk) if report.photo else ""
     has_contacts = any(report.has_contact for report in reports)
-    if show_contacts and has_contacts:
-        # The audit trail records each time the details are actually shown.
-        contact_view_record(issue=issue, actor=user)
+    show_contacts = reveal is not None and may_see_contacts and has_contacts
+    if show_contacts:
+        # The audit trail records each time the details are actually shown, and why.
+        contact_view_record(issue=issue, actor=user, **reveal)
     actions = []
     if may_work:
         for action in ACTIONS.values():
@@ -151,7 +157,8 @@ def _detail_context(request, issue, *, show_contacts=False, bound=None, moderati
         "may_work": may_work,
         "may_see_contacts": may_see_contacts,
         "has_contacts": has_contacts,
-        "show_contacts": show_contacts and has_contacts,
+        "show_contacts": show_contacts,
+        "reveal_form": reveal_form or ContactRevealForm(),
         # Keyed for templates: "crime-report" → actions.crime_report.
         "actions": {item["spec"].slug.replace("-", "_"): item for item in actions},
         "is_htmx": _is_htmx(request),
@@ -175,7 +182,31 @@ render_issue_detail = _render_detail  # the moderation views show the page again
 @require_GET
 def issue_detail(request, pk):
     issue = issue_for_user(request.user, pk)
-    return _render_detail(request, issue, show_contacts=request.GET.get("contacts") == "show")
+    return _render_detail(request, issue)
+
+
+@staff_required
+@require_POST
+def issue_contacts_reveal(request, pk):
+    """Show residents' contact details, once the reason is given and the view recorded.
+
+    A POST, not a GET link: nothing prefetches or crawls it into a reveal. The details are
+    shown on this very answer (no redirect to a page that would have to reveal them again),
+    which is marked ``no-store`` so they do not linger in caches.
+    """
+    issue = issue_for_user(request.user, pk)
+    if not can_view_contacts(request.user, issue):
+        raise PermissionDenied(
+            _("Contact details are visible only to the assignee, officers of this neighborhood and supervisors.")
+        )
+    form = ContactRevealForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Contact details were not shown: say why you need them."))
+        status = 200 if _is_htmx(request) else 400
+        return _render_detail(request, issue, status=status, reveal_form=form)
+    response = _render_detail(request, issue, reveal=form.service_kwargs())
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 class _Bound:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("cases.problem_urls")),
     path("", include("cases.notification_urls")),
+    path("", include("cases.audit_urls")),
     path("", include("outreach.urls")),
     path("", include("partners.urls")),
     path("", include("config.dashboard_urls")),

@@ -9,6 +9,7 @@ Residents' contact details appear in exactly one place — ``ReportDetailSeriali
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -363,12 +364,35 @@ class ReportContactSerializer(serializers.Serializer):
     consent = serializers.BooleanField(source="contact_consent", help_text="The resident agreed to be contacted.")
 
 
+class ContactRevealQuerySerializer(serializers.Serializer):
+    """``?reason=`` of a report's retrieve: why its contact details are needed."""
+
+    reason = TextField(max_length=300, required=False, allow_blank=True, default="")
+
+
+def contact_reveal_reason(raw: str) -> dict | None:
+    """``contact_view_record``'s reason arguments for ``?reason=``; None when none was given.
+
+    A reason code (``call_back``…) stands for its reason's words; any other text is "Other".
+    Too long a reason is refused with the API's usual 400.
+    """
+    query = ContactRevealQuerySerializer(data={"reason": raw})
+    query.is_valid(raise_exception=True)
+    reason = query.validated_data["reason"].strip()
+    if not reason:
+        return None
+    if reason in Event.RevealReason.values and reason != Event.RevealReason.OTHER:
+        with translation.override("en"):
+            return {"reason": str(Event.RevealReason(reason).label), "reason_code": reason}
+    return {"reason": reason, "reason_code": Event.RevealReason.OTHER}
+
+
 class ReportDetailSerializer(ReportSerializer):
     contact = serializers.SerializerMethodField(
         help_text=(
-            "The reporter's contact details: null unless the report has some and this user may see them "
-            "(assignee, officers of the neighborhood or district, supervisors). Each disclosure is recorded "
-            "on the issue's timeline."
+            "The reporter's contact details: null unless the report has some, the request gives a `reason` "
+            "and this user may see them (assignee, officers of the neighborhood or district, supervisors). "
+            "Each disclosure is recorded, with its reason, on the issue's timeline and in the audit log."
         )
     )
 

@@ -347,12 +347,26 @@ class IssueEventViewSet(mixins.ListModelMixin, _Base):
 @extend_schema_view(
     list=extend_schema(summary="Reports on issues the user may see (never contact details)", tags=["reports"]),
     retrieve=extend_schema(
-        summary="One report, with the reporter's contact details where this user may see them",
+        summary="One report, with the reporter's contact details where this user may see them and says why",
         description=(
-            "`contact` is filled only for the assignee, officers of the issue's neighborhood or district, "
-            "and supervisors — the same rule as the issue page — and each disclosure adds a "
-            "`contact_viewed` event to the issue's timeline."
+            "`contact` is filled only when the request gives a `reason`, and only for the assignee, officers "
+            "of the issue's neighborhood or district, and supervisors — the same rule as the issue page. "
+            "Each disclosure adds a `contact_viewed` event with that reason to the issue's timeline and "
+            "the audit log. Without a `reason`, `contact` is null and nothing is recorded."
         ),
+        parameters=[
+            OpenApiParameter(
+                "reason",
+                str,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=(
+                    "Why the contact details are needed (up to 300 characters), recorded in the audit log. "
+                    "One of the codes `call_back`, `follow_up_visit`, `resident_asked`, or free text. "
+                    "Required to receive `contact`."
+                ),
+            )
+        ],
         tags=["reports"],
     ),
 )
@@ -375,10 +389,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
 
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()
-        show = can_view_contacts(request.user, report.issue)
+        reason = s.contact_reveal_reason(request.query_params.get("reason", ""))
+        show = reason is not None and can_view_contacts(request.user, report.issue)
         if show and report.has_contact:
-            # The audit trail records each time the details are actually disclosed.
-            services.contact_view_record(issue=report.issue, actor=request.user)
+            # The audit trail records each disclosure and its reason; no reason, no disclosure.
+            services.contact_view_record(issue=report.issue, actor=request.user, **reason)
         context = {**self.get_serializer_context(), "show_contact": show}
         return Response(s.ReportDetailSerializer(report, context=context).data)
 

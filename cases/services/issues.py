@@ -747,9 +747,24 @@ def feedback_submit(*, issue: Issue, fixed: bool, satisfaction: int, comment: st
 
 
 @transaction.atomic
-def contact_view_record(*, issue: Issue, actor) -> Event:
-    """Audit: a staff member saw residents' contact details on this issue."""
-    return event_record(issue=issue, kind=Event.Kind.CONTACT_VIEWED, actor=actor, is_public=False)
+def contact_view_record(*, issue: Issue, actor, reason: str, reason_code: str = Event.RevealReason.OTHER) -> Event:
+    """Audit: a staff member saw residents' contact details on this issue, and why.
+
+    ``reason`` is what the audit log shows (the chosen reason's words, or the text typed
+    for "Other"); ``reason_code`` one of ``Event.RevealReason``. No reason, no record —
+    and callers show the details only once this has returned.
+    """
+    reason = _clean_text(reason, field="reason", max_length=300)
+    if reason_code not in Event.RevealReason.values:
+        raise ValidationError({"reason_code": _("Choose a reason from the list.")})
+    return event_record(
+        issue=issue,
+        kind=Event.Kind.CONTACT_VIEWED,
+        actor=actor,
+        is_public=False,
+        message=reason,
+        data={"reason_code": str(reason_code)},
+    )
 
 
 @transaction.atomic

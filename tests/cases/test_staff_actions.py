@@ -375,6 +375,14 @@ def test_failed_note_keeps_what_was_typed(client, officer, issue):
 # --- contact details ----------------------------------------------------------------------
 
 
+REVEAL = {"reason_code": "call_back"}
+
+
+def _reveal(client, issue, data=REVEAL, **extra):
+    """Contact details are revealed by a POST with a reason (tests/cases/test_audit.py has the rest)."""
+    return client.post(f"/issues/{issue.pk}/contacts/", data, **extra)
+
+
 def test_contacts_hidden_until_revealed_and_each_view_is_audited(client, officer, issue):
     client.force_login(officer)
     body = client.get(f"/issues/{issue.pk}/").content.decode()
@@ -382,13 +390,14 @@ def test_contacts_hidden_until_revealed_and_each_view_is_audited(client, officer
     assert "Show contact details" in body
     assert not issue.events.filter(kind=Event.Kind.CONTACT_VIEWED).exists()
 
-    body = client.get(f"/issues/{issue.pk}/?contacts=show").content.decode()
+    body = _reveal(client, issue).content.decode()
     assert "Ana Ruiz" in body and "ana@example.org" in body and "816-555-0100" in body
     viewed = issue.events.get(kind=Event.Kind.CONTACT_VIEWED)
     assert viewed.actor == officer
     assert viewed.is_public is False
+    assert viewed.message == "Call the resident back"
 
-    fragment = client.get(f"/issues/{issue.pk}/?contacts=show", **HTMX).content.decode()
+    fragment = _reveal(client, issue, **HTMX).content.decode()
     assert "ana@example.org" in fragment
     assert issue.events.filter(kind=Event.Kind.CONTACT_VIEWED, actor=officer).count() == 2
 
@@ -397,24 +406,25 @@ def test_assignee_from_elsewhere_may_see_contacts(client, other_officer, issue):
     issue.assignee = other_officer
     issue.save(update_fields=["assignee"])
     client.force_login(other_officer)
-    body = client.get(f"/issues/{issue.pk}/?contacts=show").content.decode()
+    body = _reveal(client, issue).content.decode()
     assert "ana@example.org" in body
     assert issue.events.filter(kind=Event.Kind.CONTACT_VIEWED, actor=other_officer).count() == 1
 
 
 def test_officer_of_another_district_sees_contact_details_hidden(client, other_officer, issue):
     client.force_login(other_officer)
-    for url in [f"/issues/{issue.pk}/", f"/issues/{issue.pk}/?contacts=show"]:
-        body = client.get(url).content.decode()
-        assert "Contact details hidden" in body
+    body = client.get(f"/issues/{issue.pk}/").content.decode()
+    assert "Contact details hidden" in body
+    assert "Show contact details" not in body
+    for response in (client.get(f"/issues/{issue.pk}/?contacts=show"), _reveal(client, issue)):
+        body = response.content.decode()
         assert "Ana Ruiz" not in body and "ana@example.org" not in body and "816-555-0100" not in body
-        assert "Show contact details" not in body
     assert not issue.events.filter(kind=Event.Kind.CONTACT_VIEWED).exists()
 
 
 def test_supervisor_sees_contacts_and_is_audited(client, supervisor, issue):
     client.force_login(supervisor)
-    body = client.get(f"/issues/{issue.pk}/?contacts=show").content.decode()
+    body = _reveal(client, issue).content.decode()
     assert "816-555-0100" in body
     assert issue.events.filter(kind=Event.Kind.CONTACT_VIEWED, actor=supervisor).count() == 1
 
@@ -423,9 +433,9 @@ def test_anonymous_report_records_no_view(client, officer, neighborhood, categor
     issue = factories.IssueFactory(neighborhood=neighborhood, category=category)
     factories.ReportFactory(issue=issue, is_anonymous=True)
     client.force_login(officer)
-    body = client.get(f"/issues/{issue.pk}/?contacts=show").content.decode()
+    assert "Show contact details" not in client.get(f"/issues/{issue.pk}/").content.decode()
+    body = _reveal(client, issue).content.decode()
     assert "Anonymous report" in body
-    assert "Show contact details" not in body
     assert not issue.events.filter(kind=Event.Kind.CONTACT_VIEWED).exists()
 
 

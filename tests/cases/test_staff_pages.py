@@ -266,7 +266,6 @@ PAGE_QUERIES = {
     "/issues/": 10,
     "/issues/?status=open&assignee=me&q=laundromat&overdue=no&escalation=0&priority=normal": 10,
     "/issues/{pk}/": 12,
-    "/issues/{pk}/?contacts=show": 15,
     "/issues/search/?q=laund": 5,
 }
 
@@ -284,3 +283,18 @@ def test_pages_run_a_fixed_number_of_queries(
     assert response.status_code == 200
     if "{pk}" in path:
         assert response.content.decode().count('class="report"') == Report.objects.filter(issue=first).count() >= size
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_revealing_contacts_runs_a_fixed_number_of_queries(
+    client, officer, neighborhood, category, django_assert_max_num_queries, size
+):
+    """The reveal (a POST with a reason since the audit log) answers the page with the details."""
+    first = _populate(size, officer, neighborhood, category)
+    client.force_login(officer)
+    # The page's own, plus the reveal's savepoint, insert and release.
+    with django_assert_max_num_queries(PAGE_QUERIES["/issues/{pk}/"] + 3):
+        response = client.post(f"/issues/{first.pk}/contacts/", {"reason_code": "follow_up_visit"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('data-testid="contact"') == Report.objects.filter(issue=first).count() >= size
