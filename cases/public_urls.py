@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import public_views
+from cases import message_views, public_views
 
 urlpatterns = [
     path("report/", public_views.report_form, name="report_form"),
@@ -10,4 +10,8 @@ urlpatterns = [
     path("report/same-problem/", public_views.report_same_problem, name="report_same_problem"),
     path("report/neighborhoods.geojson", public_views.neighborhoods_geojson, name="report_neighborhoods"),
     path("report/<str:code>/", public_views.report_status, name="report_status"),
+    # Anonymous messages with the department, unlocked by the report's private key.
+    path("report/<str:code>/messages/", message_views.message_thread, name="report_messages"),
+    path("report/<str:code>/messages/unlock/", message_views.message_unlock, name="report_messages_unlock"),
+    path("report/<str:code>/messages/lock/", message_views.message_lock, name="report_messages_lock"),
 ]

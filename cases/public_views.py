@@ -338,7 +338,7 @@ def report_lookup(request):
 
 def public_photo_links(issue) -> list[str]:
     """URL paths of the issue's approved public photo copies, oldest first."""
-    if not issue.category.is_public:
+    if not (issue.category.is_public and getattr(issue, "has_public_photos", True)):
         return []
     return [public_photo_path(report.pk, report.public_photo.name) for report in issue_public_photos(issue)]
 

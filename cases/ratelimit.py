@@ -154,3 +154,19 @@ def rate_limit_reserve(request, *, scope: str, rate: str | None = None) -> Reser
         logger.warning("rate limit %s reached by client %s", scope, client_fingerprint(request)[:12])
         return Reservation(key, granted=False)
     return Reservation(key, granted=True)
+
+def rate_limit_reserve_shared(*, scope: str, rate: str, identity: str = "all") -> Reservation:
+    """``rate_limit_reserve`` for a count that is not one client's.
+
+    ``identity="all"`` counts every client together (a global ceiling that holds
+    however many addresses a guesser spreads over); another identity counts per
+    thing, e.g. the messages sent under one report's key. The identity is part of
+    the cache key only, never logged.
+    """
+    parsed = rate_parse(rate)
+    key = f"ratelimit:{scope}:{parsed.count}/{parsed.seconds}:{identity}:{int(time.time() // parsed.seconds)}"
+    if _count(key, parsed.seconds + 60) > parsed.count:
+        Reservation(key, granted=True).release()
+        logger.warning("rate limit %s reached", scope)
+        return Reservation(key, granted=False)
+    return Reservation(key, granted=True)

@@ -19,9 +19,10 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.audit_forms import ContactRevealForm
+from cases.message_views import issue_message_context
 from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
-from cases.audit_forms import ContactRevealForm
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.staff import (
     issue_duplicates,
@@ -167,8 +168,10 @@ def _detail_context(request, issue, *, reveal=None, bound=None, reveal_form=None
     }
 
 
-def _render_detail(request, issue, *, status=200, **kwargs):
+def _render_detail(request, issue, *, status=200, reply=None, **kwargs):
     context = _detail_context(request, issue, **kwargs)
+    # Residents' anonymous conversations (cases.message_views); ``reply`` is a refused reply shown again.
+    context.update(issue_message_context(request, issue, context["reports"], reply=reply))
     template = "issues/_issue_main.html" if context["is_htmx"] else "issues/detail.html"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])

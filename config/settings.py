@@ -273,6 +273,13 @@ MAP_CENTER = [float(x) for x in env_list("MAP_CENTER", "39.0997,-94.5786")]
 # Dotted path of a callable(address: str) -> (lat, lng) | None. Off by default.
 GEOCODER = env("GEOCODER", "")
 REPORT_RATE_LIMIT = env("REPORT_RATE_LIMIT", "10/h")
+# Anonymous messages (cases.services.messages): tries of a private message key per client
+# address (hashed, never stored), tries by every client together, and messages sent under one key.
+MESSAGE_KEY_RATE_LIMIT = env("MESSAGE_KEY_RATE_LIMIT", "10/h")
+MESSAGE_KEY_GLOBAL_RATE_LIMIT = env("MESSAGE_KEY_GLOBAL_RATE_LIMIT", "300/h")
+MESSAGE_SEND_RATE_LIMIT = env("MESSAGE_SEND_RATE_LIMIT", "20/d")
+# How long an unlocked conversation stays open in the resident's browser.
+MESSAGE_UNLOCK_SECONDS = env_int("MESSAGE_UNLOCK_SECONDS", 30 * 60)
 PUBLIC_LOCATION_DECIMALS = env_int("PUBLIC_LOCATION_DECIMALS", 3)
 # Public URL of the site, for links in emails (e.g. https://cg.example.org).
 SITE_URL = env("SITE_URL", "")

@@ -14,10 +14,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import router
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext
 
 from cases.models import Category, Event, Issue, tracking_code_normalize
+from cases.selectors.moderation import public_photo_reports
 from core.snapshots import Snapshot
 from partners import geo
 from partners.models import Neighborhood
@@ -133,6 +134,9 @@ def public_issue_by_code(code: str) -> Issue | None:
             "duplicate_of__id",
             "duplicate_of__tracking_code",
         )
+        # Whether any photo is public (cases.selectors.moderation): the page asks for the photos
+        # only then, so a status page without any stays at two queries.
+        .annotate(has_public_photos=Exists(public_photo_reports().filter(issue=OuterRef("pk"))))
         .filter(tracking_code__in=wanted)
         .first()
     )

@@ -25,3 +25,7 @@ from cases.services.moderation import *  # noqa: E402, F403
 from cases.services.moderation import __all__ as _moderation_all  # noqa: E402
 
 __all__ += list(_moderation_all)
+from cases.services.messages import *  # noqa: E402, F403
+from cases.services.messages import __all__ as _messages_all  # noqa: E402
+
+__all__ += list(_messages_all)

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.message_keys import message_key_hash, message_key_new
 from cases.models import (
     PRIORITY_ORDER,
     ApiClient,
@@ -41,8 +42,8 @@ User = get_user_model()
 __all__ = [
     "due_at_for",
     "event_record",
-    "outbox_enqueue",
     "public_text_for",
+    "outbox_enqueue",
     "issue_submit",
     "issue_acknowledge",
     "issue_assign",
@@ -84,9 +85,8 @@ def event_record(
     is_public: bool = False,
     data: dict | None = None,
     at: datetime | None = None,
-) -> Event:
     names=(),
-    return Event.objects.create(
+) -> Event:
     """A timeline entry. A public one's message is masked like residents' text (``names``: more
     names to hide, e.g. the issue's reporters'); staff read the words as typed in
     ``data["original_message"]``, kept only when masking changed something."""
@@ -96,6 +96,7 @@ def event_record(
         if masked != message:
             data = {**data, "original_message": message}
             message = masked
+    return Event.objects.create(
         issue=issue,
         kind=kind,
         actor=actor,
@@ -106,7 +107,6 @@ def event_record(
     )
 
 
-def _locked(issue: Issue) -> Issue:
 def public_text_for(*, text: str, issue: Issue | None = None, report: Report | None = None) -> str:
     """``text`` as the public may read it: masked, with the report's reporter name (or, for an
     issue's description, every reporter's name on the issue) hidden too. For the admin's edits,
@@ -127,6 +127,7 @@ def _reporter_names(issue: Issue) -> list[str]:
     )
 
 
+def _locked(issue: Issue) -> Issue:
     """Re-read the issue under a row lock; the caller is inside transaction.atomic."""
     return Issue.objects.select_for_update().get(pk=issue.pk)
 
@@ -217,8 +218,13 @@ def issue_submit(
     media_url: str = "",
     actor=None,
     now: datetime | None = None,
+    with_message_key: bool = False,
 ) -> Report:
     """A resident's (or officer's, or 311 app's) report: opens an issue or joins one ("me too").
+
+    ``with_message_key`` (the web form): the report gets a private message key for anonymous
+    messages (``cases.message_keys``). Only its hash is stored, in the report's own row; the
+    key is handed back once, as ``report.message_key``, for the confirmation to show.
 
     Anonymous reports store no contact at all, whatever was typed. A new issue, its
     report, its first timeline event and the confirmation in the outbox are written
@@ -238,6 +244,7 @@ def issue_submit(
     reporter_name = reporter_name.strip()[:120]
     # What the public reads: the same text with emails, phones and the reporter's own name masked.
     masked = mask_text(text, names=(reporter_name,))
+    message_key = message_key_new() if with_message_key else ""
     report = Report(
         text=text,
         public_text=masked.text,
@@ -252,9 +259,12 @@ def issue_submit(
         open311_client=open311_client,
         open311_token=open311_token,
         media_url=media_url,
+        message_key_hash=message_key_hash(message_key) if message_key else "",
         created_by=author,
         created_at=now,
     )
+    # Not a field: never saved, only returned to the caller.
+    report.message_key = message_key
     if join_issue is not None:
         return _report_join(
             join_issue=join_issue, report=report, masked=masked, category=category, photo=photo, actor=author, now=now
@@ -509,6 +519,7 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
         actor=actor,
         message=reason,
         is_public=True,
+        names=_reporter_names(issue),
         data={"status_before": status_before},
         at=now,
     )
@@ -519,7 +530,6 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
 def issue_resume(*, issue: Issue, actor) -> Issue:
     """Take off hold: due_at moves later by exactly the time spent on hold."""
     issue = _locked(issue)
-        names=_reporter_names(issue),
     _require(issue, [Status.ON_HOLD], _("resume"))
     now = timezone.now()
     held = now - issue.hold_started_at
@@ -713,6 +723,7 @@ def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False)
         actor=actor,
         is_public=True,
         message=reason,
+        names=() if by_resident else _reporter_names(issue),
         data={"by_resident": by_resident, "due_at": issue.due_at.isoformat()},
         at=now,
     )
@@ -723,7 +734,6 @@ def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False)
 def feedback_submit(*, issue: Issue, fixed: bool, satisfaction: int, comment: str = "") -> Feedback:
     """A resident says whether a resolved issue is really fixed; "not fixed" reopens it."""
     issue = _locked(issue)
-        names=() if by_resident else _reporter_names(issue),
     if issue.status not in (Status.RESOLVED, Status.CLOSED) or issue.outcome != Issue.Outcome.RESOLVED:
         raise ValidationError(_("Feedback is asked once the issue is resolved."))
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:

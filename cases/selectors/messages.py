@@ -1,0 +1,58 @@
+"""Reads behind the anonymous messages on the staff issue page.
+
+Threads are read by report, not by issue: a report merged into another issue
+(``issue_mark_duplicate``) brings its conversation along. One query for all of
+an issue's threads, whatever their number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cases.models import Report, ResidentMessage
+from cases.selectors.issues import can_work_issue
+
+__all__ = ["MessageThread", "message_threads", "can_reply_to_residents"]
+
+
+@dataclass
+class MessageThread:
+    report: Report
+    messages: list[ResidentMessage] = field(default_factory=list)
+    # Messages from the resident no one who works the issue has seen yet.
+    unread: int = 0
+    # What an officer typed in a reply that was refused (shown again to correct).
+    reply_body: str = ""
+    reply_failed: bool = False
+
+
+def can_reply_to_residents(user, issue) -> bool:
+    return user.has_perm("cases.add_residentmessage") and can_work_issue(user, issue)
+
+
+def message_threads(user, reports: list[Report], *, reply: dict | None = None) -> list[MessageThread]:
+    """The conversations of these reports (already loaded): those whose holder has a key, or with messages."""
+    if not user.has_perm("cases.view_residentmessage") or not reports:
+        return []
+    by_report: dict[int, list[ResidentMessage]] = {}
+    rows = (
+        ResidentMessage.objects.filter(report_id__in=[report.pk for report in reports])
+        .only("id", "report_id", "direction", "body", "language", "created_at", "read_at")
+        .order_by("created_at", "id")
+    )
+    for message in rows:
+        by_report.setdefault(message.report_id, []).append(message)
+    threads = []
+    for report in reports:
+        thread_messages = by_report.get(report.pk, [])
+        if not report.message_key_hash and not thread_messages:
+            continue
+        thread = MessageThread(report=report, messages=thread_messages)
+        thread.unread = sum(
+            1 for m in thread_messages if m.direction == ResidentMessage.Direction.FROM_RESIDENT and m.read_at is None
+        )
+        if reply and reply.get("report_id") == report.pk:
+            thread.reply_body = reply.get("body", "")
+            thread.reply_failed = True
+        threads.append(thread)
+    return threads
