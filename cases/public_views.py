@@ -163,6 +163,7 @@ def _report_post(request):
             photo=form.photo_content,
             join_issue=Issue.objects.get(tracking_code=join.tracking_code) if join else None,
             actor=request.user,
+            with_message_key=True,
         )
     except ValidationError as error:
         _service_errors_to_form(form, error)
@@ -172,9 +173,11 @@ def _report_post(request):
     issue = report.issue
     # Straight to the response: redirect() would first try the URL itself as a view name.
     response = HttpResponseRedirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+    # The private message key rides to the confirmation in this signed, HttpOnly cookie — the one
+    # place it exists outside the resident's hands — and the status page deletes it as it shows it.
     response.set_signed_cookie(
         SUBMITTED_COOKIE,
-        json.dumps({"code": issue.tracking_code, "joined": join is not None}),
+        json.dumps({"code": issue.tracking_code, "joined": join is not None, "key": report.message_key}),
         salt=_SUBMITTED_SALT,
         max_age=_SUBMITTED_MAX_AGE,
         httponly=True,
@@ -419,4 +422,5 @@ def _submitted_notice(request, issue):
         return None
     if not isinstance(notice, dict) or notice.get("code") != issue.tracking_code:
         return None
-    return {"joined": bool(notice.get("joined"))}
+    key = notice.get("key")
+    return {"joined": bool(notice.get("joined")), "message_key": key if isinstance(key, str) else ""}
