@@ -192,6 +192,18 @@ class EventAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        # A public entry's words are masked for the public, as event_record masks them; the
+        # words as typed stay for staff in data["original_message"].
+        if obj.is_public and obj.message and {"message", "is_public"} & set(form.changed_data):
+            data = {k: v for k, v in (obj.data or {}).items() if k != "original_message"}
+            masked = public_text_for(text=obj.message, issue=obj.issue)
+            if masked != obj.message:
+                data["original_message"] = obj.message
+                obj.message = masked
+            obj.data = data
+        super().save_model(request, obj, form, change)
+
     def get_actions(self, request):
         # The bulk delete asks no per-row question, so it could take audit entries along.
         actions = super().get_actions(request)

@@ -305,6 +305,24 @@ def test_an_admin_edit_of_the_description_or_a_report_is_masked_again(rf, admin_
     assert (report.text, report.public_text) == ("Graffiti", f"{NAME_MARK} at {PHONE_MARK}")
 
 
+@pytest.mark.django_db
+def test_an_admin_edit_of_a_public_timeline_entry_is_masked(rf, admin_user, category, square_place):
+    from django.contrib import admin
+
+    report = submit(category, text="Graffiti", reporter_name="Ana Ruiz")
+    event = Event.objects.create(issue=report.issue, kind=Event.Kind.NOTE, created_at=report.created_at)
+    request = rf.post("/admin/")
+    request.user = admin_user
+    event_admin = admin.site._registry[Event]
+    form_class = event_admin.get_form(request, event, fields=["message", "is_public"])
+    form = form_class(data={"message": "Ana Ruiz: 816-555-0142", "is_public": "on"}, instance=event)
+    assert form.is_valid(), form.errors
+    event_admin.save_model(request, form.save(commit=False), form, change=True)
+    event.refresh_from_db()
+    assert event.message == f"{NAME_MARK}: {PHONE_MARK}"
+    assert event.data["original_message"] == "Ana Ruiz: 816-555-0142"
+
+
 # --- rows written before masking --------------------------------------------------------
 
 
