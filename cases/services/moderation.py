@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Event, Issue, ModerationItem, Report
 from cases.photos import photo_clean
+from cases.redaction import mask_text
 from cases.services.issues import event_record
 
 logger = logging.getLogger(__name__)
@@ -97,26 +98,8 @@ def _clean_text(text: str) -> str:
 
 
 def _mask(text: str, names=()) -> str:
-    """A moderator's text goes through the masker too: a slip of the keyboard is not published.
-
-    ``cases.redaction.mask_text`` is looked up when called, so this module works before and after
-    the masker lands; it may answer the masked string or a result carrying it (``.text`` or a
-    ``(text, findings)`` pair).
-    """
-    try:
-        from cases import redaction
-    except ImportError:
-        return text
-    mask_text = getattr(redaction, "mask_text", None)
-    if mask_text is None:
-        return text
-    result = mask_text(text, names=[name for name in names if name])
-    if isinstance(result, str):
-        return result
-    if isinstance(result, tuple | list) and result and isinstance(result[0], str):
-        return result[0]
-    masked = getattr(result, "text", None)
-    return masked if isinstance(masked, str) else text
+    """A moderator's text goes through the masker too: a slip of the keyboard is not published."""
+    return mask_text(text, names=[name for name in names if name]).text
 
 
 def _locked_report(report: Report) -> Report:

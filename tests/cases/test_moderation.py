@@ -292,3 +292,15 @@ def test_a_user_without_a_role_gets_403(client, issue, report):
     client.force_login(UserFactory())
     assert client.post(f"/moderation/reports/{report.pk}/hide/", {"reason": "x"}).status_code == 403
     assert Report.objects.get(pk=report.pk).is_hidden is False
+
+
+def test_an_edit_masks_the_reporters_name_too(issue, moderator):
+    report = ReportFactory(issue=issue, reporter_name="Ana Ruiz", reporter_email="ana@example.org")
+    services.report_public_text_edit(
+        report=report, text="Ana Ruiz saw them at night", reason="Rewrote", actor=moderator
+    )
+    services.issue_public_text_edit(issue=issue, text="Ana Ruiz saw tags", reason="Rewrote", actor=moderator)
+    report.refresh_from_db()
+    issue.refresh_from_db()
+    assert "Ruiz" not in report.public_text and "saw them at night" in report.public_text
+    assert "Ruiz" not in issue.public_description
