@@ -31,22 +31,36 @@ def can_reply_to_residents(user, issue) -> bool:
 
 
 def message_threads(user, reports: list[Report], *, reply: dict | None = None) -> list[MessageThread]:
-    """The conversations of these reports (already loaded): those whose holder has a key, or with messages."""
-    if not user.has_perm("cases.view_residentmessage") or not reports:
+    """The conversations of these reports (already loaded): one per report whose holder has a key."""
+    # Only a report with a key has a conversation (both services refuse one without): an issue
+    # none of whose reports came through the web form costs no query.
+    keyed = [report for report in reports if report.message_key_hash]
+    if not keyed or not user.has_perm("cases.view_residentmessage"):
         return []
     by_report: dict[int, list[ResidentMessage]] = {}
     rows = (
-        ResidentMessage.objects.filter(report_id__in=[report.pk for report in reports])
-        .only("id", "report_id", "direction", "body", "language", "created_at", "read_at")
+        ResidentMessage.objects.filter(report_id__in=[report.pk for report in keyed])
+        .select_related("author")
+        .only(
+            "id",
+            "report_id",
+            "direction",
+            "body",
+            "language",
+            "created_at",
+            "read_at",
+            "author__id",
+            "author__username",
+            "author__first_name",
+            "author__last_name",
+        )
         .order_by("created_at", "id")
     )
     for message in rows:
         by_report.setdefault(message.report_id, []).append(message)
     threads = []
-    for report in reports:
+    for report in keyed:
         thread_messages = by_report.get(report.pk, [])
-        if not report.message_key_hash and not thread_messages:
-            continue
         thread = MessageThread(report=report, messages=thread_messages)
         thread.unread = sum(
             1 for m in thread_messages if m.direction == ResidentMessage.Direction.FROM_RESIDENT and m.read_at is None
