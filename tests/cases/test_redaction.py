@@ -353,3 +353,40 @@ def test_the_backfill_masks_old_rows_once_and_a_second_run_changes_nothing(squar
     out = StringIO()
     call_command("mask_public_text", stdout=out)
     assert "Done: 0 issue(s), 0 report(s), 0 public event(s)" in out.getvalue()
+
+
+SQLITE_SCENARIO = r"""
+import json
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from tests import factories as f
+from cases import services
+from cases.models import Issue, ModerationItem, Event
+
+place = f.NeighborhoodFactory(boundary=f.square(39.0, -94.6, 0.01))
+category = f.CategoryFactory()
+report = services.issue_submit(category=category, text="Call Ana at 816-555-0142", lat=39.005, lng=-94.595,
+                               reporter_name="Ana Ruiz", reporter_email="ana@example.org")
+issue = Issue.objects.get(pk=report.issue_id)
+joined = services.issue_submit(category=category, text="me too: ana@example.org", join_issue=issue)
+# A row from before masking, then the backfill.
+Issue.objects.filter(pk=issue.pk).update(public_description="")
+call_command("mask_public_text", verbosity=0)
+issue.refresh_from_db()
+print(json.dumps({
+    "public": issue.public_description,
+    "joined": type(joined).objects.get(pk=joined.pk).public_text,
+    "items": sorted(ModerationItem.objects.values_list("reason", flat=True)),
+}))
+"""
+
+
+def test_masking_and_the_backfill_work_on_sqlite(tmp_path):
+    from tests.sqlite import run_on_sqlite
+
+    result = run_on_sqlite(SQLITE_SCENARIO, tmp_path)
+    assert result["public"] == f"Call {NAME_MARK} at {PHONE_MARK}"
+    assert result["joined"] == f"me too: {EMAIL_MARK}"
+    assert result["items"] == ["masked", "masked"]
