@@ -527,3 +527,75 @@ def test_the_reveal_then_appears_in_the_log(client, officer, supervisor, issue):
     client.force_login(supervisor)
     body = client.get(f"/audit/?issue={issue.tracking_code}").content.decode()
     assert "Resident asked to be contacted" in body and officer.get_full_name() in body
+
+
+# --- the embedded mode --------------------------------------------------------------------
+
+SQLITE_SCENARIO = r"""
+import csv, io, json
+from datetime import timedelta
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+from django.utils import timezone
+from cases import audit_views
+from cases.models import Event
+from tests import factories as f
+
+place = f.NeighborhoodFactory()
+officer, boss = f.officer(neighborhoods=[place]), f.supervisor(neighborhoods=[place])
+issue = f.IssueFactory(neighborhood=place, category=f.CategoryFactory())
+f.ReportFactory(issue=issue, reporter_email="ana@example.org")
+client = Client()
+client.force_login(officer)
+refused = client.post(f"/issues/{issue.pk}/contacts/", {"reason_code": ""})
+shown = client.post(f"/issues/{issue.pk}/contacts/", {"reason_code": "follow_up_visit"})
+start = timezone.now() - timedelta(days=1)
+hide = {"action": "report_hide"}
+Event.objects.bulk_create([Event(issue=issue, kind="moderated", actor=boss, message=f"m{i}", data=hide,
+                                 created_at=start + timedelta(seconds=i // 2)) for i in range(7)])
+client.force_login(boss)
+audit_views.PAGE_SIZE = 3
+seen, url = [], "/audit/"
+while url:
+    body = client.get(url).content.decode()
+    seen += [int(p.split('"', 1)[0]) for p in body.split('data-event-id="')[1:]]
+    url = ("/audit/" + body.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+           if 'rel="next"' in body else None)
+audit = Event.objects.filter(kind__in=Event.AUDIT_KINDS)
+expected = list(audit.order_by("-created_at", "-id").values_list("id", flat=True))
+today = timezone.localdate().isoformat()
+query = f"action=reveal&who={officer.pk}&issue={issue.tracking_code}&date_from={today}"
+filtered = client.get(f"/audit/?{query}").content.decode()
+bad = client.get("/audit/?date_from=nope")
+export = client.get("/audit/export.csv?action=moderation")
+rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+print(json.dumps({
+    "refused": refused.status_code, "shown": shown.status_code,
+    "email_shown": "ana@example.org" in shown.content.decode(),
+    "pages_ok": seen == expected, "count": len(seen),
+    "filtered": filtered.count('data-event-id="'), "reason": "Follow-up visit" in filtered,
+    "bad": [bad.status_code, "Enter a valid date." in bad.content.decode()],
+    "csv": len(rows) - 1, "csv_action": rows[1][3],
+}))
+"""
+
+
+def test_the_audit_trail_works_on_sqlite(tmp_path):
+    from tests.sqlite import run_on_sqlite
+
+    result = run_on_sqlite(SQLITE_SCENARIO, tmp_path)
+    assert result == {
+        "refused": 400,
+        "shown": 200,
+        "email_shown": True,
+        "pages_ok": True,
+        "count": 8,
+        "filtered": 1,
+        "reason": True,
+        "bad": [200, True],
+        "csv": 7,
+        "csv_action": "Moderation: report hidden",
+    }
