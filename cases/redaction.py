@@ -166,7 +166,7 @@ def mask_text(text: str, *, names=()) -> Masked:
 
     if _PHONE_HINT.search(text):
         for region in _PHONE_REGIONS:
-            spans = [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text, region)]
+            spans = _phone_spans(text, region)
             if spans:
                 text = _replace(text, spans, PHONE_MARK)
                 count("phone", len(spans))
@@ -197,6 +197,29 @@ def mask_text(text: str, *, names=()) -> Masked:
             text = _merge_names(text, spans)
             count("name", len(spans))
     return Masked(text, findings, flagged)
+
+
+def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
+    """Where the matcher finds phone numbers, looking only around runs of seven digits or more.
+
+    The matcher parses every digit group it meets ("12th", "7:30"), a few hundred microseconds
+    over a whole report; the windows hold only the candidates, with room for a "+" or "(" before
+    and an extension ("ext 12") after.
+    """
+    windows: list[list[int]] = []
+    for hint in _PHONE_HINT.finditer(text):
+        start, end = max(hint.start() - 4, 0), min(hint.end() + 16, len(text))
+        while end < len(text) and text[end].isdigit():
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    return [
+        (start + match.start, start + match.end)
+        for start, end in windows
+        for match in phonenumbers.PhoneNumberMatcher(text[start:end], region)
+    ]
 
 
 def _replace(text: str, spans, mark: str) -> str:
