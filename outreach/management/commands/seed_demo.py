@@ -880,8 +880,17 @@ class Seeder:
                     }
                 )
             if assignee and any(r["reporter_name"] or r["reporter_phone"] for r in plan.reports) and rng.random() < 0.4:
+                # A reveal always says why (the audit log); picked without the generator, so the rest of
+                # the demo data stays the same.
+                why = list(Event.RevealReason)[len(ev) % 3]
                 ev.append(
-                    {"at": self.between(working_from, note_until), "kind": Event.Kind.CONTACT_VIEWED, "actor": assignee}
+                    {
+                        "at": self.between(working_from, note_until),
+                        "kind": Event.Kind.CONTACT_VIEWED,
+                        "actor": assignee,
+                        "message": str(why.label),
+                        "data": {"reason_code": why.value},
+                    }
                 )
         # Escalations while the clock ran: up to the hold, the finish, or now.
         escalating_until = hold_at or end
