@@ -413,12 +413,26 @@ class ReportDetailSerializer(ReportSerializer):
 class EventSerializer(serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    message = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "The words as staff typed them. On a public entry the public reads them with emails, "
+            "phone numbers and names masked; `data.original_message` is set when masking changed them."
+        ),
+    )
     data = serializers.DictField(read_only=True)
 
     class Meta:
         model = Event
         fields = ["id", "issue", "kind", "kind_label", "actor", "is_public", "message", "data", "created_at"]
         read_only_fields = fields
+
+    def to_representation(self, event):
+        out = super().to_representation(event)
+        original = (event.data or {}).get("original_message") if isinstance(event.data, dict) else None
+        if isinstance(original, str):
+            out["message"] = original
+        return out
 
 
 # --- escalations --------------------------------------------------------------------

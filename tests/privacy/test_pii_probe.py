@@ -235,6 +235,8 @@ def test_staff_still_read_the_original_words(client, planted):
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     body = api.get(f"/api/v1/issues/{first.pk}/").json()
     assert "maria.perez@example.com" in body["description"]
+    notes = api.get(f"/api/v1/issues/{first.pk}/events/?kind=note").json()["results"]
+    assert [note["message"] for note in notes] == ["Talked to María at 816-555-0142, will repaint."]
 
 
 def test_the_probe_would_see_a_leak():
