@@ -82,8 +82,14 @@ def _thread_paths(code: str) -> list[tuple[str, str]]:
 
 
 def _private(response):
-    """What the conversation's pages send: nothing to caches, nothing in a Referer header."""
-    response["Referrer-Policy"] = "no-referrer"
+    """What the conversation's pages send: nothing to caches, no Referer header to another site.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` Chromium sends ``Origin: null``
+    with the page's own form POSTs, and Django's CSRF check refuses them. Nothing leaves the
+    site either way (the pages link nowhere else), and no URL here holds a secret: the key
+    travels only in POST bodies.
+    """
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -159,7 +165,10 @@ def message_unlock(request, code):
         return _too_many(request, code, rate=settings.MESSAGE_KEY_GLOBAL_RATE_LIMIT, text=_tries_message())
     report = report_for_message_key(tracking_code=code, key=request.POST.get("key", ""))
     if report is None:
-        response = HttpResponseSeeOther(reverse("report_status", kwargs={"code": code}) + "?key=wrong#messages")
+        # To the error summary itself: the browser focuses a fragment's (focusable) target, so the
+        # message is read first even without JavaScript; a fragment on the section would take the
+        # focus away from the summary again.
+        response = HttpResponseSeeOther(reverse("report_status", kwargs={"code": code}) + "?key=wrong#error-summary")
         _clear_unlock(response, code=code)
     else:
         response = HttpResponseSeeOther(_thread_url(code))
@@ -168,7 +177,7 @@ def message_unlock(request, code):
 
 
 def _locked_out(code: str):
-    return _private(HttpResponseSeeOther(reverse("report_status", kwargs={"code": code}) + "?key=locked#messages"))
+    return _private(HttpResponseSeeOther(reverse("report_status", kwargs={"code": code}) + "?key=locked#error-summary"))
 
 
 @never_cache
