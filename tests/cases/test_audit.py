@@ -599,3 +599,49 @@ def test_the_audit_trail_works_on_sqlite(tmp_path):
         "csv": 7,
         "csv_action": "Moderation: report hidden",
     }
+
+
+# --- the admin ----------------------------------------------------------------------------
+
+
+def test_the_admin_shows_no_contact_details(admin_client, issue):
+    report = issue.reports.get()
+    for url in (f"/admin/cases/report/{report.pk}/change/", f"/admin/cases/issue/{issue.pk}/change/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert not any(secret in body for secret in SECRETS), url
+        assert 'name="reporter_email"' not in body and 'name="reports-0-reporter_email"' not in body
+    # Saving the report in the admin keeps the details it does not show.
+    saved = admin_client.post(
+        f"/admin/cases/report/{report.pk}/change/",
+        {
+            "issue": issue.pk,
+            "text": "Edited",
+            "public_text": "Edited",
+            "channel": report.channel,
+            "language": "en",
+            "photo_state": "",
+            "attributes": "{}",
+            "created_at_0": "2026-01-01",
+            "created_at_1": "10:00:00",
+        },
+    )
+    assert saved.status_code == 302, saved.content.decode()[-3000:]
+    report.refresh_from_db()
+    assert report.text == "Edited"
+    assert (report.reporter_name, report.reporter_email, report.reporter_phone) == SECRETS
+
+
+def test_the_admin_cannot_change_or_delete_an_audit_entry(admin_client, officer, issue):
+    reveal = services.contact_view_record(issue=issue, actor=officer, reason="Follow-up visit")
+    note = _audit(issue, Event.Kind.NOTE, officer, at=timezone.now(), message="Crew booked")
+    page = admin_client.get(f"/admin/cases/event/{reveal.pk}/change/")
+    assert page.status_code == 200 and 'name="message"' not in page.content.decode()  # read-only view
+    assert admin_client.post(f"/admin/cases/event/{reveal.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert 'name="message"' in admin_client.get(f"/admin/cases/event/{note.pk}/change/").content.decode()
+    bulk = admin_client.post(
+        "/admin/cases/event/", {"action": "delete_selected", "_selected_action": [reveal.pk], "post": "yes"}
+    )
+    assert bulk.status_code in (200, 302)
+    assert Event.objects.filter(pk=reveal.pk).exists()
