@@ -71,18 +71,20 @@ _PLAIN_EMAIL = re.compile(
 # "at" / "arroba" and "dot" / "punto" spelled out, bare or in brackets. Spelled-out forms end in a
 # known top-level domain so that "look at this dot" or "meet at the park" are not taken for emails.
 _AT = r"(?:\s*[\[({<]\s*(?:at|arroba)\s*[\])}>]\s*|\s+(?:at|arroba)\s+|\s*@\s*)"
-_DOT = r"(?:\s*[\[({<]\s*(?:dot|punto)\s*[\])}>]\s*|\s+(?:dot|punto)\s+|\s*\.\s*)"
-# Not "it", "me", "es", "de": a sentence that starts with one of those words must not look like
-# the end of an address.
+_DOT_WORD = r"(?:\s*[\[({<]\s*(?:dot|punto)\s*[\])}>]\s*|\s+(?:dot|punto)\s+)"
+_DOT = rf"(?:{_DOT_WORD}|\s*\.\s*)"
 _TLD = r"(?:com|net|org|edu|gov|mil|info|biz|io|co|us|mx|ar|cl|pe|ca|uk|fr|br|app|dev|email|mail)"
+# After a literal "." these are ordinary words that start a sentence (". It is", ". Es muy"), so
+# only a spelled-out "dot" / "punto" may end an address with them.
+_TLD_SPELLED = rf"(?:{_TLD}|es|it|me|de|eu|tv|net)"
 _SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.+\-]){_LOCAL}{_AT}{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}{_TLD}(?![\w])",
+    rf"(?<![\w.+\-]){_LOCAL}{_AT}{_LABEL}(?:{_DOT}{_LABEL})*(?:{_DOT_WORD}{_TLD_SPELLED}|\s*\.\s*{_TLD})(?![\w])",
     re.IGNORECASE,
 )
 # Cheap tests before the spelled-out pattern (tens of microseconds) runs at all: a spelled "at"
 # and something that ends like an address.
 _AT_WORDS = ("at", "arroba")
-_TLD_HINT = re.compile(rf"(?:\.|dot|punto|[\])}}>])\s*{_TLD}\b", re.IGNORECASE)
+_TLD_HINT = re.compile(rf"(?:(?:dot|punto)\W*{_TLD_SPELLED}|\.\s*{_TLD})\b", re.IGNORECASE)
 
 # --- phones -------------------------------------------------------------------------
 
@@ -190,7 +192,8 @@ def mask_text(text: str, *, names=()) -> Masked:
                 flagged = True
     parts = name_parts(names)
     if parts:
-        pattern = re.compile(r"(?<![\w'’])(?:" + "|".join(map(re.escape, parts)) + r")(?![\w'’])")
+        # Whole words; "Ana's" is Ana's, "d'Ana" too, but "Anastasia" and "Ana2" are not Ana.
+        pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, parts)) + r")(?!\w)(?!['’](?!s\b)\w)")
         folded = _fold(text)
         spans = [(m.start(), m.end()) for m in pattern.finditer(folded)]
         if spans:

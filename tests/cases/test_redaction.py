@@ -33,6 +33,8 @@ from tests.factories import IssueFactory, NeighborhoodFactory, ReportFactory, of
         "maria arroba example punto com punto mx",
         "maria [arroba] example [punto] mx",
         "maria at mail dot example dot org",
+        "maria arroba hotmail punto es",
+        "maria at example.com",
     ],
 )
 def test_emails_in_every_shape_are_masked(shape):
@@ -94,6 +96,11 @@ def test_the_reporters_name_is_masked_whatever_its_case_or_accents():
     masked = mask_text("maria saw it, Perez too; PÉREZ called. José: yes.", names=["María José Pérez"])
     assert masked.text == f"{NAME_MARK} saw it, {NAME_MARK} too; {NAME_MARK} called. {NAME_MARK}: yes."
     assert masked.findings == {"name": 4}
+
+
+def test_a_name_with_an_apostrophe_before_or_after_is_still_the_name():
+    masked = mask_text("Ana's car, d'Ana, O'Brien's dog, Anastasia", names=["Ana O'Brien"])
+    assert masked.text == f"{NAME_MARK}'s car, d'{NAME_MARK}, {NAME_MARK}'s dog, Anastasia"
 
 
 def test_name_parts_are_whole_words_and_particles_stay():
