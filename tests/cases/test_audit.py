@@ -501,6 +501,8 @@ def test_the_export_has_who_when_issue_action_why_and_no_contact_value(client, s
     assert len(body) == 4
     newest = body[0]
     assert newest[2] == officer.username and newest[3] == "Contact details shown"
+    event = Event.objects.filter(kind=Event.Kind.CONTACT_VIEWED, actor=officer).latest("id")
+    assert newest[0] == timezone.localtime(event.created_at).isoformat(timespec="seconds")
     assert newest[4] == issue.tracking_code
     assert newest[5] == '\'=HYPERLINK("http://x")'  # a formula is never a formula in the sheet
     assert body[1][1:4] == ["system", "", "Contact details erased (retention)"]
