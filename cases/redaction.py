@@ -131,7 +131,8 @@ _FOLD = _fold_table()
 
 
 def _fold(text: str) -> str:
-    return text.translate(_FOLD)
+    # lower() keeps the length once "İ" (the one letter it expands) is folded by the table.
+    return text.translate(_FOLD).lower()
 
 
 def name_parts(names) -> list[str]:

@@ -103,6 +103,11 @@ def test_a_name_with_an_apostrophe_before_or_after_is_still_the_name():
     assert masked.text == f"{NAME_MARK}'s car, d'{NAME_MARK}, {NAME_MARK}'s dog, Anastasia"
 
 
+def test_names_beyond_latin_letters_fold_too():
+    masked = mask_text("ОЛЬГА called, then Olga and İpek.", names=["Ольга", "Ipek"])
+    assert masked.text == f"{NAME_MARK} called, then Olga and {NAME_MARK}."
+
+
 def test_name_parts_are_whole_words_and_particles_stay():
     assert name_parts(["María de la Cruz", "Jo", "A B", "Ana-Luisa O'Brien"]) == [
         "maria",
