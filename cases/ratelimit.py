@@ -155,6 +155,7 @@ def rate_limit_reserve(request, *, scope: str, rate: str | None = None) -> Reser
         return Reservation(key, granted=False)
     return Reservation(key, granted=True)
 
+
 def rate_limit_reserve_shared(*, scope: str, rate: str, identity: str = "all") -> Reservation:
     """``rate_limit_reserve`` for a count that is not one client's.
 
