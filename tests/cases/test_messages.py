@@ -460,3 +460,19 @@ def test_issue_page_messages_fixed_queries(keyed, officer, django_assert_max_num
     # The first view after new messages also marks them read (one UPDATE); no query per message.
     with django_assert_max_num_queries(baseline + 1):
         staff.get(f"/issues/{report.issue.pk}/")
+
+
+@pytest.mark.parametrize(
+    ("code", "key"),
+    [
+        ("CG-ZZZZ-ZZZZ", "\x00\x00"),
+        ("cg%00zzzz", "K7QM-2XW9-PLT4"),
+        ("x" * 300, "k" * 5000),
+        ("CG-ZZZZ-ZZZZ", "ñandú 🙂 <script>"),
+    ],
+)
+def test_odd_codes_and_keys_answer_like_a_wrong_key(db, code, key):
+    response = client_from().post(f"/report/{code}/messages/unlock/", {"key": key})
+    assert response.status_code == 303
+    assert response["Location"].endswith("?key=wrong#error-summary")
+    assert client_from().get(f"/report/{code}/messages/").status_code == 303
