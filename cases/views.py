@@ -24,6 +24,7 @@ from cases.message_views import issue_message_context
 from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
+from cases.selectors.messages import with_unread_messages
 from cases.selectors.staff import (
     issue_duplicates,
     issue_reports,
@@ -75,7 +76,7 @@ def issue_queue(request):
         escalated=Count("id", filter=Q(escalation_level__gt=0)),
         mine=Count("id", filter=Q(assignee=request.user)),
     )
-    page = _page(request, queryset)
+    page = _page(request, with_unread_messages(queryset))
     context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
     return render(request, "issues/queue.html", context)
 
@@ -85,7 +86,7 @@ def issue_queue(request):
 def issue_list(request):
     form = IssueFilterForm(request.GET or None)
     queryset = issues_filtered(request.user, **form.selector_kwargs())
-    page = _page(request, queryset)
+    page = _page(request, with_unread_messages(queryset))
     return render(request, "issues/list.html", {"form": form, "page": page, "map_points": _map_points(page)})
 
 

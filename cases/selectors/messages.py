@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cases.models import Report, ResidentMessage
+from django.db.models import Exists, OuterRef, QuerySet
+
+from cases.models import Issue, Report, ResidentMessage
 from cases.selectors.issues import can_work_issue
 
-__all__ = ["MessageThread", "message_threads", "can_reply_to_residents"]
+__all__ = ["MessageThread", "message_threads", "can_reply_to_residents", "with_unread_messages"]
 
 
 @dataclass
@@ -70,3 +72,14 @@ def message_threads(user, reports: list[Report], *, reply: dict | None = None) -
             thread.reply_failed = True
         threads.append(thread)
     return threads
+
+
+def with_unread_messages(queryset: QuerySet[Issue]) -> QuerySet[Issue]:
+    """Annotate ``has_unread_messages``: a resident wrote and no one who works the issue has seen it.
+
+    An EXISTS per row of the page in the same query (message_issue_idx), not a query per issue.
+    """
+    unread = ResidentMessage.objects.filter(
+        issue=OuterRef("pk"), direction=ResidentMessage.Direction.FROM_RESIDENT, read_at__isnull=True
+    )
+    return queryset.annotate(has_unread_messages=Exists(unread))

@@ -476,3 +476,16 @@ def test_odd_codes_and_keys_answer_like_a_wrong_key(db, code, key):
     assert response.status_code == 303
     assert response["Location"].endswith("?key=wrong#error-summary")
     assert client_from().get(f"/report/{code}/messages/").status_code == 303
+
+
+def test_queue_and_list_mark_issues_with_unread_messages(keyed, officer):
+    report, _key = keyed
+    report.issue.neighborhood.staff.add(officer.staff_profile)
+    staff = Client()
+    staff.force_login(officer)
+    assert 'data-testid="unread-messages"' not in staff.get("/queue/").content.decode()
+    services.resident_message_send(report=report, body="Hello", language="en")
+    for path in ("/queue/", "/issues/"):
+        assert 'data-testid="unread-messages"' in staff.get(path).content.decode(), path
+    staff.get(f"/issues/{report.issue.pk}/")  # read by someone who works it
+    assert 'data-testid="unread-messages"' not in staff.get("/queue/").content.decode()
