@@ -193,9 +193,10 @@ def message_thread(request, code):
     if request.method == "POST":
         form = ResidentMessageForm(request.POST)
         # Per key: the report's id names the count; nothing about the sender does.
-        if not rate_limit_reserve_shared(
+        sending = rate_limit_reserve_shared(
             scope="message_send", rate=settings.MESSAGE_SEND_RATE_LIMIT, identity=f"report{report.pk}"
-        ):
+        )
+        if not sending:
             return _too_many(
                 request,
                 code,
@@ -217,6 +218,8 @@ def message_thread(request, code):
             else:
                 messages.success(request, _("Your message was sent. An officer will read it."))
                 return _private(HttpResponseSeeOther(_thread_url(code)))
+        # Only messages sent count: one sent back for correction gives its use back.
+        sending.release()
         status = 400
     thread = list(
         ResidentMessage.objects.filter(report_id=report.pk)

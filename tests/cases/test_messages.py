@@ -278,6 +278,8 @@ def test_sending_is_limited_per_key(keyed, settings):
     code = report.issue.tracking_code
     client = client_from()
     unlock(client, code, key)
+    # Refused for correction: not counted.
+    assert client.post(f"/report/{code}/messages/", {"body": ""}).status_code == 400
     for n in range(2):
         assert client.post(f"/report/{code}/messages/", {"body": f"Message {n}"}).status_code == 303
     refused = client.post(f"/report/{code}/messages/", {"body": "One too many"})
