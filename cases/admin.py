@@ -99,12 +99,15 @@ class EscalationRuleAdmin(admin.ModelAdmin):
 # the audit log. An administrator who needs them uses that page like everyone else; the
 # retention task erases them, not an admin edit.
 REPORT_CONTACT_FIELDS = ("reporter_name", "reporter_email", "reporter_phone")
+# Nor is the private message key's hash: whoever could set it to the hash of a key they know
+# would read the resident's anonymous conversation.
+REPORT_HIDDEN_FIELDS = (*REPORT_CONTACT_FIELDS, "message_key_hash")
 
 
 class ReportInline(admin.StackedInline):
     model = Report
     extra = 0
-    exclude = REPORT_CONTACT_FIELDS
+    exclude = REPORT_HIDDEN_FIELDS
     readonly_fields = ("created_at", "channel", "language")
     formfield_overrides = URL_FORM_FIELDS
 
@@ -152,7 +155,7 @@ class IssueAdmin(admin.ModelAdmin):
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FORM_FIELDS
-    exclude = REPORT_CONTACT_FIELDS
+    exclude = REPORT_HIDDEN_FIELDS
     list_display = ("id", "issue", "channel", "language", "is_anonymous", "created_at")
     list_filter = ("channel", "language", "is_anonymous")
     raw_id_fields = ("issue", "created_by")

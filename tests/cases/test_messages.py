@@ -491,3 +491,15 @@ def test_queue_and_list_mark_issues_with_unread_messages(keyed, officer):
         assert 'data-testid="unread-messages"' in staff.get(path).content.decode(), path
     staff.get(f"/issues/{report.issue.pk}/")  # read by someone who works it
     assert 'data-testid="unread-messages"' not in staff.get("/queue/").content.decode()
+
+
+def test_admin_does_not_offer_the_key_hash(keyed, django_user_model):
+    report, _key = keyed
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw-Secret-123")
+    client = Client()
+    client.force_login(admin_user)
+    for path in (f"/admin/cases/report/{report.pk}/change/", f"/admin/cases/issue/{report.issue_id}/change/"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert "message_key_hash" not in page.content.decode()
+        assert report.message_key_hash not in page.content.decode()
