@@ -286,7 +286,7 @@ def issue_submit(
     report.issue = issue
     if photo is not None:
         report.photo.save(photo.name, photo, save=False)
-        report.photo_state = Report.PhotoState.PENDING
+    _photo_pending(report)
     event = Event(
         issue=issue, kind=Event.Kind.CREATED, actor=author, is_public=True, data={"channel": channel}, created_at=now
     )
@@ -305,6 +305,12 @@ def issue_submit(
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
     rows_insert(*rows)
     return report
+
+
+def _photo_pending(report: Report) -> None:
+    """A photo, or a media link a 311 client sent, waits for a moderator before the public sees it."""
+    if report.photo or report.media_url:
+        report.photo_state = Report.PhotoState.PENDING
 
 
 def _moderation_items(
@@ -347,7 +353,7 @@ def _report_join(
     report.issue = issue
     if photo is not None:
         report.photo.save(photo.name, photo, save=False)
-        report.photo_state = Report.PhotoState.PENDING
+    _photo_pending(report)
     report.save()
     items = _moderation_items(issue=issue, report=report, masked=masked, now=now)
     if items:

@@ -8,11 +8,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from cases.models import Issue, Report
+from cases import services
+from cases.models import Issue, ModerationItem, Report
 from tests.cases.public_helpers import jpeg_bytes
 from tests.cases.test_open311 import FORM, counts, errors_of, post, valid_graffiti
 from tests.cases.test_open311_support import BASE, seed_services, xml_of
 from tests.cases.test_photos import GPS_IFD, _png_declaring
+from tests.factories import supervisor
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +91,19 @@ def test_media_url_is_stored_as_a_link_and_never_fetched(client, world, monkeypa
     report = Report.objects.get()
     assert report.media_url == "https://img.example.org/tags.jpg"
     assert not report.photo
+
+
+def test_a_media_link_waits_in_the_moderation_queue_and_is_public_only_once_approved(client, world):
+    response = post(client, valid_graffiti(world, media_url="https://img.example.org/tags.jpg"))
+    assert response.status_code == 201, response.content
+    report = Report.objects.get()
+    assert report.photo_state == Report.PhotoState.PENDING
+    item = ModerationItem.objects.get(reason=ModerationItem.Reason.PHOTO)
+    assert item.report_id == report.pk and item.resolved_at is None
+    code = report.issue.tracking_code
+    assert client.get(f"{BASE}/requests/{code}.json").json()[0]["media_url"] is None
+    services.photo_approve(report=report, reason="A photo of the wall, nobody in it", actor=supervisor())
+    assert client.get(f"{BASE}/requests/{code}.json").json()[0]["media_url"] == "https://img.example.org/tags.jpg"
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
