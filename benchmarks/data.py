@@ -488,7 +488,10 @@ def _issues(now) -> None:
             "lat": "n.min_lat + 0.02 * p.u3",
             "lng": "n.min_lng + 0.02 * p.u4",
             "address": "(100 + (p.g % 8900)) || ' Main St'",
+            # Generated text holds no personal details: the public copies equal the originals.
+            "public_address": "(100 + (p.g % 8900)) || ' Main St'",
             "description": "'Reported problem #' || p.g",
+            "public_description": "'Reported problem #' || p.g",
             "priority": "p.priority",
             "status": "CASE WHEN p.plan = 'crime' THEN 'closed' ELSE p.plan END",
             "approach": "(ARRAY['', 'deter', 'problem_solve', 'enforce'])[1 + p.g % 4]",

@@ -143,6 +143,10 @@ class IssueAdmin(admin.ModelAdmin):
             obj.public_description = public_text_for(text=obj.description, issue=obj)
         elif "public_description" in form.changed_data:
             obj.public_description = public_text_for(text=obj.public_description, issue=obj)
+        if "address" in form.changed_data:
+            obj.public_address = public_text_for(text=obj.address, issue=obj)
+        elif "public_address" in form.changed_data:
+            obj.public_address = public_text_for(text=obj.public_address, issue=obj)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):

@@ -283,6 +283,9 @@ class Issue(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=200, blank=True)
+    # The address as the public reads it (Open311 ``address``): typed by the resident, so masked
+    # like the description — a phone number or a name typed here is no less personal.
+    public_address = models.CharField(max_length=200, blank=True)
     # Open311 clients may name the place by their own address database's id; echoed in GET requests.
     address_id = models.CharField(max_length=64, blank=True)
     description = models.TextField(max_length=5000)

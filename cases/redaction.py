@@ -59,6 +59,13 @@ class Masked:
     def changed(self) -> bool:
         return any(kind != "digits" for kind in self.findings)
 
+    def combined(self, other: Masked) -> Masked:
+        """This text's findings with another's (an issue's address beside its description)."""
+        findings = dict(self.findings)
+        for kind, count in other.findings.items():
+            findings[kind] = findings.get(kind, 0) + count
+        return Masked(text=self.text, findings=findings, flagged=self.flagged or other.flagged)
+
 
 # --- emails -------------------------------------------------------------------------
 
@@ -282,7 +289,7 @@ def public_copies_fill(*, issue_model, report_model, event_model, batch_size: in
             last = rows[-1][0]
             yield rows, last, top
 
-    done = {"issue": 0, "report": 0, "event": 0}
+    done = {"issue": 0, "report": 0, "address": 0, "event": 0}
 
     reports = report_model.objects.exclude(text="")
     if not redo:
@@ -316,6 +323,24 @@ def public_copies_fill(*, issue_model, report_model, event_model, batch_size: in
         done["issue"] += len(changed)
         if out:
             out("issue", last, top, done["issue"])
+
+    # The address a resident typed, published by Open311: a pass of its own, so that a
+    # description a moderator rewrote is never overwritten by the masker's copy. (Migration
+    # 0014's historical Issue has no public_address yet; 0015 adds it and runs this again.)
+    has_public_address = any(f.name == "public_address" for f in issue_model._meta.concrete_fields)
+    addresses = issue_model.objects.exclude(address="") if has_public_address else issue_model.objects.none()
+    if not redo:
+        addresses = addresses.filter(public_address="") if has_public_address else addresses
+    for rows, last, top in batches(addresses, ("address",)):
+        names = reporter_names(row[0] for row in rows)
+        changed = [
+            issue_model(id=pk, public_address=mask_text(address, names=names.get(pk, ())).text) for pk, address in rows
+        ]
+        with transaction.atomic():
+            issue_model.objects.bulk_update(changed, ["public_address"])
+        done["address"] += len(changed)
+        if out:
+            out("address", last, top, done["address"])
 
     events = event_model.objects.filter(is_public=True).exclude(message="")
     for rows, last, top in batches(events, ("message", "data", "issue_id")):

@@ -133,6 +133,8 @@ class IssueFactory(factory.django.DjangoModelFactory):
     description = "Tags sprayed across the laundromat wall"
     # As issue_submit writes it: the public copy, masked.
     public_description = factory.LazyAttribute(lambda o: mask_text(o.description).text)
+    address = ""
+    public_address = factory.LazyAttribute(lambda o: mask_text(o.address).text)
     created_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=o.category.target_hours(o.priority)))
     priority = "normal"

@@ -110,7 +110,7 @@ def public_requests() -> QuerySet[Issue]:
             "created_at",
             "updated_at",
             "due_at",
-            "address",
+            "public_address",
             "address_id",
             "lat",
             "lng",

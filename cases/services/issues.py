@@ -244,6 +244,8 @@ def issue_submit(
     reporter_name = reporter_name.strip()[:120]
     # What the public reads: the same text with emails, phones and the reporter's own name masked.
     masked = mask_text(text, names=(reporter_name,))
+    address = address.strip()[:200]
+    masked_address = mask_text(address, names=(reporter_name,))
     message_key = message_key_new() if with_message_key else ""
     report = Report(
         text=text,
@@ -275,7 +277,8 @@ def issue_submit(
         neighborhood=place,
         lat=lat,
         lng=lng,
-        address=address.strip()[:200],
+        address=address,
+        public_address=masked_address.text,
         description=text,
         public_description=masked.text,
         priority=priority,
@@ -299,7 +302,9 @@ def issue_submit(
     # description's (no report, as a moderator edits it), the photo's names the report.
     rows += [
         Row(item, refs={"issue_id": 0, "report_id": 1} if item.report is not None else {"issue_id": 0})
-        for item in _moderation_items(issue=issue, report=report, masked=masked, now=now, text_of_issue=True)
+        for item in _moderation_items(
+            issue=issue, report=report, masked=masked.combined(masked_address), now=now, text_of_issue=True
+        )
     ]
     if report.reporter_email:
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))

@@ -226,6 +226,21 @@ def test_a_new_report_stores_the_original_for_staff_and_the_masked_copy_for_the_
 
 
 @pytest.mark.django_db
+def test_the_typed_address_is_masked_for_the_public_and_its_findings_join_the_queue_item(category, square_place):
+    report = submit(
+        category,
+        text="Graffiti on the wall again",
+        address="1200 Main St, buzz María: 816 555 0142",
+        reporter_name="María Pérez",
+    )
+    issue = Issue.objects.get(pk=report.issue_id)
+    assert issue.address == "1200 Main St, buzz María: 816 555 0142"
+    assert issue.public_address == f"1200 Main St, buzz {NAME_MARK}: {PHONE_MARK}"
+    item = ModerationItem.objects.get()
+    assert (item.reason, item.findings) == (ModerationItem.Reason.MASKED, {"name": 1, "phone": 1})
+
+
+@pytest.mark.django_db
 def test_clean_text_makes_no_moderation_item(category, square_place):
     report = submit(category, text="Graffiti on the wall again", reporter_name="Ana Ruiz")
     assert Issue.objects.get(pk=report.issue_id).public_description == "Graffiti on the wall again"
@@ -340,7 +355,12 @@ def test_an_admin_edit_of_a_public_timeline_entry_is_masked(rf, admin_user, cate
 
 @pytest.mark.django_db
 def test_the_backfill_masks_old_rows_once_and_a_second_run_changes_nothing(square_place, category):
-    issue = IssueFactory(neighborhood=square_place, category=category, description="Call 816-555-0142, Ana")
+    issue = IssueFactory(
+        neighborhood=square_place,
+        category=category,
+        description="Call 816-555-0142, Ana",
+        address="1200 Main St, ring Ana at 816-555-0142",
+    )
     old = ReportFactory(issue=issue, text="Call 816-555-0142, Ana", reporter_name="Ana")
     event = Event.objects.create(
         issue=issue, kind=Event.Kind.NOTE, is_public=True, message="Ana: ana@example.com", created_at=issue.created_at
@@ -348,7 +368,7 @@ def test_the_backfill_masks_old_rows_once_and_a_second_run_changes_nothing(squar
     internal = Event.objects.create(
         issue=issue, kind=Event.Kind.NOTE, is_public=False, message="ana@example.com", created_at=issue.created_at
     )
-    Issue.objects.filter(pk=issue.pk).update(public_description="")
+    Issue.objects.filter(pk=issue.pk).update(public_description="", public_address="")
     Report.objects.filter(pk=old.pk).update(public_text="")
     call_command("mask_public_text", "--batch-size", "1", stdout=open("/dev/null", "w"))  # noqa: SIM115
     issue.refresh_from_db()
@@ -356,6 +376,8 @@ def test_the_backfill_masks_old_rows_once_and_a_second_run_changes_nothing(squar
     event.refresh_from_db()
     internal.refresh_from_db()
     assert issue.public_description == f"Call {PHONE_MARK}, {NAME_MARK}"
+    assert issue.public_address == f"1200 Main St, ring {NAME_MARK} at {PHONE_MARK}"
+    assert issue.address == "1200 Main St, ring Ana at 816-555-0142"
     assert old.public_text == f"Call {PHONE_MARK}, {NAME_MARK}"
     assert event.message == f"{NAME_MARK}: {EMAIL_MARK}"
     assert event.data["original_message"] == "Ana: ana@example.com"
@@ -364,7 +386,7 @@ def test_the_backfill_masks_old_rows_once_and_a_second_run_changes_nothing(squar
 
     out = StringIO()
     call_command("mask_public_text", stdout=out)
-    assert "Done: 0 issue(s), 0 report(s), 0 public event(s)" in out.getvalue()
+    assert "Done: 0 issue(s), 0 report(s), 0 address(es), 0 public event(s)" in out.getvalue()
 
 
 SQLITE_SCENARIO = r"""

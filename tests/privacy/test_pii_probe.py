@@ -143,6 +143,8 @@ def planted(client, place, cat):
                 "email": "dj@example.org",
                 "phone": "816-555-0199",
                 "description": "Streetlight out. Text me at 816-555-0199 ext 12 or dwayne @ example . com",
+                # Open311 publishes the address as typed: a phone and a name typed there count too.
+                "address_string": "1200 Main St, ask Dwayne Johnson 816 555 0199",
             }
         ),
         content_type=FORM,
@@ -167,6 +169,7 @@ def planted(client, place, cat):
             "channel": "phone",
             "reporter_name": "Rosa Quintero",
             "reporter_phone": "816 555 0123",
+            "address": "Rosa Quintero's porch, 4400 Troost Ave",
         },
         format="json",
     )

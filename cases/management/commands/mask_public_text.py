@@ -34,6 +34,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Done: {done['issue']} issue(s), {done['report']} report(s), {done['event']} public event(s) written."
+                f"Done: {done['issue']} issue(s), {done['report']} report(s), {done['address']} address(es), "
+                f"{done['event']} public event(s) written."
             )
         )

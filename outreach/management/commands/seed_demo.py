@@ -738,13 +738,16 @@ class Seeder:
         lat, lng = self.point_in(hood)
         if plan.reports[0]["channel"] == Report.Channel.PHONE and rng.random() < 0.4:
             lat = lng = None  # phoned in with an address only
+        address = f"{rng.randint(1, 49) * 100 + rng.randint(0, 99)} {rng.choice(STREETS[hood.name])}"
         plan.fields.update(
             tracking_code=self.tracking_code(),
             category=category,
             neighborhood=hood,
             lat=lat,
             lng=lng,
-            address=f"{rng.randint(1, 49) * 100 + rng.randint(0, 99)} {rng.choice(STREETS[hood.name])}",
+            address=address,
+            # A street address the demo makes up: nothing in it to mask.
+            public_address=address,
             description=plan.reports[0]["text"],
             # The public copy, masked as issue_submit masks it (cases.redaction).
             public_description=mask_text(
