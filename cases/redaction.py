@@ -313,34 +313,28 @@ def public_copies_fill(*, issue_model, report_model, event_model, batch_size: in
             names.setdefault(issue_id, []).append(name)
         return names
 
-    for rows, last, top in batches(issues, ("description",)):
-        names = reporter_names(row[0] for row in rows)
-        changed = [
-            issue_model(id=pk, public_description=mask_text(text, names=names.get(pk, ())).text) for pk, text in rows
-        ]
-        with transaction.atomic():
-            issue_model.objects.bulk_update(changed, ["public_description"])
-        done["issue"] += len(changed)
-        if out:
-            out("issue", last, top, done["issue"])
+    def fill_issue_copies(queryset, source: str, target: str, key: str) -> None:
+        for rows, last, top in batches(queryset, (source,)):
+            names = reporter_names(row[0] for row in rows)
+            changed = [
+                issue_model(id=pk, **{target: mask_text(text, names=names.get(pk, ())).text}) for pk, text in rows
+            ]
+            with transaction.atomic():
+                issue_model.objects.bulk_update(changed, [target])
+            done[key] += len(changed)
+            if out:
+                out(key, last, top, done[key])
+
+    fill_issue_copies(issues, "description", "public_description", "issue")
 
     # The address a resident typed, published by Open311: a pass of its own, so that a
     # description a moderator rewrote is never overwritten by the masker's copy. (Migration
     # 0014's historical Issue has no public_address yet; 0015 adds it and runs this again.)
-    has_public_address = any(f.name == "public_address" for f in issue_model._meta.concrete_fields)
-    addresses = issue_model.objects.exclude(address="") if has_public_address else issue_model.objects.none()
-    if not redo:
-        addresses = addresses.filter(public_address="") if has_public_address else addresses
-    for rows, last, top in batches(addresses, ("address",)):
-        names = reporter_names(row[0] for row in rows)
-        changed = [
-            issue_model(id=pk, public_address=mask_text(address, names=names.get(pk, ())).text) for pk, address in rows
-        ]
-        with transaction.atomic():
-            issue_model.objects.bulk_update(changed, ["public_address"])
-        done["address"] += len(changed)
-        if out:
-            out("address", last, top, done["address"])
+    if any(f.name == "public_address" for f in issue_model._meta.concrete_fields):
+        addresses = issue_model.objects.exclude(address="")
+        if not redo:
+            addresses = addresses.filter(public_address="")
+        fill_issue_copies(addresses, "address", "public_address", "address")
 
     events = event_model.objects.filter(is_public=True).exclude(message="")
     for rows, last, top in batches(events, ("message", "data", "issue_id")):

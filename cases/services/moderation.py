@@ -282,19 +282,7 @@ def photo_approve(*, report: Report, reason: str, actor) -> Report:
     try:
         report.photo_state = PhotoState.APPROVED
         report.save(update_fields=fields)
-        _record(
-            issue=report.issue,
-            actor=actor,
-            reason=reason,
-            action=Action.PHOTO_APPROVE,
-            report=report,
-            before=before,
-            after=PhotoState.APPROVED,
-        )
-        _resolve_items(
-            issue=report.issue, report=report, reasons=[ModerationItem.Reason.PHOTO], actor=actor, now=timezone.now()
-        )
-        _touch_issue(report.issue)
+        _photo_decided(report=report, actor=actor, reason=reason, action=Action.PHOTO_APPROVE, before=before)
     except Exception:
         # Nothing points at the new copy once this transaction rolls back.
         if new_copy:
@@ -320,20 +308,25 @@ def photo_hide(*, report: Report, reason: str, actor) -> Report:
     report.public_photo = ""
     report.photo_state = PhotoState.HIDDEN
     report.save(update_fields=["public_photo", "photo_state"])
+    _photo_decided(report=report, actor=actor, reason=reason, action=Action.PHOTO_HIDE, before=before)
+    return report
+
+
+def _photo_decided(*, report: Report, actor, reason: str, action: str, before: str) -> None:
+    """The timeline entry for a photo decision; the photo leaves the queue; Open311 sees the change."""
     _record(
         issue=report.issue,
         actor=actor,
         reason=reason,
-        action=Action.PHOTO_HIDE,
+        action=action,
         report=report,
         before=before,
-        after=PhotoState.HIDDEN,
+        after=report.photo_state,
     )
     _resolve_items(
         issue=report.issue, report=report, reasons=[ModerationItem.Reason.PHOTO], actor=actor, now=timezone.now()
     )
     _touch_issue(report.issue)
-    return report
 
 
 # --- the queue ----------------------------------------------------------------------
