@@ -811,7 +811,8 @@ class Seeder:
                     plan.fields["approach"] = approach
                     ev.append(
                         {
-                            "at": assign_at + self.hours(rng.uniform(0.1, 6)),
+                            # Never after the last moment (now, for one still open).
+                            "at": min(assign_at + self.hours(rng.uniform(0.1, 6)), end),
                             "kind": Event.Kind.APPROACH,
                             "actor": assignee,
                             "message": str(Approach(approach).label),
