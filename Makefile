@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# pytest-xdist workers for `make test` (one per core of the 2-core machines; 0 runs in one process).
+TEST_WORKERS ?= 2
 
 .PHONY: run test install lint format bench messages schema clean
 
@@ -25,11 +27,11 @@ run: install
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) $(PY) -m config.devserver
 
-## test: lint, then the whole suite against real PostgreSQL, Redis and Chromium
+## test: lint, then the whole suite against real PostgreSQL, Redis and Chromium, on TEST_WORKERS workers (tests/conftest.py)
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

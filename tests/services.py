@@ -14,6 +14,25 @@ import pytest
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/commonground")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Under pytest-xdist (`make test` runs `-n 2`) each worker is a process of its own, gw0, gw1, ...
+# pytest-django already gives each worker its own test database (test_<name>_gw0, ...); the
+# rest of what a test may clear or fill is made per worker here: the Redis database (the
+# broker, and the cache that every test clears) is the given one plus the worker's number,
+# and VAR_DIR (MEDIA_ROOT, the stash, the file broker, ...) gets a folder per worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_redis_url(url: str, worker: str) -> str:
+    """``redis://host:port/<n>`` → ``/<n + worker number>`` for worker ``gw<number>``."""
+    if not worker.startswith("gw"):
+        return url
+    parsed = urlparse(url)
+    base = int(parsed.path.strip("/") or 0)
+    return parsed._replace(path=f"/{base + int(worker[2:])}").geturl()
+
+
+REDIS_URL = worker_redis_url(REDIS_URL, WORKER)
+
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ["CELERY_BROKER_URL"] = REDIS_URL
 os.environ.setdefault("ENVIRONMENT", "test")
@@ -26,6 +45,8 @@ os.environ.setdefault("REPORT_RATE_LIMIT", "1000/h")
 os.environ.setdefault("API_THROTTLE_ANON", "100000/min")
 os.environ.setdefault("API_THROTTLE_USER", "100000/min")
 os.environ.setdefault("VAR_DIR", os.path.join(os.getcwd(), "var", "test"))
+if WORKER:
+    os.environ["VAR_DIR"] = os.path.join(os.environ["VAR_DIR"], WORKER)
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
