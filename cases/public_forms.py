@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Category
 from cases.photos import photo_clean, photo_unstash
 from cases.selectors.public import active_category
+from core.forms import copies_fields_quickly
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
@@ -118,6 +119,8 @@ class _ActiveCategoryField(forms.Field):
         return category
 
 
+# Built on every POST of the resident's form: its 16 fields are copied without copy.deepcopy's generic path.
+@copies_fields_quickly
 class ReportForm(_AccessibleFormMixin, forms.Form):
     category = _ActiveCategoryField(
         label=_("What kind of problem is it?"),
