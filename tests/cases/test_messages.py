@@ -503,3 +503,37 @@ def test_admin_does_not_offer_the_key_hash(keyed, django_user_model):
         assert page.status_code == 200, path
         assert "message_key_hash" not in page.content.decode()
         assert report.message_key_hash not in page.content.decode()
+
+
+def test_keys_use_every_symbol_in_every_place_and_hash_as_salted_hmac_did(settings):
+    from collections import Counter
+
+    from django.utils.crypto import salted_hmac
+
+    from cases.message_keys import message_key_hashes
+    from cases.models import TRACKING_ALPHABET
+
+    keys = [message_key_new().replace("-", "") for _ in range(3000)]
+    assert len(set(keys)) == len(keys)
+    for position in range(12):
+        seen = Counter(key[position] for key in keys)
+        # Each of the 32 symbols, about 94 times in 3000 draws; a stuck or biased bit halves some counts.
+        assert set(seen) == set(TRACKING_ALPHABET), position
+        assert min(seen.values()) > 40, (position, seen.most_common()[-3:])
+    # Rows stored before the derived key was kept per process still match: the same HMAC, under
+    # SECRET_KEY and each fallback (rotation), for a right key as typed and a wrong one.
+    settings.SECRET_KEY_FALLBACKS = ["an-older-secret-key-kept-for-rotation-0123456789"]
+    key = message_key_new()
+    expected = [
+        salted_hmac("cases.message_key", message_key_normalize(key), secret=secret, algorithm="sha256").hexdigest()
+        for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]
+    assert message_key_hash(key.lower()) == expected[0]
+    assert message_key_hashes(key) == expected
+    settings.SECRET_KEY = "a-new-secret-key-after-rotation-9876543210-abcdefghij"
+    assert (
+        message_key_hash(key)
+        == salted_hmac(
+            "cases.message_key", message_key_normalize(key), secret=settings.SECRET_KEY, algorithm="sha256"
+        ).hexdigest()
+    )
