@@ -172,14 +172,17 @@ def _report_post(request):
         photo_stash_discard(previous_token)
     issue = report.issue
     # Straight to the response: redirect() would first try the URL itself as a view name.
-    response = HttpResponseRedirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+    status_url = reverse("report_status", kwargs={"code": issue.tracking_code})
+    response = HttpResponseRedirect(status_url)
     # The private message key rides to the confirmation in this signed, HttpOnly cookie — the one
-    # place it exists outside the resident's hands — and the status page deletes it as it shows it.
+    # place it exists outside the resident's hands — sent only to that status page, which deletes
+    # it as it shows it: no other request of the browser carries the key.
     response.set_signed_cookie(
         SUBMITTED_COOKIE,
         json.dumps({"code": issue.tracking_code, "joined": join is not None, "key": report.message_key}),
         salt=_SUBMITTED_SALT,
         max_age=_SUBMITTED_MAX_AGE,
+        path=status_url,
         httponly=True,
         samesite="Lax",
         secure=request.is_secure(),
@@ -407,7 +410,7 @@ def report_status(request, code):
     if status == 429:
         _too_many(response)
     if submitted:
-        response.delete_cookie(SUBMITTED_COOKIE)
+        response.delete_cookie(SUBMITTED_COOKIE, path=request.path, samesite="Lax")
     return response
 
 

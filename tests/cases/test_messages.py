@@ -66,6 +66,23 @@ def test_key_format_and_hash():
     assert message_key_normalize(" k7qm-2xw9 plt4 ") == "K7QM2XW9PLT4"
 
 
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_the_key_rides_only_to_its_status_page_which_deletes_it(place, cat, prefix):
+    client = client_from()
+    response = client.post(f"{prefix}/report/", form_data(cat, same_issue="new"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    code = Report.objects.latest("id").issue.tracking_code
+    assert response["Location"] == f"{prefix}/report/{code}/"
+    cookie = response.cookies["cg_submitted"]
+    # The browser sends it to the confirmation alone, not with every request to the site.
+    assert cookie["path"] == f"{prefix}/report/{code}/"
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    page = client.get(response["Location"])
+    assert KEY_RE.search(page.content.decode())
+    gone = page.cookies["cg_submitted"]
+    assert gone.value == "" and gone["path"] == f"{prefix}/report/{code}/" and gone["max-age"] == 0
+
+
 def test_key_shown_once_at_submit_and_only_its_hash_stored(place, cat):
     client = client_from()
     report, key, html = filed(client, cat, reporter_email="res@example.org", contact_consent="on")
