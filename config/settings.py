@@ -228,6 +228,8 @@ ESCALATION_SWEEP_SECONDS = env_int("ESCALATION_SWEEP_SECONDS", 60)
 # 20 s), and the scans before the first batch less (a whole sweep with nothing to do over
 # 1 000 000 issues: 0.2 s).
 SWEEP_STALE_SECONDS = env_int("SWEEP_STALE_SECONDS", 300)
+# /healthz checks the broker at most this often per process; calls in between repeat the last answer.
+HEALTHZ_BROKER_SECONDS = env_int("HEALTHZ_BROKER_SECONDS", 5)
 OUTBOX_DRAIN_SECONDS = env_int("OUTBOX_DRAIN_SECONDS", 30)
 # Residents' names, emails and phone numbers are erased this many days after their issue is
 # finished (cases.services.retention, run daily by beat at 03:30 in TIME_ZONE).

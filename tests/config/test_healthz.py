@@ -157,3 +157,78 @@ def test_reachable_but_unmigrated_database_answers_503_not_500(tmp_path):
     assert body["database"] == {"ok": False, "vendor": "sqlite", "error": "OperationalError"}
     assert body["broker"] == {"ok": True, "transport": "redis"}
     assert body["last_sweep"] is None
+
+
+@pytest.fixture
+def broker_checks(monkeypatch):
+    """Counts the broker connections /healthz opens (each one still a real connection)."""
+    from config import views
+    from config.celery import app as celery_app
+
+    monkeypatch.setitem(views._broker_last, "at", None)
+    opened = []
+    real = celery_app.connection_for_write
+
+    def counting(*args, **kwargs):
+        opened.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(celery_app, "connection_for_write", counting)
+    return opened
+
+
+def test_the_broker_is_checked_once_per_interval_not_per_call(client, settings, broker_checks):
+    from config import views
+
+    settings.HEALTHZ_BROKER_SECONDS = 60
+    answers = [client.get("/healthz") for _ in range(20)]
+    assert [a.status_code for a in answers] == [200] * 20
+    assert all(a.json()["broker"] == {"ok": True, "transport": "redis"} for a in answers)
+    assert len(broker_checks) == 1
+    # Once the interval has passed, the next call checks again.
+    views._broker_last["at"] -= 61
+    assert client.get("/healthz").status_code == 200
+    assert len(broker_checks) == 2
+
+
+def test_with_no_interval_every_call_checks(client, settings, broker_checks):
+    settings.HEALTHZ_BROKER_SECONDS = 0
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+    assert len(broker_checks) == 3
+
+
+TWO_CALLS = """
+import json, time, django
+django.setup()
+from django.test import Client
+answers = []
+for _ in range(2):
+    started = time.monotonic()
+    response = Client().get("/healthz")
+    answers.append({"status": response.status_code, "broker": response.json()["broker"],
+                    "seconds": time.monotonic() - started})
+print(json.dumps(answers))
+"""
+
+
+def test_a_dead_broker_is_remembered_for_the_interval_too(tmp_path, closed_port):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "VAR_DIR": str(tmp_path / "var"),
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{closed_port}/0",
+        "HEALTHZ_BROKER_SECONDS": "60",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", TWO_CALLS], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first["status"] == second["status"] == 503
+    assert first["broker"] == second["broker"] and first["broker"]["ok"] is False
+    # The second answer repeats the first without trying the dead broker again.
+    assert second["seconds"] < 0.5
