@@ -19,7 +19,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Q, Value, When
 from django.forms.utils import flatatt
@@ -52,6 +51,7 @@ from cases.selectors.staff import assignable_officers
 from cases.services import decision_acknowledge, decision_assign, decision_assign_many, decision_open_problem
 from config.exports import csv_cell
 from config.permissions import supervisor_required
+from core.once import cached_once
 from outreach.models import Activity
 from outreach.stats import outreach_figures, transparency_outreach_counts
 from partners.models import Neighborhood
@@ -63,6 +63,8 @@ DEFAULT_WEEKS = 12
 MAX_DAYS = 3 * 366
 MIN_YEAR, MAX_YEAR = 1900, 2200
 TRANSPARENCY_CACHE_SECONDS = 300
+# How long a stale copy may still be served while one request recomputes the figures.
+TRANSPARENCY_STALE_SECONDS = 600
 EXPORT_PERMISSION = "cases.export_data"
 
 
@@ -814,11 +816,13 @@ def transparency(request):
     so the language switch and its CSRF token stay per visitor."""
     today = timezone.localdate()
     start, end = transparency_period(today)
-    key = f"transparency:v1:{start.isoformat()}:{end.isoformat()}"
-    data = cache.get(key)
-    if data is None:
-        data = transparency_compose(start, end)
-        cache.set(key, data, TRANSPARENCY_CACHE_SECONDS)
+    # Recomputed by one request when stale, the others answering meanwhile with the stale copy.
+    data = cached_once(
+        f"transparency:v2:{start.isoformat()}:{end.isoformat()}",
+        lambda: transparency_compose(start, end),
+        fresh_seconds=TRANSPARENCY_CACHE_SECONDS,
+        stale_seconds=TRANSPARENCY_STALE_SECONDS,
+    )
     counts = {r["id"]: r["reported"] for r in data["rows"]}
     shapes = [{**shape, "count": counts.get(shape["id"], 0)} for shape in data["shapes"]]
     return render(

@@ -1,6 +1,7 @@
 """/transparency/: public, English and Spanish, aggregated — no personal data, sensitive categories or locations."""
 
 import re
+import time
 
 import pytest
 import time_machine
@@ -99,3 +100,43 @@ def test_figures_are_cached_briefly_and_query_count_is_fixed(client, known, djan
         html = client.get("/transparency/").content.decode()
     assert len(again.captured_queries) == len(first.captured_queries)
     assert row(html, known.a)[1] == "5" and row(html, known.b)[4] == "21"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_visitors_of_an_expired_page_compute_its_figures_once(monkeypatch):
+    """No stampede: eight visitors at the moment the figures go stale, one recomputation."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from config import dashboard
+
+    factories.IssueFactory()
+    computed = []
+    real = dashboard.transparency_compose
+
+    def counting(start, end):
+        computed.append(1)
+        time.sleep(0.3)  # long enough for the other visitors to arrive while it runs
+        return real(start, end)
+
+    monkeypatch.setattr(dashboard, "transparency_compose", counting)
+    cache.clear()
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def visit():
+        try:
+            barrier.wait()
+            statuses.append(Client().get("/transparency/").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=visit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [200] * 8
+    assert len(computed) == 1
