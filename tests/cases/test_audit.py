@@ -453,7 +453,6 @@ def _plan(queryset) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
 def test_the_pages_read_the_partial_audit_indexes(supervisor, officer, issue, neighborhood, category):
     start = timezone.now() - timedelta(days=30)
     others = [factories.IssueFactory(neighborhood=neighborhood, category=category) for _ in range(20)]
