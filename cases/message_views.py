@@ -47,6 +47,7 @@ from cases.services import (
     staff_reply_send,
 )
 from config.permissions import staff_required
+from core.forms import form_add_service_errors
 
 UNLOCK_COOKIE = "cg_messages"
 _UNLOCK_SALT = "cases.messages.unlock"
@@ -210,11 +211,7 @@ def message_thread(request, code):
             try:
                 resident_message_send(report=report, body=form.cleaned_data["body"], language=get_language() or "en")
             except ValidationError as error:
-                for field, errors in (
-                    error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-                ):
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
+                form_add_service_errors(form, error)
             else:
                 messages.success(request, _("Your message was sent. An officer will read it."))
                 return _private(HttpResponseSeeOther(_thread_url(code)))

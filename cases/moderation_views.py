@@ -41,6 +41,7 @@ from cases.services.moderation import (
     report_unhide,
 )
 from config.permissions import perm_required
+from core.forms import form_add_service_errors
 
 moderator_required = perm_required(MODERATE_PERMISSION)
 
@@ -161,14 +162,6 @@ def _errors_text(form) -> str:
     return " ".join(str(message) for errors in form.errors.values() for message in errors)
 
 
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.error_list)
-
-
 def _queue_url(request) -> str:
     reason = request.POST.get("queue_reason", "")
     url = reverse("moderation_queue")
@@ -183,7 +176,7 @@ def _run(request, *, issue, key, spec, target, target_id):
         try:
             spec.run(target, form.cleaned_data, request.user)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, spec.done)
             return redirect(_queue_url(request) if from_queue else f"{issue.get_absolute_url()}#moderation")

@@ -47,6 +47,7 @@ from cases.services import (
     problem_update_response,
 )
 from config.permissions import perm_required, supervisor_required
+from core.forms import form_add_service_errors
 from partners.models import Neighborhood
 
 PAGE_SIZE = 30
@@ -113,19 +114,11 @@ def problem_new(request):
                 note=data["note"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, _("Problem opened."))
             return redirect(problem.get_absolute_url())
     return render(request, "problems/new.html", {"form": form}, status=400 if form.errors else 200)
-
-
-def _add_errors(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _detail_context(request, problem: Problem, bound: dict | None = None) -> dict:
@@ -283,7 +276,7 @@ def problem_action(request, pk, action):
         try:
             message = _run(action, request, problem, form)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, message)
             return redirect(problem.get_absolute_url())

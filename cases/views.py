@@ -36,6 +36,7 @@ from cases.selectors.staff import (
 from cases.services import contact_view_record
 from cases.staff_forms import ACTIONS, IssueFilterForm
 from config.permissions import staff_required
+from core.forms import form_add_service_errors
 
 PAGE_SIZE = 25
 
@@ -221,14 +222,6 @@ class _Bound:
         self.form = form
 
 
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error.error_list)
-
-
 @staff_required
 @require_POST
 def issue_action(request, pk, action):
@@ -243,7 +236,7 @@ def issue_action(request, pk, action):
         try:
             done = spec.run(form, issue, request.user)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            form_add_service_errors(form, error)
         else:
             messages.success(request, done)
             if _is_htmx(request):

@@ -1,5 +1,7 @@
 """Form helpers shared by the apps.
 
+``form_add_service_errors``: a service's ValidationError shown on the form that called it.
+
 ``copies_fields_quickly``: every form instance starts with ``copy.deepcopy`` of its
 class's fields (``BaseForm.__init__``), so that a form may change its own fields —
 ours set ``aria-describedby`` and ``aria-invalid`` on their widgets — without
@@ -21,9 +23,20 @@ import copy
 import copyreg
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import widgets
 
-__all__ = ["copies_fields_quickly"]
+__all__ = ["copies_fields_quickly", "form_add_service_errors"]
+
+
+def form_add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Each message on the field it names when the form has that field, else above the form."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error.error_list)
+
 
 _FIELD_COPY = forms.Field.__deepcopy__
 _MODEL_CHOICE_COPY = forms.ModelChoiceField.__deepcopy__
