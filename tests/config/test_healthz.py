@@ -46,7 +46,7 @@ def database_url():
     return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def probe(tmp_path, **overrides):
+def probe(tmp_path, script=PROBE, **overrides):
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(tmp_path)),
@@ -58,7 +58,7 @@ def probe(tmp_path, **overrides):
         **overrides,
     }
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -213,21 +213,9 @@ print(json.dumps(answers))
 
 
 def test_a_dead_broker_is_remembered_for_the_interval_too(tmp_path, closed_port):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "VAR_DIR": str(tmp_path / "var"),
-        "ALLOWED_HOSTS": "testserver",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": f"redis://127.0.0.1:{closed_port}/0",
-        "HEALTHZ_BROKER_SECONDS": "60",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", TWO_CALLS], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    first, second = probe(
+        tmp_path, TWO_CALLS, CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0", HEALTHZ_BROKER_SECONDS="60"
     )
-    assert done.returncode == 0, done.stderr
-    first, second = json.loads(done.stdout.strip().splitlines()[-1])
     assert first["status"] == second["status"] == 503
     assert first["broker"] == second["broker"] and first["broker"]["ok"] is False
     # The second answer repeats the first without trying the dead broker again.
