@@ -9,6 +9,16 @@ about 3 % become crime reports) with their escalation history, decisions and
 residents' feedback — SARA problems, and **100 000 outreach activities** with
 their officers, partners, issues and problems.
 
+The size is a setting: ``BENCH_ISSUES`` (default 1 000 000, see
+``benchmarks.scale``) issues, and in proportion to it 10 % open and overdue, 3 %
+open and not yet due, 0.5 % on hold, and one outreach activity per ten issues
+(rounded down); a fifth of the activities link one finished issue each, drawn
+from the first 80 % of the issue ids after the open ones. Places, categories,
+staff, partners and the 300 problems stay as they are. At 1 000 000 the data is
+exactly what it was before sizes existed. Each size lives in its own database
+(``benchmarks.scale.database_url``), and ``bench_meta`` records the size loaded:
+a database holding another size is refused, never taken for the asked one.
+
 Everything is set-based SQL (``generate_series`` with a fixed random seed), so
 the load takes a few minutes, once: a ``bench_meta`` table remembers what was
 loaded, and later runs reuse it. ``BENCH_RELOAD=1`` forces a reload.
@@ -33,12 +43,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from benchmarks.scale import issues_asked, spelled
+
 DATA_VERSION = "2"
-N_ISSUES = 1_000_000
-N_OVERDUE = 100_000
-N_OPEN_NOT_DUE = 30_000
-N_ON_HOLD = 5_000
-N_ACTIVITIES = 100_000
+N_ISSUES = issues_asked()
+N_OVERDUE = N_ISSUES // 10
+N_OPEN_NOT_DUE = N_ISSUES * 3 // 100
+N_ON_HOLD = N_ISSUES * 5 // 1000
+N_ACTIVITIES = N_ISSUES // 10
+# Outreach links go to finished issues: ids after the open and on-hold ones, within the first 80 % of all
+# ids past them (800 000 at 1 000 000 issues, as before sizes existed).
+N_LINKABLE = N_ISSUES * 8 // 10
 N_NEIGHBORHOODS = 50
 N_OFFICERS = 200
 N_PARTNERS = 300
@@ -150,18 +165,37 @@ def bench_now() -> datetime:
     return datetime.fromisoformat(meta()["bench_now"])
 
 
+class SizeMismatch(RuntimeError):
+    """The database holds bench data of another size than the one asked for."""
+
+
 def _loaded() -> bool:
     info = meta()
+    recorded = info.get("issues")
+    if recorded is not None and int(recorded) != N_ISSUES:
+        raise SizeMismatch(
+            f"database {connection.settings_dict['NAME']} holds the bench data of {spelled(int(recorded))} issues, "
+            f"not the {spelled(N_ISSUES)} asked (BENCH_ISSUES): point BENCH_DATABASE_URL elsewhere (or unset it: each "
+            "size has its own database), or BENCH_RELOAD=1 to replace that data"
+        )
     if info.get("version") != DATA_VERSION or info.get("complete") != "1":
         return False
-    return _scalar("SELECT COUNT(*) FROM cases_issue") == N_ISSUES
+    if _scalar("SELECT COUNT(*) FROM cases_issue") != N_ISSUES:
+        return False
+    if recorded is None:
+        # Loaded before the size was recorded (always 1 000 000 then, and the count agrees): record it now.
+        _execute("INSERT INTO bench_meta (key, value) VALUES ('issues', %s)", [str(N_ISSUES)])
+    return True
 
 
 def ensure_loaded() -> dict:
-    """Load the data unless this version is already there; return what is loaded."""
+    """Load the data unless this version and size are already there; return what is loaded."""
     if os.environ.get("BENCH_RELOAD") != "1" and _loaded():
         info = meta()
-        _log(f"reusing data loaded at {info['loaded_at']} (bench clock {info['bench_now']}); BENCH_RELOAD=1 reloads")
+        _log(
+            f"reusing {spelled(N_ISSUES)} issues loaded at {info['loaded_at']} (bench clock {info['bench_now']}); "
+            "BENCH_RELOAD=1 reloads"
+        )
         return summary()
     load()
     return summary()
@@ -182,6 +216,7 @@ def summary() -> dict:
         )
         issues, overdue, activities, neighborhoods, categories, escalations = cursor.fetchone()
     return {
+        "database": connection.settings_dict["NAME"],
         "issues": issues,
         "overdue_open_issues": overdue,
         "activities": activities,
@@ -202,15 +237,16 @@ def load() -> None:
         ("schema reset", _truncate),
         ("places, categories, ladders", lambda: _places_and_categories()),
         ("staff and partners", lambda: _people(now)),
-        ("1 000 000 issues", lambda: _issues(now)),
+        (f"{spelled(N_ISSUES)} issues", lambda: _issues(now)),
         ("escalation history, decisions", lambda: _history(now)),
         ("feedback", lambda: _feedback(now)),
         ("problems (SARA)", lambda: _problems(now)),
-        ("100 000 outreach activities", lambda: _activities(now)),
+        (f"{spelled(N_ACTIVITIES)} outreach activities", lambda: _activities(now)),
         ("hot spots grouped as a sweep would have", lambda: _hotspots_grouped(now)),
         ("baseline for resets", lambda: _baseline(now)),
         ("VACUUM ANALYZE", _vacuum),
     ]
+    _log(f"loading {spelled(N_ISSUES)} issues into {connection.settings_dict['NAME']}")
     with tqdm(total=len(steps), desc="bench data", unit="step") as bar:
         for name, step in steps:
             bar.set_postfix_str(name)
@@ -401,7 +437,7 @@ def _people(now) -> None:
 
 
 def _issues(now) -> None:
-    """1 000 000 issues, ids 1…N: 100 000 overdue first, then not yet due, on hold, finished."""
+    """N_ISSUES issues, ids 1…N: the overdue ones (10 %) first, then not yet due, on hold, finished."""
     from cases.models import Issue
 
     weights = [w for *_, w in CATEGORIES]
@@ -657,7 +693,7 @@ def _activities(now) -> None:
     _execute(
         f"""
         INSERT INTO outreach_activity_issues (activity_id, issue_id)
-        SELECT g, {N_OVERDUE + N_OPEN_NOT_DUE + N_ON_HOLD} + 1 + (g * 7919) % 800000
+        SELECT g, {N_OVERDUE + N_OPEN_NOT_DUE + N_ON_HOLD} + 1 + (g::bigint * 7919) % {N_LINKABLE}
         FROM generate_series(1, {N_ACTIVITIES}) g WHERE g % 5 = 0
         """
     )
@@ -701,6 +737,7 @@ def _baseline(now) -> None:
     rows = [(key, str(_scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}"))) for key, table in marks.items()]
     rows += [
         ("version", DATA_VERSION),
+        ("issues", str(N_ISSUES)),
         ("bench_now", now.isoformat()),
         ("loaded_at", timezone.now().isoformat(timespec="seconds")),
         ("complete", "1"),

@@ -1,17 +1,28 @@
 """``make bench`` = ``python -m benchmarks.run``: the city-scale benchmarks, on PostgreSQL.
 
 What it does
-    1. points Django at ``BENCH_DATABASE_URL`` (default
-       ``postgres://postgres@127.0.0.1:5432/commonground_bench``), creating the
-       database if it does not exist, and migrates it;
-    2. loads 1 000 000 issues (100 000 overdue) and 100 000 outreach activities
-       with set-based SQL, or reuses them if this data version is already there
-       (``benchmarks.data``; ``BENCH_RELOAD=1`` forces a reload);
+    1. points Django at the bench database of the asked size — ``BENCH_ISSUES``
+       (default 1 000 000) issues, database ``commonground_bench`` for 1 000 000
+       and ``commonground_bench_<issues>`` for other sizes, on
+       ``postgres://postgres@127.0.0.1:5432``; ``BENCH_DATABASE_URL`` overrides
+       it (``benchmarks.scale``) — creating the database if it does not exist,
+       and migrates it;
+    2. loads that many issues (10 % open and overdue) and one outreach activity
+       per ten issues with set-based SQL, or reuses them if this data version
+       and size are already there (``benchmarks.data``; ``BENCH_RELOAD=1``
+       forces a reload);
     3. runs each benchmark module in turn — ``benchmarks.escalation``, then
        ``benchmarks.dashboard``, then ``benchmarks.form_load`` (the resident
-       form's POST under gunicorn beside a one-INSERT floor), each if it exists
-       (``BENCH_ONLY=escalation``, ``=dashboard`` or ``=form_load`` runs one);
-    4. prints every figure and writes them all to ``var/bench.json``.
+       form's POST under gunicorn beside a one-INSERT floor), then
+       ``benchmarks.http`` (the list pages and single reads under gunicorn at
+       1 000 000 and 5 000 000 issues beside a no-database view), each if it
+       exists (``BENCH_ONLY=escalation``, ``=dashboard``, ``=form_load`` or
+       ``=http`` runs one);
+    4. prints every figure and writes them all to ``var/bench.json`` — also
+       when a module fails, with the error, before ``make bench`` fails.
+
+``python -m benchmarks.run --load-only`` does steps 1 and 2 alone (no module, no
+``var/bench.json``): ``benchmarks.http`` loads its other sizes that way.
 
 The interface of a benchmark module
     A module ``benchmarks/<name>.py`` exposes::
@@ -50,9 +61,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from benchmarks.scale import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/commonground_bench"
-MODULES = ("escalation", "dashboard", "form_load")
+MODULES = ("escalation", "dashboard", "form_load", "http")
 
 
 def _ensure_database(url: str) -> None:
@@ -94,7 +106,8 @@ def _machine() -> dict:
 
 
 def main() -> int:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    load_only = "--load-only" in sys.argv[1:]
+    url = database_url()
     if not url.startswith(("postgres://", "postgresql://")):
         print("make bench needs PostgreSQL: set BENCH_DATABASE_URL=postgres://…", file=sys.stderr)
         return 2
@@ -125,8 +138,12 @@ def main() -> int:
     }
     results["data"] = data.ensure_loaded()
     print(f"[bench] data: {results['data']}", flush=True)
+    if load_only:
+        print(f"[bench] loaded in {time.perf_counter() - started:.0f} s (--load-only: no benchmark run)", flush=True)
+        return 0
     only = {m.strip() for m in os.environ.get("BENCH_ONLY", "").split(",") if m.strip()}
     ran = []
+    failure = None
     for name in MODULES:
         if only and name not in only:
             continue
@@ -135,8 +152,14 @@ def main() -> int:
             print(f"[bench] {module_name} not present; skipped", flush=True)
             continue
         print(f"[bench] {module_name}", flush=True)
-        importlib.import_module(module_name).run(results)
         ran.append(name)
+        try:
+            importlib.import_module(module_name).run(results)
+        except Exception as error:
+            # The figures measured so far are written with the error; make bench still fails.
+            failure = error
+            results["error"] = {"module": name, "message": f"{type(error).__name__}: {error}"}
+            break
     results["modules"] = ran
     results["seconds"] = round(time.perf_counter() - started, 1)
     out = ROOT / "var" / "bench.json"
@@ -153,6 +176,8 @@ def main() -> int:
         status = "" if "met" not in figure else (" ✔" if figure["met"] else " ✘ target not met")
         ratio = f" ratio {figure['ratio']}" if figure.get("ratio") is not None else ""
         print(f"  {key}: {figure['value']} {figure['unit']}{ratio}{status}", flush=True)
+    if failure is not None:
+        raise failure
     return 0
 
 
