@@ -60,13 +60,8 @@ import http.client
 import os
 import random
 import re
-import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -76,17 +71,17 @@ from pathlib import Path
 
 from django.db import connection
 
+from benchmarks import server
 from benchmarks.figures import add_figure, percentile
 from benchmarks.floor_urls import FLOOR_COLUMNS, FLOOR_TABLE
+from benchmarks.server import HOST
+from benchmarks.server import request as _request
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("BENCH_FORM_CLIENTS", "8"))
 WORKERS = int(os.environ.get("BENCH_FORM_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_FORM_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "15"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_FORM_WARMUP_SECONDS", "4"))
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-HOST = "localhost"
 FORM_PATH = "/report/"
 FLOOR_PATH = "/bench/floor/"
 _STATUS_PAGE = re.compile(r"^(?:https://localhost)?/report/(CG-[A-Z0-9]{4}-[A-Z0-9]{4})/$")
@@ -126,155 +121,24 @@ def _log(message: str) -> None:
     print(f"[bench form_load] {message}", flush=True)
 
 
-# --- the server --------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# --- the server (benchmarks.server) ----------------------------------------------------
 
 
 def _server_env(tmp: Path) -> dict:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ENVIRONMENT": "production",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
-            "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "CSRF_TRUSTED_ORIGINS": "https://localhost",
-            "DATABASE_URL": os.environ["DATABASE_URL"],
-            "DB_CONN_MAX_AGE": "60",
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REPORT_RATE_LIMIT": "10000000/h",
-            "STATIC_ROOT": str(tmp / "static"),
-            "MEDIA_ROOT": str(tmp / "media"),
-            "VAR_DIR": str(tmp / "var"),
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "benchmarks.floor_settings",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    for name in ("REDIS_CACHE_URL", "EMAIL_HOST", "SECURE_SSL_REDIRECT"):
-        env.pop(name, None)
-    return env
+    # Its limit raised so it never refuses the bench.
+    return server.server_env(tmp, database_url=os.environ["DATABASE_URL"], extra={"REPORT_RATE_LIMIT": "10000000/h"})
 
 
-def _collectstatic(env: dict) -> None:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"collectstatic under ENVIRONMENT=production failed:\n{done.stderr[-3000:]}")
-    _log(f"collectstatic (production, manifest) in {time.perf_counter() - started:.1f} s")
-
-
-def _start_gunicorn(env: dict, tmp: Path, port: int) -> subprocess.Popen:
-    log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={WORKERS}",
-        "--worker-class=sync",
-        "--timeout=60",
-        f"--access-logfile={tmp / 'access.log'}",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server.log_file = log
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{(tmp / 'gunicorn.log').read_text()[-3000:]}")
-        try:
-            status, _, _ = _request(http.client.HTTPConnection("127.0.0.1", port, timeout=10), "GET", FORM_PATH)
-            if status == 200:
-                _log(f"gunicorn up on port {port}: {WORKERS} sync workers, production settings")
-                return server
-        except OSError:
-            pass
-        time.sleep(0.3)
-    _stop(server)
-    raise RuntimeError("gunicorn did not answer GET /report/ within 60 s")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    server.log_file.close()
-
-
-def _worker_pids(server: subprocess.Popen) -> list[int]:
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
-    try:
-        return [int(pid) for pid in children.read_text().split()]
-    except OSError:
-        return []
-
-
-def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each of these processes so far (Linux /proc); unreadable ones left out."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return seconds
-
-
-def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU the processes alive at both readings used in between (one replaced meanwhile is left out)."""
-    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+def _start_gunicorn(env: dict, tmp: Path, port: int):
+    return server.start_gunicorn(env, tmp, port, workers=WORKERS, ready_path=FORM_PATH, log=_log)
 
 
 def _backend_pids() -> list[int]:
-    """The database sessions of the bench server's workers (every client session of the bench database but ours)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0, 0.0
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return float(sum(values) - idle), float(sum(values))
+        return server.backend_pids(cursor)
 
 
 # --- the clients -------------------------------------------------------------------------
-
-
-def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None, headers=None):
-    base = {"Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "commonground-bench", "Connection": "keep-alive"}
-    conn.request(method, path, body=body, headers={**base, **(headers or {})})
-    response = conn.getresponse()
-    payload = response.read()
-    if response.will_close:
-        conn.close()
-    return response.status, response.headers, payload
 
 
 @dataclass
@@ -383,7 +247,7 @@ class Client:
         return status, time.perf_counter() - started, response_headers.get("Location", "") or ""
 
 
-def _phase(side: Side, clients: list[Client], seconds: float, server, *, record: bool) -> None:
+def _phase(side: Side, clients: list[Client], seconds: float, gunicorn, *, record: bool) -> None:
     """Every client posts to the side's path until the time is up; the answers are tallied."""
     results: list[list] = [[] for _ in clients]
     deadline = time.perf_counter() + seconds
@@ -394,8 +258,11 @@ def _phase(side: Side, clients: list[Client], seconds: float, server, *, record:
             out.append(client.post(side.path))
 
     threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(len(clients))]
-    workers_before, backends_before = _cpu_by_pid(_worker_pids(server)), _cpu_by_pid(_backend_pids())
-    cpu_before, machine_before = time.process_time(), _machine_cpu()
+    workers_before, backends_before = (
+        server.cpu_by_pid(server.worker_pids(gunicorn)),
+        server.cpu_by_pid(_backend_pids()),
+    )
+    cpu_before, machine_before = time.process_time(), server.machine_cpu()
     mark = _row_mark(side)
     started = time.perf_counter()
     for thread in threads:
@@ -406,10 +273,10 @@ def _phase(side: Side, clients: list[Client], seconds: float, server, *, record:
     if not record:
         return
     side.client_cpu += time.process_time() - cpu_before
-    side.worker_cpu += _cpu_used(workers_before, _cpu_by_pid(_worker_pids(server)))
+    side.worker_cpu += server.cpu_used(workers_before, server.cpu_by_pid(server.worker_pids(gunicorn)))
     # The workers' database sessions persist (DB_CONN_MAX_AGE=60); one replaced mid-phase is left out.
-    side.database_cpu += _cpu_used(backends_before, _cpu_by_pid(_backend_pids()))
-    machine_after = _machine_cpu()
+    side.database_cpu += server.cpu_used(backends_before, server.cpu_by_pid(_backend_pids()))
+    machine_after = server.machine_cpu()
     side.machine_busy += machine_after[0] - machine_before[0]
     side.machine_total += machine_after[1] - machine_before[1]
     side.seconds += elapsed
@@ -538,26 +405,26 @@ def measure(results: dict) -> dict:
     env = _server_env(tmp)
     marks = _marks()
     _floor_table()
-    server = None
+    gunicorn = None
     try:
-        _collectstatic(env)
-        port = _free_port()
-        server = _start_gunicorn(env, tmp, port)
+        server.collectstatic(env, _log)
+        port = server.free_port()
+        gunicorn = _start_gunicorn(env, tmp, port)
         categories, places = _inputs()
         clients = [Client(port, i, categories, places) for i in range(CLIENTS)]
         form, floor = Side("form", FORM_PATH), Side("floor", FLOOR_PATH)
         _log(f"{CLIENTS} clients; warm-up {WARMUP_SECONDS:.0f} s per side, then {ROUNDS} rounds of {SECONDS:.0f} s")
         for side in (form, floor):
-            _phase(side, clients, WARMUP_SECONDS, server, record=False)
+            _phase(side, clients, WARMUP_SECONDS, gunicorn, record=False)
         for round_ in range(ROUNDS):
             order = (form, floor) if round_ % 2 == 0 else (floor, form)
             for side in order:
-                _phase(side, clients, SECONDS, server, record=True)
+                _phase(side, clients, SECONDS, gunicorn, record=True)
         saved = _codes_saved(form.codes)
         load = os.getloadavg()
     finally:
-        if server is not None:
-            _stop(server)
+        if gunicorn is not None:
+            server.stop(gunicorn)
         _clean_up(marks)
         shutil.rmtree(tmp, ignore_errors=True)
     _figures(results, form, floor, saved, load, load_before)
