@@ -41,7 +41,10 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## bench: escalation and dashboard benchmarks at city scale on PostgreSQL (writes var/bench.json)
+## bench: city-scale benchmarks on PostgreSQL (writes var/bench.json): escalation sweep, dashboard, resident form, and the
+## HTTP section (list pages, API, Open311 and single reads under gunicorn at 1 000 000 and 5 000 000 issues).
+## BENCH_ISSUES (size, default 1000000), BENCH_ONLY=escalation|dashboard|form_load|http, BENCH_RELOAD=1,
+## BENCH_HTTP_SIZES, _CLIENTS, _WORKERS, _SECONDS, _WARMUP_SECONDS, _PAGES: see benchmarks/run.py and benchmarks/http.py
 bench: install
 	$(PY) -m benchmarks.run
 

@@ -55,6 +55,9 @@ N_ACTIVITIES = N_ISSUES // 10
 # ids past them (800 000 at 1 000 000 issues, as before sizes existed).
 N_LINKABLE = N_ISSUES * 8 // 10
 N_NEIGHBORHOODS = 50
+# Every staff account's password (officer1…officer200, sergeant1…sergeant10, commander1…commander5): the
+# HTTP benchmark signs in through the real sign-in form with it.
+STAFF_PASSWORD = "bench-not-a-login"  # noqa: S105 (bench data only)
 N_OFFICERS = 200
 N_PARTNERS = 300
 DISTRICTS = ["Central", "East", "Metro", "North", "South"]
@@ -357,7 +360,7 @@ def _people(now) -> None:
 
     roles_sync()
     User = get_user_model()
-    password = make_password("bench-not-a-login")
+    password = make_password(STAFF_PASSWORD)
     officer_group = Group.objects.get(name="Officer")
     supervisor_group = Group.objects.get(name="Supervisor")
     _insert_select(

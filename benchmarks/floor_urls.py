@@ -1,4 +1,12 @@
-"""The product's URLconf plus ``/bench/floor/``, the floor of the resident form's POST.
+"""The product's URLconf plus two bench-only views: ``/bench/floor/`` and ``/bench/ok/``.
+
+``/bench/ok/`` is the no-database view ``benchmarks.http`` measures every page
+against: a GET answered "ok" (text/plain, 200) through the same middleware —
+security headers, CSP, sessions, locale, CSRF, authentication, messages — with
+no query (the anonymous request it is measured with opens no session and reads
+no user).
+
+``/bench/floor/`` is the floor of the resident form's POST (``benchmarks.form_load``).
 
 The floor is the least a form POST that saves a report can cost through this
 stack: the same middleware (sessions, CSRF check, locale, security headers),
@@ -17,10 +25,10 @@ Only ``benchmarks.floor_settings`` points at this module: the product never rout
 from datetime import timedelta
 
 from django.db import connection
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import new_tracking_code
 from config import urls as product_urls
@@ -130,9 +138,19 @@ def form_floor(request):
     return HttpResponseRedirect("/report/")
 
 
+@require_GET
+def no_database(request):
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
 # Last, as the form's own route is (the public pages close config/urls.py): the floor's request is
-# resolved through every product route first, so URL resolution costs both the same.
-urlpatterns = [*product_urls.urlpatterns, path("bench/floor/", form_floor, name="bench_form_floor")]
+# resolved through every product route first, so URL resolution costs both the same. The no-database
+# view is resolved after every product route too: no page it is compared with resolves in more steps.
+urlpatterns = [
+    *product_urls.urlpatterns,
+    path("bench/floor/", form_floor, name="bench_form_floor"),
+    path("bench/ok/", no_database, name="bench_no_database"),
+]
 
 # The product's error handlers, if its URLconf names any, hold here too.
 for _name in ("handler400", "handler403", "handler404", "handler500"):
