@@ -279,7 +279,8 @@ class Issue(models.Model):
     tracking_code = models.CharField(max_length=16, default=new_tracking_code, editable=False)
     # Indexed as the leading column of issue_cat_nbhd_created_idx; a second index only taxes writes.
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="issues", db_index=False)
-    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="issues")
+    # Indexed as the leading column of issue_nbhd_created_idx.
+    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="issues", db_index=False)
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=200, blank=True)
@@ -332,11 +333,12 @@ class Issue(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # The escalation sweep: open, escalating issues ordered by due_at.
+            # Open issues by due time: the escalation sweep (escalating statuses, a subset) and
+            # the officer's queue, read in due order and stopped after a page.
             models.Index(
                 fields=["due_at"],
                 name="issue_open_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress"]),
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
             ),
             # Officer queue / neighborhood pages: open issues per neighborhood by due time.
             models.Index(
@@ -364,6 +366,10 @@ class Issue(models.Model):
                 ],
                 name="issue_period_idx",
             ),
+            # Lists of one category or one neighborhood, newest first (/issues/, the API, Open311's
+            # service_code): read backwards from the newest and stopped after a page.
+            models.Index(fields=["category", "created_at"], name="issue_cat_created_idx"),
+            models.Index(fields=["neighborhood", "created_at"], name="issue_nbhd_created_idx"),
             # "My queue": issues assigned to an officer by status.
             models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
             # Status filters on the issue list and dashboard.
@@ -811,7 +817,10 @@ class OutboxMessage(models.Model):
 class Notification(models.Model):
     """An in-app notification shown at /notifications/."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed as the leading column of notification_user_created_idx.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=200, blank=True)
@@ -827,6 +836,8 @@ class Notification(models.Model):
             models.Index(
                 fields=["user", "-created_at"], name="notification_unread_idx", condition=Q(read_at__isnull=True)
             ),
+            # A user's notifications, newest first, a page at a time.
+            models.Index(fields=["user", "-created_at"], name="notification_user_created_idx"),
         ]
 
     def __str__(self):

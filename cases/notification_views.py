@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.selectors.notifications import notifications_for, unread_notification_count
 from cases.services.outbox import notification_mark_all_read, notification_mark_read
 from config.permissions import staff_required
+from core.pagination import page_from_request
 
 PAGE_SIZE = 50
 
@@ -31,7 +31,7 @@ def notification_list(request):
     notifications = notifications_for(request.user)
     if only_unread:
         notifications = notifications.filter(read_at__isnull=True)
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_from_request(request, notifications, ("-created_at", "-id"), size=PAGE_SIZE)
     return render(
         request,
         "notifications/list.html",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,12 +29,14 @@ from cases.selectors.staff import (
     issue_search,
     issue_timeline,
     issues_filtered,
+    queue_summary,
     with_overdue,
 )
 from cases.services import contact_view_record
 from cases.staff_forms import ACTIONS, IssueFilterForm
 from config.permissions import staff_required
 from core.forms import form_add_service_errors
+from core.pagination import page_from_request
 
 PAGE_SIZE = 25
 
@@ -45,8 +45,9 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _page(request, queryset, per_page=PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+# The orders the lists are read in, each ending with the unique id (keyset pagination).
+QUEUE_ORDER = ("due_at", "id")
+LIST_ORDER = ("-created_at", "-id")
 
 
 def _map_points(page):
@@ -71,13 +72,8 @@ def issue_queue(request):
     """My queue: assigned to me, and unassigned in my neighborhoods, by due time."""
     now = timezone.now()
     queryset = with_overdue(issue_queue_for(request.user), now)
-    summary = queryset.aggregate(
-        total=Count("id"),
-        overdue=Count("id", filter=Q(is_overdue=True)),
-        escalated=Count("id", filter=Q(escalation_level__gt=0)),
-        mine=Count("id", filter=Q(assignee=request.user)),
-    )
-    page = _page(request, with_unread_messages(queryset))
+    page = page_from_request(request, with_unread_messages(queryset), QUEUE_ORDER, size=PAGE_SIZE, count_cap=None)
+    summary = queue_summary(request.user, queryset, now)
     context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
     return render(request, "issues/queue.html", context)
 
@@ -87,7 +83,7 @@ def issue_queue(request):
 def issue_list(request):
     form = IssueFilterForm(request.GET or None)
     queryset = issues_filtered(request.user, **form.selector_kwargs())
-    page = _page(request, with_unread_messages(queryset))
+    page = page_from_request(request, with_unread_messages(queryset), LIST_ORDER, size=PAGE_SIZE)
     return render(request, "issues/list.html", {"form": form, "page": page, "map_points": _map_points(page)})
 
 

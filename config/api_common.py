@@ -15,11 +15,15 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import filters, permissions, serializers
+from rest_framework import exceptions, filters, permissions, serializers
 from rest_framework.metadata import SimpleMetadata
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from core.pagination import BadCursor, KeysetPage, capped_count, decode_cursor, encode_cursor, keyset_page
 
 # Largest value a PostgreSQL bigint primary key can hold; larger ids cannot exist.
 MAX_ID = 2**63 - 1
@@ -31,12 +35,151 @@ MIN_YEAR, MAX_YEAR = 1900, 2200
 # --- pagination ---------------------------------------------------------------------
 
 
-class StandardPagination(PageNumberPagination):
-    """``?page=`` and ``?page_size=`` (at most ``max_page_size``; larger asks are clamped)."""
+class StandardPagination(BasePagination):
+    """Keyset pagination: ``?page_size=`` (at most ``max_page_size``; larger asks are clamped), and the
+    ``next`` / ``previous`` links, which carry an ``after`` / ``before`` cursor.
+
+    A page is read from the position the cursor names in the list's order (its ``?ordering=``,
+    with ``id`` last as the tiebreak), so page 10 000 costs what page 1 does. ``count`` is exact
+    up to ``COUNT_CAP`` (1 000); above it ``count`` is the cap and ``count_is_exact`` false.
+    An ordering on a column that may be empty (e.g. a partner's ``active_since``) cannot be a
+    keyset; such lists (small tables) are paged by position, behind the same cursor links.
+    """
 
     page_size_query_param = "page_size"
     max_page_size = 200
     page_size_query_description = _("Results per page (default 50, at most 200).")
+    cursor_description = _("A position in the list, from the previous answer's next or previous link.")
+    invalid_cursor_message = _("This cursor is not valid; start again from the first page.")
+
+    def get_page_size(self, request) -> int:
+        size = api_settings.PAGE_SIZE
+        try:
+            asked = int(request.query_params.get(self.page_size_query_param, size))
+        except (TypeError, ValueError):
+            return size
+        return min(asked, self.max_page_size) if asked > 0 else size
+
+    def _order(self, queryset) -> list[str] | None:
+        """The queryset's order as field names ending with the unique id, or None when it cannot be a keyset."""
+        order = [str(item) for item in (queryset.query.order_by or queryset.model._meta.ordering or [])]
+        if any(not isinstance(item, str) or "__" in item or "." in item for item in order):
+            return None
+        order = ["-id" if item == "-pk" else "id" if item == "pk" else item for item in order]
+        opts = queryset.model._meta
+        for item in order:
+            name = item.lstrip("-")
+            annotation = queryset.query.annotations.get(name)
+            if annotation is not None:
+                continue
+            try:
+                model_field = opts.get_field(name)
+            except Exception:  # noqa: BLE001 (an unknown name: not a keyset)
+                return None
+            if model_field.null or model_field.many_to_many or model_field.one_to_many:
+                return None
+        if not any(item.lstrip("-") == "id" for item in order):
+            order.append("-id" if order and order[-1].startswith("-") else "id")
+        return order
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        after = request.query_params.get("after") or None
+        before = request.query_params.get("before") or None
+        order = self._order(queryset)
+        try:
+            if order is not None:
+                self.page = keyset_page(queryset, order, after=after, before=before, size=size)
+            else:
+                self.page = self._position_page(queryset, after=after, before=before, size=size)
+        except BadCursor:
+            raise exceptions.ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+        return list(self.page.object_list)
+
+    def _position_page(self, queryset, *, after, before, size) -> KeysetPage:
+        """For orders that cannot be a keyset (small tables): the cursor is a position."""
+        start = 0
+        for cursor, step in ((after, 0), (before, -size)):
+            if cursor:
+                (value,), _position = decode_cursor(cursor, [_PositionField()])
+                start = max(value + step, 0)
+        rows = list(queryset[start : start + size + 1])
+        page = KeysetPage(object_list=rows[:size], start_index=start + 1 if rows else 0, size=size)
+        if len(rows) > size:
+            page.next_cursor = encode_cursor([start + size], start + size)
+        if start > 0:
+            page.previous_cursor = encode_cursor([start], start)
+        page.count, page.count_is_exact = capped_count(queryset)
+        return page
+
+    def _link(self, param: str, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        other = "before" if param == "after" else "after"
+        return replace_query_param(remove_query_param(url, other), param, cursor)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.count,
+                "count_is_exact": self.page.count_is_exact,
+                "next": self._link("after", self.page.next_cursor),
+                "previous": self._link("before", self.page.previous_cursor),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "count_is_exact", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "description": "Rows in the list, counted up to 1000.",
+                    "example": 123,
+                },
+                "count_is_exact": {
+                    "type": "boolean",
+                    "description": "False when the list holds more than count rows.",
+                },
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(self.page_size_query_description),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+            *(
+                {
+                    "name": name,
+                    "required": False,
+                    "in": "query",
+                    "description": str(self.cursor_description),
+                    "schema": {"type": "string", "maxLength": 512},
+                }
+                for name in ("after", "before")
+            ),
+        ]
+
+
+class _PositionField:
+    """A cursor's position read as a non-negative integer (``decode_cursor`` calls ``to_python``)."""
+
+    def to_python(self, value):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**31:
+            raise ValueError(value)
+        return value
 
 
 # --- throttles ----------------------------------------------------------------------

@@ -6,7 +6,6 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config.exports import csv_cell
 from config.permissions import perm_required, staff_required
+from core.pagination import page_from_request
 from outreach import selectors
 from outreach.forms import ActivityFilterForm, ActivityForm
 from outreach.services import activity_create, activity_update
@@ -60,7 +60,8 @@ def _query_without_page(request) -> str:
 def activity_list(request):
     form, filters = _filters(request)
     activities = selectors.activity_list(request.user, filters)
-    page = Paginator(activities, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The totals above the list count every matching activity, so the page needs no count of its own.
+    page = page_from_request(request, activities, ("-starts_at", "-id"), size=PAGE_SIZE, count_cap=None)
     return render(
         request,
         "outreach/activity_list.html",

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from config.permissions import staff_required
+from core.pagination import page_from_request
 from outreach.selectors import (
     RECENT_DAYS,
     ActivityFilters,
@@ -102,10 +103,8 @@ class NeighborhoodFilterForm(forms.Form):
 def partner_list(request):
     form = PartnerFilterForm(request.GET or None)
     partners = partners_with_outreach(selectors.partner_directory(form.to_filters()))
-    page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "partners/partner_list.html", {"form": form, "page": page, "query": _query_without_page(request)}
-    )
+    page = page_from_request(request, partners, ("name", "id"), size=PAGE_SIZE)
+    return render(request, "partners/partner_list.html", {"form": form, "page": page})
 
 
 @staff_required

@@ -15,7 +15,9 @@ from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from cases.models import Event, Issue, Report, tracking_code_normalize
+from cases.search import issue_text_search
 from cases.selectors.issues import issues_visible_to
+from core.pagination import COUNT_CAP, capped_counts
 
 __all__ = [
     "with_overdue",
@@ -27,6 +29,7 @@ __all__ = [
     "issue_by_tracking_code",
     "normalize_tracking_code",
     "issue_search",
+    "queue_summary",
 ]
 
 User = get_user_model()
@@ -44,14 +47,35 @@ def with_overdue(queryset: QuerySet[Issue], now: datetime | None = None) -> Quer
     )
 
 
+def overdue_condition(now: datetime) -> Q:
+    """Still escalating and past due (as a plain condition, which the open-issue indexes serve)."""
+    return Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
+
+
+def queue_summary(user, queue: QuerySet[Issue], now: datetime | None = None, cap: int | None = None) -> dict:
+    """The queue's figures — in it, assigned to me, overdue, escalated — each counted up to ``cap``
+    in one statement: ``{name: {"n": int, "exact": bool}}`` ("1000+" when not exact)."""
+    now = now or timezone.now()
+    counts = capped_counts(
+        {
+            "total": queue,
+            "mine": queue.filter(assignee=user),
+            "overdue": queue.filter(overdue_condition(now)),
+            "escalated": queue.filter(escalation_level__gt=0),
+        },
+        COUNT_CAP if cap is None else cap,
+    )
+    return {name: {"n": n, "exact": exact} for name, (n, exact) in counts.items()}
+
+
 normalize_tracking_code = tracking_code_normalize  # the one parser, under the name this module exports
 
 
-def _text_match(text: str) -> Q:
-    text = text.strip()
-    match = Q(tracking_code__icontains=text) | Q(description__icontains=text) | Q(address__icontains=text)
-    code = normalize_tracking_code(text)
-    return match | Q(tracking_code=code) if code else match
+def _text_search(queryset: QuerySet[Issue], text: str) -> QuerySet[Issue]:
+    """Issues whose code, address or description hold every word (cases.search), or whose
+    tracking code is the text, however it was typed ("cg 4f7k-2m9q")."""
+    code = normalize_tracking_code(text.strip())
+    return issue_text_search(queryset, text, also=Q(tracking_code=code) if code else None)
 
 
 def issues_filtered(
@@ -88,9 +112,9 @@ def issues_filtered(
     if priority:
         queryset = queryset.filter(priority=priority)
     if overdue is True:
-        queryset = queryset.filter(is_overdue=True)
+        queryset = queryset.filter(overdue_condition(now))
     elif overdue is False:
-        queryset = queryset.filter(is_overdue=False)
+        queryset = queryset.exclude(overdue_condition(now))
     if escalation_level is not None:
         queryset = (
             queryset.filter(escalation_level__gte=escalation_level)
@@ -104,7 +128,7 @@ def issues_filtered(
     elif assignee:
         queryset = queryset.filter(assignee_id=assignee)
     if q.strip():
-        queryset = queryset.filter(_text_match(q))
+        queryset = _text_search(queryset, q)
     return queryset.order_by("-created_at", "-id")
 
 
@@ -143,7 +167,7 @@ def issue_search(user, q: str, *, limit: int = 10, open_only: bool = False) -> l
     q = (q or "").strip()[:100]
     if not q:
         return []
-    queryset = issues_visible_to(user).filter(_text_match(q))
+    queryset = _text_search(issues_visible_to(user), q)
     if open_only:
         queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
     # Exact tracking-code hits first, then open issues, then the newest.

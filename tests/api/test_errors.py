@@ -138,8 +138,15 @@ def test_invalid_filter_value(officer):
     assert set(error["fields"]) == {"status", "created_after"}
 
 
-def test_page_out_of_range(officer, issue):
-    _error(token_client(officer).get("/api/v1/issues/?page=7"), 404, "not_found")
+# A bare number, garbage, an object, one key of two, an impossible date.
+BAD_CURSORS = ["7", "not-a-cursor", "eyJhIjoxfQ", "W1sxXSwwXQ", "W1t7InQiOiIyMDI2LTEzLTk5In0sMV0sMF0"]
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS)
+def test_a_cursor_it_did_not_write_is_400(officer, issue, cursor):
+    for param in ("after", "before"):
+        error = _error(token_client(officer).get(f"/api/v1/issues/?{param}={cursor}"), 400, "invalid")
+        assert "cursor" in error["fields"]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 PAGE_SIZE = 200  # the API's maximum: every row on one page, so sets compare whole
 
 # Not filters: how the rows are paged. Every call asks for one page of PAGE_SIZE.
-PAGING = {"page", "page_size"}
+PAGING = {"page_size", "after", "before"}
 DATETIMES = [NOW - timedelta(days=20), NOW - timedelta(days=2), NOW + timedelta(days=1)]
 DATES = {"start": [NOW.date() - timedelta(days=30)], "end": [NOW.date() - timedelta(days=3), NOW.date()]}
 NUMBERS = {"level": [1, 2], "escalation_level_min": [0, 1, 3]}

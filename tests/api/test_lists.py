@@ -97,17 +97,58 @@ def test_list_runs_a_fixed_number_of_queries(world, supervisor, django_assert_ma
 # --- pagination ----------------------------------------------------------------------
 
 
-def test_pagination_defaults_and_page_size(supervisor, neighborhood, category):
-    for _ in range(7):
-        factories.IssueFactory(neighborhood=neighborhood, category=category)
+def _walk(client, url: str, link: str = "next") -> list[list[int]]:
+    """Every page's ids, following the answers' own links from ``url``."""
+    pages = []
+    while url:
+        body = client.get(url).json()
+        pages.append([row["id"] for row in body["results"]])
+        url = body[link]
+    return pages
+
+
+def test_pagination_follows_cursors_both_ways(supervisor, neighborhood, category):
+    # Seven issues reported at the same instant in pairs: the cursor's id breaks the ties.
+    moment = timezone.now() - timedelta(hours=1)
+    issues = [
+        factories.IssueFactory(
+            neighborhood=neighborhood, category=category, created_at=moment + timedelta(seconds=i // 2)
+        )
+        for i in range(7)
+    ]
+    newest_first = [issue.pk for issue in sorted(issues, key=lambda i: (i.created_at, i.pk), reverse=True)]
     client = token_client(supervisor)
     body = client.get("/api/v1/issues/?page_size=3").json()
-    assert (body["count"], len(body["results"])) == (7, 3)
-    assert body["previous"] is None and "page=2" in body["next"] and "page_size=3" in body["next"]
-    last = client.get("/api/v1/issues/?page_size=3&page=3").json()
-    assert len(last["results"]) == 1 and last["next"] is None
-    seen = {r["id"] for p in (1, 2, 3) for r in client.get(f"/api/v1/issues/?page_size=3&page={p}").json()["results"]}
-    assert len(seen) == 7
+    assert (body["count"], body["count_is_exact"], len(body["results"])) == (7, True, 3)
+    assert body["previous"] is None and "after=" in body["next"] and "page_size=3" in body["next"]
+    pages = _walk(client, "/api/v1/issues/?page_size=3")
+    assert pages == [newest_first[0:3], newest_first[3:6], newest_first[6:]]
+    # Back from the last page: the same pages in reverse.
+    last = client.get("/api/v1/issues/?page_size=3").json()["next"]
+    last = client.get(last).json()["next"]
+    last_body = client.get(last).json()
+    assert last_body["next"] is None
+    assert _walk(client, last_body["previous"], "previous") == [newest_first[3:6], newest_first[0:3]]
+    # Another order: the cursor follows it.
+    by_due = _walk(client, "/api/v1/issues/?page_size=2&ordering=due_at")
+    flat = [pk for page in by_due for pk in page]
+    assert flat == [i.pk for i in sorted(issues, key=lambda i: (i.due_at, i.pk))]
+
+
+def test_count_is_capped(supervisor, neighborhood, category, monkeypatch):
+    for _ in range(6):
+        factories.IssueFactory(neighborhood=neighborhood, category=category)
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 5)
+    body = token_client(supervisor).get("/api/v1/issues/?page_size=2").json()
+    assert (body["count"], body["count_is_exact"]) == (5, False)
+
+
+def test_a_nullable_order_is_paged_by_position(supervisor):
+    for i in range(5):
+        factories.PartnerFactory(name=f"Partner {i}", active_since=None if i % 2 else timezone.localdate())
+    pages = _walk(token_client(supervisor), "/api/v1/partners/?page_size=2&ordering=active_since")
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert len({pk for page in pages for pk in page}) == 5
 
 
 def test_page_size_is_capped(supervisor, neighborhood, category, settings):

@@ -63,9 +63,11 @@ def test_every_list_is_paginated_with_a_documented_page_size(schema):
         if method != "get" or "{id}" in path or path.endswith((".geojson", "/me/", "/stats/")):
             continue
         names = {p["name"] for p in operation.get("parameters", [])}
-        assert {"page", "page_size"} <= names, path
+        assert {"page_size", "after", "before"} <= names, path
         body = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert body.split("/")[-1].startswith("Paginated"), path
+        component = schema["components"]["schemas"][body.split("/")[-1]]
+        assert set(component["required"]) == {"count", "count_is_exact", "next", "previous", "results"}, path
 
 
 def test_ids_are_integers_everywhere(schema):

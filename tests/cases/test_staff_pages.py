@@ -1,5 +1,7 @@
 """/queue/, /issues/ (filters, search, pagination), /issues/search/ JSON, and fixed query counts."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -46,7 +48,7 @@ def test_queue_holds_mine_and_unassigned_here_by_due_time(client, officer, other
     body = response.content.decode()
     for absent in (colleagues, unassigned_elsewhere, finished):
         assert absent.tracking_code not in body
-    assert response.context["summary"] == {"total": 3, "overdue": 0, "escalated": 0, "mine": 1}
+    assert _summary(response) == {"total": 3, "overdue": 0, "escalated": 0, "mine": 1}
 
 
 def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, category):
@@ -74,8 +76,8 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     assert "Escalated L2" in card(escalated.tracking_code)
     assert "Overdue" not in card(calm.tracking_code) and "Escalated" not in card(calm.tracking_code)
     assert "Overdue" not in card(held.tracking_code)
-    assert response.context["summary"]["overdue"] == 1
-    assert response.context["summary"]["escalated"] == 1
+    assert _summary(response)["overdue"] == 1
+    assert _summary(response)["escalated"] == 1
     points = {point["code"]: point for point in response.context["map_points"]}
     assert points[overdue.tracking_code]["overdue"] is True
     assert points[calm.tracking_code] == {
@@ -88,17 +90,45 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     }
 
 
+def _summary(response) -> dict:
+    """The queue's figures as numbers (each is counted up to a cap; these tests stay below it)."""
+    summary = response.context["summary"]
+    assert all(figure["exact"] for figure in summary.values())
+    return {name: figure["n"] for name, figure in summary.items()}
+
+
+def _link(response, rel: str) -> str | None:
+    """The href of the page's rel="next" / rel="prev" link (unescaped), or None."""
+    match = re.search(rf'rel="{rel}" href="([^"]+)"', response.content.decode())
+    return html.unescape(match.group(1)) if match else None
+
+
 def test_queue_paginates(client, officer, neighborhood, category):
-    for _ in range(27):
-        _issue(neighborhood, category)
+    now = timezone.now()
+    issues = [_issue(neighborhood, category, due_at=now + timedelta(hours=i + 1)) for i in range(27)]
     client.force_login(officer)
     first = client.get("/queue/")
-    assert len(first.context["page"].object_list) == 25
-    assert 'href="?page=2"' in first.content.decode()
-    second = client.get("/queue/?page=2")
-    assert len(second.context["page"].object_list) == 2
-    assert not set(_codes(first)) & set(_codes(second))
-    assert client.get("/queue/?page=99").status_code == 200  # past the end: the last page
+    assert _codes(first) == [issue.tracking_code for issue in issues[:25]]
+    assert _link(first, "prev") is None
+    second = client.get("/queue/" + _link(first, "next"))
+    assert _codes(second) == [issue.tracking_code for issue in issues[25:]]
+    assert _link(second, "next") is None
+    assert second.context["page"].start_index == 26 and "26–27" in second.content.decode()
+    back = client.get("/queue/" + _link(second, "prev"))
+    assert _codes(back) == _codes(first)
+    # An edited cursor shows the first page, not an error.
+    assert _codes(client.get("/queue/?after=not-a-cursor")) == _codes(first)
+
+
+def test_queue_figures_are_counted_up_to_a_cap(client, officer, neighborhood, category, monkeypatch):
+    for _ in range(4):
+        _issue(neighborhood, category)
+    monkeypatch.setattr("cases.selectors.staff.COUNT_CAP", 3)
+    client.force_login(officer)
+    response = client.get("/queue/")
+    assert response.context["summary"]["total"] == {"n": 3, "exact": False}
+    assert response.context["summary"]["mine"] == {"n": 0, "exact": True}
+    assert ">3+</div>" in response.content.decode()
 
 
 # --- the list and its filters -------------------------------------------------------------
@@ -192,11 +222,26 @@ def test_list_paginates_and_keeps_filters(client, officer, neighborhood, categor
     _issue(neighborhood, category, priority="low")
     client.force_login(officer)
     first = client.get("/issues/?priority=high")
-    assert first.context["page"].paginator.count == 30
-    body = first.content.decode()
-    assert 'href="?priority=high&amp;page=2"' in body
-    second = client.get("/issues/?priority=high&page=2")
+    assert first.context["page"].count == 30 and first.context["page"].count_is_exact
+    assert "30 issues" in first.content.decode()
+    next_link = _link(first, "next")
+    assert next_link.startswith("?priority=high&after=")
+    second = client.get("/issues/" + next_link)
     assert len(second.context["page"].object_list) == 5
+    assert not set(_codes(first)) & set(_codes(second))
+    assert {i.priority for i in second.context["page"].object_list} == {"high"}
+
+
+def test_list_count_is_capped(client, officer, neighborhood, category, monkeypatch):
+    for _ in range(5):
+        _issue(neighborhood, category)
+    monkeypatch.setattr("core.pagination.COUNT_CAP", 4)
+    monkeypatch.setattr("cases.views.PAGE_SIZE", 2)
+    client.force_login(officer)
+    response = client.get("/issues/")
+    assert (response.context["page"].count, response.context["page"].count_is_exact) == (4, False)
+    body = response.content.decode()
+    assert "More than 4 issues" in body and "1–2 of more than 4" in body
 
 
 # --- search-as-you-type JSON ----------------------------------------------------------------

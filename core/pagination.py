@@ -1,0 +1,270 @@
+"""Keyset ("seek") pagination and capped counts: list pages whose cost follows the page, not the table.
+
+A page is read as "the next ``size`` rows after this position" in the list's
+order, where the position is the sort key of a row (``created_at`` and ``id``,
+say) carried in an opaque cursor. The database walks the index that matches
+the order from that key on and stops after ``size + 1`` rows, whether the list
+holds fifty issues or five million. ``OFFSET`` would read and throw away every
+row before the page; an exact ``COUNT(*)`` would read every row that matches.
+
+The total is counted only up to a cap (``count_capped``): "1 000+" is as useful
+to a person as "1 003 412", and reading it costs at most ``cap + 1`` index
+entries.
+
+Cursors are base64 JSON: the key values of the row the page starts after (or
+before) and the position of that row in the list (for "26–50" only). They are
+not secret — the queryset is already scoped to the user, so a made-up cursor
+can only move the window within what the user may see — and a cursor that does
+not parse is refused with ``BadCursor`` (the page shows the first page, the API
+answers 400).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connections
+from django.db.models import Q, QuerySet
+
+__all__ = [
+    "BadCursor",
+    "COUNT_CAP",
+    "KeysetPage",
+    "capped_count",
+    "capped_counts",
+    "keyset_page",
+]
+
+# Lists count their rows up to this many; beyond it they say "1 000+".
+COUNT_CAP = 1000
+
+
+class BadCursor(ValueError):
+    """A cursor that is not one this module wrote (edited, truncated, from another list)."""
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paginated list, shaped like Django's ``Page`` where templates read it."""
+
+    object_list: list
+    start_index: int = 0  # 1-based position of the first row (0 when empty)
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    count: int = 0  # rows in the list, counted up to the cap
+    count_is_exact: bool = True
+    size: int = 25
+    extra: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.object_list) - 1 if self.object_list else 0
+
+
+# --- cursors -------------------------------------------------------------------------
+
+
+def _encode_value(value):
+    if isinstance(value, datetime | date):
+        return {"t": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    return value
+
+
+def encode_cursor(values: Sequence, position: int) -> str:
+    payload = json.dumps([[_encode_value(v) for v in values], position], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fields: Sequence) -> tuple[list, int]:
+    """The key values (converted by each model field) and position a cursor holds."""
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 512:
+        raise BadCursor(cursor)
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values, position = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        raise BadCursor(cursor) from error
+    if not isinstance(values, list) or len(values) != len(fields) or not isinstance(position, int):
+        raise BadCursor(cursor)
+    converted = []
+    for model_field, value in zip(fields, values, strict=True):
+        if isinstance(value, dict) and len(value) == 1:
+            value = next(iter(value.values()))
+        if value is None or isinstance(value, list | dict):
+            raise BadCursor(cursor)
+        try:
+            converted.append(model_field.to_python(value))
+        except (ValidationError, ValueError, TypeError, OverflowError) as error:
+            raise BadCursor(cursor) from error
+    # Ids and counts the database could not hold are not positions anyone reached.
+    for value in converted:
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise BadCursor(cursor)
+    return converted, max(position, 0)
+
+
+# --- pages ---------------------------------------------------------------------------
+
+
+def _order_fields(queryset: QuerySet, order: Sequence[str]):
+    """``[(name, descending, model_field)]`` for an order such as ``("-created_at", "-id")``;
+    a name may also be one of the queryset's annotations (its output field then reads the cursor)."""
+    opts = queryset.model._meta
+    parsed = []
+    for item in order:
+        name = item.lstrip("-")
+        annotation = queryset.query.annotations.get(name)
+        if annotation is not None:
+            parsed.append((name, item.startswith("-"), annotation.output_field))
+            continue
+        model_field = opts.pk if name == "pk" else opts.get_field(name)
+        parsed.append((model_field.attname if model_field.is_relation else name, item.startswith("-"), model_field))
+    return parsed
+
+
+def _beyond(parsed, values, *, forward: bool) -> Q:
+    """Rows strictly after ``values`` in the order (``forward``), or strictly before it.
+
+    Written as ``k1 <= v1 AND (k1 < v1 OR (k1 = v1 AND k2 < v2) …)`` (for a descending
+    order) so that the leading key bounds the index range scan.
+    """
+    condition = Q()
+    equal = Q()
+    for index, (name, descending, _field) in enumerate(parsed):
+        later = "lt" if descending == forward else "gt"
+        term = equal & Q(**{f"{name}__{later}": values[index]})
+        condition = term if index == 0 else condition | term
+        equal &= Q(**{name: values[index]})
+    first_name, first_descending, _ = parsed[0]
+    bound = "lte" if first_descending == forward else "gte"
+    return Q(**{f"{first_name}__{bound}": values[0]}) & condition
+
+
+def _row_values(row, parsed) -> list:
+    return [getattr(row, name) for name, _descending, _field in parsed]
+
+
+def keyset_page(
+    queryset: QuerySet,
+    order: Sequence[str],
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = 25,
+    count_cap: int | None | bool = True,
+) -> KeysetPage:
+    """The page after the ``after`` cursor, or before ``before``, or the first page.
+
+    ``order`` must end with a unique key (``id``) and name only non-null columns.
+    Queries: the page (``size + 1`` rows, to know whether another follows), plus a
+    count capped at ``count_cap`` (``True``: ``COUNT_CAP``; ``None``: no count); going back past the first page costs
+    one more (the first page itself). Raises ``BadCursor`` for a cursor it did not write.
+    """
+    parsed = _order_fields(queryset, order)
+    fields = [model_field for _n, _d, model_field in parsed]
+    reverse = [("" if item.startswith("-") else "-") + item.lstrip("-") for item in order]
+    start = 1
+    first_page = True
+    has_next = False
+    rows: list | None = None
+    if before:
+        values, position = decode_cursor(before, fields)
+        older = list(queryset.filter(_beyond(parsed, values, forward=False)).order_by(*reverse)[: size + 1])
+        if len(older) > size:
+            # A full page before the cursor, and more before it: read back, shown in order.
+            rows = older[:size][::-1]
+            start, first_page, has_next = max(position - size, 2), False, True
+        # Otherwise the cursor is within the first page: show the first page, full.
+    elif after:
+        values, position = decode_cursor(after, fields)
+        queryset_after = queryset.filter(_beyond(parsed, values, forward=True))
+        rows = list(queryset_after.order_by(*order)[: size + 1])
+        start, first_page = position + 1, False
+        has_next = len(rows) > size
+        rows = rows[:size]
+    if rows is None:
+        rows = list(queryset.order_by(*order)[: size + 1])
+        has_next = len(rows) > size
+        rows = rows[:size]
+    page = KeysetPage(object_list=rows, start_index=start if rows else 0, size=size)
+    if rows and has_next:
+        page.next_cursor = encode_cursor(_row_values(rows[-1], parsed), start + len(rows) - 1)
+    if rows and not first_page:
+        page.previous_cursor = encode_cursor(_row_values(rows[0], parsed), start)
+    if count_cap is not None:
+        cap = COUNT_CAP if count_cap is True else count_cap
+        page.count, page.count_is_exact = capped_count(queryset, cap)
+    return page
+
+
+# --- capped counts -------------------------------------------------------------------
+
+
+def _capped_sql(queryset: QuerySet, cap: int) -> tuple[str, tuple]:
+    limited = queryset.order_by().values("pk")[: cap + 1]
+    sql, params = limited.query.sql_with_params()
+    # The inner statement is Django's own compiled SQL with its parameters kept apart.
+    return f"SELECT COUNT(*) FROM ({sql}) capped", params  # noqa: S608
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """``(n, exact)``: the number of rows up to ``cap`` (default ``COUNT_CAP``); ``(cap, False)``
+    when there are more."""
+    (counts,) = capped_counts({"n": queryset}, cap).values()
+    return counts
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, tuple[int, bool]]:
+    """Several capped counts in one statement: ``{name: (n, exact)}``.
+
+    Each reads at most ``cap + 1`` matching index entries (``LIMIT`` inside the count).
+    """
+    if not querysets:
+        return {}
+    cap = COUNT_CAP if cap is None else cap
+    parts, params = [], []
+    database = next(iter(querysets.values())).db
+    for queryset in querysets.values():
+        sql, part_params = _capped_sql(queryset, cap)
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    with connections[database].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {name: (min(n, cap), n <= cap) for name, n in zip(querysets, row, strict=True)}
+
+
+def page_from_request(request, queryset: QuerySet, order: Sequence[str], *, size: int = 25, **kwargs) -> KeysetPage:
+    """The page a list view shows for ``?after=`` / ``?before=``; a cursor that does not parse
+    (an edited or truncated link) shows the first page rather than an error."""
+    after, before = request.GET.get("after") or None, request.GET.get("before") or None
+    try:
+        return keyset_page(queryset, order, after=after, before=before, size=size, **kwargs)
+    except BadCursor:
+        return keyset_page(queryset, order, size=size, **kwargs)
