@@ -16,6 +16,7 @@ from tests import factories
 XDIST_GROUPS = {
     "tests/config/test_production_build.py": "production-stack",
     "tests/config/test_redis_outage.py": "production-stack",
+    "tests/perf/test_list_plans.py": "list-plans",
     "tests/config/test_embedded_mode.py": "embedded-mode",
     "tests/api/test_filters_sqlite.py": "filters-sqlite",
     "tests/config/test_make_run.py": "make-run",
