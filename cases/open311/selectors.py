@@ -78,8 +78,36 @@ def neighborhood_for_address_id(address_id: str) -> Neighborhood | None:
     return Neighborhood.objects.filter(slug__iexact=address_id).first()
 
 
-def public_requests() -> QuerySet[Issue]:
-    """Issues as Open311 service requests: one query whatever the number of rows.
+# What a service request shows, read as plain rows (no model objects per request): the issue's
+# public columns, its category's name and targets, its neighborhood's district.
+REQUEST_FIELDS = (
+    "id",
+    "tracking_code",
+    "status",
+    "priority",
+    "public_description",
+    "created_at",
+    "updated_at",
+    "due_at",
+    "public_address",
+    "address_id",
+    "lat",
+    "lng",
+    "referred_to",
+    "category__service_code",
+    "category__name_en",
+    "category__name_es",
+    "category__target_hours_low",
+    "category__target_hours_normal",
+    "category__target_hours_high",
+    "category__target_hours_urgent",
+    "neighborhood__district",
+)
+
+
+def public_requests() -> QuerySet:
+    """Issues as Open311 service requests, as dict rows (``REQUEST_FIELDS`` plus the annotations
+    below): one query whatever the number of rows.
 
     ``status_note`` is the latest public timeline message; ``first_media`` the earliest
     approved photo or link (``{"report", "photo", "link"}``, None before any approval).
@@ -100,45 +128,27 @@ def public_requests() -> QuerySet[Issue]:
     )
     return (
         Issue.objects.filter(category__is_public=True)
-        .select_related("category", "neighborhood")
-        .only(
-            "id",
-            "tracking_code",
-            "status",
-            "priority",
-            "public_description",
-            "created_at",
-            "updated_at",
-            "due_at",
-            "public_address",
-            "address_id",
-            "lat",
-            "lng",
-            "referred_to",
-            "category",
-            "neighborhood",
-            "category__service_code",
-            "category__name_en",
-            "category__name_es",
-            "category__is_public",
-            "category__target_hours_low",
-            "category__target_hours_normal",
-            "category__target_hours_high",
-            "category__target_hours_urgent",
-            "neighborhood__name",
-            "neighborhood__district",
-        )
         .annotate(
             status_note=Subquery(latest_public_message),
             first_media=Subquery(first_public_media, output_field=JSONField()),
         )
+        .values(*REQUEST_FIELDS, "status_note", "first_media")
         .order_by("-created_at", "-id")
     )
 
 
-def requests_by_ids(tracking_codes: list[str]) -> list[Issue]:
+def requests_by_ids(tracking_codes: list[str]) -> list[dict]:
     tracking_codes = [code for code in tracking_codes if _lookup_value(code, TRACKING_CODE_MAX)]
     return list(public_requests().filter(tracking_code__in=tracking_codes)[:MAX_REQUESTS])
+
+
+def _of_services(queryset: QuerySet, service_codes: list[str]) -> QuerySet:
+    """Requests of these services. One code is looked up first (an InitPlan), so the newest of
+    that category are read from issue_cat_created_idx in order and the scan stops at the limit."""
+    if len(service_codes) == 1:
+        category = Category.objects.filter(is_public=True, service_code=service_codes[0]).values("id")[:1]
+        return queryset.filter(category_id=Subquery(category))
+    return queryset.filter(category__service_code__in=service_codes)
 
 
 def requests_matching(
@@ -147,11 +157,11 @@ def requests_matching(
     end: datetime,
     service_codes: list[str] | None = None,
     statuses: set[str] | None = None,
-) -> list[Issue]:
+) -> list[dict]:
     """Requests made in [start, end], newest first, at most the spec's 1000."""
     queryset = public_requests().filter(created_at__gte=start, created_at__lte=end)
     if service_codes:
-        queryset = queryset.filter(category__service_code__in=service_codes)
+        queryset = _of_services(queryset, service_codes)
     if statuses is not None and statuses != {"open", "closed"}:
         open_statuses = list(Issue.OPEN_STATUSES)
         queryset = (
@@ -162,7 +172,7 @@ def requests_matching(
     return list(queryset[:MAX_REQUESTS])
 
 
-def request_by_id(tracking_code: str) -> Issue | None:
+def request_by_id(tracking_code: str) -> dict | None:
     if not _lookup_value(tracking_code, TRACKING_CODE_MAX):
         return None
     return public_requests().filter(tracking_code=tracking_code).first()

@@ -85,14 +85,16 @@ def service_notice(issue: Issue) -> str | None:
     """What the department commits to while the request is open (the SLA target, in hours)."""
     if issue.status not in Issue.OPEN_STATUSES:
         return None
-    hours = issue.category.target_hours(issue.priority)
+    return _notice(issue.category.target_hours(issue.priority))
+
+
+def _notice(hours: int) -> str:
     return _("We aim to act on this within %(hours)d hours.") % {"hours": hours}
 
 
-def agency_responsible(issue: Issue) -> str:
-    if issue.status == Issue.Status.REFERRED and issue.referred_to:
-        return issue.referred_to
-    district = issue.neighborhood.district
+def _agency(status: str, referred_to: str, district: str) -> str:
+    if status == Issue.Status.REFERRED and referred_to:
+        return referred_to
     if district:
         return _("Community policing, %(district)s district") % {"district": district}
     return _("Community policing")
@@ -107,9 +109,8 @@ def _coarse(value: float | None) -> float | None:
     return None if value is None else round(value, settings.PUBLIC_LOCATION_DECIMALS)
 
 
-def public_media_url(issue: Issue, absolute_uri=None) -> str | None:
+def public_media_url(media, absolute_uri=None) -> str | None:
     """The request's approved photo as an absolute URL (or an approved client link); None before approval."""
-    media = getattr(issue, "first_media", None)
     if not isinstance(media, dict):
         return None
     if media.get("photo"):
@@ -118,30 +119,34 @@ def public_media_url(issue: Issue, absolute_uri=None) -> str | None:
     return media.get("link") or None
 
 
-def request_item(issue: Issue, *, absolute_uri=None) -> dict:
-    """An issue as a service request (expects selectors.public_requests' annotations).
+def request_item(row: dict, *, absolute_uri=None) -> dict:
+    """A service request from one of ``selectors.public_requests``' rows (plain values, no objects).
 
     ``absolute_uri`` (the request's ``build_absolute_uri``) makes ``media_url`` absolute.
     """
+    status = row["status"]
+    is_open = status in Issue.OPEN_STATUSES
+    name = (_is_spanish() and row["category__name_es"]) or row["category__name_en"]
+    public_address = row["public_address"]
     return {
-        "service_request_id": issue.tracking_code,
-        "status": "open" if issue.status in Issue.OPEN_STATUSES else "closed",
-        "status_notes": issue.status_note or None,
-        "service_name": issue.category.name,
-        "service_code": issue.category.service_code,
+        "service_request_id": row["tracking_code"],
+        "status": "open" if is_open else "closed",
+        "status_notes": row["status_note"] or None,
+        "service_name": name,
+        "service_code": row["category__service_code"],
         # The public copy: emails, phones and names typed into the text are masked (cases.redaction).
-        "description": issue.public_description[:DESCRIPTION_MAX] or None,
-        "agency_responsible": agency_responsible(issue),
-        "service_notice": service_notice(issue),
-        "requested_datetime": w3c_datetime(issue.created_at),
-        "updated_datetime": w3c_datetime(issue.updated_at),
-        "expected_datetime": w3c_datetime(issue.due_at),
-        "address": issue.public_address or None,
-        "address_id": issue.address_id or None,
-        "zipcode": zipcode_of(issue.public_address),
-        "lat": _coarse(issue.lat),
-        "long": _coarse(issue.lng),
-        "media_url": public_media_url(issue, absolute_uri),
+        "description": row["public_description"][:DESCRIPTION_MAX] or None,
+        "agency_responsible": _agency(status, row["referred_to"], row["neighborhood__district"]),
+        "service_notice": _notice(row[f"category__target_hours_{row['priority']}"]) if is_open else None,
+        "requested_datetime": w3c_datetime(row["created_at"]),
+        "updated_datetime": w3c_datetime(row["updated_at"]),
+        "expected_datetime": w3c_datetime(row["due_at"]),
+        "address": public_address or None,
+        "address_id": row["address_id"] or None,
+        "zipcode": zipcode_of(public_address),
+        "lat": _coarse(row["lat"]),
+        "long": _coarse(row["lng"]),
+        "media_url": public_media_url(row["first_media"], absolute_uri),
     }
 
 
