@@ -333,12 +333,11 @@ class Issue(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # Open issues by due time: the escalation sweep (escalating statuses, a subset) and
-            # the officer's queue, read in due order and stopped after a page.
+            # The escalation sweep: open, escalating issues ordered by due_at.
             models.Index(
                 fields=["due_at"],
                 name="issue_open_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+                condition=Q(status__in=["new", "acknowledged", "in_progress"]),
             ),
             # Officer queue / neighborhood pages: open issues per neighborhood by due time.
             models.Index(
@@ -367,13 +366,39 @@ class Issue(models.Model):
                 name="issue_period_idx",
             ),
             # Lists of one category or one neighborhood, newest first (/issues/, the API, Open311's
-            # service_code): read backwards from the newest and stopped after a page.
-            models.Index(fields=["category", "created_at"], name="issue_cat_created_idx"),
-            models.Index(fields=["neighborhood", "created_at"], name="issue_nbhd_created_idx"),
-            # "My queue": issues assigned to an officer by status.
+            # service_code): read backwards from the newest and stopped after a page. The id ends
+            # each list index's key: it is the keyset's tiebreak (core.pagination), and the capped
+            # count then reads the index alone.
+            models.Index(fields=["category", "created_at", "id"], name="issue_cat_created_idx"),
+            models.Index(fields=["neighborhood", "created_at", "id"], name="issue_nbhd_created_idx"),
+            # The API's other orders: soonest due (over every issue; the open ones have their own
+            # index above), and recently changed first — how a client keeps a copy in step.
+            models.Index(fields=["due_at", "id"], name="issue_due_idx"),
+            models.Index(fields=["updated_at", "id"], name="issue_updated_idx"),
+            # /issues/?priority=: one priority newest first.
+            models.Index(fields=["priority", "created_at", "id"], name="issue_priority_created_idx"),
+            # "My queue", read branch by branch in due order (cases.selectors.issues): the open
+            # issues assigned to me, and the unassigned open issues of each of my neighborhoods.
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                name="issue_open_assignee_due_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+            ),
+            models.Index(
+                fields=["neighborhood", "due_at", "id"],
+                name="issue_unassigned_nbhd_due_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"], assignee__isnull=True),
+            ),
+            # Triage: the open issues nobody has taken, of one priority (or all), newest first.
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                name="issue_unassigned_priority_idx",
+                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"], assignee__isnull=True),
+            ),
+            # Issues assigned to an officer by status (and the look-up when a user is deleted).
             models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
             # Status filters on the issue list and dashboard.
-            models.Index(fields=["status", "created_at"], name="issue_status_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="issue_status_created_idx"),
             # A Problem's issues; the duplicates of an issue (and the deletion checks on both).
             # Its key also holds what the dashboard's Problem table reads of those issues (how many,
             # how many open, their centre), so that read is index-only.
@@ -683,6 +708,8 @@ class Escalation(models.Model):
         indexes = [
             # Dashboard: escalations still waiting for a decision.
             models.Index(fields=["created_at"], name="escalation_undecided_idx", condition=Q(decided_at__isnull=True)),
+            # The API's list, newest first, a page at a time.
+            models.Index(fields=["created_at", "id"], name="escalation_created_idx"),
             # A supervisor's decisions (and SET_NULL when a user is deleted).
             models.Index(
                 fields=["decided_by"], name="escalation_decided_by_idx", condition=Q(decided_by__isnull=False)

@@ -22,6 +22,7 @@ from cases.message_views import issue_message_context
 from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
+from cases.selectors.issues import issue_queue_branches
 from cases.selectors.messages import with_unread_messages
 from cases.selectors.staff import (
     issue_duplicates,
@@ -48,6 +49,9 @@ def _is_htmx(request) -> bool:
 # The orders the lists are read in, each ending with the unique id (keyset pagination).
 QUEUE_ORDER = ("due_at", "id")
 LIST_ORDER = ("-created_at", "-id")
+# Overdue issues: the most overdue first (and each neighborhood's overdue issues are then read
+# in order from its open-by-due index, not found among all its issues).
+OVERDUE_ORDER = ("due_at", "id")
 
 
 def _map_points(page):
@@ -72,8 +76,11 @@ def issue_queue(request):
     """My queue: assigned to me, and unassigned in my neighborhoods, by due time."""
     now = timezone.now()
     queryset = with_overdue(issue_queue_for(request.user), now)
-    page = page_from_request(request, with_unread_messages(queryset), QUEUE_ORDER, size=PAGE_SIZE, count_cap=None)
-    summary = queue_summary(request.user, queryset, now)
+    branches = issue_queue_branches(request.user)
+    page = page_from_request(
+        request, with_unread_messages(queryset), QUEUE_ORDER, size=PAGE_SIZE, count_cap=None, branches=branches
+    )
+    summary = queue_summary(request.user, queryset, now, branches=branches)
     context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
     return render(request, "issues/queue.html", context)
 
@@ -82,9 +89,13 @@ def issue_queue(request):
 @require_GET
 def issue_list(request):
     form = IssueFilterForm(request.GET or None)
-    queryset = issues_filtered(request.user, **form.selector_kwargs())
-    page = page_from_request(request, with_unread_messages(queryset), LIST_ORDER, size=PAGE_SIZE)
-    return render(request, "issues/list.html", {"form": form, "page": page, "map_points": _map_points(page)})
+    filters = form.selector_kwargs()
+    queryset = issues_filtered(request.user, **filters)
+    order = OVERDUE_ORDER if filters.get("overdue") is True else LIST_ORDER
+    page = page_from_request(request, with_unread_messages(queryset), order, size=PAGE_SIZE)
+    context = {"form": form, "page": page, "map_points": _map_points(page)}
+    context["most_overdue_first"] = order == OVERDUE_ORDER
+    return render(request, "issues/list.html", context)
 
 
 @staff_required

@@ -23,7 +23,15 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from core.pagination import BadCursor, KeysetPage, capped_count, decode_cursor, encode_cursor, keyset_page
+from core.pagination import (
+    BadCursor,
+    KeysetPage,
+    capped_count,
+    count_cap_for,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 
 # Largest value a PostgreSQL bigint primary key can hold; larger ids cannot exist.
 MAX_ID = 2**63 - 1
@@ -41,7 +49,8 @@ class StandardPagination(BasePagination):
 
     A page is read from the position the cursor names in the list's order (its ``?ordering=``,
     with ``id`` last as the tiebreak), so page 10 000 costs what page 1 does. ``count`` is exact
-    up to ``COUNT_CAP`` (1 000); above it ``count`` is the cap and ``count_is_exact`` false.
+    up to ten pages (``core.pagination.count_cap_for``: 500 rows at the default 50 a page, at most
+    1 000); above it ``count`` is that cap and ``count_is_exact`` false.
     An ordering on a column that may be empty (e.g. a partner's ``active_since``) cannot be a
     keyset; such lists (small tables) are paged by position, behind the same cursor links.
     """
@@ -90,7 +99,8 @@ class StandardPagination(BasePagination):
         order = self._order(queryset)
         try:
             if order is not None:
-                self.page = keyset_page(queryset, order, after=after, before=before, size=size)
+                branches = getattr(view, "keyset_branches", None)
+                self.page = keyset_page(queryset, order, after=after, before=before, size=size, branches=branches)
             else:
                 self.page = self._position_page(queryset, after=after, before=before, size=size)
         except BadCursor:
@@ -110,7 +120,7 @@ class StandardPagination(BasePagination):
             page.next_cursor = encode_cursor([start + size], start + size)
         if start > 0:
             page.previous_cursor = encode_cursor([start], start)
-        page.count, page.count_is_exact = capped_count(queryset)
+        page.count, page.count_is_exact = capped_count(queryset, count_cap_for(size))
         return page
 
     def _link(self, param: str, cursor: str | None) -> str | None:
@@ -138,7 +148,7 @@ class StandardPagination(BasePagination):
             "properties": {
                 "count": {
                     "type": "integer",
-                    "description": "Rows in the list, counted up to 1000.",
+                    "description": "Rows in the list, counted up to ten pages (at most 1000).",
                     "example": 123,
                 },
                 "count_is_exact": {

@@ -36,14 +36,26 @@ from django.db.models import Q, QuerySet
 __all__ = [
     "BadCursor",
     "COUNT_CAP",
+    "COUNT_PAGES",
+    "count_cap_for",
     "KeysetPage",
     "capped_count",
     "capped_counts",
     "keyset_page",
+    "capped_count_of_parts",
+    "window_rows",
 ]
 
-# Lists count their rows up to this many; beyond it they say "1 000+".
+# Lists count their rows up to ten pages ahead (and never more than COUNT_CAP): "1–25 of more
+# than 250" tells a person to narrow the list as well as an exact figure would, and the count
+# reads at most that many index entries however many rows match.
+COUNT_PAGES = 10
 COUNT_CAP = 1000
+
+
+def count_cap_for(size: int) -> int:
+    """How far a list of ``size`` rows a page counts."""
+    return min(COUNT_PAGES * size, COUNT_CAP)
 
 
 class BadCursor(ValueError):
@@ -170,6 +182,33 @@ def _row_values(row, parsed) -> list:
     return [getattr(row, name) for name, _descending, _field in parsed]
 
 
+def _reader(queryset: QuerySet, branches: Sequence[QuerySet] | None):
+    """``read(condition, order, limit)``: the first ``limit`` rows of ``queryset`` in ``order``.
+
+    With ``branches`` — disjoint querysets whose union is ``queryset`` (e.g. "assigned to me"
+    and "unassigned in my neighborhood N", one per neighborhood) — each branch is read in
+    order up to ``limit`` rows on its own index and only their ids are merged, so a list
+    defined by an OR reads ``len(branches) × limit`` rows at most instead of everything
+    that matches. Databases that cannot order and limit inside a UNION (SQLite, the
+    embedded mode) read ``queryset`` itself.
+    """
+    connection = connections[queryset.db]
+    use_branches = bool(branches) and connection.features.supports_slicing_ordering_in_compound
+
+    def read(condition: Q | None, order: Sequence[str], limit: int) -> list:
+        if not use_branches:
+            narrowed = queryset.filter(condition) if condition is not None else queryset
+            return list(narrowed.order_by(*order)[:limit])
+        parts = [
+            (branch.filter(condition) if condition is not None else branch).order_by(*order).values("pk")[:limit]
+            for branch in branches
+        ]
+        ids = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        return list(queryset.filter(pk__in=ids).order_by(*order)[:limit])
+
+    return read
+
+
 def keyset_page(
     queryset: QuerySet,
     order: Sequence[str],
@@ -178,14 +217,17 @@ def keyset_page(
     before: str | None = None,
     size: int = 25,
     count_cap: int | None | bool = True,
+    branches: Sequence[QuerySet] | None = None,
 ) -> KeysetPage:
     """The page after the ``after`` cursor, or before ``before``, or the first page.
 
     ``order`` must end with a unique key (``id``) and name only non-null columns.
-    Queries: the page (``size + 1`` rows, to know whether another follows), plus a
-    count capped at ``count_cap`` (``True``: ``COUNT_CAP``; ``None``: no count); going back past the first page costs
-    one more (the first page itself). Raises ``BadCursor`` for a cursor it did not write.
+    Queries: the page (``size + 1`` rows, to know whether another follows), plus a count
+    capped at ``count_cap`` (``True``: ``count_cap_for(size)``; ``None``: no count); going
+    back past the first page costs one more (the first page itself). Raises ``BadCursor`` for a cursor it did not write.
+    ``branches``: see ``_reader``.
     """
+    read = _reader(queryset, branches)
     parsed = _order_fields(queryset, order)
     fields = [model_field for _n, _d, model_field in parsed]
     reverse = [("" if item.startswith("-") else "-") + item.lstrip("-") for item in order]
@@ -195,7 +237,7 @@ def keyset_page(
     rows: list | None = None
     if before:
         values, position = decode_cursor(before, fields)
-        older = list(queryset.filter(_beyond(parsed, values, forward=False)).order_by(*reverse)[: size + 1])
+        older = read(_beyond(parsed, values, forward=False), reverse, size + 1)
         if len(older) > size:
             # A full page before the cursor, and more before it: read back, shown in order.
             rows = older[:size][::-1]
@@ -203,13 +245,12 @@ def keyset_page(
         # Otherwise the cursor is within the first page: show the first page, full.
     elif after:
         values, position = decode_cursor(after, fields)
-        queryset_after = queryset.filter(_beyond(parsed, values, forward=True))
-        rows = list(queryset_after.order_by(*order)[: size + 1])
+        rows = read(_beyond(parsed, values, forward=True), order, size + 1)
         start, first_page = position + 1, False
         has_next = len(rows) > size
         rows = rows[:size]
     if rows is None:
-        rows = list(queryset.order_by(*order)[: size + 1])
+        rows = read(None, order, size + 1)
         has_next = len(rows) > size
         rows = rows[:size]
     page = KeysetPage(object_list=rows, start_index=start if rows else 0, size=size)
@@ -218,8 +259,11 @@ def keyset_page(
     if rows and not first_page:
         page.previous_cursor = encode_cursor(_row_values(rows[0], parsed), start)
     if count_cap is not None:
-        cap = COUNT_CAP if count_cap is True else count_cap
-        page.count, page.count_is_exact = capped_count(queryset, cap)
+        cap = count_cap_for(size) if count_cap is True else count_cap
+        # Counted in the page's order, so the count walks the index the page walks and stops
+        # after cap + 1 rows (without an order the planner may read rows in any order it likes).
+        counted = branches if branches else [queryset]
+        page.count, page.count_is_exact = capped_count_of_parts([part.order_by(*order) for part in counted], cap)
     return page
 
 
@@ -227,7 +271,8 @@ def keyset_page(
 
 
 def _capped_sql(queryset: QuerySet, cap: int) -> tuple[str, tuple]:
-    limited = queryset.order_by().values("pk")[: cap + 1]
+    # The queryset's order is kept: it names the index to walk (see keyset_page).
+    limited = queryset.values("pk")[: cap + 1]
     sql, params = limited.query.sql_with_params()
     # The inner statement is Django's own compiled SQL with its parameters kept apart.
     return f"SELECT COUNT(*) FROM ({sql}) capped", params  # noqa: S608
@@ -238,6 +283,20 @@ def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]
     when there are more."""
     (counts,) = capped_counts({"n": queryset}, cap).values()
     return counts
+
+
+def capped_count_of_parts(parts: Sequence[QuerySet], cap: int | None = None) -> tuple[int, bool]:
+    """The capped count of the union of disjoint querysets, each counted up to the cap, in one statement."""
+    cap = COUNT_CAP if cap is None else cap
+    counts = capped_counts({str(index): part for index, part in enumerate(parts)}, cap)
+    total = sum(n for n, _exact in counts.values())
+    exact = all(exact for _n, exact in counts.values()) and total <= cap
+    return min(total, cap), exact
+
+
+def window_rows(queryset: QuerySet, order: Sequence[str], limit: int, *, branches=None) -> list:
+    """The first ``limit`` rows of ``queryset`` in ``order`` (read branch by branch, see ``_reader``)."""
+    return _reader(queryset, branches)(None, order, limit)
 
 
 def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, tuple[int, bool]]:

@@ -73,8 +73,11 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
     """The outreach log, filtered; officers and partners prefetched, linked issues counted in SQL."""
     qs = activities_visible_to(user)
     if filters.mine:
-        officer_on_it = Activity.officers.through.objects.filter(activity_id=OuterRef("pk"), user_id=user.pk)
-        qs = qs.filter(Q(Exists(officer_on_it)) | Q(created_by=user))
+        # The ids of mine first (as an officer on it, or its author: each from its own index), so the
+        # list reads my activities rather than walking everyone's looking for mine.
+        as_officer = Activity.officers.through.objects.filter(user_id=user.pk).values("activity_id")
+        as_author = Activity.objects.filter(created_by=user).values("id")
+        qs = qs.filter(pk__in=as_officer.union(as_author))
     if filters.neighborhood_id:
         qs = qs.filter(neighborhood_id=filters.neighborhood_id)
     if filters.kind:
@@ -119,6 +122,25 @@ def activity_totals(queryset: QuerySet[Activity]) -> dict:
         attendance=Coalesce(Sum("attendance"), 0),
         hours=Sum("hours"),
     )
+
+
+def activity_totals_capped(queryset: QuerySet[Activity], cap: int) -> dict:
+    """The outreach log's totals, read from at most ``cap + 1`` activities (newest first, on the
+    index the list walks), so the page costs the same however long the log is.
+
+    ``{"activities", "attendance", "hours", "exact"}``: exact when the list holds ``cap`` or
+    fewer; otherwise ``activities`` is the cap and the attendance and hours are those of the
+    newest ``cap`` (the page says so; the dashboard totals any period).
+    """
+    rows = list(queryset.order_by("-starts_at", "-id").values_list("attendance", "hours")[: cap + 1])
+    exact = len(rows) <= cap
+    rows = rows[:cap]
+    return {
+        "activities": len(rows),
+        "attendance": sum(attendance or 0 for attendance, _hours in rows),
+        "hours": sum((hours for _attendance, hours in rows if hours is not None), Decimal(0)) if rows else None,
+        "exact": exact,
+    }
 
 
 def activity_for_user(user, pk) -> Activity:

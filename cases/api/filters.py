@@ -7,11 +7,11 @@ them widens what a user sees.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from cases.models import Approach, Category, Escalation, EscalationRule, Event, Issue, Notification, Priority, Report
-from cases.selectors.staff import normalize_tracking_code
+from cases.selectors.staff import issues_text_search
 from config.api_common import IdFilter, IntegerFilter, SafeCharFilter, SafeDateTimeFilter
 
 
@@ -26,13 +26,17 @@ class CategoryFilter(django_filters.FilterSet):
 
 
 class IssueFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Issue.Status.choices, help_text="One or more statuses.")
+    # distinct=False: the values are one column's, so no row can match twice (a DISTINCT would
+    # make PostgreSQL read every matching row before the first page).
+    status = django_filters.MultipleChoiceFilter(
+        choices=Issue.Status.choices, help_text="One or more statuses.", distinct=False
+    )
     is_open = django_filters.BooleanFilter(method="filter_is_open", help_text="Open (new … on hold) or finished.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     approach = django_filters.ChoiceFilter(choices=Approach.choices)
     outcome = django_filters.ChoiceFilter(choices=Issue.Outcome.choices)
     category = IdFilter(field_name="category_id")
-    service_code = SafeCharFilter(field_name="category__service_code", help_text="Category by Open311 service code.")
+    service_code = SafeCharFilter(method="filter_service_code", help_text="Category by Open311 service code.")
     neighborhood = IdFilter(field_name="neighborhood_id")
     district = SafeCharFilter(field_name="neighborhood__district")
     assignee = IdFilter(field_name="assignee_id", help_text="Assigned to this user id.")
@@ -72,19 +76,19 @@ class IssueFilter(django_filters.FilterSet):
         overdue = Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
+    def filter_service_code(self, queryset, name, value: str):
+        # The category is looked up first (an InitPlan), so its issues come from its own index.
+        category = Category.objects.filter(service_code=value).values("id")[:1]
+        return queryset.filter(category_id=Subquery(category))
+
     def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        if not value:
-            return queryset
-        match = Q(tracking_code__icontains=value) | Q(description__icontains=value) | Q(address__icontains=value)
-        # As on the issue list page: "cg abcd 2345" or "ABCD2345" finds CG-ABCD-2345.
-        code = normalize_tracking_code(value)
-        return queryset.filter(match | Q(tracking_code=code) if code else match)
+        # The issue list page's search: every word, or "cg abcd 2345" / "ABCD2345" for CG-ABCD-2345.
+        return issues_text_search(queryset, value)
 
 
 class ReportFilter(django_filters.FilterSet):
     issue = IdFilter(field_name="issue_id")
-    channel = django_filters.MultipleChoiceFilter(choices=Report.Channel.choices)
+    channel = django_filters.MultipleChoiceFilter(choices=Report.Channel.choices, distinct=False)
     is_anonymous = django_filters.BooleanFilter()
     created_after = SafeDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = SafeDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -95,7 +99,7 @@ class ReportFilter(django_filters.FilterSet):
 
 
 class EventFilter(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices, distinct=False)
     is_public = django_filters.BooleanFilter()
     created_after = SafeDateTimeFilter(field_name="created_at", lookup_expr="gte")
 

@@ -3,9 +3,6 @@ from django.conf import settings
 
 """Indexes that let every issue list read a page, not the table (issue 14).
 
-- ``issue_open_due_idx`` now holds every open issue (on hold too), so the officer's queue
-  walks it in due order; the escalation sweep's condition (the escalating statuses) is a
-  subset and still uses it.
 - ``issue_cat_created_idx`` and ``issue_nbhd_created_idx``: one category's or one
   neighborhood's issues newest first (the second replaces the plain neighborhood index).
 - On PostgreSQL, ``pg_trgm`` and a trigram GIN index on the staff search text
@@ -40,10 +37,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
-            model_name="issue",
-            name="issue_open_due_idx",
-        ),
         migrations.AlterField(
             model_name="issue",
             name="neighborhood",
@@ -56,19 +49,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="issue",
-            index=models.Index(
-                condition=models.Q(("status__in", ["new", "acknowledged", "in_progress", "on_hold"])),
-                fields=["due_at"],
-                name="issue_open_due_idx",
-            ),
+            index=models.Index(fields=["category", "created_at", "id"], name="issue_cat_created_idx"),
         ),
         migrations.AddIndex(
             model_name="issue",
-            index=models.Index(fields=["category", "created_at"], name="issue_cat_created_idx"),
-        ),
-        migrations.AddIndex(
-            model_name="issue",
-            index=models.Index(fields=["neighborhood", "created_at"], name="issue_nbhd_created_idx"),
+            index=models.Index(fields=["neighborhood", "created_at", "id"], name="issue_nbhd_created_idx"),
         ),
         migrations.RunPython(search_index, drop_search_index),
     ]

@@ -24,6 +24,7 @@ __all__ = [
     "can_work_issue",
     "is_supervisor",
     "issue_queue_for",
+    "issue_queue_branches",
 ]
 
 
@@ -91,3 +92,15 @@ def issue_queue_for(user) -> QuerySet[Issue]:
         .filter(mine | unassigned_here)
         .order_by("due_at", "id")
     )
+
+
+def issue_queue_branches(user) -> list[QuerySet[Issue]]:
+    """``issue_queue_for`` as disjoint parts, each served in due order by its own index
+    (issue_open_assignee_due_idx; issue_unassigned_nbhd_due_idx per neighborhood): a page of
+    the queue reads a page from each (core.pagination) rather than every issue that matches."""
+    if not _is_staff_member(user):
+        return []
+    open_issues = Issue.objects.filter(status__in=Issue.OPEN_STATUSES)
+    return [open_issues.filter(assignee=user)] + [
+        open_issues.filter(assignee__isnull=True, neighborhood_id=pk) for pk in sorted(neighborhood_ids_of(user))
+    ]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases.models import Event, Issue, Report, tracking_code_normalize
 from cases.search import issue_text_search
 from cases.selectors.issues import issues_visible_to
-from core.pagination import COUNT_CAP, capped_counts
+from core.pagination import COUNT_CAP, COUNT_PAGES, capped_count, window_rows
 
 __all__ = [
     "with_overdue",
@@ -30,6 +30,7 @@ __all__ = [
     "normalize_tracking_code",
     "issue_search",
     "queue_summary",
+    "issues_text_search",
 ]
 
 User = get_user_model()
@@ -52,26 +53,40 @@ def overdue_condition(now: datetime) -> Q:
     return Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
 
 
-def queue_summary(user, queue: QuerySet[Issue], now: datetime | None = None, cap: int | None = None) -> dict:
-    """The queue's figures — in it, assigned to me, overdue, escalated — each counted up to ``cap``
-    in one statement: ``{name: {"n": int, "exact": bool}}`` ("1000+" when not exact)."""
+def queue_summary(
+    user, queue: QuerySet[Issue], now: datetime | None = None, cap: int | None = None, branches=None
+) -> dict:
+    """The queue's figures — in it, assigned to me, overdue, escalated: ``{name: {"n", "exact"}}``.
+
+    Read from the queue's first ``cap + 1`` issues in due order (ten pages' worth by default) (one statement; with
+    ``branches``, each part read on its own index, see core.pagination), so the cost is the
+    cap's, not the queue's. When the queue holds more, the total is shown as "250+"; the
+    overdue figure is still exact when the window reaches past now (overdue issues come
+    first in due order); "escalated" is then an "at least" figure, marked the same way; mine
+    are counted apart (a second statement), up to the cap.
+    """
     now = now or timezone.now()
-    counts = capped_counts(
-        {
-            "total": queue,
-            "mine": queue.filter(assignee=user),
-            "overdue": queue.filter(overdue_condition(now)),
-            "escalated": queue.filter(escalation_level__gt=0),
-        },
-        COUNT_CAP if cap is None else cap,
-    )
-    return {name: {"n": n, "exact": exact} for name, (n, exact) in counts.items()}
+    cap = min(COUNT_PAGES * 25, COUNT_CAP) if cap is None else cap
+    columns = queue.values("assignee_id", "status", "due_at", "escalation_level")
+    rows = window_rows(columns, ("due_at", "id"), cap + 1, branches=branches)
+    complete = len(rows) <= cap
+    rows = rows[:cap]
+    overdue = [row for row in rows if row["status"] in Issue.ESCALATING_STATUSES and row["due_at"] < now]
+    overdue_complete = complete or (bool(rows) and rows[-1]["due_at"] >= now)
+    figures = {
+        "total": (len(rows), complete),
+        # Mine are counted on their own (one index, capped the same way): exact whatever the queue's size.
+        "mine": capped_count(branches[0] if branches else queue.filter(assignee=user), cap),
+        "overdue": (len(overdue), overdue_complete),
+        "escalated": (sum(row["escalation_level"] > 0 for row in rows), complete),
+    }
+    return {name: {"n": n, "exact": exact} for name, (n, exact) in figures.items()}
 
 
 normalize_tracking_code = tracking_code_normalize  # the one parser, under the name this module exports
 
 
-def _text_search(queryset: QuerySet[Issue], text: str) -> QuerySet[Issue]:
+def issues_text_search(queryset: QuerySet[Issue], text: str) -> QuerySet[Issue]:
     """Issues whose code, address or description hold every word (cases.search), or whose
     tracking code is the text, however it was typed ("cg 4f7k-2m9q")."""
     code = normalize_tracking_code(text.strip())
@@ -99,21 +114,22 @@ def issues_filtered(
     """
     now = now or timezone.now()
     queryset = with_overdue(issues_visible_to(user), now)
-    if status == "open":
-        queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
-    elif status == "finished":
-        queryset = queryset.filter(status__in=Issue.FINISHED_STATUSES)
-    elif status:
-        queryset = queryset.filter(status=status)
+    # The statuses asked for, as one condition: "open" and "overdue" together are the escalating
+    # statuses (two overlapping IN lists would make PostgreSQL misjudge how many rows match).
+    groups = {"open": Issue.OPEN_STATUSES, "finished": Issue.FINISHED_STATUSES}
+    statuses = groups.get(status, (status,) if status else None)
+    if overdue is True:
+        statuses = [s for s in (statuses or Issue.ESCALATING_STATUSES) if s in Issue.ESCALATING_STATUSES]
+        queryset = queryset.filter(due_at__lt=now)
+    if statuses is not None:
+        queryset = queryset.filter(status=statuses[0]) if len(statuses) == 1 else queryset.filter(status__in=statuses)
     if category is not None:
         queryset = queryset.filter(category=category)
     if neighborhood is not None:
         queryset = queryset.filter(neighborhood=neighborhood)
     if priority:
         queryset = queryset.filter(priority=priority)
-    if overdue is True:
-        queryset = queryset.filter(overdue_condition(now))
-    elif overdue is False:
+    if overdue is False:
         queryset = queryset.exclude(overdue_condition(now))
     if escalation_level is not None:
         queryset = (
@@ -128,7 +144,7 @@ def issues_filtered(
     elif assignee:
         queryset = queryset.filter(assignee_id=assignee)
     if q.strip():
-        queryset = _text_search(queryset, q)
+        queryset = issues_text_search(queryset, q)
     return queryset.order_by("-created_at", "-id")
 
 
@@ -167,7 +183,7 @@ def issue_search(user, q: str, *, limit: int = 10, open_only: bool = False) -> l
     q = (q or "").strip()[:100]
     if not q:
         return []
-    queryset = _text_search(issues_visible_to(user), q)
+    queryset = issues_text_search(issues_visible_to(user), q)
     if open_only:
         queryset = queryset.filter(status__in=Issue.OPEN_STATUSES)
     # Exact tracking-code hits first, then open issues, then the newest.
