@@ -227,7 +227,9 @@ def report_form_after_csrf_failure(request):
         "expired. We kept what you typed: check it and send it again."
     )
     if had_photo:
-        message = f"{message} {_('Your photo could not be kept: please attach it again.')}"
+        # Outside the f-string: makemessages does not find a gettext call inside one.
+        photo_lost = _("Your photo could not be kept: please attach it again.")
+        message = f"{message} {photo_lost}"
     return _render_form(request, ReportForm(initial=initial), status=403, form_error=message)
 
 
