@@ -309,16 +309,6 @@ def neighborhoods_with_figures(queryset, now=None):
     )
 
 
-def partners_with_outreach(queryset):
-    """Each partner's activity count and the date of its latest activity (in SQL)."""
-    links = Activity.partners.through.objects.filter(partner_id=OuterRef("pk"))
-    latest = links.order_by("-activity__starts_at").values("activity__starts_at")[:1]
-    return queryset.annotate(
-        activity_count=Coalesce(_count_subquery(links, "partner_id"), 0),
-        last_activity_at=Subquery(latest),
-    )
-
-
 def open_issues_in(user, neighborhood, limit: int = 50):
     """A neighborhood's open issues by due time (the first ``limit``), with the total and the overdue count."""
     now = timezone.now()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.models import Event
 from cases.services import event_record
 from outreach.models import Activity, ActivityRevision
+from partners.models import Partner
 
 SCALAR_FIELDS = (
     "kind",
@@ -63,6 +67,35 @@ def _validate(fields: dict) -> None:
         raise ValidationError(errors)
 
 
+@transaction.atomic
+def partner_figures_refresh(*, partner_ids: Iterable[int]) -> None:
+    """Recount ``Partner.activity_count`` and ``last_activity_at`` of these partners from the activity
+    and link rows, in one UPDATE: called in the transaction that changed an activity's partners or
+    start, or deleted it, with every partner it had before and has after.
+
+    The partners are locked first (in id order; ``FOR NO KEY UPDATE``, so a link inserted meanwhile
+    still passes its foreign-key check). Two transactions recounting the same partner then take
+    turns, and the UPDATE's snapshot, taken after the lock, holds the links the other one committed:
+    the last recount to commit saw every change before it, and nothing drifts. An increment would
+    need no lock but could never be checked against the rows it counts.
+    """
+    ids = sorted({int(pk) for pk in partner_ids})
+    if not ids:
+        return
+    list(Partner.objects.filter(pk__in=ids).order_by("pk").select_for_update(no_key=True).values_list("pk"))
+    links = Activity.partners.through.objects.filter(partner_id=OuterRef("pk")).order_by().values("partner_id")
+    Partner.objects.filter(pk__in=ids).update(
+        activity_count=Coalesce(Subquery(links.annotate(n=Count("*")).values("n")), 0),
+        last_activity_at=Subquery(links.annotate(latest=Max("activity__starts_at")).values("latest")),
+    )
+
+
+def _partner_ids_of(activity_ids) -> set[int]:
+    return set(
+        Activity.partners.through.objects.filter(activity_id__in=activity_ids).values_list("partner_id", flat=True)
+    )
+
+
 def _link_issue_events(activity: Activity, issues, actor) -> None:
     for issue in issues:
         event_record(
@@ -91,6 +124,7 @@ def activity_create(*, actor, officers=None, partners=(), issues=(), **fields) -
     activity.officers.set(officers)
     activity.partners.set(partners)
     activity.issues.set(issues)
+    partner_figures_refresh(partner_ids=[getattr(partner, "pk", partner) for partner in partners])
     _link_issue_events(activity, issues, actor)
     return activity
 
@@ -132,6 +166,7 @@ def activity_update(*, activity: Activity, actor, **changes) -> Activity:
             diff[name] = [_describe(getattr(activity, name)), _describe(changes[name])]
             setattr(activity, name, changes[name])
     new_issues = []
+    recount = set()  # partners whose outreach figures this edit changes
     for name in M2M_FIELDS:
         if name not in changes:
             continue
@@ -142,9 +177,34 @@ def activity_update(*, activity: Activity, actor, **changes) -> Activity:
             getattr(activity, name).set(changes[name])
             if name == "issues":
                 new_issues = [obj for obj in changes[name] if obj.pk not in before]
+            if name == "partners":
+                recount |= before | after
     if not diff:
         return activity
     activity.save(update_fields=[n for n in SCALAR_FIELDS if n in diff] + ["updated_at"])
+    if "starts_at" in diff:
+        recount |= _partner_ids_of([activity.pk])
+    partner_figures_refresh(partner_ids=recount)
     ActivityRevision.objects.create(activity=activity, actor=actor, changes=diff)
     _link_issue_events(activity, new_issues, actor)
     return activity
+
+
+@transaction.atomic
+def activities_delete(*, activities: QuerySet[Activity]) -> int:
+    """Delete activities (their links and revisions go with them) and recount their partners' figures.
+
+    The activities are locked before their partners are read, so an edit that changes their
+    partners meanwhile either commits first (and its partners are the ones read) or waits.
+    Returns how many activities were deleted.
+    """
+    # Through a subquery: the caller's queryset (the admin's changelist) may join or be DISTINCT,
+    # which FOR UPDATE refuses.
+    chosen = Activity.objects.filter(pk__in=activities.order_by().values("pk"))
+    ids = list(chosen.order_by("pk").select_for_update().values_list("pk", flat=True))
+    if not ids:
+        return 0
+    partner_ids = _partner_ids_of(ids)
+    Activity.objects.filter(pk__in=ids).delete()
+    partner_figures_refresh(partner_ids=partner_ids)
+    return len(ids)

@@ -105,8 +105,18 @@ class Partner(models.Model):
     languages = models.JSONField(default=list, blank=True)
     active_since = models.DateField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # How many outreach activities list this partner, and when the latest of them started: the
+    # directory shows them on every row, and reading them from the activities cost a page as much
+    # as the partners' whole outreach history (issue 14). Written only by the outreach services
+    # (outreach.services.partner_figures_refresh), recomputed from the activity rows in the
+    # transaction that changes an activity's partners or start or deletes it.
+    activity_count = models.PositiveIntegerField(default=0, editable=False)
+    last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The outreach figures above; a save of the partner's own fields leaves them to the outreach services.
+    OUTREACH_FIGURES = ("activity_count", "last_activity_at")
 
     class Meta:
         ordering = ["name"]
@@ -117,6 +127,19 @@ class Partner(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # An edit of an existing partner (the admin's form, a script) writes its own fields only: the
+        # outreach figures it loaded may have changed since, in a transaction that logged an activity,
+        # and writing them back would undo that recount.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname not in deferred and field.name not in self.OUTREACH_FIGURES
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return f"/partners/{self.pk}/"

@@ -27,7 +27,6 @@ from outreach.selectors import (
     neighborhoods_with_figures,
     open_issues_by_category,
     open_issues_in,
-    partners_with_outreach,
     problems_with_partner,
 )
 from partners import selectors
@@ -102,7 +101,9 @@ class NeighborhoodFilterForm(forms.Form):
 @require_GET
 def partner_list(request):
     form = PartnerFilterForm(request.GET or None)
-    partners = partners_with_outreach(selectors.partner_directory(form.to_filters()))
+    # Each row's activity count and latest activity are the partner's own columns (kept by the
+    # outreach services), so the page reads its 25 partners and nothing of their outreach.
+    partners = selectors.partner_directory(form.to_filters())
     page = page_from_request(request, partners, ("name", "id"), size=PAGE_SIZE)
     return render(request, "partners/partner_list.html", {"form": form, "page": page})
 

@@ -61,6 +61,7 @@ from cases.redaction import mask_text
 from cases.services.escalation import escalation_ladder_set
 from config.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, roles_sync
 from outreach.models import Activity
+from outreach.services import partner_figures_refresh
 from partners import geo
 from partners.models import Neighborhood, Partner, PartnerContact, StaffProfile
 from partners.services import NeighborhoodImportError, neighborhoods_import
@@ -1729,6 +1730,8 @@ class Seeder:
                 )
         Activity.officers.through.objects.bulk_create(officer_links)
         Activity.partners.through.objects.bulk_create(partner_links)
+        # The links went in without the service: the partners' outreach figures are counted from them here.
+        partner_figures_refresh(partner_ids={link.partner_id for link in partner_links})
         Activity.issues.through.objects.bulk_create(issue_links)
         Event.objects.bulk_create(events)
         self.fix_activity_times(planned)
