@@ -700,6 +700,17 @@ def _activities(now) -> None:
         FROM generate_series(1, {N_ACTIVITIES}) g WHERE g % 5 = 0
         """
     )
+    # Each partner's outreach figures, counted from the links as the migration that added them does
+    # (the services keep them from here on).
+    _execute(
+        """
+        UPDATE partners_partner p SET activity_count = f.n, last_activity_at = f.latest
+        FROM (SELECT l.partner_id, COUNT(*) AS n, MAX(a.starts_at) AS latest
+              FROM outreach_activity_partners l JOIN outreach_activity a ON a.id = l.activity_id
+              GROUP BY l.partner_id) f
+        WHERE p.id = f.partner_id
+        """
+    )
 
 
 def _hotspots_grouped(now) -> None:

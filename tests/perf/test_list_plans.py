@@ -361,6 +361,18 @@ def _load_activities(now, neighborhoods, officers, partners, first_issue) -> Non
         """,
         {**links, "first_issue": first_issue, "n_issues": N_ISSUES},
     )
+    # The partners' outreach figures, counted from the links as the migration that added them does (the
+    # outreach services keep them when activities are logged one by one). partners_partner is not one of
+    # the tables whose indexes are built after the load, so updating its rows leaves those usable.
+    _execute(
+        """
+        UPDATE partners_partner p SET activity_count = f.n, last_activity_at = f.latest
+        FROM (SELECT l.partner_id, count(*) AS n, max(a.starts_at) AS latest
+              FROM outreach_activity_partners l JOIN outreach_activity a ON a.id = l.activity_id
+              GROUP BY l.partner_id) f
+        WHERE p.id = f.partner_id
+        """
+    )
 
 
 def _load_notifications(now, tester_id, others, first_issue) -> None:
