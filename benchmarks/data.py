@@ -700,17 +700,12 @@ def _activities(now) -> None:
         FROM generate_series(1, {N_ACTIVITIES}) g WHERE g % 5 = 0
         """
     )
-    # Each partner's outreach figures, counted from the links as the migration that added them does
-    # (the services keep them from here on).
-    _execute(
-        """
-        UPDATE partners_partner p SET activity_count = f.n, last_activity_at = f.latest
-        FROM (SELECT l.partner_id, COUNT(*) AS n, MAX(a.starts_at) AS latest
-              FROM outreach_activity_partners l JOIN outreach_activity a ON a.id = l.activity_id
-              GROUP BY l.partner_id) f
-        WHERE p.id = f.partner_id
-        """
-    )
+    # Each partner's outreach figures, recounted from the links by the service that keeps them
+    # when activities are logged one by one (one UPDATE over the partners).
+    from outreach.services import partner_figures_refresh
+    from partners.models import Partner
+
+    partner_figures_refresh(partner_ids=Partner.objects.values_list("pk", flat=True))
 
 
 def _hotspots_grouped(now) -> None:

@@ -44,6 +44,8 @@ from django.utils import timezone
 
 from cases.models import TRACKING_ALPHABET, Category, Escalation, Issue, Notification, Report
 from outreach.models import Activity
+from outreach.services import partner_figures_refresh
+from partners.models import Partner
 from tests import factories
 from tests.api.conftest import token_client
 from tests.perf.plans import problems, statements
@@ -364,18 +366,9 @@ def _load_activities(now, neighborhoods, officers, partners, first_issue) -> Non
         """,
         {**links, "first_issue": first_issue, "n_issues": N_ISSUES},
     )
-    # The partners' outreach figures, counted from the links as the migration that added them does (the
-    # outreach services keep them when activities are logged one by one). partners_partner is not one of
-    # the tables whose indexes are built after the load, so updating its rows leaves those usable.
-    _execute(
-        """
-        UPDATE partners_partner p SET activity_count = f.n, last_activity_at = f.latest
-        FROM (SELECT l.partner_id, count(*) AS n, max(a.starts_at) AS latest
-              FROM outreach_activity_partners l JOIN outreach_activity a ON a.id = l.activity_id
-              GROUP BY l.partner_id) f
-        WHERE p.id = f.partner_id
-        """
-    )
+    # Each partner's outreach figures, recounted from the links by the service that keeps them
+    # when activities are logged one by one (one UPDATE over the partners).
+    partner_figures_refresh(partner_ids=Partner.objects.values_list("pk", flat=True))
 
 
 def _load_notifications(now, tester_id, others, first_issue) -> None:
