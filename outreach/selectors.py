@@ -75,8 +75,8 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
     if filters.mine:
         # The ids of mine first (as an officer on it, or its author: each from its own index), so the
         # list reads my activities rather than walking everyone's looking for mine.
-        as_officer = Activity.officers.through.objects.filter(user_id=user.pk).values("activity_id")
-        as_author = Activity.objects.filter(created_by=user).values("id")
+        as_officer = Activity.officers.through.objects.filter(user_id=user.pk).order_by().values("activity_id")
+        as_author = Activity.objects.filter(created_by=user).order_by().values("id")
         qs = qs.filter(pk__in=as_officer.union(as_author))
     if filters.neighborhood_id:
         qs = qs.filter(neighborhood_id=filters.neighborhood_id)
