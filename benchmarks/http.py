@@ -725,7 +725,18 @@ def run(results: dict) -> None:
             with _connect(scale.database_url(size)) as db, db.cursor() as cursor:
                 samples[size] = _sample(cursor, size)
             db.close()
+            load_before = os.getloadavg()
+            started = time.perf_counter()
             measured_by_size[size] = _measure_size(size, pages, samples[size], env, tmp)
+            # The machine's load around the measurement (the run itself adds about two): other work on the
+            # 2 cores shows here.
+            results["http"]["sizes"][scale.label(size)].update(
+                {
+                    "measured_seconds": round(time.perf_counter() - started, 1),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                }
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     reference = measured_by_size.get(REFERENCE_SIZE)

@@ -53,6 +53,7 @@ The interface of a benchmark module
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import importlib.util
 import json
@@ -93,6 +94,34 @@ def _ensure_database(url: str) -> None:
         admin.close()
 
 
+def _others_running() -> list[str]:
+    """Take the machine's bench lock for this process's life; the pids of other runs holding it, if any.
+
+    Two runs at once on a 2-core machine measure each other: a run that finds the lock taken says
+    so loudly and records it (``results["overlapped"]``) rather than wait. A ``--load-only`` child of
+    a run (``BENCH_LOCK_HELD``) does not take it again.
+    """
+    if os.environ.get("BENCH_LOCK_HELD"):
+        return []
+    path = ROOT / "var" / "bench.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 (held open, and so locked, until the process ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        others = handle.read().split()
+        handle.close()
+        return others or ["?"]
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    os.environ["BENCH_LOCK_HELD"] = str(os.getpid())
+    globals()["_LOCK_HANDLE"] = handle
+    return []
+
+
 def _machine() -> dict:
     from django.db import connection
 
@@ -130,6 +159,13 @@ def main() -> int:
     from benchmarks import data
 
     started = time.perf_counter()
+    others = _others_running()
+    if others:
+        print(
+            f"[bench] ✘ another benchmark run is going on (pid {', '.join(others)}): both share the cores, "
+            "so neither's figures hold (a measuring run is marked overlapped in var/bench.json)",
+            flush=True,
+        )
     print(f"[bench] database {urlparse(url).path.lstrip('/')}: migrating…", flush=True)
     call_command("migrate", verbosity=0, interactive=False)
     results: dict = {
@@ -138,6 +174,8 @@ def main() -> int:
         "machine": _machine(),
         "figures": {},
     }
+    if others:
+        results["overlapped"] = {"other_pids": others}
     results["data"] = data.ensure_loaded()
     print(f"[bench] data: {results['data']}", flush=True)
     if load_only:
