@@ -6,8 +6,9 @@ What runs, for each size in ``BENCH_HTTP_SIZES`` (default ``1000000,5000000``)
        benchmark, say, added since is removed, so every size is measured in the
        same state): the size this run loaded is there already; any other is
        migrated and loaded, or reused, by ``python -m benchmarks.run --load-only``
-       in a subprocess with ``BENCH_ISSUES`` set to it (5 000 000 issues: 15–30
-       minutes, once) — every size is made ready before anything is measured;
+       in a subprocess with ``BENCH_ISSUES`` set to it (5 000 000 issues: about
+       an hour on the 2-core machine, once; 7.4 GB) — every size is made ready
+       before anything is measured;
     2. gunicorn as ``docker-compose.yml``'s web service runs it
        (``benchmarks.server``): production settings, ``BENCH_HTTP_WORKERS``
        (default 2) sync workers, ``DB_CONN_MAX_AGE=60`` (persistent database
@@ -30,7 +31,9 @@ What runs, for each size in ``BENCH_HTTP_SIZES`` (default ``1000000,5000000``)
        each answer, as behind a proxy; the client reconnects), request it back to
        back for ``BENCH_HTTP_WARMUP_SECONDS`` (default 2, not recorded), then for
        ``BENCH_HTTP_SECONDS`` (default 8): each request timed with
-       ``time.perf_counter`` from sending to the last byte of the answer read.
+       ``time.perf_counter`` from sending to the last byte of the answer read —
+       with more clients than workers that includes the wait for a free worker
+       (8 clients on 2 workers: about three requests ahead of each);
        The single reads (issue page, public status page, Open311 request) go
        through 1 000 issues spread over the whole table, each client starting
        at its own place in that list;
@@ -47,9 +50,12 @@ What counts
 
 Figures (``http.<size>.<page>.*``, ``<size>`` = ``1m``, ``5m``)
     ``p95`` — the 95th percentile latency in seconds, with the no-database
-    view's p95 as its baseline; ``p50``, ``p99``, the answers, the statuses, and
-    the gunicorn workers' and their database sessions' CPU per answer are kept
-    beside it. List pages at 1 000 000 issues have the target ``p95 ≤ 0.1 s``.
+    view's p95 as its baseline; ``p50``, ``p99``, the answers, the statuses, the
+    gunicorn workers' CPU per answer, their database sessions' (a lower bound: a
+    session replaced during the window — ``DB_CONN_MAX_AGE`` is 60 s — and
+    parallel query workers are not counted), the clients' share of a core and
+    how busy the machine's cores were are kept beside it. List pages at
+    1 000 000 issues have the target ``p95 ≤ 0.1 s``.
     ``per_second`` — answers per second, with the no-database view's as its
     baseline: the ratio says what share of the bare stack's throughput the page
     keeps. ``p95_vs_1m`` (sizes other than 1 000 000, when 1 000 000 was
@@ -437,6 +443,8 @@ class Measured:
     worker_cpu: float = 0.0
     database_cpu: float = 0.0
     client_cpu: float = 0.0
+    machine_busy: float = 0.0
+    machine_total: float = 0.0
     windows: list[dict] = field(default_factory=list)
 
     @property
@@ -514,7 +522,7 @@ class Bench:
             thread.start()
         workers_before = server.cpu_by_pid(server.worker_pids(self.gunicorn))
         backends_before = server.cpu_by_pid(server.backend_pids(self.db_cursor))
-        client_before = time.process_time()
+        client_before, machine_before = time.process_time(), server.machine_cpu()
         started = time.perf_counter()
         deadline_box.append(started + seconds)
         barrier.wait()
@@ -524,6 +532,9 @@ class Bench:
         if measured is None:
             return
         measured.client_cpu += time.process_time() - client_before
+        machine_after = server.machine_cpu()
+        measured.machine_busy += machine_after[0] - machine_before[0]
+        measured.machine_total += machine_after[1] - machine_before[1]
         measured.worker_cpu += server.cpu_used(workers_before, server.cpu_by_pid(server.worker_pids(self.gunicorn)))
         measured.database_cpu += server.cpu_used(
             backends_before, server.cpu_by_pid(server.backend_pids(self.db_cursor))
@@ -616,6 +627,8 @@ def _extra(m: Measured, path: str) -> dict:
         "worker_cpu_ms_per_answer": round(1000 * m.worker_cpu / m.answers, 2) if m.answers else None,
         "database_cpu_ms_per_answer": round(1000 * m.database_cpu / m.answers, 2) if m.answers else None,
         "client_cpu_share": round(m.client_cpu / m.seconds, 3) if m.seconds else None,
+        # Every core's, whoever used it (the server, PostgreSQL, the clients, anything else running).
+        "machine_cpu_busy": round(m.machine_busy / m.machine_total, 3) if m.machine_total else None,
         "clients": CLIENTS,
         "workers": WORKERS,
     }
