@@ -766,3 +766,57 @@ def run(results: dict) -> None:
     failed = {size: pages for size, pages in failed.items() if pages}
     if failed:
         raise RuntimeError(f"pages answered other than 200 while timed (figures written): {failed}")
+
+
+# --- the README's table ------------------------------------------------------------------
+
+
+def readme_table(bench: dict) -> str:
+    """The HTTP section's figures in ``var/bench.json`` as the README's markdown table."""
+    figures = bench["figures"]
+    reference, larger = scale.label(REFERENCE_SIZE), None
+    for tag in sorted({key.split(".")[1] for key in figures if key.startswith("http.")}):
+        if tag != reference:
+            larger = tag
+    floor = figures[f"http.{reference}.{NO_DATABASE}.p95"]
+    big_size = bench.get("http", {}).get("sizes", {}).get(larger, {}).get("issues") if larger else None
+    big_name = scale.spelled(big_size) if big_size else larger
+    rows = [
+        f"| page | p50 / p95 / p99, {scale.spelled(REFERENCE_SIZE)} issues | req/s (× no-database view) "
+        + (f"| p95, {big_name} issues | ÷ p95 at {scale.spelled(REFERENCE_SIZE)} " if larger else "")
+        + "|",
+        "|---|---|---|" + ("---|---|" if larger else ""),
+    ]
+    for page in PAGES:
+        p95 = figures.get(f"http.{reference}.{page.name}.p95")
+        if p95 is None:
+            continue
+        rate = figures[f"http.{reference}.{page.name}.per_second"]
+        latency = f"{p95['p50'] * 1000:.0f} / {p95['p95'] * 1000:.0f} / {p95['p99'] * 1000:.0f} ms"
+        if "met" in p95:
+            latency += " ✔" if p95["met"] else " ✘"
+        ratio = f" ({rate['ratio']:.3f}×)" if rate.get("ratio") is not None else ""
+        row = f"| {page.label} | {latency} | {rate['value']:.0f}{ratio} "
+        if larger:
+            growth = figures.get(f"http.{larger}.{page.name}.p95_vs_{reference}")
+            big = figures.get(f"http.{larger}.{page.name}.p95")
+            row += f"| {big['value'] * 1000:.0f} ms " if big else "| "
+            if growth:
+                row += (
+                    f"| {growth['ratio']:.2f}×" + ((" ✔" if growth["met"] else " ✘") if "met" in growth else "") + " "
+                )
+            else:
+                row += "| "
+        rows.append(row + "|")
+    rows.append("")
+    rows.append(
+        f"No-database view at {reference}: {floor['p50'] * 1000:.1f} / {floor['p95'] * 1000:.1f} / "
+        f"{floor['p99'] * 1000:.1f} ms, {floor['per_second']:.0f} req/s."
+    )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import json
+
+    print(readme_table(json.loads((ROOT / "var" / "bench.json").read_text())))
