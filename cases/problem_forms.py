@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Approach, Category, Issue, Problem
 from cases.selectors.staff import normalize_tracking_code
+from core.widgets import use_fast_selects
 from partners.models import Neighborhood, Partner
 
 User = get_user_model()
@@ -62,6 +63,7 @@ class ProblemFilterForm(forms.Form):
         self.fields["stage"].choices = [("active", _("Active")), ("", _("All")), *Problem.Stage.choices]
         self.fields["stage"].widget = forms.HiddenInput()
         self.fields["district"].choices = [("", _("Any district"))] + [(d, d) for d in districts]
+        use_fast_selects(self)
 
     def selector_kwargs(self, user) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

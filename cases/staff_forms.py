@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from cases import services
 from cases.models import Approach, Category, Issue, Priority
 from cases.selectors.staff import assignable_officers, issue_by_tracking_code
+from core.widgets import use_fast_selects
 from partners.models import Neighborhood
 
 Status = Issue.Status
@@ -78,6 +79,7 @@ class IssueFilterForm(forms.Form):
             ("unassigned", _("Unassigned")),
             *officers,
         ]
+        use_fast_selects(self)
 
     def selector_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``issues_filtered`` from the fields that validated."""

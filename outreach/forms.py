@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases.models import Problem
+from core.widgets import use_fast_selects
 from outreach.models import Activity
 from outreach.selectors import ActivityFilters, issues_by_codes, normalize_tracking_code, officer_choices
 from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner
@@ -213,6 +214,10 @@ class ActivityFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_fast_selects(self)
 
     def clean(self):
         cleaned = super().clean()
