@@ -13,6 +13,7 @@ import json
 import re
 from datetime import datetime
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape as xml_escape
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -72,10 +73,42 @@ def _xml_fill(element: ElementTree.Element, value) -> None:
         element.text = _xml_text(value)
 
 
-def to_xml(root: str, value) -> bytes:
+def to_xml_tree(root: str, value) -> bytes:
+    """The answer built as an ElementTree (the reference ``to_xml`` is checked against)."""
     element = ElementTree.Element(root)
     _xml_fill(element, value)
     return ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
+
+
+def _xml_write(tag: str, value, out: list) -> None:
+    if isinstance(value, dict):
+        if not value:
+            out.append(f"<{tag} />")
+            return
+        out.append(f"<{tag}>")
+        for key, child in value.items():
+            _xml_write(key, child, out)
+        out.append(f"</{tag}>")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append(f"<{tag} />")
+            return
+        item_name = LIST_ITEMS[tag]
+        out.append(f"<{tag}>")
+        for item in value:
+            _xml_write(item_name, item, out)
+        out.append(f"</{tag}>")
+    else:
+        text = _xml_text(value)
+        out.append(f"<{tag}>{xml_escape(text)}</{tag}>" if text else f"<{tag} />")
+
+
+def to_xml(root: str, value) -> bytes:
+    """The answer as XML, written as text: the same bytes ElementTree writes (``to_xml_tree``),
+    several times faster for a 1 000-request answer."""
+    out = ["<?xml version='1.0' encoding='utf-8'?>\n"]
+    _xml_write(root, value, out)
+    return "".join(out).encode("utf-8")
 
 
 def answer(fmt: str, value, *, xml_root: str, status: int = 200, headers: dict | None = None) -> HttpResponse:

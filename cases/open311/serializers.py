@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.models import Category, Issue
-from cases.open311.render import w3c_datetime
 from cases.photos import public_photo_path
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -92,14 +92,6 @@ def _notice(hours: int) -> str:
     return _("We aim to act on this within %(hours)d hours.") % {"hours": hours}
 
 
-def _agency(status: str, referred_to: str, district: str) -> str:
-    if status == Issue.Status.REFERRED and referred_to:
-        return referred_to
-    if district:
-        return _("Community policing, %(district)s district") % {"district": district}
-    return _("Community policing")
-
-
 def zipcode_of(address: str) -> str | None:
     matches = _ZIPCODE.findall(address or "")
     return matches[-1] if matches else None
@@ -119,35 +111,60 @@ def public_media_url(media, absolute_uri=None) -> str | None:
     return media.get("link") or None
 
 
-def request_item(row: dict, *, absolute_uri=None) -> dict:
-    """A service request from one of ``selectors.public_requests``' rows (plain values, no objects).
+def request_items(rows, *, absolute_uri=None) -> list[dict]:
+    """Service requests from ``selectors.public_requests``' rows (plain values, no objects).
 
-    ``absolute_uri`` (the request's ``build_absolute_uri``) makes ``media_url`` absolute.
+    What is the same for every row — the time zone, the language, the translated sentences — is
+    looked up once per answer, not once per request in it (a 1 000-request answer spent most of
+    its time on those look-ups). ``absolute_uri`` (the request's ``build_absolute_uri``) makes
+    ``media_url`` absolute.
     """
-    status = row["status"]
-    is_open = status in Issue.OPEN_STATUSES
-    name = (_is_spanish() and row["category__name_es"]) or row["category__name_en"]
-    public_address = row["public_address"]
-    return {
-        "service_request_id": row["tracking_code"],
-        "status": "open" if is_open else "closed",
-        "status_notes": row["status_note"] or None,
-        "service_name": name,
-        "service_code": row["category__service_code"],
-        # The public copy: emails, phones and names typed into the text are masked (cases.redaction).
-        "description": row["public_description"][:DESCRIPTION_MAX] or None,
-        "agency_responsible": _agency(status, row["referred_to"], row["neighborhood__district"]),
-        "service_notice": _notice(row[f"category__target_hours_{row['priority']}"]) if is_open else None,
-        "requested_datetime": w3c_datetime(row["created_at"]),
-        "updated_datetime": w3c_datetime(row["updated_at"]),
-        "expected_datetime": w3c_datetime(row["due_at"]),
-        "address": public_address or None,
-        "address_id": row["address_id"] or None,
-        "zipcode": zipcode_of(public_address),
-        "lat": _coarse(row["lat"]),
-        "long": _coarse(row["lng"]),
-        "media_url": public_media_url(row["first_media"], absolute_uri),
-    }
+    zone = timezone.get_current_timezone()
+    spanish = _is_spanish()
+    referred = Issue.Status.REFERRED
+    open_statuses = set(Issue.OPEN_STATUSES)
+    agency_in_district = _("Community policing, %(district)s district")
+    agency = _("Community policing")
+    notice = _("We aim to act on this within %(hours)d hours.")
+
+    def moment(value):
+        return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+
+    items = []
+    for row in rows:
+        status = row["status"]
+        is_open = status in open_statuses
+        district = row["neighborhood__district"]
+        if status == referred and row["referred_to"]:
+            responsible = row["referred_to"]
+        else:
+            responsible = agency_in_district % {"district": district} if district else agency
+        public_address = row["public_address"]
+        items.append(
+            {
+                "service_request_id": row["tracking_code"],
+                "status": "open" if is_open else "closed",
+                "status_notes": row["status_note"] or None,
+                "service_name": (spanish and row["category__name_es"]) or row["category__name_en"],
+                "service_code": row["category__service_code"],
+                # The public copy: emails, phones and names typed into the text are masked (cases.redaction).
+                "description": row["public_description"][:DESCRIPTION_MAX] or None,
+                "agency_responsible": responsible,
+                "service_notice": notice % {"hours": row[f"category__target_hours_{row['priority']}"]}
+                if is_open
+                else None,
+                "requested_datetime": moment(row["created_at"]),
+                "updated_datetime": moment(row["updated_at"]),
+                "expected_datetime": moment(row["due_at"]),
+                "address": public_address or None,
+                "address_id": row["address_id"] or None,
+                "zipcode": zipcode_of(public_address),
+                "lat": _coarse(row["lat"]),
+                "long": _coarse(row["lng"]),
+                "media_url": public_media_url(row["first_media"], absolute_uri),
+            }
+        )
+    return items
 
 
 def created_item(*, tracking_code: str, token: str, notice: str) -> dict:

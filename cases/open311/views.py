@@ -323,7 +323,7 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         )
     return answer(
         fmt,
-        [serializers.request_item(issue, absolute_uri=request.build_absolute_uri) for issue in issues],
+        serializers.request_items(issues, absolute_uri=request.build_absolute_uri),
         xml_root="service_requests",
     )
 
@@ -335,7 +335,7 @@ def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpRe
     if issue is None:
         raise Open311Error(404, f"Unknown service_request_id {request_id[:40]!r}.")
     return answer(
-        fmt, [serializers.request_item(issue, absolute_uri=request.build_absolute_uri)], xml_root="service_requests"
+        fmt, serializers.request_items([issue], absolute_uri=request.build_absolute_uri), xml_root="service_requests"
     )
 
 

@@ -136,3 +136,24 @@ def seed_services():
         "retired": retired,
         "client": client,
     }
+
+
+def test_xml_written_as_text_is_what_elementtree_writes():
+    """The XML answers are written as text (fast); ElementTree's output is the reference."""
+    from cases.open311.render import to_xml, to_xml_tree
+
+    payload = [
+        {
+            "service_request_id": "CG-A&B<C>\"'",
+            "status": None,
+            "lat": 39.0997,
+            "metadata": True,
+            "description": "Ñandú — ümlaut\x01 ctrl\ufffe",
+            "attributes": [],
+            "values": [{"key": "1", "name": "<one>"}, {"key": "", "name": ""}],
+            "empty": {},
+        },
+        {},
+    ]
+    for root in ("service_requests", "errors"):
+        assert to_xml(root, payload) == to_xml_tree(root, payload)
