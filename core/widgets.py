@@ -9,18 +9,26 @@ markup — the same attributes, the same ``selected`` options, optgroups — dir
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 __all__ = ["Select"]
 
 
-def _option(option: dict) -> tuple:
-    attrs = dict(option["attrs"])
-    if option["selected"]:
-        attrs["selected"] = True
-    return (option["value"] if option["value"] is not None else "", flatatt(attrs), option["label"])
+def _text(value) -> str:
+    """Escaped like the template engine does (a value that is already HTML stays as it is)."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value if value is not None else ""), quote=True)
+
+
+def _option(option: dict) -> str:
+    attrs = option["attrs"]  # Django puts "selected" here for the chosen options
+    extra = flatatt(attrs) if attrs else ""
+    return f'<option value="{_text(option["value"])}"{extra}>{_text(option["label"])}</option>'
 
 
 class Select(forms.Select):
@@ -30,12 +38,12 @@ class Select(forms.Select):
         widget = self.get_context(name, value, attrs)["widget"]
         parts = []
         for group_name, options, _index in widget["optgroups"]:
-            rendered = format_html_join("", '<option value="{}"{}>{}</option>', (_option(o) for o in options))
-            if group_name:
-                rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
-            parts.append((rendered,))
-        options = format_html_join("", "{}", parts)  # each part is already escaped
-        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
+            rendered = "".join(_option(option) for option in options)
+            parts.append(f'<optgroup label="{_text(group_name)}">{rendered}</optgroup>' if group_name else rendered)
+        # Every value and label above went through _text (escaped), as the attributes through flatatt.
+        return mark_safe(  # noqa: S308
+            f'<select name="{_text(widget["name"])}"{flatatt(widget["attrs"])}>{"".join(parts)}</select>'
+        )
 
 
 def use_fast_selects(form: forms.Form) -> None:
