@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import copy
+import warnings
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cases.models import Event, Issue, OutboxMessage, Report
-from core.inserts import Row, rows_insert
+from core.inserts import Row, _params, _statement, rows_insert
 from tests import factories
 from tests.sqlite import run_on_sqlite
 
@@ -98,6 +101,55 @@ def test_rows_hold_what_save_would_have_written():
         if model is Event:
             stored.pop("data"), written.pop("data")
         assert written == stored, model.__name__
+
+
+def _rows_of(issue, report, event, outbox):
+    return (
+        Row(issue),
+        Row(report, refs={"issue_id": 0}),
+        Row(event, refs={"issue_id": 0}, json_refs={"data": {"report_id": 1}}),
+        Row(outbox, refs={"issue_id": 0}),
+    )
+
+
+def _sent(value):
+    return type(value), getattr(value, "adapted", value)  # a JSON value: the adapter's object
+
+
+class _Code(str):
+    """A str of another class, as a TextChoices member is."""
+
+
+@pytest.mark.parametrize("odd", [False, True])
+def test_each_value_is_what_the_fields_own_steps_give(odd, time_machine):
+    """The values sent are those of each field's pre_save and get_db_prep_save, taken as they are
+    only where those steps would hand them back unchanged."""
+    time_machine.move_to(datetime(2026, 3, 5, 14, 30, tzinfo=UTC), tick=False)
+    issue, report, event, outbox = _rows()
+    if odd:  # what a resident's report never holds but a caller might: each goes through its field's steps
+        issue.report_count = True  # a bool in an integer field: 1
+        issue.reopen_count = "2"  # a digit string: 2
+        issue.lat, issue.lng = 39, "-94.5"  # an int and a string in float fields
+        issue.address = gettext_lazy("Main St")  # a lazy translation: its text
+        issue.description = _Code("Tires dumped")
+        issue.due_at = datetime(2026, 3, 9, 9, 0)  # naive: made aware, with Django's warning
+        outbox.sent_at = "2026-03-05 10:00:00+00:00"  # a string: parsed
+        report.contact_consent = "t"
+    rows = _rows_of(issue, report, event, outbox)
+    mirror = _rows_of(*copy.deepcopy([issue, report, event, outbox]))
+    _, plans = _statement(rows, connection)
+    with warnings.catch_warnings(record=True) as heard:
+        warnings.simplefilter("always")
+        sent = _params(rows, plans, connection)
+        by_steps = [
+            f.get_db_prep_save(f.pre_save(row.obj, add=True), connection)
+            for row, plan in zip(mirror, plans, strict=True)
+            for f, _ in plan
+        ]
+    assert [_sent(v) for v in sent] == [_sent(v) for v in by_steps]
+    assert len(heard) == (2 if odd else 0)  # the naive date warned of once each way
+    if odd:
+        assert 1 in sent and 2 in sent and -94.5 in sent and "Main St" in sent
 
 
 def test_signals_are_sent_as_save_sends_them():
