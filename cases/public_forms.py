@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Category
 from cases.photos import photo_clean, photo_unstash
 from cases.selectors.public import active_category
-from core.forms import copies_fields_quickly
+from core.forms import CleansFieldsDirectly, copies_fields_quickly, fields_copied
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
@@ -32,8 +32,11 @@ class _AccessibleFormMixin:
     """Tie each field to its help text and error message so screen readers announce them."""
 
     def __init__(self, *args, **kwargs):
+        self._describe_class_fields()
         super().__init__(*args, **kwargs)
-        self.describe_fields(errors={})
+        if fields_copied(self):
+            self.describe_fields(errors={})
+        # else this form still reads the class's fields, described alike (core.forms.copies_fields_quickly)
 
     def full_clean(self):
         super().full_clean()
@@ -52,6 +55,16 @@ class _AccessibleFormMixin:
                 field.widget.attrs["aria-invalid"] = "true"
             if described:
                 field.widget.attrs["aria-describedby"] = described
+
+    @classmethod
+    def _describe_class_fields(cls) -> None:
+        """The class's own fields with a help text described once, as ``describe_fields`` describes a
+        form's copy of them when nothing is wrong: a copy made later is described already."""
+        if cls.__dict__.get("_class_fields_described"):
+            return
+        for name, described in cls._help_ids().items():
+            cls.base_fields[name].widget.attrs["aria-describedby"] = described
+        cls._class_fields_described = True
 
     @classmethod
     def _help_ids(cls) -> dict[str, str]:
@@ -119,9 +132,10 @@ class _ActiveCategoryField(forms.Field):
         return category
 
 
-# Built on every POST of the resident's form: its 16 fields are copied without copy.deepcopy's generic path.
+# Built and cleaned on every POST of the resident's form: its 16 fields are copied only when the form
+# needs its own (rendered, or an error to describe), and cleaned without a BoundField each (core.forms).
 @copies_fields_quickly
-class ReportForm(_AccessibleFormMixin, forms.Form):
+class ReportForm(CleansFieldsDirectly, _AccessibleFormMixin, forms.Form):
     category = _ActiveCategoryField(
         label=_("What kind of problem is it?"),
         widget=forms.RadioSelect,
