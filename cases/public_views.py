@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cases.models import Category, Issue
+from cases.models import TRACKING_ALPHABET, Category, Issue
 from cases.photos import photo_stash, photo_stash_discard, public_photo_path
 from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
 from cases.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
@@ -172,7 +173,7 @@ def _report_post(request):
         photo_stash_discard(previous_token)
     issue = report.issue
     # Straight to the response: redirect() would first try the URL itself as a view name.
-    status_url = reverse("report_status", kwargs={"code": issue.tracking_code})
+    status_url = _status_url(issue.tracking_code)
     response = HttpResponseRedirect(status_url)
     # The private message key rides to the confirmation in this signed, HttpOnly cookie — the one
     # place it exists outside the resident's hands — sent only to that status page, which deletes
@@ -188,6 +189,28 @@ def _report_post(request):
         secure=request.is_secure(),
     )
     return response
+
+
+# The status page's address differs from one report to the next in the code alone: reverse() walks
+# the URL patterns on every call, so what stands around the code is worked out once per URLconf,
+# script prefix and language. A code of other characters (never one of ours) goes through reverse().
+_CODE_PLACEHOLDER = "CG-0000-0000"  # no "0" in a tracking code
+_CODE_CHARS = frozenset(TRACKING_ALPHABET + "-")
+_status_url_parts: dict[tuple, tuple[str, str]] = {}
+
+
+def _status_url(code: str) -> str:
+    """``reverse("report_status", kwargs={"code": code})``."""
+    if not _CODE_CHARS.issuperset(code):
+        return reverse("report_status", kwargs={"code": code})
+    key = (get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
+    parts = _status_url_parts.get(key)
+    if parts is None:
+        prefix, _placeholder, suffix = reverse("report_status", kwargs={"code": _CODE_PLACEHOLDER}).partition(
+            _CODE_PLACEHOLDER
+        )
+        parts = _status_url_parts[key] = (prefix, suffix)
+    return parts[0] + code + parts[1]
 
 
 # What a refused form may carry back to the resident: everything they typed, except the photo

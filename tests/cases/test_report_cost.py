@@ -123,3 +123,30 @@ def test_the_report_forms_fields_are_copied_without_the_generic_deepcopy(client,
     assert form.is_valid(), form.errors
     assert _report(client, cat).status_code == 302
     assert generic == []
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("code", ["CG-ABCD-2345", "CG-ZZ99-AB23", "cg-abcd 2345", "CG-ÁBCD-2345"])
+def test_the_status_address_is_the_one_reverse_gives(language, code):
+    from django.urls import reverse
+    from django.utils import translation
+
+    from cases.public_views import _status_url
+
+    with translation.override(language):
+        assert _status_url(code) == reverse("report_status", kwargs={"code": code})
+        assert _status_url(code) == reverse("report_status", kwargs={"code": code})  # from what was kept
+
+
+def test_the_status_address_follows_the_script_prefix():
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from cases.public_views import _status_url
+
+    before = get_script_prefix()
+    set_script_prefix("/city/")
+    try:
+        assert _status_url("CG-ABCD-2345") == reverse("report_status", kwargs={"code": "CG-ABCD-2345"})
+        assert _status_url("CG-ABCD-2345").startswith("/city/")
+    finally:
+        set_script_prefix(before)
