@@ -11,7 +11,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from cases.models import Approach, Category, Escalation, EscalationRule, Event, Issue, Notification, Priority, Report
-from cases.selectors.staff import issues_text_search
+from cases.selectors.staff import issues_text_search, overdue_condition
 from config.api_common import IdFilter, IntegerFilter, SafeCharFilter, SafeDateTimeFilter
 
 
@@ -73,7 +73,7 @@ class IssueFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value: bool):
         if value is None:
             return queryset
-        overdue = Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=timezone.now())
+        overdue = overdue_condition(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_service_code(self, queryset, name, value: str):

@@ -41,7 +41,7 @@ def with_overdue(queryset: QuerySet[Issue], now: datetime | None = None) -> Quer
     now = now or timezone.now()
     return queryset.annotate(
         is_overdue=Case(
-            When(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now, then=Value(True)),
+            When(overdue_condition(now), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
