@@ -30,6 +30,7 @@ from core.pagination import (
     count_cap_for,
     decode_cursor,
     encode_cursor,
+    keyset_order,
     keyset_page,
 )
 
@@ -69,34 +70,12 @@ class StandardPagination(BasePagination):
             return size
         return min(asked, self.max_page_size) if asked > 0 else size
 
-    def _order(self, queryset) -> list[str] | None:
-        """The queryset's order as field names ending with the unique id, or None when it cannot be a keyset."""
-        order = [str(item) for item in (queryset.query.order_by or queryset.model._meta.ordering or [])]
-        if any(not isinstance(item, str) or "__" in item or "." in item for item in order):
-            return None
-        order = ["-id" if item == "-pk" else "id" if item == "pk" else item for item in order]
-        opts = queryset.model._meta
-        for item in order:
-            name = item.lstrip("-")
-            annotation = queryset.query.annotations.get(name)
-            if annotation is not None:
-                continue
-            try:
-                model_field = opts.get_field(name)
-            except Exception:  # noqa: BLE001 (an unknown name: not a keyset)
-                return None
-            if model_field.null or model_field.many_to_many or model_field.one_to_many:
-                return None
-        if not any(item.lstrip("-") == "id" for item in order):
-            order.append("-id" if order and order[-1].startswith("-") else "id")
-        return order
-
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         size = self.get_page_size(request)
         after = request.query_params.get("after") or None
         before = request.query_params.get("before") or None
-        order = self._order(queryset)
+        order = keyset_order(queryset)
         try:
             if order is not None:
                 branches = getattr(view, "keyset_branches", None)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
 
@@ -42,6 +42,7 @@ __all__ = [
     "capped_count",
     "capped_counts",
     "keyset_page",
+    "keyset_order",
     "capped_count_of_parts",
     "window_rows",
 ]
@@ -158,6 +159,30 @@ def _order_fields(queryset: QuerySet, order: Sequence[str]):
         model_field = opts.pk if name == "pk" else opts.get_field(name)
         parsed.append((model_field.attname if model_field.is_relation else name, item.startswith("-"), model_field))
     return parsed
+
+
+def keyset_order(queryset: QuerySet) -> list[str] | None:
+    """The queryset's order (its ``order_by``, else its model's ``ordering``) as names ending with
+    the unique id, ready for ``keyset_page``; None when it cannot be a keyset: an expression, a
+    related field, or a column that may be empty (rows with NULL there have no position)."""
+    raw = list(queryset.query.order_by or queryset.model._meta.ordering or [])
+    if any(not isinstance(item, str) or "__" in item or "." in item for item in raw):
+        return None
+    order = ["-id" if item == "-pk" else "id" if item == "pk" else item for item in raw]
+    opts = queryset.model._meta
+    for item in order:
+        name = item.lstrip("-")
+        if name in queryset.query.annotations:
+            continue
+        try:
+            model_field = opts.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if model_field.null or model_field.many_to_many or model_field.one_to_many:
+            return None
+    if not any(item.lstrip("-") == "id" for item in order):
+        order.append("-id" if order and order[-1].startswith("-") else "id")
+    return order
 
 
 def _beyond(parsed, values, *, forward: bool) -> Q:
