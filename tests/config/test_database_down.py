@@ -10,6 +10,7 @@ the image's gunicorn as docker-compose.yml does (tests/stack.py), in front of th
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -414,8 +415,13 @@ def test_gunicorn_replaces_dropped_connections_before_using_them(server, live_wo
     """Connections cut while the database stays up (a restart, a firewall's idle timeout):
     the health check notices before a request uses them, so no request fails."""
     checks = [c for c in endpoints(server, live_world) if c[1] == "GET"]
-    for _ in range(4):  # both workers hold a kept connection
-        answer_all(server, checks)
+    # Both workers must hold a kept connection. Requests one after another can all land on the
+    # worker that happens to be waiting in accept(), so send them side by side: a busy sync
+    # worker cannot accept, and the other one takes the next request.
+    deadline = time.monotonic() + 20
+    with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
+        while server.proxy.open_connections < 2 and time.monotonic() < deadline:
+            list(pool.map(lambda check: answer_all(server, [check]), checks * 2))
     assert server.proxy.open_connections >= 2
 
     for _cut in range(3):
