@@ -25,24 +25,37 @@ def _text(value) -> str:
     return html.escape(str(value if value is not None else ""), quote=True)
 
 
-def _option(option: dict) -> str:
-    attrs = option["attrs"]  # Django puts "selected" here for the chosen options
-    extra = flatatt(attrs) if attrs else ""
-    return f'<option value="{_text(option["value"])}"{extra}>{_text(option["label"])}</option>'
+def _option(value, label, selected: bool) -> str:
+    chosen = " selected" if selected else ""
+    return f'<option value="{_text("" if value is None else value)}"{chosen}>{_text(label)}</option>'
 
 
 class Select(forms.Select):
-    """``forms.Select`` with its HTML written in Python (same output as Django's template)."""
+    """``forms.Select`` with its HTML written in Python (same output as Django's template).
+
+    It walks ``choices`` itself instead of going through ``optgroups()`` (a dict per option,
+    built for the template): as Django does, the first option whose value matches is
+    selected, a choice whose label is a list is an ``<optgroup>``, a ``None`` value is "".
+    """
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
+        wanted = set(self.format_value(value))
+        attrs = self.build_attrs(self.attrs, attrs)
+        found = False
         parts = []
-        for group_name, options, _index in widget["optgroups"]:
-            rendered = "".join(_option(option) for option in options)
-            parts.append(f'<optgroup label="{_text(group_name)}">{rendered}</optgroup>' if group_name else rendered)
+        for group_value, group_label in self.choices:
+            grouped = isinstance(group_label, list | tuple)
+            options = group_label if grouped else [(group_value, group_label)]
+            rendered = []
+            for option_value, option_label in options:
+                selected = not found and str("" if option_value is None else option_value) in wanted
+                found = found or selected
+                rendered.append(_option(option_value, option_label, selected))
+            rendered = "".join(rendered)
+            parts.append(f'<optgroup label="{_text(group_value)}">{rendered}</optgroup>' if grouped else rendered)
         # Every value and label above went through _text (escaped), as the attributes through flatatt.
         return mark_safe(  # noqa: S308
-            f'<select name="{_text(widget["name"])}"{flatatt(widget["attrs"])}>{"".join(parts)}</select>'
+            f'<select name="{_text(name)}"{flatatt(attrs)}>{"".join(parts)}</select>'
         )
 
 
