@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.models import QuickChoiceDisplay
 from partners.models import Neighborhood, Partner
 
 # Unambiguous alphabet for codes residents read aloud over the phone.
@@ -179,7 +180,7 @@ class EscalationRule(models.Model):
         return f"{self.category.service_code} L{self.level}: +{self.hours_overdue}h {self.action}"
 
 
-class Problem(models.Model):
+class Problem(QuickChoiceDisplay, models.Model):
     """A SARA problem-solving project grouping related issues."""
 
     class Stage(models.TextChoices):
@@ -249,7 +250,7 @@ class Problem(models.Model):
         return f"/problems/{self.pk}/"
 
 
-class Issue(models.Model):
+class Issue(QuickChoiceDisplay, models.Model):
     """One quality-of-life problem at one place."""
 
     class Status(models.TextChoices):
@@ -590,7 +591,7 @@ class Report(models.Model):
         return bool(self.reporter_name or self.reporter_email or self.reporter_phone)
 
 
-class Event(models.Model):
+class Event(QuickChoiceDisplay, models.Model):
     """An issue's timeline and audit trail: every change, who made it, when."""
 
     class Kind(models.TextChoices):
@@ -674,7 +675,7 @@ class Event(models.Model):
         return f"{self.get_kind_display()} on {self.issue_id}"
 
 
-class Escalation(models.Model):
+class Escalation(QuickChoiceDisplay, models.Model):
     """One escalation level reached by one issue. The database refuses a second."""
 
     # Indexed as the leading column of escalation_issue_level_unique.

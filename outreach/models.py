@@ -4,10 +4,11 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Issue, Problem
+from core.models import QuickChoiceDisplay
 from partners.models import Neighborhood, Partner
 
 
-class Activity(models.Model):
+class Activity(QuickChoiceDisplay, models.Model):
     """An outreach activity an officer logs: not classic police work, and it counts."""
 
     class Kind(models.TextChoices):

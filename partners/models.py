@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.models import QuickChoiceDisplay
+
 # Languages a neighborhood speaks, a partner works in, an outreach activity used.
 LANGUAGE_CHOICES = [
     ("en", _("English")),
@@ -63,7 +65,7 @@ class Neighborhood(models.Model):
         return f"/neighborhoods/{self.slug}/"
 
 
-class Partner(models.Model):
+class Partner(QuickChoiceDisplay, models.Model):
     class Kind(models.TextChoices):
         SCHOOL = "school", _("School")
         FAITH = "faith", _("Faith group")
