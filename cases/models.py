@@ -378,6 +378,9 @@ class Issue(QuickChoiceDisplay, models.Model):
             models.Index(fields=["updated_at", "id"], name="issue_updated_idx"),
             # /issues/?priority=: one priority newest first.
             models.Index(fields=["priority", "created_at", "id"], name="issue_priority_created_idx"),
+            # /issues/?assignee= (and the API's): one officer's issues newest first. Without it the
+            # planner walks the whole table in created order for an officer who has none.
+            models.Index(fields=["assignee", "created_at", "id"], name="issue_assignee_created_idx"),
             # "My queue", read branch by branch in due order (cases.selectors.issues): the open
             # issues assigned to me, and the unassigned open issues of each of my neighborhoods.
             models.Index(

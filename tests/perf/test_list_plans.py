@@ -419,6 +419,8 @@ def _small_rows(now):
         for n in range(1, N_OFFICERS)
     ]
     supervisor = factories.supervisor(username="sergeant", districts=["Central"])
+    # An officer with no issue at all: a filter on them must not walk the table looking for one.
+    idle = factories.officer(username="idle", neighborhoods=[neighborhoods[-1]])
     partners = []
     for n in range(N_PARTNERS):
         partner = factories.PartnerFactory()
@@ -442,6 +444,7 @@ def _small_rows(now):
         tester=tester,
         others=others,
         supervisor=supervisor,
+        idle=idle,
         partners=partners,
         problems=problems_,
     )
@@ -557,6 +560,7 @@ def _ids(city, now) -> dict[str, str]:
         "service_codes": f"{city.public[1].service_code},{city.public[2].service_code}",
         "neighborhood": str(city.neighborhoods[0].pk),
         "colleague": str(city.others[0].pk),
+        "idle": str(city.idle.pk),
         "problem": str(city.problems[0].pk),
         "issue": str(open_issue.pk),
         "code": open_issue.tracking_code,
@@ -691,6 +695,7 @@ ISSUE_LIST_FILTERS = {
     "assignee-me": _q(assignee="me"),
     "assignee-unassigned": _q(assignee="unassigned"),
     "assignee-colleague": "?assignee={colleague}",
+    "assignee-idle": "?assignee={idle}",
     "q-common-word": _q(q=COMMON),
     "q-rare-word": _q(q=RARE),
     "q-absent-word": _q(q=ABSENT),
@@ -715,6 +720,7 @@ API_ISSUE_FILTERS = {
     "neighborhood": "?neighborhood={neighborhood}",
     "district": _q(district="Central"),
     "assignee": "?assignee={colleague}",
+    "assignee-idle": "?assignee={idle}",
     "unassigned": _q(unassigned="true"),
     "mine": _q(mine="true"),
     "problem": "?problem={problem}",
