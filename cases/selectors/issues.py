@@ -28,8 +28,24 @@ __all__ = [
 ]
 
 
+def _has_perm(user, perm: str) -> bool:
+    """``user.has_perm(perm)``, remembered on the user object.
+
+    Django keeps the user's permission set on the object already; an API list still asks
+    for each row (who may work it, who may see its contacts), and each ask walks the
+    authentication backends: a few hundred asks a page. The answers live as long as
+    Django's own cache does, with the object (one request).
+    """
+    memo = getattr(user, "_cg_has_perm", None)
+    if memo is None:
+        memo = user._cg_has_perm = {}
+    if perm not in memo:
+        memo[perm] = user.has_perm(perm)
+    return memo[perm]
+
+
 def _is_staff_member(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm("cases.view_issue"))
+    return bool(user and user.is_authenticated and user.is_active and _has_perm(user, "cases.view_issue"))
 
 
 def neighborhood_ids_of(user) -> set[int]:
@@ -62,18 +78,18 @@ def issue_for_user(user, pk) -> Issue:
 def can_view_contacts(user, issue: Issue) -> bool:
     if not _is_staff_member(user):
         return False
-    if user.has_perm("cases.view_all_contact_details"):
+    if _has_perm(user, "cases.view_all_contact_details"):
         return True
     return issue.assignee_id == user.pk or issue.neighborhood_id in neighborhood_ids_of(user)
 
 
 def is_supervisor(user) -> bool:
-    return _is_staff_member(user) and user.has_perm("cases.view_dashboard")
+    return _is_staff_member(user) and _has_perm(user, "cases.view_dashboard")
 
 
 def can_work_issue(user, issue: Issue) -> bool:
     """Act on an issue: supervisors anywhere; officers on issues assigned to them or in their area."""
-    if not (_is_staff_member(user) and user.has_perm("cases.work_issue")):
+    if not (_is_staff_member(user) and _has_perm(user, "cases.work_issue")):
         return False
     if is_supervisor(user):
         return True
