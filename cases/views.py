@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.audit_forms import ContactRevealForm
+from cases.cards import issue_cards
 from cases.message_views import issue_message_context
 from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
@@ -82,6 +83,7 @@ def issue_queue(request):
     )
     summary = queue_summary(request.user, queryset, now, branches=branches)
     context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
+    context["cards"] = issue_cards(page.object_list, request.user)
     return render(request, "issues/queue.html", context)
 
 
@@ -94,6 +96,7 @@ def issue_list(request):
     order = OVERDUE_ORDER if filters.get("overdue") is True else LIST_ORDER
     page = page_from_request(request, with_unread_messages(queryset), order, size=PAGE_SIZE)
     context = {"form": form, "page": page, "map_points": _map_points(page)}
+    context["cards"] = issue_cards(page.object_list, request.user)
     context["most_overdue_first"] = order == OVERDUE_ORDER
     return render(request, "issues/list.html", context)
 
