@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import services
 from cases.models import Approach, Category, Issue, Priority
-from cases.selectors.staff import assignable_officers, issue_by_tracking_code
+from cases.selectors.public import category_choices
+from cases.selectors.staff import assignable_officer_choices, assignable_officers, issue_by_tracking_code
 from core.widgets import use_fast_selects
 from partners.models import Neighborhood
+from partners.selectors import neighborhood_choices
 
 Status = Issue.Status
 
@@ -72,14 +74,16 @@ class IssueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        officers = [(str(u.pk), u.get_full_name() or u.get_username()) for u in assignable_officers()]
-        self.fields["assignee"].choices = [
-            ("", _("Anyone")),
-            ("me", _("Me")),
-            ("unassigned", _("Unassigned")),
-            *officers,
-        ]
+        assignees = [("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned")), *assignable_officer_choices()]
+        # A callable: Django normalizes a list of choices on every assignment (field, widget,
+        # the fast widget's copy), a few hundred officers each time; this is read when drawn.
+        self.fields["assignee"].choices = lambda: assignees
         use_fast_selects(self)
+        # The options come from each process's copy of the names; a chosen id is still checked
+        # against the table by the field's queryset.
+        category, neighborhood = self.fields["category"], self.fields["neighborhood"]
+        category.widget.choices = [("", category.empty_label), *category_choices()]
+        neighborhood.widget.choices = [("", neighborhood.empty_label), *neighborhood_choices()]
 
     def selector_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``issues_filtered`` from the fields that validated."""
@@ -121,6 +125,7 @@ class ActionForm(forms.Form):
         self.issue = issue
         self.user = user
         super().__init__(*args, **kwargs)
+        use_fast_selects(self)
 
 
 class EmptyActionForm(ActionForm):
@@ -137,11 +142,11 @@ class AssignForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["officer"].queryset = assignable_officers()
-        self.fields["officer"].label_from_instance = lambda u: (
-            f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
-        )
-        self.fields["officer"].error_messages["invalid_choice"] = _("Choose an active officer who works issues.")
+        officer = self.fields["officer"]
+        officer.queryset = assignable_officers()  # what a submitted id is checked against
+        officer.error_messages["invalid_choice"] = _("Choose an active officer who works issues.")
+        # What the select shows: the same officers, read as plain rows (no user objects).
+        officer.widget.choices = [("", officer.empty_label), *assignable_officer_choices(with_username=True)]
 
 
 class ApproachForm(ActionForm):

@@ -59,11 +59,14 @@ class Snapshot(Generic[T]):
 
     def get(self) -> T:
         value = self._value
-        if value is not _MISSING and getattr(_request, "checked", False):
+        checked = getattr(_request, "checked", False)
+        if value is not _MISSING and checked:
             return value
-        stamps = _read_stamps()
+        # Read once per request: a second copy built in the same request uses the same stamps.
+        stamps = _request.stamps if checked else _read_stamps()
         if getattr(_request, "active", False):
             _request.checked = True
+            _request.stamps = stamps
         with self._lock:
             stamp = stamps[self]
             if self._value is _MISSING or self._stamp != stamp:
@@ -114,11 +117,13 @@ def _read_stamps() -> dict[Snapshot, tuple]:
 def _request_began(**kwargs) -> None:
     _request.active = True
     _request.checked = False
+    _request.stamps = None
 
 
 def _request_ended(**kwargs) -> None:
     _request.active = False
     _request.checked = False
+    _request.stamps = None
 
 
 request_started.connect(_request_began, dispatch_uid="core.snapshots.request_started")

@@ -77,6 +77,18 @@ def _outlines_build() -> tuple[_Outline, ...]:
 _OUTLINES = Snapshot(Neighborhood, _outlines_build)
 
 
+def _names_build() -> tuple[tuple[str, str], ...]:
+    return tuple((str(pk), name) for pk, name in Neighborhood.objects.order_by("name", "pk").values_list("pk", "name"))
+
+
+_NAMES = Snapshot(Neighborhood, _names_build)
+
+
+def neighborhood_choices() -> list[tuple[str, str]]:
+    """``(id, name)`` of every neighborhood by name, for a select (this process's copy, core.snapshots)."""
+    return list(_NAMES.get())
+
+
 # --- Directories (issue 4) -------------------------------------------------------
 # Partner-only reads. Figures that need issues or outreach (open issue counts,
 # activity counts) are added on top by outreach.selectors, the app that sees all three.

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import router
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from cases.models import Category, Event, Issue, tracking_code_normalize
 from cases.selectors.moderation import public_photo_reports
@@ -60,6 +60,20 @@ def active_category(pk: int) -> Category | None:
     fields, rows = _ACTIVE_CATEGORIES.get()
     row = rows.get(pk)
     return None if row is None else Category.from_db(router.db_for_read(Category), fields, row)
+
+
+def _category_names_build() -> tuple[tuple[str, str, str], ...]:
+    return tuple((str(pk), en, es) for pk, en, es in Category.objects.values_list("pk", "name_en", "name_es"))
+
+
+# Every staff filter form lists every category (see core.snapshots).
+_CATEGORY_NAMES = Snapshot(Category, _category_names_build)
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """``(id, name in the active language)`` of every category, active or not, in the model's order."""
+    spanish = (get_language() or "en").startswith("es")
+    return [(pk, es if spanish and es else en) for pk, en, es in _CATEGORY_NAMES.get()]
 
 
 def public_categories() -> list[Category]:

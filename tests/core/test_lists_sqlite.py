@@ -52,13 +52,22 @@ for role in ("officer", "supervisor"):
             "next": following.status_code if following is not None else None,
             "rows": rows,
         }
-print(json.dumps(answers))
+from cases.selectors.staff import assignable_officer_choices, assignable_officers
+officers = {
+    "prepared": assignable_officer_choices(),
+    "queryset": [[str(u.pk), u.get_full_name() or u.get_username()] for u in assignable_officers()],
+}
+print(json.dumps({"pages": answers, "officers": officers}))
 """
 
 
 def test_every_list_and_its_next_page_on_sqlite(tmp_path):
-    answers = run_on_sqlite(SCENARIO, tmp_path)
+    result = run_on_sqlite(SCENARIO, tmp_path)
+    answers = result["pages"]
     assert answers, "no page was asked"
+    # The filter forms' officers (one SQL statement of its own) are the assignable officers there too.
+    officers = result["officers"]
+    assert officers["prepared"] and officers["prepared"] == officers["queryset"]
     failed = {
         key: answer for key, answer in answers.items() if answer["status"] != 200 or answer["next"] not in (None, 200)
     }
