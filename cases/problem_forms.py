@@ -13,9 +13,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Approach, Category, Issue, Problem
+from cases.selectors.public import category_choices
 from cases.selectors.staff import normalize_tracking_code
-from core.widgets import use_fast_selects
+from core.widgets import show_rows, use_fast_selects
 from partners.models import Neighborhood, Partner
+from partners.selectors import neighborhood_choices
 
 User = get_user_model()
 
@@ -64,6 +66,8 @@ class ProblemFilterForm(forms.Form):
         self.fields["stage"].widget = forms.HiddenInput()
         self.fields["district"].choices = [("", _("Any district"))] + [(d, d) for d in districts]
         use_fast_selects(self)
+        show_rows(self.fields["neighborhood"], neighborhood_choices)
+        show_rows(self.fields["category"], category_choices)
 
     def selector_kwargs(self, user) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

@@ -21,7 +21,7 @@ from cases import services
 from cases.models import Approach, Category, Issue, Priority
 from cases.selectors.public import category_choices
 from cases.selectors.staff import assignable_officer_choices, assignable_officers, issue_by_tracking_code
-from core.widgets import use_fast_selects
+from core.widgets import show_rows, use_fast_selects
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_choices
 
@@ -79,11 +79,8 @@ class IssueFilterForm(forms.Form):
         # the fast widget's copy), a few hundred officers each time; this is read when drawn.
         self.fields["assignee"].choices = lambda: assignees
         use_fast_selects(self)
-        # The options come from each process's copy of the names; a chosen id is still checked
-        # against the table by the field's queryset.
-        category, neighborhood = self.fields["category"], self.fields["neighborhood"]
-        category.widget.choices = [("", category.empty_label), *category_choices()]
-        neighborhood.widget.choices = [("", neighborhood.empty_label), *neighborhood_choices()]
+        show_rows(self.fields["category"], category_choices)
+        show_rows(self.fields["neighborhood"], neighborhood_choices)
 
     def selector_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``issues_filtered`` from the fields that validated."""
@@ -145,8 +142,7 @@ class AssignForm(ActionForm):
         officer = self.fields["officer"]
         officer.queryset = assignable_officers()  # what a submitted id is checked against
         officer.error_messages["invalid_choice"] = _("Choose an active officer who works issues.")
-        # What the select shows: the same officers, read as plain rows (no user objects).
-        officer.widget.choices = [("", officer.empty_label), *assignable_officer_choices(with_username=True)]
+        show_rows(officer, lambda: assignable_officer_choices(with_username=True))
 
 
 class ApproachForm(ActionForm):

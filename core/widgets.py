@@ -10,6 +10,7 @@ markup — the same attributes, the same ``selected`` options, optgroups — dir
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from django import forms
 from django.forms.utils import flatatt
@@ -67,3 +68,21 @@ def use_fast_selects(form: forms.Form) -> None:
             fast = Select(attrs=widget.attrs, choices=widget.choices)
             fast.is_required = widget.is_required
             field.widget = fast
+
+
+def show_rows(field: forms.ModelChoiceField, rows: Callable[[], list[tuple[str, str]]]) -> None:
+    """Draw a ``ModelChoiceField``'s select from plain ``(id, label)`` rows instead of model instances.
+
+    ``rows`` is called when the select is drawn (a form that is only validated, as behind a
+    CSV export, reads nothing). Only what the select shows changes: a submitted id is still
+    looked up in the field's queryset, so an id that is not there (any more) is refused.
+    """
+    empty = [] if field.empty_label is None else [("", field.empty_label)]
+    read: list[list[tuple[str, str]]] = []
+
+    def choices():  # read once: Django also looks at the first option before drawing
+        if not read:
+            read.append([*empty, *rows()])
+        return read[0]
+
+    field.widget.choices = choices

@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases.models import Problem
-from core.widgets import use_fast_selects
+from core.widgets import show_rows, use_fast_selects
 from outreach.models import Activity
 from outreach.selectors import ActivityFilters, issues_by_codes, normalize_tracking_code, officer_choices
 from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner
+from partners.selectors import neighborhood_choices, partner_choices
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 DATETIME_INPUT_FORMATS = [DATETIME_LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -218,6 +219,8 @@ class ActivityFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         use_fast_selects(self)
+        show_rows(self.fields["neighborhood"], neighborhood_choices)
+        show_rows(self.fields["partner"], partner_choices)
 
     def clean(self):
         cleaned = super().clean()

@@ -77,16 +77,14 @@ def _outlines_build() -> tuple[_Outline, ...]:
 _OUTLINES = Snapshot(Neighborhood, _outlines_build)
 
 
-def _names_build() -> tuple[tuple[str, str], ...]:
-    return tuple((str(pk), name) for pk, name in Neighborhood.objects.order_by("name", "pk").values_list("pk", "name"))
-
-
-_NAMES = Snapshot(Neighborhood, _names_build)
+def partner_choices() -> list[tuple[str, str]]:
+    """``(id, name)`` of every partner by name, for a select (read as rows, no partner objects)."""
+    return [(str(pk), name) for pk, name in Partner.objects.order_by("name", "pk").values_list("pk", "name")]
 
 
 def neighborhood_choices() -> list[tuple[str, str]]:
-    """``(id, name)`` of every neighborhood by name, for a select (this process's copy, core.snapshots)."""
-    return list(_NAMES.get())
+    """``(id, name)`` of every neighborhood by name, for a select (read as rows, no neighborhood objects)."""
+    return [(str(pk), name) for pk, name in Neighborhood.objects.order_by("name", "pk").values_list("pk", "name")]
 
 
 # --- Directories (issue 4) -------------------------------------------------------

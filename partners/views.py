@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from config.permissions import staff_required
 from core.pagination import page_from_request
+from core.widgets import show_rows, use_fast_selects
 from outreach.selectors import (
     RECENT_DAYS,
     ActivityFilters,
@@ -65,6 +66,11 @@ class PartnerFilterForm(forms.Form):
         label=_("Serves"), queryset=Neighborhood.objects.order_by("name"), required=False, empty_label=_("All")
     )
     inactive = forms.BooleanField(label=_("Include inactive"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_fast_selects(self)
+        show_rows(self.fields["neighborhood"], selectors.neighborhood_choices)
 
     def to_filters(self) -> selectors.PartnerFilters:
         if not self.is_bound:

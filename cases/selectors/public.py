@@ -62,18 +62,12 @@ def active_category(pk: int) -> Category | None:
     return None if row is None else Category.from_db(router.db_for_read(Category), fields, row)
 
 
-def _category_names_build() -> tuple[tuple[str, str, str], ...]:
-    return tuple((str(pk), en, es) for pk, en, es in Category.objects.values_list("pk", "name_en", "name_es"))
-
-
-# Every staff filter form lists every category (see core.snapshots).
-_CATEGORY_NAMES = Snapshot(Category, _category_names_build)
-
-
 def category_choices() -> list[tuple[str, str]]:
-    """``(id, name in the active language)`` of every category, active or not, in the model's order."""
+    """``(id, name in the active language)`` of every category, active or not, in the model's order
+    (read as rows, no category objects)."""
     spanish = (get_language() or "en").startswith("es")
-    return [(pk, es if spanish and es else en) for pk, en, es in _CATEGORY_NAMES.get()]
+    rows = Category.objects.values_list("pk", "name_en", "name_es")
+    return [(str(pk), es if spanish and es else en) for pk, en, es in rows]
 
 
 def public_categories() -> list[Category]:
