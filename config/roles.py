@@ -61,6 +61,11 @@ ADMIN_APPS = ("partners", "cases", "outreach", "auth", "authtoken")
 def roles_of(user):
     """Names of the role groups a user belongs to (cached on the user object)."""
     cached = getattr(user, "_cg_roles", None)
+    if cached is None and user.is_active and not user.is_superuser and not hasattr(user, "_perm_cache"):
+        from config.auth_backend import load_permissions
+
+        load_permissions(user)  # the roles come with the permissions, in one statement
+        cached = user._cg_roles
     if cached is None:
         cached = set(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
         if user.is_superuser:
