@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_common import ActionPermission, IdFilter, SafeCharFilter
+from config.api_lean import LeanRepresentation
 from config.roles import ROLE_NAMES, roles_of
 from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner, PartnerContact, StaffProfile
 
@@ -30,7 +31,7 @@ class PointSerializer(serializers.Serializer):
     lng = serializers.FloatField()
 
 
-class NeighborhoodSerializer(serializers.ModelSerializer):
+class NeighborhoodSerializer(LeanRepresentation, serializers.ModelSerializer):
     center = serializers.SerializerMethodField()
     bbox = serializers.SerializerMethodField()
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -167,7 +168,7 @@ class NeighborhoodGeoJSONView(APIView):
 # --- partners -----------------------------------------------------------------------
 
 
-class PartnerContactSerializer(serializers.ModelSerializer):
+class PartnerContactSerializer(LeanRepresentation, serializers.ModelSerializer):
     languages = serializers.ListField(child=serializers.CharField(), read_only=True)
     email = serializers.CharField(read_only=True)  # blank when unknown: not an email format
 
@@ -177,7 +178,7 @@ class PartnerContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PartnerSerializer(serializers.ModelSerializer):
+class PartnerSerializer(LeanRepresentation, serializers.ModelSerializer):
     cops_type = serializers.ChoiceField(
         choices=Partner.CopsType.choices,
         read_only=True,
@@ -263,7 +264,7 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 # --- staff directory and the signed-in user -----------------------------------------
 
 
-class StaffSerializer(serializers.ModelSerializer):
+class StaffSerializer(LeanRepresentation, serializers.ModelSerializer):
     name = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     badge_number = serializers.SerializerMethodField()

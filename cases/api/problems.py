@@ -38,6 +38,7 @@ from cases.selectors.problems import (
     problem_timeline,
 )
 from config.api_common import ActionPermission, IdFilter, SafeCharFilter, TextField
+from config.api_lean import LeanRepresentation
 from partners.models import Neighborhood, Partner
 
 ID_PATTERN = r"[0-9]+"
@@ -47,7 +48,7 @@ TEXT_LIMIT = 5000
 # --- serializers -----------------------------------------------------------------------
 
 
-class ProblemSerializer(serializers.ModelSerializer):
+class ProblemSerializer(LeanRepresentation, serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True, allow_null=True)
     neighborhood = NeighborhoodRefSerializer(read_only=True, allow_null=True)
     owner = UserRefSerializer(read_only=True, allow_null=True)
@@ -134,7 +135,7 @@ class ProblemDetailSerializer(ProblemSerializer):
         return {"lead": can_lead_problems(user), "contribute": can_contribute_to_problem(user, problem)}
 
 
-class ProblemEventSerializer(serializers.ModelSerializer):
+class ProblemEventSerializer(LeanRepresentation, serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     data = serializers.DictField(read_only=True)

@@ -30,6 +30,7 @@ from cases.models import (
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue
 from config.api_common import TextField
+from config.api_lean import LeanRepresentation
 from partners.models import LANGUAGE_CHOICES, Neighborhood
 
 User = get_user_model()
@@ -38,7 +39,7 @@ User = get_user_model()
 # --- references (compact nested objects) -------------------------------------------
 
 
-class UserRefSerializer(serializers.Serializer):
+class UserRefSerializer(LeanRepresentation, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)
     name = serializers.SerializerMethodField()
@@ -48,19 +49,19 @@ class UserRefSerializer(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(LeanRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "service_code", "name_en", "name_es"]
 
 
-class NeighborhoodRefSerializer(serializers.ModelSerializer):
+class NeighborhoodRefSerializer(LeanRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Neighborhood
         fields = ["id", "slug", "name", "beat", "district"]
 
 
-class IssueRefSerializer(serializers.ModelSerializer):
+class IssueRefSerializer(LeanRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Issue
         fields = ["id", "tracking_code", "status", "priority"]
@@ -119,7 +120,7 @@ class IssuePermissionsSerializer(serializers.Serializer):
     view_contacts = serializers.BooleanField(help_text="May see residents' contact details on its reports.")
 
 
-class IssueSerializer(serializers.ModelSerializer):
+class IssueSerializer(LeanRepresentation, serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     neighborhood = NeighborhoodRefSerializer(read_only=True)
     assignee = UserRefSerializer(read_only=True, allow_null=True)
@@ -320,7 +321,7 @@ class ReopenSerializer(serializers.Serializer):
 # --- reports ------------------------------------------------------------------------
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(LeanRepresentation, serializers.ModelSerializer):
     """A report as staff see it in lists: never contact details, only whether there are some."""
 
     created_by = UserRefSerializer(read_only=True, allow_null=True)
@@ -410,7 +411,7 @@ class ReportDetailSerializer(ReportSerializer):
 # --- events -------------------------------------------------------------------------
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(LeanRepresentation, serializers.ModelSerializer):
     actor = UserRefSerializer(read_only=True, allow_null=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     message = serializers.CharField(
@@ -438,7 +439,7 @@ class EventSerializer(serializers.ModelSerializer):
 # --- escalations --------------------------------------------------------------------
 
 
-class EscalationSerializer(serializers.ModelSerializer):
+class EscalationSerializer(LeanRepresentation, serializers.ModelSerializer):
     issue = IssueRefSerializer(read_only=True)
     decided_by = UserRefSerializer(read_only=True, allow_null=True)
     action = serializers.ChoiceField(choices=EscalationRule.Action.choices, read_only=True)
@@ -487,7 +488,7 @@ class DecisionSerializer(serializers.Serializer):
         return attrs
 
 
-class ProblemRefSerializer(serializers.Serializer):
+class ProblemRefSerializer(LeanRepresentation, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     stage = serializers.ChoiceField(choices=Problem.Stage.choices)
@@ -501,7 +502,7 @@ class DecisionResultSerializer(serializers.Serializer):
 # --- notifications ------------------------------------------------------------------
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(LeanRepresentation, serializers.ModelSerializer):
     is_read = serializers.SerializerMethodField()
 
     class Meta:

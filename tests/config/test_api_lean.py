@@ -1,0 +1,68 @@
+"""config.api_lean: the API's read lists give DRF's output, key for key, row for row.
+
+Every list and detail read of the demo data is asked twice: once as it runs, once with
+``LeanRepresentation`` handing every row back to DRF's own ``to_representation``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from cases.models import Issue, Problem
+from config.api_lean import LeanRepresentation
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", verbosity=0)
+    supervisor = get_user_model().objects.filter(groups__name="Supervisor").order_by("pk").first()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=supervisor)[0].key}")
+    return client
+
+
+def _urls() -> list[str]:
+    issue = Issue.objects.filter(assignee__isnull=False, problem__isnull=False).order_by("pk").first()
+    issue = issue or Issue.objects.order_by("pk").first()
+    problem = Problem.objects.order_by("pk").first()
+    return [
+        "/api/v1/issues/?page_size=200",
+        "/api/v1/issues/?ordering=due_at&page_size=200",
+        f"/api/v1/issues/{issue.pk}/",
+        f"/api/v1/issues/{issue.pk}/events/",
+        "/api/v1/issues/queue/",
+        "/api/v1/reports/?page_size=200",
+        "/api/v1/escalations/?page_size=200",
+        "/api/v1/notifications/",
+        "/api/v1/problems/?page_size=200",
+        f"/api/v1/problems/{problem.pk}/",
+        f"/api/v1/problems/{problem.pk}/events/",
+        "/api/v1/activities/?page_size=200",
+        "/api/v1/partners/?page_size=200",
+        "/api/v1/neighborhoods/",
+        "/api/v1/staff/?page_size=200",
+        "/api/v1/me/",
+        "/api/v1/categories/",
+    ]
+
+
+def test_every_read_is_drfs_output(demo, monkeypatch):
+    urls = _urls()
+    lean = {url: demo.get(url) for url in urls}
+
+    def drf(self, instance):
+        return super(LeanRepresentation, self).to_representation(instance)
+
+    monkeypatch.setattr(LeanRepresentation, "to_representation", drf)
+    for url in urls:
+        answer = demo.get(url)
+        assert answer.status_code == lean[url].status_code == 200, url
+        assert lean[url].json() == answer.json(), url
+        assert lean[url].content == answer.content, url  # same keys in the same order
+    rows = lean["/api/v1/issues/?page_size=200"].json()["results"]
+    assert len(rows) > 20 and any(row["assignee"] for row in rows) and any(row["problem"] for row in rows)
