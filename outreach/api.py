@@ -27,6 +27,7 @@ from config.api_common import (
     SafeDateTimeFilter,
     TextField,
 )
+from config.api_lean import LeanRepresentation
 from outreach import selectors
 from outreach.models import Activity
 from outreach.services import activity_create, activity_update
@@ -35,17 +36,18 @@ from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner
 ID_PATTERN = r"[0-9]+"
 
 
-class PartnerRefSerializer(serializers.ModelSerializer):
+class PartnerRefSerializer(LeanRepresentation, serializers.ModelSerializer):
     class Meta:
         model = Partner
         fields = ["id", "name", "kind"]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(LeanRepresentation, serializers.ModelSerializer):
     neighborhood = NeighborhoodRefSerializer(read_only=True)
-    officers = UserRefSerializer(many=True, read_only=True)
-    partners = PartnerRefSerializer(many=True, read_only=True)
-    issues = IssueRefSerializer(many=True, read_only=True)
+    # Read from the lists the views prefetch (_with_related).
+    officers = UserRefSerializer(many=True, read_only=True, source="officer_list")
+    partners = PartnerRefSerializer(many=True, read_only=True, source="partner_list")
+    issues = IssueRefSerializer(many=True, read_only=True, source="issue_list")
     created_by = UserRefSerializer(read_only=True, allow_null=True)
     hours = serializers.DecimalField(max_digits=7, decimal_places=2, read_only=True, help_text="Officer-hours.")
     languages = serializers.ListField(child=serializers.ChoiceField(choices=LANGUAGE_CHOICES), read_only=True)
@@ -204,10 +206,15 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 def _with_related(queryset):
+    # As plain lists (to_attr): no related manager and queryset made per activity and relation.
     return queryset.prefetch_related(
-        Prefetch("officers", queryset=selectors.User.objects.order_by("last_name", "first_name", "username")),
-        Prefetch("partners", queryset=Partner.objects.order_by("name")),
-        Prefetch("issues", queryset=Issue.objects.only("id", "tracking_code", "status", "priority").order_by("id")),
+        selectors.officers_prefetch(),
+        selectors.partners_prefetch(),
+        Prefetch(
+            "issues",
+            queryset=Issue.objects.only("id", "tracking_code", "status", "priority").order_by("id"),
+            to_attr="issue_list",
+        ),
     )
 
 

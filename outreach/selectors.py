@@ -58,8 +58,16 @@ class ActivityFilters:
     date_to: date | None = None
 
 
-def _officers_prefetch():
-    return Prefetch("officers", queryset=User.objects.order_by("last_name", "first_name", "username"))
+def officers_prefetch():
+    """An activity's officers by name, as the list ``activity.officer_list`` (no related manager per row)."""
+    return Prefetch(
+        "officers", queryset=User.objects.order_by("last_name", "first_name", "username"), to_attr="officer_list"
+    )
+
+
+def partners_prefetch():
+    """An activity's partners by name, as the list ``activity.partner_list``."""
+    return Prefetch("partners", queryset=Partner.objects.order_by("name"), to_attr="partner_list")
 
 
 def activities_visible_to(user) -> QuerySet[Activity]:
@@ -102,7 +110,7 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
                 0,
             )
         )
-        .prefetch_related(_officers_prefetch(), Prefetch("partners", queryset=Partner.objects.order_by("name")))
+        .prefetch_related(officers_prefetch(), partners_prefetch())
         .order_by("-starts_at", "-pk")
     )
 
@@ -149,7 +157,7 @@ def activity_for_user(user, pk) -> Activity:
         activities_visible_to(user)
         .select_related("problem")
         .prefetch_related(
-            _officers_prefetch(),
+            Prefetch("officers", queryset=User.objects.order_by("last_name", "first_name", "username")),
             Prefetch("partners", queryset=Partner.objects.order_by("name")),
             Prefetch(
                 "issues",
