@@ -249,7 +249,9 @@ def keyset_page(
     ``order`` must end with a unique key (``id``) and name only non-null columns.
     Queries: the page (``size + 1`` rows, to know whether another follows), plus a count
     capped at ``count_cap`` (``True``: ``count_cap_for(size)``; ``None``: no count); going
-    back past the first page costs one more (the first page itself). Raises ``BadCursor`` for a cursor it did not write.
+    back past the first page costs one more (the first page itself). A first page with a
+    count reads the ids of the first ``count_cap + 1`` rows and then the page's rows by id
+    (still two queries, the list's filter evaluated once). Raises ``BadCursor`` for a cursor it did not write.
     ``branches``: see ``_reader``.
     """
     read = _reader(queryset, branches)
@@ -274,6 +276,18 @@ def keyset_page(
         start, first_page = position + 1, False
         has_next = len(rows) > size
         rows = rows[:size]
+    cap = count_cap_for(size) if count_cap is True else count_cap
+    counted_here = None
+    if rows is None and cap is not None and not branches:
+        # The first page and its count from one reading of the list: the ids of its first
+        # cap + 1 rows (what the count would read), then the page's rows by id. A list whose
+        # filter is costly to evaluate (a word search) evaluates it once, not twice.
+        window = list(queryset.order_by(*order).values_list("pk", flat=True)[: cap + 1])
+        counted_here = (min(len(window), cap), len(window) <= cap)
+        wanted = window[: size + 1]
+        rows = list(queryset.filter(pk__in=wanted).order_by(*order)) if wanted else []
+        has_next = len(rows) > size
+        rows = rows[:size]
     if rows is None:
         rows = read(None, order, size + 1)
         has_next = len(rows) > size
@@ -283,8 +297,9 @@ def keyset_page(
         page.next_cursor = encode_cursor(_row_values(rows[-1], parsed), start + len(rows) - 1)
     if rows and not first_page:
         page.previous_cursor = encode_cursor(_row_values(rows[0], parsed), start)
-    if count_cap is not None:
-        cap = count_cap_for(size) if count_cap is True else count_cap
+    if counted_here is not None:
+        page.count, page.count_is_exact = counted_here
+    elif cap is not None:
         # Counted in the page's order, so the count walks the index the page walks and stops
         # after cap + 1 rows (without an order the planner may read rows in any order it likes).
         counted = branches if branches else [queryset]

@@ -91,6 +91,31 @@ def test_counts_are_capped(issues):
     assert capped_count_of_parts([urgent, low], 10) == (10, False)
 
 
+def test_a_first_page_and_its_count_read_the_filter_once(issues, django_assert_num_queries):
+    """The ids of the first cap + 1 rows give the count and the page; the rows are then read by id,
+    so a costly filter (a word search) runs once, not once for the page and once for the count."""
+    urgent = Issue.objects.filter(priority="urgent")
+    expected = [
+        i.pk for i in sorted(issues, key=lambda i: (i.created_at, i.pk), reverse=True) if i.priority == "urgent"
+    ]
+    with django_assert_num_queries(2) as captured:
+        page = keyset_page(urgent, ("-created_at", "-id"), size=2, count_cap=4)
+    window, rows = (query["sql"] for query in captured.captured_queries)
+    assert "LIMIT 5" in window and '"priority"' in window
+    assert '"cases_issue"."id" IN (' in rows and "LIMIT" not in rows
+    assert [i.pk for i in page.object_list] == expected[:2] and page.has_next
+    assert (page.count, page.count_is_exact) == (4, False)
+    # Fewer than a page: everything, counted exactly; nothing at all: an empty page counted 0.
+    few = keyset_page(urgent, ("-created_at", "-id"), size=10, count_cap=20)
+    assert (
+        [i.pk for i in few.object_list] == expected
+        and not few.has_next
+        and (few.count, few.count_is_exact) == (6, True)
+    )
+    none = keyset_page(Issue.objects.filter(priority="high"), ("-created_at", "-id"), size=10)
+    assert none.object_list == [] and (none.count, none.count_is_exact) == (0, True)
+
+
 def test_branches_give_the_same_pages_as_the_whole(issues):
     whole = Issue.objects.all()
     branches = [Issue.objects.filter(priority="urgent"), Issue.objects.filter(priority="low")]
