@@ -819,4 +819,6 @@ def readme_table(bench: dict) -> str:
 if __name__ == "__main__":
     import json
 
-    print(readme_table(json.loads((ROOT / "var" / "bench.json").read_text())))
+    # ``python -m benchmarks.http [results.json]``: var/bench.json unless another run's copy is named.
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "var" / "bench.json"
+    print(readme_table(json.loads(path.read_text())))
