@@ -298,7 +298,7 @@ class Issue(QuickChoiceDisplay, models.Model):
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     approach = models.CharField(max_length=16, choices=Approach.choices, blank=True)
-    # Indexed as the leading column of issue_assignee_status_idx.
+    # Indexed as the leading column of issue_assignee_created_idx.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -379,7 +379,9 @@ class Issue(QuickChoiceDisplay, models.Model):
             # /issues/?priority=: one priority newest first.
             models.Index(fields=["priority", "created_at", "id"], name="issue_priority_created_idx"),
             # /issues/?assignee= (and the API's): one officer's issues newest first. Without it the
-            # planner walks the whole table in created order for an officer who has none.
+            # planner walks the whole table in created order for an officer who has none. Also the
+            # look-up when a user is deleted. (It replaced (assignee, status): a report writes as
+            # many index entries as before.)
             models.Index(fields=["assignee", "created_at", "id"], name="issue_assignee_created_idx"),
             # "My queue", read branch by branch in due order (cases.selectors.issues): the open
             # issues assigned to me, and the unassigned open issues of each of my neighborhoods.
@@ -399,8 +401,6 @@ class Issue(QuickChoiceDisplay, models.Model):
                 name="issue_unassigned_priority_idx",
                 condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"], assignee__isnull=True),
             ),
-            # Issues assigned to an officer by status (and the look-up when a user is deleted).
-            models.Index(fields=["assignee", "status"], name="issue_assignee_status_idx"),
             # Status filters on the issue list and dashboard.
             models.Index(fields=["status", "created_at", "id"], name="issue_status_created_idx"),
             # A Problem's issues; the duplicates of an issue (and the deletion checks on both).
