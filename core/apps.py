@@ -7,9 +7,11 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from django.db.models import JSONField
+        from django.db.models import IntegerField, JSONField
 
-        from core.lookups import HasItem
+        from core.lookups import HasItem, InArray
 
         # Every JSONField gets ``__has_item``, the list-membership filter both databases run.
         JSONField.register_lookup(HasItem)
+        # Ids (every integer field, primary keys included) as one bound array on PostgreSQL.
+        IntegerField.register_lookup(InArray)

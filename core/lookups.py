@@ -53,3 +53,32 @@ class HasItem(Lookup):
 
     def as_sql(self, compiler, connection):
         raise NotSupportedError(f"has_item is written for PostgreSQL and SQLite, not {connection.vendor}.")
+
+
+class InArray(Lookup):
+    """``pk__in_array=[3, 5, 8]``: the value is one of the list's, as ``__in`` asks.
+
+    On PostgreSQL the list is one bound array (``"id" = ANY(%s)``), so the statement's text is
+    the same whatever the number of values: a page read by its rows' ids can be prepared once
+    per session (``core.prepared.rows``). Elsewhere it is Django's own ``IN (…)``.
+    """
+
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression") or isinstance(self.rhs, str | bytes):
+            raise TypeError("in_array takes a list of values, not an expression or text.")
+        field = self.lhs.output_field
+        return [field.get_prep_value(value) for value in self.rhs]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection, prepared=True) for value in self.rhs]
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+    def as_sql(self, compiler, connection):
+        from django.db.models.lookups import In
+
+        return In(self.lhs, self.rhs).as_sql(compiler, connection)

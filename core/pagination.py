@@ -33,6 +33,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
 
+from core import prepared
+
 __all__ = [
     "BadCursor",
     "COUNT_CAP",
@@ -243,6 +245,7 @@ def keyset_page(
     size: int = 25,
     count_cap: int | None | bool = True,
     branches: Sequence[QuerySet] | None = None,
+    first_ids: Sequence | None = None,
 ) -> KeysetPage:
     """The page after the ``after`` cursor, or before ``before``, or the first page.
 
@@ -252,7 +255,9 @@ def keyset_page(
     back past the first page costs one more (the first page itself). A first page with a
     count reads the ids of the first ``count_cap + 1`` rows and then the page's rows by id
     (still two queries, the list's filter evaluated once). Raises ``BadCursor`` for a cursor it did not write.
-    ``branches``: see ``_reader``.
+    ``branches``: see ``_reader``. ``first_ids``: the ids of the list's first rows in ``order``
+    (at least ``size + 1`` of them, or all there are), read already by the caller for something
+    else (the queue's summary): the first page is then read by id, not by the list's condition.
     """
     read = _reader(queryset, branches)
     parsed = _order_fields(queryset, order)
@@ -284,10 +289,9 @@ def keyset_page(
         # filter is costly to evaluate (a word search) evaluates it once, not twice.
         window = list(queryset.order_by(*order).values_list("pk", flat=True)[: cap + 1])
         counted_here = (min(len(window), cap), len(window) <= cap)
-        wanted = window[: size + 1]
-        rows = list(queryset.filter(pk__in=wanted).order_by(*order)) if wanted else []
-        has_next = len(rows) > size
-        rows = rows[:size]
+        rows, has_next = _rows_of(queryset, window, order, size)
+    if rows is None and first_ids is not None:
+        rows, has_next = _rows_of(queryset, first_ids, order, size)
     if rows is None:
         rows = read(None, order, size + 1)
         has_next = len(rows) > size
@@ -305,6 +309,17 @@ def keyset_page(
         counted = branches if branches else [queryset]
         page.count, page.count_is_exact = capped_count_of_parts([part.order_by(*order) for part in counted], cap)
     return page
+
+
+def _rows_of(queryset: QuerySet, ids: Sequence, order: Sequence[str], size: int) -> tuple[list, bool]:
+    """The first page's rows, from the ids of the list's first rows: ``(rows, has_next)``.
+
+    Read by id through one bound array, so the statement is prepared once per session
+    (``core.prepared.rows``): a page's joins cost about as much to plan as to read.
+    """
+    wanted = list(ids[: size + 1])
+    rows = prepared.rows(queryset.filter(pk__in_array=wanted).order_by(*order)) if wanted else []
+    return rows[:size], len(rows) > size
 
 
 # --- capped counts -------------------------------------------------------------------

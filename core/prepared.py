@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 
-__all__ = ["execute"]
+__all__ = ["execute", "rows"]
 
 _PLACEHOLDER = re.compile(r"%s")
 # SQLSTATE 26000 (invalid_sql_statement_name): the session does not know the statement.
@@ -31,36 +34,102 @@ _UNKNOWN_STATEMENT = "26000"
 
 def execute(cursor, sql: str, params=()) -> None:
     """``cursor.execute(sql, params)``, as a prepared statement where that is safe (see the module)."""
-    connection = cursor.db
+    _run(cursor.execute, cursor.db, sql, params)
+
+
+def rows(queryset) -> list:
+    """``list(queryset)``, its own statement prepared once per session where that is safe.
+
+    For a statement whose text stays the same from one request to the next while its values
+    change — a page's rows read by their ids (``pk__in_array``, ``core.lookups``), the ids
+    being one bound array: the joins of a list page's rows cost PostgreSQL about as much to
+    plan as to run. Only the queryset's own statement is prepared; what it prefetches after
+    is sent as usual (those texts change with the number of ids).
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    done = False
+
+    def prepare_first(run_next, sql, params, many, context):
+        nonlocal done
+        if done or many:
+            return run_next(sql, params, many, context)
+        done = True
+        return _run(lambda text, values: run_next(text, values, False, context), connection, sql, params)
+
+    with connection.execute_wrapper(prepare_first):
+        return list(queryset)
+
+
+def _run(run, connection, sql: str, params) -> None:
     plain = connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit()
     if plain or "%%" in sql:  # (an escaped percent sign would stay doubled in a statement prepared as it is)
-        cursor.execute(sql, params)
+        run(sql, params)
         return
-    name, prepare = _statement(sql)
+    params = tuple(params or ())
+    name, prepare = _statement(sql, params)
     known = _known(connection)
     if name not in known:
-        cursor.execute(prepare)
+        run(prepare, None)
         known.add(name)
-    run = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+    statement = f"EXECUTE {name}" + (f"({', '.join(['%s'] * len(params))})" if params else "")
     try:
-        cursor.execute(run, params)
+        run(statement, params)
     except DatabaseError as error:
         if getattr(error.__cause__, "pgcode", None) != _UNKNOWN_STATEMENT:
             raise
-        cursor.execute(prepare)
-        cursor.execute(run, params)
+        run(prepare, None)
+        run(statement, params)
 
 
-_statements: dict[str, tuple[str, str]] = {}
+_statements: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
 
 
-def _statement(sql: str) -> tuple[str, str]:
-    cached = _statements.get(sql)
+def _param_type(value) -> str:
+    """The type psycopg2's text of ``value`` carries (``true``, ``'…'::timestamptz``, ``ARRAY[1]``).
+
+    A statement sent as text gets each value with that type; a prepared one would otherwise
+    infer each parameter's type from where it stands, and where nothing says (``CASE WHEN …
+    THEN $5``) that is text: a ``true`` would come back as the string ``'true'``. Text and
+    NULL stay ``unknown``, typed by where they stand, as their quoted form is.
+    """
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "bigint"
+    if isinstance(value, float):
+        return "double precision"
+    if isinstance(value, Decimal):
+        return "numeric"
+    if isinstance(value, datetime):
+        return "timestamp" if value.tzinfo is None else "timestamptz"
+    if isinstance(value, date):
+        return "date"
+    if isinstance(value, timedelta):
+        return "interval"
+    if isinstance(value, UUID):
+        return "uuid"
+    if isinstance(value, list) and value:
+        if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
+            return "bigint[]"
+        if all(isinstance(item, str) for item in value):
+            return "text[]"
+    return "unknown"
+
+
+def _statement(sql: str, params=()) -> tuple[str, str]:
+    """``(name, PREPARE …)`` for ``sql`` with values of ``params``' types: one statement per text
+    and types (the same text may be run with a value or with NULL, say)."""
+    types = tuple(_param_type(value) for value in params)
+    cached = _statements.get((sql, types))
     if cached is None:
-        name = "cg_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]
+        digest = hashlib.sha1("\0".join((sql, *types)).encode(), usedforsecurity=False).hexdigest()[:20]
+        name = "cg_" + digest
         numbered = iter(range(1, sql.count("%s") + 1))
         text = _PLACEHOLDER.sub(lambda match: f"${next(numbered)}", sql)
-        cached = _statements[sql] = (name, f"PREPARE {name} AS {text}")
+        declared = f" ({', '.join(types)})" if types else ""
+        cached = _statements[(sql, types)] = (name, f"PREPARE {name}{declared} AS {text}")
     return cached
 
 

@@ -102,7 +102,7 @@ def test_a_first_page_and_its_count_read_the_filter_once(issues, django_assert_n
         page = keyset_page(urgent, ("-created_at", "-id"), size=2, count_cap=4)
     window, rows = (query["sql"] for query in captured.captured_queries)
     assert "LIMIT 5" in window and '"priority"' in window
-    assert '"cases_issue"."id" IN (' in rows and "LIMIT" not in rows
+    assert '"cases_issue"."id" = ANY(' in rows and "LIMIT" not in rows
     assert [i.pk for i in page.object_list] == expected[:2] and page.has_next
     assert (page.count, page.count_is_exact) == (4, False)
     # Fewer than a page: everything, counted exactly; nothing at all: an empty page counted 0.
@@ -114,6 +114,25 @@ def test_a_first_page_and_its_count_read_the_filter_once(issues, django_assert_n
     )
     none = keyset_page(Issue.objects.filter(priority="high"), ("-created_at", "-id"), size=10)
     assert none.object_list == [] and (none.count, none.count_is_exact) == (0, True)
+
+
+def test_a_first_page_from_ids_read_before_is_the_first_page(issues, django_assert_num_queries):
+    """The queue reads its first issues once for its figures; its first page is then read by those ids."""
+    urgent = Issue.objects.filter(priority="urgent")
+    order = ("created_at", "id")
+    plain = keyset_page(urgent, order, size=4, count_cap=None)
+    window = list(urgent.order_by(*order).values_list("pk", flat=True)[:10])
+    with django_assert_num_queries(1) as captured:
+        page = keyset_page(urgent, order, size=4, count_cap=None, first_ids=window)
+    assert '"cases_issue"."id" = ANY(' in captured.captured_queries[0]["sql"]
+    assert [i.pk for i in page] == [i.pk for i in plain] and page.next_cursor == plain.next_cursor
+    # The ids only say which rows to read: one no longer in the list is not shown.
+    outsider = Issue.objects.filter(priority="low").first()
+    mixed = keyset_page(urgent, order, size=4, count_cap=None, first_ids=[outsider.pk, *window])
+    assert outsider.pk not in [i.pk for i in mixed]
+    # A later page is read from its cursor as always.
+    second = keyset_page(urgent, order, size=4, count_cap=None, first_ids=window, after=plain.next_cursor)
+    assert [i.pk for i in second] == window[4:6]
 
 
 def test_branches_give_the_same_pages_as_the_whole(issues):
