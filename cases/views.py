@@ -32,6 +32,7 @@ from cases.selectors.staff import (
     issue_timeline,
     issues_filtered,
     queue_summary,
+    queue_window,
     with_overdue,
 )
 from cases.services import contact_view_record
@@ -78,10 +79,18 @@ def issue_queue(request):
     now = timezone.now()
     queryset = with_overdue(issue_queue_for(request.user), now)
     branches = issue_queue_branches(request.user)
+    # One reading of the queue's first issues serves its figures and its first page.
+    window = queue_window(queryset, branches=branches)
     page = page_from_request(
-        request, with_unread_messages(queryset), QUEUE_ORDER, size=PAGE_SIZE, count_cap=None, branches=branches
+        request,
+        with_unread_messages(queryset),
+        QUEUE_ORDER,
+        size=PAGE_SIZE,
+        count_cap=None,
+        branches=branches,
+        first_ids=[row["id"] for row in window],
     )
-    summary = queue_summary(request.user, queryset, now, branches=branches)
+    summary = queue_summary(request.user, queryset, now, branches=branches, window=window)
     context = {"page": page, "summary": summary, "now": now, "map_points": _map_points(page)}
     context["cards"] = issue_cards(page.object_list, request.user)
     return render(request, "issues/queue.html", context)

@@ -34,6 +34,7 @@ __all__ = [
     "normalize_tracking_code",
     "issue_search",
     "queue_summary",
+    "queue_window",
     "issues_text_search",
 ]
 
@@ -57,13 +58,27 @@ def overdue_condition(now: datetime) -> Q:
     return Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
 
 
+def queue_window(queue: QuerySet[Issue], cap: int | None = None, branches=None) -> list[dict]:
+    """The queue's first ``cap + 1`` issues in due order (ten pages' worth by default), as the
+    values its summary counts (``id``, ``assignee_id``, ``status``, ``due_at``,
+    ``escalation_level``): one statement, each of ``branches`` read on its own index
+    (core.pagination). The queue's first page is read by these ids too."""
+    cap = min(COUNT_PAGES * 25, COUNT_CAP) if cap is None else cap
+    columns = queue.values("id", "assignee_id", "status", "due_at", "escalation_level")
+    return window_rows(columns, ("due_at", "id"), cap + 1, branches=branches)
+
+
 def queue_summary(
-    user, queue: QuerySet[Issue], now: datetime | None = None, cap: int | None = None, branches=None
+    user,
+    queue: QuerySet[Issue],
+    now: datetime | None = None,
+    cap: int | None = None,
+    branches=None,
+    window: list[dict] | None = None,
 ) -> dict:
     """The queue's figures — in it, assigned to me, overdue, escalated: ``{name: {"n", "exact"}}``.
 
-    Read from the queue's first ``cap + 1`` issues in due order (ten pages' worth by default) (one statement; with
-    ``branches``, each part read on its own index, see core.pagination), so the cost is the
+    Counted from ``window`` (``queue_window``, read here when not given), so the cost is the
     cap's, not the queue's. When the queue holds more, the total is shown as "250+"; the
     overdue figure is still exact when the window reaches past now (overdue issues come
     first in due order); "escalated" is then an "at least" figure, marked the same way; mine
@@ -71,8 +86,7 @@ def queue_summary(
     """
     now = now or timezone.now()
     cap = min(COUNT_PAGES * 25, COUNT_CAP) if cap is None else cap
-    columns = queue.values("assignee_id", "status", "due_at", "escalation_level")
-    rows = window_rows(columns, ("due_at", "id"), cap + 1, branches=branches)
+    rows = queue_window(queue, cap, branches) if window is None else window
     complete = len(rows) <= cap
     rows = rows[:cap]
     overdue = [row for row in rows if row["status"] in Issue.ESCALATING_STATUSES and row["due_at"] < now]
