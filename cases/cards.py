@@ -9,8 +9,8 @@ through the ``date`` filter in the active time zone, as the template did.
 
 from __future__ import annotations
 
-from django.template.defaultfilters import date as date_filter
-from django.utils.html import escape, format_html
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
@@ -18,46 +18,76 @@ from django.utils.translation import gettext, ngettext
 
 __all__ = ["issue_cards"]
 
+SUMMARY_CHARS = 140
 
-def _badges(issue) -> str:
-    badges = [format_html('<span class="badge status-{}">{}</span>', issue.status, issue.get_status_display())]
+
+class _Words:
+    """What every card of one answer says the same way, translated once per answer, not per card:
+    the labels, the status and priority names, the month abbreviations of the due time."""
+
+    def __init__(self):
+        from cases.models import Issue, Priority
+
+        self.statuses = {value: escape(label) for value, label in Issue.Status.choices}
+        self.priorities = {value: escape(label) for value, label in Priority.choices}
+        self.months = {number: escape(str(name).title()) for number, name in MONTHS_3.items()}
+        self.overdue = escape(gettext("Overdue"))
+        self.needs_decision = escape(gettext("Needs a decision"))
+        self.unread = escape(gettext("New message from a resident"))
+        self.priority = escape(gettext("Priority"))
+        self.due = escape(gettext("Due"))
+        self.assignee = escape(gettext("Assignee"))
+        self.unassigned = escape(gettext("unassigned"))
+        self.me = escape(gettext("me"))
+
+    def status(self, value: str) -> str:
+        return self.statuses.get(value) or escape(value)
+
+    def priority_name(self, value: str) -> str:
+        return self.priorities.get(value) or escape(value)
+
+
+def _badges(issue, words: _Words) -> str:
+    badges = [f'<span class="badge status-{escape(issue.status)}">{words.status(issue.status)}</span>']
     if issue.priority in ("high", "urgent"):
-        badges.append(format_html('<span class="badge warn">{}</span>', issue.get_priority_display()))
+        badges.append(f'<span class="badge warn">{words.priority_name(issue.priority)}</span>')
     if getattr(issue, "is_overdue", False):
-        badges.append(format_html('<span class="badge overdue">{}</span>', gettext("Overdue")))
+        badges.append(f'<span class="badge overdue">{words.overdue}</span>')
     if issue.escalation_level:
         label = gettext("Escalated L%(level)s") % {"level": issue.escalation_level}
-        badges.append(format_html('<span class="badge escalated">{}</span>', label))
+        badges.append(f'<span class="badge escalated">{escape(label)}</span>')
     if getattr(issue, "needs_decision", False):
-        badges.append(format_html('<span class="badge bad">{}</span>', gettext("Needs a decision")))
+        badges.append(f'<span class="badge bad">{words.needs_decision}</span>')
     if getattr(issue, "has_unread_messages", False):
-        badges.append(
-            format_html(
-                '<span class="badge warn" data-testid="unread-messages">{}</span>',
-                gettext("New message from a resident"),
-            )
-        )
+        badges.append(f'<span class="badge warn" data-testid="unread-messages">{words.unread}</span>')
     return "\n      ".join(badges)
 
 
-def _assignee(issue, user) -> str:
+def _assignee(issue, user, words: _Words) -> str:
     if issue.assignee_id is None:
-        return format_html("<em>{}</em>", gettext("unassigned"))
+        return f"<em>{words.unassigned}</em>"
     if issue.assignee_id == user.pk:
-        return escape(gettext("me"))
+        return words.me
     assignee = issue.assignee
     return escape(assignee.get_full_name() or assignee.get_username())
 
 
-def _card(issue, user) -> str:
+def _summary(text: str) -> str:
+    # Truncator counts characters after normalizing them, which never makes a text longer:
+    # one of 140 characters or fewer is shown whole without asking it.
+    return text if len(text) <= SUMMARY_CHARS else Truncator(text).chars(SUMMARY_CHARS)
+
+
+def _card(issue, user, words: _Words) -> str:
     classes = "issue-card is-overdue" if getattr(issue, "is_overdue", False) else "issue-card"
     place = escape(issue.neighborhood.name) + (f" · {escape(issue.address)}" if issue.address else "")
     due = localtime(issue.due_at)
+    # The date filter's "c" (ISO 8601) and "M j, H:i", without its per-call formatter.
+    shown = f"{words.months[due.month]} {due.day}, {due.hour:02d}:{due.minute:02d}"
     meta = [
-        f"<span>{escape(gettext('Priority'))}: {escape(issue.get_priority_display())}</span>",
-        f"<span>{escape(gettext('Due'))}: "
-        f'<time datetime="{escape(date_filter(due, "c"))}">{escape(date_filter(due, "M j, H:i"))}</time></span>',
-        f"<span>{escape(gettext('Assignee'))}: {_assignee(issue, user)}</span>",
+        f"<span>{words.priority}: {words.priority_name(issue.priority)}</span>",
+        f'<span>{words.due}: <time datetime="{escape(due.isoformat())}">{shown}</time></span>',
+        f"<span>{words.assignee}: {_assignee(issue, user, words)}</span>",
     ]
     reports = getattr(issue, "report_count", 1) or 1
     if reports > 1:
@@ -68,11 +98,11 @@ def _card(issue, user) -> str:
         f'  <li class="{classes}">\n'
         '    <div class="issue-card-head">\n'
         f'      <a class="code" href="{escape(issue.get_absolute_url())}">{escape(issue.tracking_code)}</a>\n'
-        f"      {_badges(issue)}\n"
+        f"      {_badges(issue, words)}\n"
         "    </div>\n"
         '    <div class="issue-card-body">\n'
         f"      <strong>{escape(issue.category.name)}</strong> · {place}\n"
-        f'      <p class="summary">{escape(Truncator(issue.description).chars(140))}</p>\n'
+        f'      <p class="summary">{escape(_summary(issue.description))}</p>\n'
         "    </div>\n"
         '    <div class="issue-card-meta">\n'
         f"      {meta_html}\n"
@@ -83,7 +113,8 @@ def _card(issue, user) -> str:
 
 def issue_cards(issues, user) -> SafeString:
     """``<ul class="issue-cards">`` of ``issues`` (annotated with ``is_overdue`` where the list knows it)."""
-    items = "".join(_card(issue, user) for issue in issues)
+    words = _Words()
+    items = "".join(_card(issue, user, words) for issue in issues)
     if not items:
         items = f'  <li class="empty">{escape(gettext("No issues match."))}</li>\n'
     # Every value above was escaped; the markup around it is ours.

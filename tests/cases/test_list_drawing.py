@@ -9,8 +9,10 @@ import re
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Model
+from django.template.defaultfilters import date as date_filter
 from django.test.html import parse_html
 from django.utils import translation
+from django.utils.timezone import localtime
 
 from cases.cards import issue_cards
 from cases.models import Event, Issue, Problem
@@ -134,6 +136,17 @@ def test_cards_escape_what_people_typed_and_speak_the_language(db, category, nei
     # Labels go through the translations (the staff pages' own strings are still English: issue 15).
     for label in ("Urgente", "Mensaje nuevo de un residente", "En curso"):
         assert label in spanish, label
+    # The due time as the date filter writes it ("c" and "M j, H:i", local time), in each language.
+    for language in ("en", "es"):
+        with translation.override(language):
+            due = localtime(issues[0].due_at)
+            shown = f'<time datetime="{date_filter(due, "c")}">{date_filter(due, "M j, H:i")}</time>'
+            assert shown in str(issue_cards(issues, me)), shown
+    # A description of exactly 140 characters is shown whole, one of 141 cut.
+    for length, whole in ((140, True), (141, False)):
+        issues[1].description = "x" * length
+        summary = re.search(r'<p class="summary">(.*?)</p>', str(issue_cards(issues[1:2], me))).group(1)
+        assert (summary == "x" * length) is whole and len(summary) <= 140
     assert parse_html(str(issue_cards([], me))) == parse_html(
         '<ul class="issue-cards"><li class="empty">No issues match.</li></ul>'
     )
