@@ -79,6 +79,7 @@ class IssueFilterForm(forms.Form):
         # the fast widget's copy), a few hundred officers each time; this is read when drawn.
         self.fields["assignee"].choices = lambda: assignees
         use_fast_selects(self)
+        self.fields["assignee"].widget.plain_rows = lambda: assignees  # drawn as they are (core.widgets)
         show_rows(self.fields["category"], category_choices)
         show_rows(self.fields["neighborhood"], neighborhood_choices)
 

@@ -37,14 +37,25 @@ class Select(forms.Select):
     It walks ``choices`` itself instead of going through ``optgroups()`` (a dict per option,
     built for the template): as Django does, the first option whose value matches is
     selected, a choice whose label is a list is an ``<optgroup>``, a ``None`` value is "".
+    Rows given by ``show_rows`` are drawn as they are, without Django's normalizing of each
+    choice (which walks every pair again: some 1.5 ms for 215 officers).
     """
+
+    plain_rows: Callable[[], list[tuple[str, str]]] | None = None
+
+    def use_required_attribute(self, initial):
+        if self.plain_rows is None:
+            return super().use_required_attribute(initial)
+        # Django's asks whether the first choice is an empty one, walking (and normalizing) them all.
+        first = next(iter(self.plain_rows()), None)
+        return forms.Widget.use_required_attribute(self, initial) and first is not None and first[0] in ("", None)
 
     def render(self, name, value, attrs=None, renderer=None):
         wanted = set(self.format_value(value))
         attrs = self.build_attrs(self.attrs, attrs)
         found = False
         parts = []
-        for group_value, group_label in self.choices:
+        for group_value, group_label in self.plain_rows() if self.plain_rows is not None else self.choices:
             grouped = isinstance(group_label, list | tuple)
             options = group_label if grouped else [(group_value, group_label)]
             rendered = []
@@ -86,3 +97,5 @@ def show_rows(field: forms.ModelChoiceField, rows: Callable[[], list[tuple[str, 
         return read[0]
 
     field.widget.choices = choices
+    if isinstance(field.widget, Select):
+        field.widget.plain_rows = choices

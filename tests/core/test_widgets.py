@@ -40,3 +40,31 @@ def test_use_fast_selects_swaps_plain_selects_only():
     assert type(form.fields["many"].widget) is forms.SelectMultiple
     assert parse_html(str(form["kind"])) == parse_html(plain)
     assert 'value="x" selected' in str(form["kind"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("required", [True, False])
+@pytest.mark.parametrize("empty_label", ["Pick one", None])
+def test_rows_drawn_as_they_are_give_djangos_markup(required, empty_label):
+    """``show_rows``' rows skip Django's normalizing, for the options and for the ``required`` test
+    (whether the first option is an empty one); the field is bound and drawn as Django draws it."""
+    from django.contrib.auth.models import Group
+
+    from core.widgets import show_rows
+
+    groups = [Group.objects.create(name=name) for name in ("Night <shift>", "Day")]
+    rows = [(str(group.pk), group.name) for group in groups]
+
+    class _Form(forms.Form):
+        group = forms.ModelChoiceField(
+            queryset=Group.objects.filter(pk__in=[g.pk for g in groups]).order_by("pk"),
+            required=required,
+            empty_label=empty_label,
+        )
+
+    django_form, our_form = _Form(initial={"group": groups[1].pk}), _Form(initial={"group": groups[1].pk})
+    use_fast_selects(our_form)
+    read = []
+    show_rows(our_form.fields["group"], lambda: read.append(1) or rows)
+    assert parse_html(str(our_form["group"])) == parse_html(str(django_form["group"]))
+    assert len(read) == 1  # read once, for the required test and the options together
