@@ -263,6 +263,7 @@ def _phase(side: Side, clients: list[Client], seconds: float, gunicorn, *, recor
         server.cpu_by_pid(_backend_pids()),
     )
     cpu_before, machine_before = time.process_time(), server.machine_cpu()
+    wal_before = _wal()
     mark = _row_mark(side)
     started = time.perf_counter()
     for thread in threads:
@@ -273,9 +274,11 @@ def _phase(side: Side, clients: list[Client], seconds: float, gunicorn, *, recor
     if not record:
         return
     side.client_cpu += time.process_time() - cpu_before
-    side.worker_cpu += server.cpu_used(workers_before, server.cpu_by_pid(server.worker_pids(gunicorn)))
+    worker_cpu = server.cpu_used(workers_before, server.cpu_by_pid(server.worker_pids(gunicorn)))
     # The workers' database sessions persist (DB_CONN_MAX_AGE=60); one replaced mid-phase is left out.
-    side.database_cpu += server.cpu_used(backends_before, server.cpu_by_pid(_backend_pids()))
+    database_cpu = server.cpu_used(backends_before, server.cpu_by_pid(_backend_pids()))
+    side.worker_cpu += worker_cpu
+    side.database_cpu += database_cpu
     machine_after = server.machine_cpu()
     side.machine_busy += machine_after[0] - machine_before[0]
     side.machine_total += machine_after[1] - machine_before[1]
@@ -302,11 +305,28 @@ def _phase(side: Side, clients: list[Client], seconds: float, gunicorn, *, recor
     side.successes += successes
     side.rows += rows
     p50 = statistics.median(answer[1] for out in results for answer in out)
+    answered = sum(len(out) for out in results) or 1
+    wal = [after - before for before, after in zip(wal_before, _wal(), strict=True)]
     _log(
         f"{side.name}: {successes} saved in {elapsed:.1f} s = {successes / elapsed:.1f}/s, "
         f"rows {rows}{'' if rows == successes else ' ✘ MISMATCH'}, statuses "
-        f"{dict(sorted(statuses.items()))}, p50 {p50 * 1000:.0f} ms"
+        f"{dict(sorted(statuses.items()))}, p50 {p50 * 1000:.0f} ms, CPU per answer: workers "
+        f"{1000 * worker_cpu / answered:.2f} ms, database {1000 * database_cpu / answered:.2f} ms; "
+        f"WAL {wal[0] / answered / 1024:.1f} KB and {wal[1] / answered:.2f} full-page images per answer, "
+        f"{wal[2]} checkpoints, {wal[3] / answered:.2f} pages written out by sessions per answer"
     )
+
+
+def _wal() -> tuple[int, int, int, int]:
+    """The server's WAL bytes and full-page images written so far, its checkpoints, and the pages
+    sessions had to write out themselves to free a buffer: whether a side's rate moves with
+    what the server writes (an index page's first change after a checkpoint is written whole)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal")
+        wal_bytes, fpi = cursor.fetchone()
+        cursor.execute("SELECT checkpoints_timed + checkpoints_req, buffers_backend FROM pg_stat_bgwriter")
+        checkpoints, backend_writes = cursor.fetchone()
+    return int(wal_bytes), int(fpi), int(checkpoints), int(backend_writes)
 
 
 # --- rows --------------------------------------------------------------------------------
