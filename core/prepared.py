@@ -86,6 +86,17 @@ def _run(run, connection, sql: str, params) -> None:
 _statements: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
 
 
+_SCALAR_TYPES = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "double precision"),
+    (Decimal, "numeric"),
+    (date, "date"),
+    (timedelta, "interval"),
+    (UUID, "uuid"),
+)
+
+
 def _param_type(value) -> str:
     """The type psycopg2's text of ``value`` carries (``true``, ``'…'::timestamptz``, ``ARRAY[1]``).
 
@@ -94,22 +105,11 @@ def _param_type(value) -> str:
     THEN $5``) that is text: a ``true`` would come back as the string ``'true'``. Text and
     NULL stay ``unknown``, typed by where they stand, as their quoted form is.
     """
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "bigint"
-    if isinstance(value, float):
-        return "double precision"
-    if isinstance(value, Decimal):
-        return "numeric"
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):  # (a date, too: asked first)
         return "timestamp" if value.tzinfo is None else "timestamptz"
-    if isinstance(value, date):
-        return "date"
-    if isinstance(value, timedelta):
-        return "interval"
-    if isinstance(value, UUID):
-        return "uuid"
+    for kind, name in _SCALAR_TYPES:  # bool before int: True is an int too
+        if isinstance(value, kind):
+            return name
     if isinstance(value, list) and value:
         if all(isinstance(item, int) and not isinstance(item, bool) for item in value):
             return "bigint[]"
