@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from cases.models import Event, Issue, Report, tracking_code_normalize
 from cases.search import issue_text_search
-from cases.selectors.issues import issues_visible_to
+from cases.selectors.issues import issues_listed_to, issues_visible_to
 from core import prepared
 from core.pagination import COUNT_CAP, COUNT_PAGES, capped_count, window_rows
 
@@ -131,7 +131,7 @@ def issues_filtered(
     least n" (3 shows everything that reached level 3 or beyond).
     """
     now = now or timezone.now()
-    queryset = with_overdue(issues_visible_to(user), now)
+    queryset = with_overdue(issues_listed_to(user), now)
     # The statuses asked for, as one condition: "open" and "overdue" together are the escalating
     # statuses (two overlapping IN lists would make PostgreSQL misjudge how many rows match).
     groups = {"open": Issue.OPEN_STATUSES, "finished": Issue.FINISHED_STATUSES}

@@ -8,9 +8,11 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.db.models import Model
 from django.template.defaultfilters import date as date_filter
 from django.test.html import parse_html
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.timezone import localtime
 
@@ -187,3 +189,19 @@ def test_assign_form_lists_officers_by_name_and_username(client, supervisor, cat
     assert options[0][0] == ""
     assert (str(ana.pk), "Ana Ruiz (aruiz)") in options and (str(nameless.pk), "badge-77") in options
     assert str(resident.pk) not in {value for value, _ in options}
+
+
+def test_list_rows_leave_the_neighborhoods_boundary_unread(client, supervisor, category, neighborhood):
+    """A list row never draws its neighborhood's polygon: /issues/ and /queue/ do not read it,
+    while the issue page, which draws it, does."""
+    issue = factories.IssueFactory(category=category, neighborhood=neighborhood, assignee=supervisor)
+    client.force_login(supervisor)
+    for url in ("/issues/", "/queue/"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and issue.tracking_code in response.content.decode()
+        issue_rows = [q["sql"] for q in queries.captured_queries if 'FROM "cases_issue"' in q["sql"]]
+        assert issue_rows and not any('"partners_neighborhood"."boundary"' in sql for sql in issue_rows), url
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/issues/{issue.pk}/").status_code == 200
+    assert any('"partners_neighborhood"."boundary"' in q["sql"] for q in queries.captured_queries)
