@@ -58,16 +58,12 @@ def overdue_condition(now: datetime) -> Q:
     return Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
 
 
-# The queue's figures count its first ten pages (of 25), at most COUNT_CAP issues.
-QUEUE_CAP = min(COUNT_PAGES * 25, COUNT_CAP)
-
-
 def queue_window(queue: QuerySet[Issue], cap: int | None = None, branches=None) -> list[dict]:
     """The queue's first ``cap + 1`` issues in due order (ten pages' worth by default), as the
     values its summary counts (``id``, ``assignee_id``, ``status``, ``due_at``,
     ``escalation_level``): one statement, each of ``branches`` read on its own index
     (core.pagination). The queue's first page is read by these ids too."""
-    cap = QUEUE_CAP if cap is None else cap
+    cap = min(COUNT_PAGES * 25, COUNT_CAP) if cap is None else cap
     columns = queue.values("id", "assignee_id", "status", "due_at", "escalation_level")
     return window_rows(columns, ("due_at", "id"), cap + 1, branches=branches)
 
@@ -89,7 +85,7 @@ def queue_summary(
     are counted apart (a second statement), up to the cap.
     """
     now = now or timezone.now()
-    cap = QUEUE_CAP if cap is None else cap
+    cap = min(COUNT_PAGES * 25, COUNT_CAP) if cap is None else cap
     rows = queue_window(queue, cap, branches) if window is None else window
     complete = len(rows) <= cap
     rows = rows[:cap]
