@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import NotSupportedError
 from django.db.models import Lookup
+from django.db.models.lookups import In
 
 SCALARS = (str, int, float)
 
@@ -79,6 +80,4 @@ class InArray(Lookup):
         return f"{lhs} = ANY(%s)", (*lhs_params, values)
 
     def as_sql(self, compiler, connection):
-        from django.db.models.lookups import In
-
         return In(self.lhs, self.rhs).as_sql(compiler, connection)
