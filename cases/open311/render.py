@@ -9,12 +9,12 @@ booleans as ``true``/``false``.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape as xml_escape
 
+import orjson
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -34,6 +34,8 @@ LIST_ITEMS = {
 
 # Characters XML 1.0 cannot carry, even escaped.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Those, or characters text must escape: most values have none and are written as they are.
+_XML_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class Open311Error(Exception):
@@ -80,6 +82,20 @@ def to_xml_tree(root: str, value) -> bytes:
     return ElementTree.tostring(element, encoding="utf-8", xml_declaration=True)
 
 
+def _xml_content(value) -> str:
+    """A scalar as element content: ``_xml_text``, escaped."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    text = value if type(value) is str else str(value)
+    if _XML_SPECIAL.search(text) is None:
+        return text
+    return xml_escape(_XML_ILLEGAL.sub("", text))
+
+
 def _xml_write(tag: str, value, out: list) -> None:
     if isinstance(value, dict):
         if not value:
@@ -87,7 +103,11 @@ def _xml_write(tag: str, value, out: list) -> None:
             return
         out.append(f"<{tag}>")
         for key, child in value.items():
-            _xml_write(key, child, out)
+            if isinstance(child, (dict, list, tuple)):
+                _xml_write(key, child, out)
+            else:  # the common case, written here rather than in a call per value
+                text = _xml_content(child)
+                out.append(f"<{key}>{text}</{key}>" if text else f"<{key} />")
         out.append(f"</{tag}>")
     elif isinstance(value, (list, tuple)):
         if not value:
@@ -99,8 +119,8 @@ def _xml_write(tag: str, value, out: list) -> None:
             _xml_write(item_name, item, out)
         out.append(f"</{tag}>")
     else:
-        text = _xml_text(value)
-        out.append(f"<{tag}>{xml_escape(text)}</{tag}>" if text else f"<{tag} />")
+        text = _xml_content(value)
+        out.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag} />")
 
 
 def to_xml(root: str, value) -> bytes:
@@ -116,8 +136,10 @@ def answer(fmt: str, value, *, xml_root: str, status: int = 200, headers: dict |
     if fmt == "xml":
         response = HttpResponse(to_xml(xml_root, value), content_type=XML_TYPE, status=status)
     else:
-        body = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        response = HttpResponse(body.encode("utf-8"), content_type=JSON_TYPE, status=status)
+        # Compact UTF-8 JSON, as json.dumps(ensure_ascii=False, separators=(",", ":")) writes it (some
+        # numbers spelled differently: 1e-7, not 1e-07), several times faster: a 1 000-request
+        # answer is half a megabyte.
+        response = HttpResponse(orjson.dumps(value), content_type=JSON_TYPE, status=status)
     for name, header in (headers or {}).items():
         response[name] = header
     return response

@@ -78,10 +78,11 @@ def neighborhood_for_address_id(address_id: str) -> Neighborhood | None:
     return Neighborhood.objects.filter(slug__iexact=address_id).first()
 
 
-# What a service request shows, read as plain rows (no model objects per request): the issue's
-# public columns, its category's name and targets, its neighborhood's district.
+# What a service request shows, read as plain tuples in this order (no model objects, not even a
+# dict, per request): the issue's public columns, its category's name and targets, its
+# neighborhood's district, then the two annotations of ``public_requests``.
+# ``serializers.request_items`` unpacks them in the same order.
 REQUEST_FIELDS = (
-    "id",
     "tracking_code",
     "status",
     "priority",
@@ -102,12 +103,14 @@ REQUEST_FIELDS = (
     "category__target_hours_high",
     "category__target_hours_urgent",
     "neighborhood__district",
+    "status_note",
+    "first_media",
 )
 
 
 def public_requests() -> QuerySet:
-    """Issues as Open311 service requests, as dict rows (``REQUEST_FIELDS`` plus the annotations
-    below): one query whatever the number of rows.
+    """Issues as Open311 service requests, as tuples of ``REQUEST_FIELDS``: one query whatever
+    the number of rows.
 
     ``status_note`` is the latest public timeline message; ``first_media`` the earliest
     approved photo or link (``{"report", "photo", "link"}``, None before any approval).
@@ -132,12 +135,12 @@ def public_requests() -> QuerySet:
             status_note=Subquery(latest_public_message),
             first_media=Subquery(first_public_media, output_field=JSONField()),
         )
-        .values(*REQUEST_FIELDS, "status_note", "first_media")
+        .values_list(*REQUEST_FIELDS)
         .order_by("-created_at", "-id")
     )
 
 
-def requests_by_ids(tracking_codes: list[str]) -> list[dict]:
+def requests_by_ids(tracking_codes: list[str]) -> list[tuple]:
     tracking_codes = [code for code in tracking_codes if _lookup_value(code, TRACKING_CODE_MAX)]
     return list(public_requests().filter(tracking_code__in=tracking_codes)[:MAX_REQUESTS])
 
@@ -157,7 +160,7 @@ def requests_matching(
     end: datetime,
     service_codes: list[str] | None = None,
     statuses: set[str] | None = None,
-) -> list[dict]:
+) -> list[tuple]:
     """Requests made in [start, end], newest first, at most the spec's 1000."""
     queryset = public_requests().filter(created_at__gte=start, created_at__lte=end)
     if service_codes:
@@ -172,7 +175,7 @@ def requests_matching(
     return list(queryset[:MAX_REQUESTS])
 
 
-def request_by_id(tracking_code: str) -> dict | None:
+def request_by_id(tracking_code: str) -> tuple | None:
     if not _lookup_value(tracking_code, TRACKING_CODE_MAX):
         return None
     return public_requests().filter(tracking_code=tracking_code).first()

@@ -200,3 +200,56 @@ def test_post_arbitrary_bodies_never_500(client, world, body, content_type):
     assert response.status_code in (400, 403, 404), response.content[:500]
     assert all(e["code"] == response.status_code for e in response.json())
     assert counts() == before
+
+
+# Values an answer may hold: any text (control characters, markup, U+2028, emoji), numbers,
+# booleans and nulls, flat or nested as the services' and definitions' answers are.
+answer_scalars = st.one_of(
+    any_text,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+answer_items = st.lists(
+    st.dictionaries(
+        st.sampled_from(["service_request_id", "description", "lat", "status_notes", "address"]),
+        st.one_of(
+            answer_scalars,
+            st.lists(st.fixed_dictionaries({"key": any_text, "name": any_text}), max_size=2),
+        ),
+        max_size=5,
+    ),
+    max_size=4,
+)
+
+
+@pytest.mark.django_db(False)
+@PROPERTY_SETTINGS
+@given(items=answer_items)
+def test_json_answers_carry_every_value_as_given(items):
+    """The JSON answers are written by orjson (fast): read back, they are the values given, whatever text they hold."""
+    from cases.open311.render import answer
+
+    response = answer("json", items, xml_root="service_requests")
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(response.content.decode("utf-8")) == items
+
+
+def test_json_answers_are_compact_utf8():
+    from cases.open311.render import answer
+
+    items = [{"description": "Ñandú — 🚧 <b>&\u2028\x01", "lat": 39.1, "ok": True, "none": None}]
+    assert answer("json", items, xml_root="service_requests").content == (
+        json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    )
+
+
+@pytest.mark.django_db(False)
+@PROPERTY_SETTINGS
+@given(items=st.lists(st.dictionaries(st.sampled_from(["description", "address", "lat"]), answer_scalars), max_size=4))
+def test_xml_answers_are_what_elementtree_writes_for_any_text(items):
+    """Whatever a value holds (markup, control characters XML cannot carry), the text writer and ElementTree agree."""
+    from cases.open311.render import to_xml, to_xml_tree
+
+    assert to_xml("service_requests", items) == to_xml_tree("service_requests", items)
