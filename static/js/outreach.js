@@ -42,10 +42,11 @@
     var search = el("input", {
       type: "search", id: sourceId + "_search", className: "picker-search", autocomplete: "off",
       placeholder: t("placeholder", "Type to search…"), "aria-controls": sourceId + "_results",
-      "aria-autocomplete": "list", enterkeyhint: "search"
+      enterkeyhint: "search"
     });
     var status = el("p", { className: "picker-status help", "aria-live": "polite" });
-    var results = el("ul", { className: "picker-results", id: sourceId + "_results", role: "listbox" });
+    // A plain list of buttons: each result is a button, announced with the count in the status line.
+    var results = el("ul", { className: "picker-results", id: sourceId + "_results", "aria-label": label });
     wrap.appendChild(chips);
     wrap.appendChild(search);
     wrap.appendChild(status);
@@ -56,7 +57,7 @@
   function renderResults(w, items, onPick) {
     w.results.innerHTML = "";
     items.forEach(function (item, index) {
-      var li = el("li", { role: "option" });
+      var li = el("li");
       var button = el("button", { type: "button", className: "picker-result", "data-value": item.value });
       button.appendChild(el("span", { className: "picker-result-label" }, item.label));
       if (item.detail) button.appendChild(el("span", { className: "picker-result-detail" }, item.detail));

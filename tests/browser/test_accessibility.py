@@ -1,0 +1,122 @@
+"""WCAG 2.1 AA, checked by machine: axe-core in real Chromium on every page, as each role sees it.
+
+The pages come from the URL map, not from a list kept here: the shared crawler
+(tests/crawl.py) starts at every route without a parameter, follows every link it
+finds (one page per route, in each language), and every HTML page it reaches is
+opened in Chromium at 360 px and at 1366 px and checked with axe-core's ``wcag2a``,
+``wcag2aa``, ``wcag21a`` and ``wcag21aa`` rules. A new page is checked the day it is
+linked from another. axe-core is vendored (tests/browser/vendor/axe-core, from the
+npm registry), so nothing is downloaded at run time.
+
+Left out: Django's own admin (the issue excludes it), and answers that are not HTML
+(the API, Open311, CSV exports, photos).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from tests.browser.conftest import DESKTOP, PHONE, force_login
+from tests.crawl import Crawler, route_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = (Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Who the pages are checked as: a resident (no sign-in), then staff. A staff role after the first
+# checks only the routes the roles before it did not reach (officers and administrators see mostly
+# the supervisor's pages, with their own data), so the run stays a few minutes.
+AUDIENCES = {"resident": (None,), "staff": ("supervisor", "officer", "admin")}
+NOT_CHECKED = ("/admin/", "/api/v1/", "/open311/", "/photos/", "/static/", "/media/")
+
+
+def _checked(url: str, content_type: str, status: int) -> bool:
+    path = urlparse(url).path
+    return status == 200 and "text/html" in content_type and not path.startswith(NOT_CHECKED)
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", issues=120, activities=30, verbosity=0)
+
+
+def _pages_of(live_server, role: str | None) -> list[str]:
+    """Every HTML page the role reaches from the URL map, one per route and language (staff pages
+    are in English only for now: their Spanish comes with staff language settings)."""
+    urls: list[str] = []
+    for language in ("en", "es") if role is None else ("en",):
+        crawler = Crawler(live_server.url, language=language, per_route=1, max_pages=300)
+        if role:
+            crawler.login(role, "commonground")
+        result = crawler.crawl()
+        assert not result.server_errors, [visit.url for visit in result.server_errors]
+        urls += [visit.url for visit in result.visits if _checked(visit.url, visit.content_type, visit.status)]
+    return list(dict.fromkeys(urls))
+
+
+def _violations(page) -> list[dict]:
+    page.evaluate(AXE)
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(
+                    n => n.target.join(" ") + " — " + n.failureSummary.split("\\n").slice(0, 3).join(" ")
+                )
+            }));
+        }""",
+        WCAG_TAGS,
+    )
+
+
+def _report(found: dict[str, list[dict]]) -> str:
+    lines = []
+    for where, violations in found.items():
+        for violation in violations:
+            lines.append(f"{where}: {violation['id']} ({violation['impact']}) {violation['help']}")
+            lines += [f"    {node}" for node in violation["nodes"]]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_every_page_meets_wcag_21_aa_at_360_and_1366_px(browser, live_server, demo, audience):
+    found: dict[str, list[dict]] = {}
+    checked_routes: set[str] = set()
+    checked = 0
+    for role in AUDIENCES[audience]:
+        pages = _pages_of(live_server, role)
+        # The crawl really reached the pages (a broken crawl must not pass by checking nothing).
+        paths = {urlparse(url).path for url in pages}
+        expected = {"/", "/report/", "/transparency/"}
+        if role is None:
+            expected |= {"/es/", "/es/report/", "/es/transparency/"}
+        else:
+            expected |= {"/queue/", "/issues/", "/outreach/", "/outreach/new/", "/partners/", "/notifications/"}
+        if role in ("supervisor", "admin"):
+            expected |= {"/dashboard/", "/problems/"}
+        assert expected <= paths, (role, sorted(expected - paths))
+        pages = [url for url in pages if route_of(urlparse(url).path) not in checked_routes]
+        checked_routes |= {route_of(urlparse(url).path) for url in pages}
+        for viewport in (PHONE, DESKTOP):
+            context = browser.new_context(viewport=viewport, bypass_csp=True)
+            context.set_default_timeout(15000)
+            if role:
+                force_login(context, live_server, get_user_model().objects.get(username=role))
+            page = context.new_page()
+            for url in pages:
+                page.goto(url, wait_until="load")
+                violations = _violations(page)
+                checked += 1
+                if violations:
+                    where = urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
+                    found[f"{where} as {role or 'resident'} at {viewport['width']} px"] = violations
+            context.close()
+    assert checked >= 20, checked
+    assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)
