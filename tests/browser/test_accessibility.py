@@ -24,7 +24,7 @@ from django.core.management import call_command
 from tests.browser.conftest import DESKTOP, PHONE, force_login
 from tests.crawl import Crawler, route_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AXE = (Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -32,6 +32,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # checks only the routes the roles before it did not reach (officers and administrators see mostly
 # the supervisor's pages, with their own data), so the run stays a few minutes.
 AUDIENCES = {"resident": (None,), "staff": ("supervisor", "officer", "admin")}
+# WCAG 1.4.10: content reflows at 320 CSS px with no scrolling sideways (tables scroll inside their own region).
+REFLOW = {"width": 320, "height": 640}
 NOT_CHECKED = ("/admin/", "/api/v1/", "/open311/", "/photos/", "/static/", "/media/")
 
 
@@ -76,6 +78,41 @@ def _violations(page) -> list[dict]:
     )
 
 
+def _reflow_failures(page) -> list[dict]:
+    """What sticks out sideways at 320 px (the page scrolls sideways when anything does)."""
+    page.set_viewport_size(REFLOW)
+    try:
+        # Two frames: what redraws on a resize (the charts) has done so.
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        wide = page.evaluate(
+            """() => {
+                const limit = document.documentElement.clientWidth;
+                if (document.documentElement.scrollWidth <= limit + 1) return [];
+                // What sticks out and is not clipped by an ancestor that stays inside (a map, a table's region).
+                const clipped = e => {
+                    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                        const style = getComputedStyle(a);
+                        if (style.overflowX !== "visible") return a.getBoundingClientRect().right <= limit + 1;
+                    }
+                    return false;
+                };
+                const culprits = [...document.querySelectorAll("body *")]
+                    .filter(e => e.getBoundingClientRect().right > limit + 1 && !clipped(e))
+                    .slice(0, 5)
+                    .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+                        + (typeof e.className === "string" && e.className ? "." + e.className.split(" ").join(".") : "")
+                        + " — right edge at " + Math.round(e.getBoundingClientRect().right) + " px");
+                const width = document.documentElement.scrollWidth;
+                return culprits.length ? culprits : ["the page is " + width + " px wide (no one element sticks out)"];
+            }"""
+        )
+    finally:
+        page.set_viewport_size(PHONE)
+    if not wide:
+        return []
+    return [{"id": "reflow-320", "impact": "serious", "help": "Page scrolls sideways at 320 px", "nodes": wide}]
+
+
 def _report(found: dict[str, list[dict]]) -> str:
     lines = []
     for where, violations in found.items():
@@ -86,7 +123,7 @@ def _report(found: dict[str, list[dict]]) -> str:
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)
-def test_every_page_meets_wcag_21_aa_at_360_and_1366_px(browser, live_server, demo, audience):
+def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(browser, live_server, demo, audience):
     found: dict[str, list[dict]] = {}
     checked_routes: set[str] = set()
     checked = 0
@@ -113,6 +150,8 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px(browser, live_server, de
             for url in pages:
                 page.goto(url, wait_until="load")
                 violations = _violations(page)
+                if viewport is PHONE:
+                    violations += _reflow_failures(page)
                 checked += 1
                 if violations:
                     where = urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
