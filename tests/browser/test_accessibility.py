@@ -14,6 +14,7 @@ Left out: Django's own admin (the issue excludes it), and answers that are not H
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -158,4 +159,58 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
                     found[f"{where} as {role or 'resident'} at {viewport['width']} px"] = violations
             context.close()
     assert checked >= 20, checked
+    assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)
+
+
+def _check_here(page, found: dict, label: str, viewport: dict) -> None:
+    violations = _violations(page)
+    if viewport is PHONE:
+        violations += _reflow_failures(page)
+    if violations:
+        found[f"{label} at {viewport['width']} px"] = violations
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"], ids=["english", "spanish"])
+def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix):
+    """What a crawl of links cannot reach: the form with its errors, "is this the same problem?",
+    the confirmation, a status page with a public timeline, its message thread, and a code not found."""
+    from cases.models import Event
+
+    with_timeline = (
+        Event.objects.filter(is_public=True, issue__category__is_public=True).exclude(message="").order_by("pk").first()
+    )
+    assert with_timeline is not None, "the demo data has no public timeline to check"
+    code = with_timeline.issue.tracking_code
+    found: dict[str, list[dict]] = {}
+    for viewport in (PHONE, DESKTOP):
+        context = browser.new_context(viewport=viewport, bypass_csp=True)
+        context.set_default_timeout(15000)
+        page = context.new_page()
+
+        page.goto(f"{live_server.url}{prefix}/report/", wait_until="load")
+        page.click("#submit-report")
+        page.wait_for_selector("#error-summary")  # the server's answer: the form again, with its errors
+        _check_here(page, found, f"{prefix}/report/ with every error", viewport)
+
+        page.locator("input[name=category]").first.check()
+        page.select_option("#id_neighborhood", index=1)
+        page.fill("#id_description", "Broken glass all over the playground, next to the swings.")
+        page.click("#submit-report")
+        page.wait_for_load_state("load")
+        if page.locator("#same-problem").count():
+            _check_here(page, found, f"{prefix}/report/ asking whether it is the same problem", viewport)
+            page.check("#same-new")
+            page.click("#submit-report")
+        page.wait_for_url(re.compile(r".*/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
+        assert page.locator(".confirmation").count() == 1
+        _check_here(page, found, f"{prefix}/report/<new code>/ (the confirmation)", viewport)
+
+        for path, label in (
+            (f"{prefix}/report/{code}/", "a status page with a public timeline"),
+            (f"{prefix}/report/{code}/messages/", "its message thread"),
+            (f"{prefix}/report/lookup/?code=CG-0000-0000", "a code that is not found"),
+        ):
+            page.goto(f"{live_server.url}{path}", wait_until="load")
+            _check_here(page, found, f"{path} ({label})", viewport)
+        context.close()
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)
