@@ -17,7 +17,7 @@ from cases.photos import photo_clean, photo_unstash
 from cases.selectors.public import active_category
 from core.forms import CleansFieldsDirectly, copies_fields_quickly, fields_copied
 from partners.models import Neighborhood
-from partners.selectors import neighborhood_for_point
+from partners.selectors import neighborhood_for_point, neighborhood_named_in
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +203,19 @@ class ReportForm(CleansFieldsDirectly, _AccessibleFormMixin, forms.Form):
     )
     # "" (not asked yet), "new", or the tracking code of the open issue this report joins.
     same_issue = forms.CharField(required=False, max_length=20)
+    # When the pin and the neighborhood chosen (or named in the address) disagree, the resident's
+    # answer: "" (not asked yet), "pin" (the pin is right) or "neighborhood" (the pin is removed).
+    location_choice = forms.ChoiceField(
+        choices=[("", ""), ("pin", "pin"), ("neighborhood", "neighborhood")], required=False
+    )
     website = forms.CharField(required=False, max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.photo_content = None
         self.point_neighborhood = None
+        # (the pin's neighborhood, the other one) while the form asks which is right.
+        self.location_conflict = None
 
     def anchor_for(self, name):
         if name == "lat" or name == "lng":
@@ -279,9 +286,43 @@ class ReportForm(CleansFieldsDirectly, _AccessibleFormMixin, forms.Form):
                         "Click inside one of the outlined areas, or choose a neighborhood from the list."
                     ),
                 )
+            else:
+                self._settle_disagreement(data)
             return
         if "neighborhood" not in self.errors and data.get("neighborhood") is None:
             self.add_error("neighborhood", _("Click the map where the problem is, or choose a neighborhood."))
+
+    def _settle_disagreement(self, data):
+        """The pin says one neighborhood, the list or the typed address another: ask which is right.
+
+        A resident who moved the list after clicking the map, or typed "River Market" with the pin
+        in 18th & Vine, would otherwise be filed where the pin is without knowing it.
+        """
+        pin = self.point_neighborhood
+        chosen = data.get("neighborhood")
+        if chosen is not None and chosen.pk != pin.pk:
+            other, message = (
+                chosen,
+                _("The pin on the map is in %(pin)s, but you chose %(other)s from the list. Which is right?"),
+            )
+        else:
+            named = neighborhood_named_in(data.get("address", "")) if chosen is None else None
+            if named is None or named.pk == pin.pk:
+                return
+            other, message = (
+                named,
+                _("The pin on the map is in %(pin)s, but the address you typed names %(other)s. Which is right?"),
+            )
+        answer = data.get("location_choice")
+        if answer == "pin":
+            data["neighborhood"] = pin
+        elif answer == "neighborhood":
+            data["lat"] = data["lng"] = None
+            data["neighborhood"] = other
+            self.point_neighborhood = None
+        else:
+            self.location_conflict = (pin, other)
+            self.add_error("lat", message % {"pin": pin.name, "other": other.name})
 
     def _clean_contact(self, data):
         if data.get("anonymous"):

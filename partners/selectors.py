@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from django.db import router
@@ -204,3 +205,36 @@ def staff_assigned_to(neighborhood: Neighborhood) -> list[StaffProfile]:
         .select_related("user")
         .order_by("user__last_name", "user__first_name", "user__username")
     )
+
+
+def neighborhood_named_in(text: str) -> Neighborhood | None:
+    """The neighborhood whose name (or slug) appears as whole words in an address; the longest name wins.
+
+    Read from this process's copy of the names (``_NAMES``, a ``core.snapshots.Snapshot``): the
+    resident form asks it of every address typed beside a pin, and a report costs two statements.
+    The neighborhood comes without its boundary, like ``neighborhood_for_point``'s.
+    """
+    folded = (text or "").casefold()
+    if not folded.strip():
+        return None
+    best, best_length = None, 0
+    for values, labels in _NAMES.get():
+        for label in labels:
+            if len(label) > best_length and re.search(rf"(?<!\w){re.escape(label)}(?!\w)", folded):
+                best, best_length = values, len(label)
+    if best is None:
+        return None
+    return Neighborhood.from_db(router.db_for_read(Neighborhood), _OUTLINE_FIELDS, best)
+
+
+def _names_build() -> tuple[tuple[tuple, tuple[str, ...]], ...]:
+    """Every neighborhood's fields (``_OUTLINE_FIELDS``) and the labels an address may name it by."""
+    names = []
+    for values in Neighborhood.objects.order_by("name", "id").values_list(*_OUTLINE_FIELDS):
+        name, slug = values[1], values[2]
+        labels = (name.casefold().strip(), slug.replace("-", " ").casefold().strip(), slug.casefold().strip())
+        names.append((tuple(values), tuple(dict.fromkeys(label for label in labels if label))))
+    return tuple(names)
+
+
+_NAMES = Snapshot(Neighborhood, _names_build)

@@ -29,7 +29,7 @@ from cases.open311 import selectors
 from cases.open311.render import Open311Error
 from cases.photos import photo_clean
 from partners.models import Neighborhood
-from partners.selectors import neighborhood_for_point
+from partners.selectors import neighborhood_for_point, neighborhood_named_in
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _location(data: QueryDict, errors: _Errors) -> dict:
             neighborhood = neighborhood_for_point(*point)
             if neighborhood is not None:
                 return {**place, "lat": point[0], "lng": point[1], "neighborhood": neighborhood}
-        neighborhood = selectors.neighborhood_named_in(address)
+        neighborhood = neighborhood_named_in(address)
         if neighborhood is not None:
             return {**place, "neighborhood": neighborhood}
     if address_id:

@@ -6,7 +6,6 @@ concerned: they are not services, and their issues are not requests.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from django.db.models import Exists, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -54,21 +53,6 @@ def api_client_for_key(key: str) -> ApiClient | None:
     if not _lookup_value(key, ApiClient._meta.get_field("key").max_length):
         return None
     return ApiClient.objects.filter(key=key, is_active=True).first()
-
-
-def neighborhood_named_in(text: str) -> Neighborhood | None:
-    """The neighborhood whose name (or slug) appears as whole words in an address; the longest name wins."""
-    folded = text.casefold()
-    best = None
-    best_length = 0
-    for neighborhood in Neighborhood.objects.only("id", "name", "slug"):
-        for label in (neighborhood.name, neighborhood.slug.replace("-", " "), neighborhood.slug):
-            label = label.casefold().strip()
-            if len(label) <= best_length or not label:
-                continue
-            if re.search(rf"(?<!\w){re.escape(label)}(?!\w)", folded):
-                best, best_length = neighborhood, len(label)
-    return best
 
 
 def neighborhood_for_address_id(address_id: str) -> Neighborhood | None:

@@ -181,6 +181,9 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
     )
     assert with_timeline is not None, "the demo data has no public timeline to check"
     code = with_timeline.issue.tracking_code
+    from partners.models import Neighborhood
+
+    pinned, elsewhere = Neighborhood.objects.order_by("pk")[:2]
     found: dict[str, list[dict]] = {}
     for viewport in (PHONE, DESKTOP):
         context = browser.new_context(viewport=viewport, bypass_csp=True)
@@ -192,9 +195,19 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         page.wait_for_selector("#error-summary")  # the server's answer: the form again, with its errors
         _check_here(page, found, f"{prefix}/report/ with every error", viewport)
 
+        # A pin in one neighborhood and another chosen from the list: the form asks which is right.
         page.locator("input[name=category]").first.check()
-        page.select_option("#id_neighborhood", index=1)
         page.fill("#id_description", "Broken glass all over the playground, next to the swings.")
+        page.evaluate(
+            "([lat, lng]) => { document.querySelector('#id_lat').value = lat; "
+            "document.querySelector('#id_lng').value = lng; }",
+            [(pinned.min_lat + pinned.max_lat) / 2, (pinned.min_lng + pinned.max_lng) / 2],
+        )
+        page.select_option("#id_neighborhood", value=str(elsewhere.pk))
+        page.click("#submit-report")
+        page.wait_for_selector("#location-pin")
+        _check_here(page, found, f"{prefix}/report/ asking whether the pin or the list is right", viewport)
+        page.check("#location-neighborhood")
         page.click("#submit-report")
         page.wait_for_load_state("load")
         if page.locator("#same-problem").count():

@@ -165,9 +165,50 @@ def test_neighborhood_alone(client, place, cat):
     assert issue.neighborhood == place and issue.address == "" and issue.lat is None
 
 
-def test_point_wins_over_a_different_neighborhood_choice(client, place, cat):
-    other = NeighborhoodFactory()
-    assert client.post("/report/", form_data(cat, neighborhood=str(other.pk))).status_code == 302
+def test_a_pin_and_a_different_neighborhood_chosen_are_questioned_before_anything_is_saved(client, place, cat):
+    """Issue 15, item 6: the pin used to win silently; now the form says so and asks."""
+    other = NeighborhoodFactory(name="River Market")
+    response = client.post("/report/", form_data(cat, neighborhood=str(other.pk)))
+    assert response.status_code == 200
+    assert not Issue.objects.exists() and not Report.objects.exists()
+    html = response.content.decode()
+    assert "The pin on the map is in Westside, but you chose River Market from the list. Which is right?" in html
+    assert 'id="location-pin"' in html and "Where the pin is: Westside" in html
+    assert 'id="location-neighborhood"' in html and "River Market (the pin is removed)" in html
+
+
+def test_the_resident_says_the_pin_is_right(client, place, cat):
+    other = NeighborhoodFactory(name="River Market")
+    data = form_data(cat, neighborhood=str(other.pk), location_choice="pin")
+    assert client.post("/report/", data).status_code == 302
+    issue = Issue.objects.get()
+    assert issue.neighborhood == place and issue.lat == pytest.approx(CENTER_LAT)
+
+
+def test_the_resident_says_the_neighborhood_is_right_and_the_pin_goes(client, place, cat):
+    other = NeighborhoodFactory(name="River Market")
+    data = form_data(cat, neighborhood=str(other.pk), address="Delaware St", location_choice="neighborhood")
+    assert client.post("/report/", data).status_code == 302
+    issue = Issue.objects.get()
+    assert (issue.neighborhood, issue.lat, issue.lng, issue.address) == (other, None, None, "Delaware St")
+
+
+def test_a_pin_and_an_address_naming_another_neighborhood_are_questioned_in_spanish(client, place, cat):
+    NeighborhoodFactory(name="River Market", slug="river-market")
+    response = client.post("/es/report/", form_data(cat, address="3rd St, River Market"))
+    assert response.status_code == 200
+    assert not Issue.objects.exists()
+    html = response.content.decode()
+    assert (
+        "El punto del mapa está en Westside, pero la dirección que escribió nombra River Market. ¿Cuál es el correcto?"
+    ) in html
+    assert "Donde está el punto: Westside" in html and "River Market (se quita el punto)" in html
+
+
+def test_a_pin_and_its_own_neighborhood_or_address_are_not_questioned(client, place, cat):
+    NeighborhoodFactory(name="River Market")
+    data = form_data(cat, neighborhood=str(place.pk), address="12th St, Westside")
+    assert client.post("/report/", data).status_code == 302
     assert Issue.objects.get().neighborhood == place
 
 
