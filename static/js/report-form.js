@@ -164,6 +164,14 @@
       map = window.L.map(mapEl, { scrollWheelZoom: false }).setView(center, 13);
       addTiles(map, form);
       map.on("click", function (event) { setPoint(event.latlng.lat, event.latlng.lng); });
+      // By keyboard: the arrow keys move the map (Leaflet's own), Enter or Space puts the pin at
+      // its centre, under the cross drawn while the map has the focus.
+      mapEl.addEventListener("keydown", function (event) {
+        if (event.target !== mapEl || (event.key !== "Enter" && event.key !== " ")) return;
+        event.preventDefault();
+        var centre = map.getCenter();
+        setPoint(centre.lat, centre.lng);
+      });
       fetch(form.getAttribute("data-outlines-url"), { credentials: "same-origin" })
         .then(function (response) { return response.json(); })
         .then(function (collection) {

@@ -1,0 +1,94 @@
+"""Keyboard only (WCAG 2.1.1): a resident files a report without touching a mouse.
+
+Every step is a key press: Tab until the focus is on the next control (the test fails if
+Tab never gets there), Space to tick, typing to fill and to pick from a list, Enter to send.
+The location is given by address and neighborhood, the way a resident who cannot use the
+map gives it.
+"""
+
+import re
+
+import pytest
+
+from cases.models import Issue
+from tests.browser.conftest import DESKTOP
+from tests.cases.public_helpers import center_neighborhood, graffiti
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def tab_to(page, selector: str, *, limit: int = 80) -> None:
+    """Press Tab until the focused element matches ``selector``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize(("prefix", "done"), [("", "Thank you"), ("/es", "Gracias")])
+def test_a_resident_files_a_report_by_keyboard_alone(browser, live_server, prefix, done):
+    center_neighborhood(name="Westside")
+    graffiti()
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{prefix}/report/")
+
+    tab_to(page, "input[name=category]")
+    page.keyboard.press("Space")
+    assert page.locator("input[name=category]:checked").count() == 1
+
+    tab_to(page, "#id_description")
+    page.keyboard.type("Fresh tags sprayed on the laundromat wall overnight.")
+    tab_to(page, "#id_address")
+    page.keyboard.type("1200 Grand Blvd")
+    tab_to(page, "#id_neighborhood")
+    page.keyboard.type("Westside")
+    assert page.locator("#id_neighborhood option:checked").inner_text() == "Westside"
+    tab_to(page, "#id_anonymous")
+    page.keyboard.press("Space")
+    assert page.locator("#id_anonymous").is_checked()
+
+    tab_to(page, "#submit-report")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
+    assert done in page.locator(".confirmation").inner_text()
+    issue = Issue.objects.get()
+    assert (issue.neighborhood.name, issue.address, issue.lat) == ("Westside", "1200 Grand Blvd", None)
+    context.close()
+
+
+def test_a_resident_puts_the_pin_on_the_map_by_keyboard(browser, live_server):
+    center_neighborhood(name="Westside")
+    graffiti()
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/es/report/")
+    page.wait_for_selector("#report-map .leaflet-interactive")  # the outlines have loaded
+
+    tab_to(page, "input[name=category]")
+    page.keyboard.press("Space")
+    tab_to(page, "#report-map")
+    assert page.get_attribute("#report-map", "aria-describedby") == "location-help map-keys-help"
+    before = page.evaluate("document.querySelector('#report-map .leaflet-map-pane').style.transform")
+    page.keyboard.press("ArrowLeft")  # Leaflet pans the map
+    page.wait_for_function(
+        "(before) => document.querySelector('#report-map .leaflet-map-pane').style.transform !== before", arg=before
+    )
+    page.keyboard.press("Enter")
+    assert page.locator("#map-status").inner_text() == "Punto elegido en Westside."
+    assert page.locator("#id_lat").input_value() != ""
+    assert page.locator("#id_neighborhood option:checked").inner_text() == "Westside"
+
+    tab_to(page, "#id_description")
+    page.keyboard.type("Pintaron grafiti en la pared anoche.")
+    tab_to(page, "#id_anonymous")
+    page.keyboard.press("Space")
+    tab_to(page, "#submit-report")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/es/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
+    issue = Issue.objects.get()
+    assert issue.neighborhood.name == "Westside" and issue.lat is not None
+    context.close()
