@@ -1,4 +1,5 @@
-"""Keyboard only (WCAG 2.1.1): a resident files a report without touching a mouse.
+"""Keyboard only (WCAG 2.1.1): a resident files a report, and an officer logs outreach and works
+an issue, without touching a mouse.
 
 Every step is a key press: Tab until the focus is on the next control (the test fails if
 Tab never gets there), Space to tick, typing to fill and to pick from a list, Enter to send.
@@ -91,4 +92,61 @@ def test_a_resident_puts_the_pin_on_the_map_by_keyboard(browser, live_server):
     page.wait_for_url(re.compile(r".*/es/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
     issue = Issue.objects.get()
     assert issue.neighborhood.name == "Westside" and issue.lat is not None
+    context.close()
+
+
+def test_an_officer_logs_outreach_and_works_an_issue_by_keyboard_alone(browser, live_server):
+    from outreach.models import Activity
+    from tests import factories
+    from tests.browser.conftest import force_login
+
+    westside = center_neighborhood(name="Westside")
+    officer = factories.officer(username="ofc.keys", first_name="Ana", last_name="Ramírez", neighborhoods=[westside])
+    factories.PartnerFactory(name="Guadalupe Centers")
+    issue = factories.IssueFactory(neighborhood=westside, category=graffiti(), description="Tags on the rec center")
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15000)
+    force_login(context, live_server, officer)
+    page = context.new_page()
+
+    # Outreach: a kind picked by typing, a title, a partner found and picked with Tab and Enter.
+    page.goto(f"{live_server.url}/outreach/new/")
+    tab_to(page, "#id_kind")
+    page.keyboard.type("Youth")
+    assert page.locator("#id_kind").input_value() == "youth_sports"
+    tab_to(page, "#id_title")
+    page.keyboard.type("Summer league opener")
+    tab_to(page, "#id_partners_search")
+    page.keyboard.type("guada")
+    page.wait_for_selector("#id_partners_results button")
+    tab_to(page, "#id_partners_results button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_partners_chips .chip")
+    tab_to(page, "form button[type=submit].primary, form button[type=submit]:not(.secondary)")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Log activity"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/outreach/\d+/$"))
+    activity = Activity.objects.get()
+    assert activity.title == "Summer league opener"
+    assert [partner.name for partner in activity.partners.all()] == ["Guadalupe Centers"]
+
+    # The issue: acknowledge, take it, resolve with a note — each an update in place.
+    page.goto(f"{live_server.url}/issues/{issue.pk}/")
+    status = page.locator("[data-testid=issue-status]")
+    tab_to(page, "form.action-acknowledge button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Issue acknowledged.")
+    tab_to(page, "form.action-assign:has(input[type=hidden][name=officer]) button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Issue assigned to you.")
+    tab_to(page, "details.action-block:has(form.action-resolve) summary")
+    page.keyboard.press("Enter")
+    tab_to(page, "form.action-resolve textarea[name=note]")
+    page.keyboard.type("Wall repainted by volunteers on Saturday.")
+    tab_to(page, "form.action-resolve button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Issue resolved.")
+    assert status.inner_text() == "Resolved"
+    issue.refresh_from_db()
+    assert issue.status == Issue.Status.RESOLVED and issue.assignee == officer
     context.close()
