@@ -342,6 +342,22 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
     }
 
 
+def chart_tables(charts: dict) -> dict:
+    """Each chart's figures as table rows, shown beside it: what the chart draws, readable without sight."""
+    return {
+        "weekly": [
+            {"week": date.fromisoformat(week), "new": new, "finished": finished, "sla": sla}
+            for week, new, finished, sla in zip(
+                charts["weeks"], charts["new"], charts["finished"], charts["sla"], strict=True
+            )
+        ],
+        **{
+            name: list(zip(charts[name]["labels"], charts[name]["values"], strict=True))
+            for name in ("open_by_category", "hours_by_kind", "hours_by_neighborhood")
+        },
+    }
+
+
 def _map_data(scope, neighborhoods, neighborhood_table, markers, problem_table) -> dict:
     open_by_id = {r["id"]: r["open"] for r in neighborhood_table}
     center = {n.pk: (n.center_lat, n.center_lng) for n in neighborhoods}
@@ -528,7 +544,8 @@ def dashboard(request):
         ),
         "decision_rows": decision_rows(board.decisions, scope.now),
         "problem_rows": problem_table,
-        "charts": _chart_data(scope, board.issues, board.outreach, categories, neighborhoods),
+        "charts": (charts := _chart_data(scope, board.issues, board.outreach, categories, neighborhoods)),
+        "chart_tables": chart_tables(charts),
         "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, problem_table),
         "marker_limit": marker_limit(),
         "query": request.GET.urlencode(),

@@ -142,6 +142,40 @@ def test_charts_and_map_follow_the_filters(client, boss, known):
     assert [m["id"] for m in east["markers"]] == [known.o11.pk]
 
 
+def _chart_table(html: str, canvas_id: str) -> list[list[str]]:
+    """The rows of the table shown beside a chart (the <details> after its canvas), cells as text."""
+    after = html[html.index(f'<canvas id="{canvas_id}"') :]
+    table = after[after.index('<details class="chart-data">') : after.index("</details>")]
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+def test_every_chart_has_its_figures_as_a_table_beside_it(client, boss, known):
+    """WCAG 1.1.1: what a chart draws is readable without seeing it, the same figures the chart has."""
+    client.force_login(boss)
+    response = client.get(f"/dashboard/?{PERIOD}")
+    html = response.content.decode()
+    charts = embedded(response, "dashboard-charts")
+    weekly = _chart_table(html, "chart-new-resolved")
+    assert len(weekly) == len(charts["weeks"])
+    assert [(int(new), int(done)) for _, new, done in weekly] == list(
+        zip(charts["new"], charts["finished"], strict=True)
+    )
+    sla = _chart_table(html, "chart-sla")
+    assert [value for _, value in sla] == ["—" if v is None else f"{v:g}" for v in charts["sla"]]
+    assert _chart_table(html, "chart-open-category") == [["Graffiti", "2"], ["Open-air drug activity", "2"]]
+    kinds = _chart_table(html, "chart-hours-kind")
+    assert [(label, Decimal(value)) for label, value in kinds] == [
+        (label, Decimal(str(value)))
+        for label, value in zip(charts["hours_by_kind"]["labels"], charts["hours_by_kind"]["values"], strict=True)
+    ]
+    assert sum(Decimal(value) for _, value in kinds) == Decimal("7.75")
+    assert [label for label, _ in _chart_table(html, "chart-hours-neighborhood")] == ["Alpha", "Charlie"]
+
+
 def test_neighborhood_with_most_open_and_least_outreach_stands_out(client, boss, known):
     client.force_login(boss)
     html = client.get(f"/dashboard/?{PERIOD}").content.decode()
