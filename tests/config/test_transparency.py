@@ -58,6 +58,28 @@ def test_spanish_page(client, known):
     assert row(html, known.a)[1:4] == ["4", "2", "2,0"]  # Spanish decimal comma
 
 
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/transparency/", ["Shading: concerns reported in each neighborhood.", "none", "from fewer to more"]),
+        (
+            "/es/transparency/",
+            ["Sombreado: preocupaciones reportadas en cada vecindario.", "ninguna", "de menos a más"],
+        ),
+    ],
+)
+def test_the_shaded_map_has_a_legend_it_names_and_a_table_of_its_figures(client, known, path, words):
+    """WCAG 1.1.1 / 1.4.1: what the shading means is said in words, and every figure is in the table."""
+    html = client.get(path).content.decode()
+    assert re.search(r'<div id="transparency-map"[^>]* aria-describedby="map-legend"', html)
+    legend = re.search(r'<p class="map-legend" id="map-legend">(.*?)</p>', html, re.S).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", legend).split())
+    for word in words:
+        assert word in text
+    assert legend.count('class="swatch square shade-') == 4
+    assert html.count("<tr data-neighborhood=") == 3
+
+
 def test_no_personal_data_no_sensitive_categories_no_locations(client, known):
     for issue in (known.o7, known.o11):
         Report.objects.create(
