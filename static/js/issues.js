@@ -102,6 +102,20 @@
     showProblem((main && main.dataset.errorOffline) || "No connection.");
   });
 
+  // After an action updates the issue in place, its outcome is announced from a live region that
+  // was on the page before the update (one swapped in with its text is often not read out), and
+  // the keyboard focus, whose button was just replaced, goes to that outcome, not back to the top.
+  document.addEventListener("htmx:afterSwap", function () {
+    var main = document.getElementById("issue-main");
+    var live = document.getElementById("issue-announce");
+    if (!main || !live) return;
+    var outcome = main.querySelector(".messages, .field-error");
+    live.textContent = outcome ? outcome.textContent.trim() : "";
+    var target = outcome || main;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: false });
+  });
+
   function start() {
     drawIssueMap();
     watchIssuesMap();

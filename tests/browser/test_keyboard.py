@@ -136,6 +136,9 @@ def test_an_officer_logs_outreach_and_works_an_issue_by_keyboard_alone(browser, 
     tab_to(page, "form.action-acknowledge button")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Issue acknowledged.")
+    # The outcome is announced from the live region that was already there, and has the focus.
+    assert page.locator("#issue-announce").inner_text() == "Issue acknowledged."
+    assert page.evaluate("document.activeElement.closest('#issue-main .messages') !== null")
     tab_to(page, "form.action-assign:has(input[type=hidden][name=officer]) button")
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Issue assigned to you.")
