@@ -18,6 +18,22 @@ from tests.cases.public_helpers import center_neighborhood, graffiti
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _desktop(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    context.set_default_timeout(15000)
+    return context
+
+
+def _report_form(browser, live_server, path):
+    """The report form, with Westside and a graffiti category to file into, by category then location."""
+    center_neighborhood(name="Westside")
+    graffiti()
+    context = _desktop(browser)
+    page = context.new_page()
+    page.goto(f"{live_server.url}{path}")
+    return context, page
+
+
 def tab_to(page, selector: str, *, limit: int = 80) -> None:
     """Press Tab until the focused element matches ``selector``."""
     for _ in range(limit):
@@ -27,32 +43,33 @@ def tab_to(page, selector: str, *, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
+def type_into(page, selector: str, text: str) -> None:
+    """Tab to a control and type there."""
+    tab_to(page, selector)
+    page.keyboard.type(text)
+
+
+def press_on(page, selector: str, key: str) -> None:
+    """Tab to a control and press a key on it (Space ticks, Enter sends or opens)."""
+    tab_to(page, selector)
+    page.keyboard.press(key)
+
+
 @pytest.mark.parametrize(("prefix", "done"), [("", "Thank you"), ("/es", "Gracias")])
 def test_a_resident_files_a_report_by_keyboard_alone(browser, live_server, prefix, done):
-    center_neighborhood(name="Westside")
-    graffiti()
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}{prefix}/report/")
+    context, page = _report_form(browser, live_server, f"{prefix}/report/")
 
-    tab_to(page, "input[name=category]")
-    page.keyboard.press("Space")
+    press_on(page, "input[name=category]", "Space")
     assert page.locator("input[name=category]:checked").count() == 1
 
-    tab_to(page, "#id_description")
-    page.keyboard.type("Fresh tags sprayed on the laundromat wall overnight.")
-    tab_to(page, "#id_address")
-    page.keyboard.type("1200 Grand Blvd")
-    tab_to(page, "#id_neighborhood")
-    page.keyboard.type("Westside")
+    type_into(page, "#id_description", "Fresh tags sprayed on the laundromat wall overnight.")
+    type_into(page, "#id_address", "1200 Grand Blvd")
+    type_into(page, "#id_neighborhood", "Westside")
     assert page.locator("#id_neighborhood option:checked").inner_text() == "Westside"
-    tab_to(page, "#id_anonymous")
-    page.keyboard.press("Space")
+    press_on(page, "#id_anonymous", "Space")
     assert page.locator("#id_anonymous").is_checked()
 
-    tab_to(page, "#submit-report")
-    page.keyboard.press("Enter")
+    press_on(page, "#submit-report", "Enter")
     page.wait_for_url(re.compile(r".*/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
     assert done in page.locator(".confirmation").inner_text()
     issue = Issue.objects.get()
@@ -61,16 +78,10 @@ def test_a_resident_files_a_report_by_keyboard_alone(browser, live_server, prefi
 
 
 def test_a_resident_puts_the_pin_on_the_map_by_keyboard(browser, live_server):
-    center_neighborhood(name="Westside")
-    graffiti()
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/es/report/")
+    context, page = _report_form(browser, live_server, "/es/report/")
     page.wait_for_selector("#report-map .leaflet-interactive")  # the outlines have loaded
 
-    tab_to(page, "input[name=category]")
-    page.keyboard.press("Space")
+    press_on(page, "input[name=category]", "Space")
     tab_to(page, "#report-map")
     assert page.get_attribute("#report-map", "aria-describedby") == "location-help map-keys-help"
     before = page.evaluate("document.querySelector('#report-map .leaflet-map-pane').style.transform")
@@ -83,12 +94,9 @@ def test_a_resident_puts_the_pin_on_the_map_by_keyboard(browser, live_server):
     assert page.locator("#id_lat").input_value() != ""
     assert page.locator("#id_neighborhood option:checked").inner_text() == "Westside"
 
-    tab_to(page, "#id_description")
-    page.keyboard.type("Pintaron grafiti en la pared anoche.")
-    tab_to(page, "#id_anonymous")
-    page.keyboard.press("Space")
-    tab_to(page, "#submit-report")
-    page.keyboard.press("Enter")
+    type_into(page, "#id_description", "Pintaron grafiti en la pared anoche.")
+    press_on(page, "#id_anonymous", "Space")
+    press_on(page, "#submit-report", "Enter")
     page.wait_for_url(re.compile(r".*/es/report/CG-[A-Z0-9]{4}-[A-Z0-9]{4}/$"))
     issue = Issue.objects.get()
     assert issue.neighborhood.name == "Westside" and issue.lat is not None
@@ -104,23 +112,18 @@ def test_an_officer_logs_outreach_and_works_an_issue_by_keyboard_alone(browser, 
     officer = factories.officer(username="ofc.keys", first_name="Ana", last_name="Ramírez", neighborhoods=[westside])
     factories.PartnerFactory(name="Guadalupe Centers")
     issue = factories.IssueFactory(neighborhood=westside, category=graffiti(), description="Tags on the rec center")
-    context = browser.new_context(viewport=DESKTOP)
-    context.set_default_timeout(15000)
+    context = _desktop(browser)
     force_login(context, live_server, officer)
     page = context.new_page()
 
     # Outreach: a kind picked by typing, a title, a partner found and picked with Tab and Enter.
     page.goto(f"{live_server.url}/outreach/new/")
-    tab_to(page, "#id_kind")
-    page.keyboard.type("Youth")
+    type_into(page, "#id_kind", "Youth")
     assert page.locator("#id_kind").input_value() == "youth_sports"
-    tab_to(page, "#id_title")
-    page.keyboard.type("Summer league opener")
-    tab_to(page, "#id_partners_search")
-    page.keyboard.type("guada")
+    type_into(page, "#id_title", "Summer league opener")
+    type_into(page, "#id_partners_search", "guada")
     page.wait_for_selector("#id_partners_results button")
-    tab_to(page, "#id_partners_results button")
-    page.keyboard.press("Enter")
+    press_on(page, "#id_partners_results button", "Enter")
     page.wait_for_selector("#id_partners_chips .chip")
     tab_to(page, "form button[type=submit].primary, form button[type=submit]:not(.secondary)")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Log activity"
@@ -133,21 +136,16 @@ def test_an_officer_logs_outreach_and_works_an_issue_by_keyboard_alone(browser, 
     # The issue: acknowledge, take it, resolve with a note — each an update in place.
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
     status = page.locator("[data-testid=issue-status]")
-    tab_to(page, "form.action-acknowledge button")
-    page.keyboard.press("Enter")
+    press_on(page, "form.action-acknowledge button", "Enter")
     page.wait_for_selector("text=Issue acknowledged.")
     # The outcome is announced from the live region that was already there, and has the focus.
     assert page.locator("#issue-announce").inner_text() == "Issue acknowledged."
     assert page.evaluate("document.activeElement.closest('#issue-main .messages') !== null")
-    tab_to(page, "form.action-assign:has(input[type=hidden][name=officer]) button")
-    page.keyboard.press("Enter")
+    press_on(page, "form.action-assign:has(input[type=hidden][name=officer]) button", "Enter")
     page.wait_for_selector("text=Issue assigned to you.")
-    tab_to(page, "details.action-block:has(form.action-resolve) summary")
-    page.keyboard.press("Enter")
-    tab_to(page, "form.action-resolve textarea[name=note]")
-    page.keyboard.type("Wall repainted by volunteers on Saturday.")
-    tab_to(page, "form.action-resolve button")
-    page.keyboard.press("Enter")
+    press_on(page, "details.action-block:has(form.action-resolve) summary", "Enter")
+    type_into(page, "form.action-resolve textarea[name=note]", "Wall repainted by volunteers on Saturday.")
+    press_on(page, "form.action-resolve button", "Enter")
     page.wait_for_selector("text=Issue resolved.")
     assert status.inner_text() == "Resolved"
     issue.refresh_from_db()
