@@ -63,7 +63,19 @@ def _pages_of(live_server, role: str | None) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
+# A button the app left to the browser's own look (grey face, outset border): not one of its styles.
+UNSTYLED_BUTTONS = """() => [...document.querySelectorAll("button, input[type=submit], input[type=button]")]
+    .filter(b => b.offsetParent !== null && !b.closest(".leaflet-container, #swagger-ui"))
+    .filter(b => {
+        const style = getComputedStyle(b);
+        return style.backgroundColor === "rgb(239, 239, 239)" || style.borderTopStyle === "outset";
+    })
+    .slice(0, 5)
+    .map(b => (b.textContent || b.value || "").trim().slice(0, 40) + " — the browser's default button")"""
+
+
 def _violations(page) -> list[dict]:
+    unstyled = page.evaluate(UNSTYLED_BUTTONS)
     page.evaluate(AXE)
     return page.evaluate(
         """async (tags) => {
@@ -76,6 +88,10 @@ def _violations(page) -> list[dict]:
             }));
         }""",
         WCAG_TAGS,
+    ) + (
+        [{"id": "one-button-style", "impact": "minor", "help": "Every button has the app's style", "nodes": unstyled}]
+        if unstyled
+        else []
     )
 
 
