@@ -527,6 +527,7 @@ def kpis(board: Dashboard) -> list[dict]:
 def dashboard(request):
     form, scope, neighborhoods, categories = _form_and_scope(request)
     board = dashboard_compose(scope, neighborhoods, categories)
+    charts = _chart_data(scope, board.issues, board.outreach, categories, neighborhoods)
     problem_table = problem_rows(board.problems)
     context = {
         "form": form,
@@ -544,7 +545,7 @@ def dashboard(request):
         ),
         "decision_rows": decision_rows(board.decisions, scope.now),
         "problem_rows": problem_table,
-        "charts": (charts := _chart_data(scope, board.issues, board.outreach, categories, neighborhoods)),
+        "charts": charts,
         "chart_tables": chart_tables(charts),
         "map": _map_data(scope, neighborhoods, board.neighborhood_table, board.markers, problem_table),
         "marker_limit": marker_limit(),

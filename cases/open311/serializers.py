@@ -188,7 +188,7 @@ def request_items(rows, *, absolute_uri=None) -> list[dict]:
                 "zipcode": zipcode_of(public_address),
                 "lat": None if lat is None else round(lat, decimals),
                 "long": None if lng is None else round(lng, decimals),
-                "media_url": None if first_media is None else public_media_url(first_media, absolute_uri),
+                "media_url": public_media_url(first_media, absolute_uri),
             }
         )
     return items

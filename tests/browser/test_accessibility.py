@@ -139,6 +139,14 @@ def _report(found: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def _check_here(page, found: dict, label: str, viewport: dict) -> None:
+    violations = _violations(page)
+    if viewport is PHONE:
+        violations += _reflow_failures(page)
+    if violations:
+        found[f"{label} at {viewport['width']} px"] = violations
+
+
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(browser, live_server, demo, audience):
     found: dict[str, list[dict]] = {}
@@ -166,24 +174,12 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
             page = context.new_page()
             for url in pages:
                 page.goto(url, wait_until="load")
-                violations = _violations(page)
-                if viewport is PHONE:
-                    violations += _reflow_failures(page)
+                where = urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
+                _check_here(page, found, f"{where} as {role or 'resident'}", viewport)
                 checked += 1
-                if violations:
-                    where = urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
-                    found[f"{where} as {role or 'resident'} at {viewport['width']} px"] = violations
             context.close()
     assert checked >= 20, checked
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)
-
-
-def _check_here(page, found: dict, label: str, viewport: dict) -> None:
-    violations = _violations(page)
-    if viewport is PHONE:
-        violations += _reflow_failures(page)
-    if violations:
-        found[f"{label} at {viewport['width']} px"] = violations
 
 
 @pytest.mark.parametrize("prefix", ["", "/es"], ids=["english", "spanish"])
