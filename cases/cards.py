@@ -9,12 +9,13 @@ through the ``date`` filter in the active time zone, as the template did.
 
 from __future__ import annotations
 
-from django.utils.dates import MONTHS_3
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
+
+from core.dates import DateWriter
 
 __all__ = ["issue_cards"]
 
@@ -23,14 +24,14 @@ SUMMARY_CHARS = 140
 
 class _Words:
     """What every card of one answer says the same way, translated once per answer, not per card:
-    the labels, the status and priority names, the month abbreviations of the due time."""
+    the labels, the status and priority names, the due time's format."""
 
     def __init__(self):
         from cases.models import Issue, Priority
 
         self.statuses = {value: escape(label) for value, label in Issue.Status.choices}
         self.priorities = {value: escape(label) for value, label in Priority.choices}
-        self.months = {number: escape(str(name).title()) for number, name in MONTHS_3.items()}
+        self.due_time = DateWriter("SHORT_DATETIME_FORMAT")
         self.overdue = escape(gettext("Overdue"))
         self.needs_decision = escape(gettext("Needs a decision"))
         self.unread = escape(gettext("New message from a resident"))
@@ -82,8 +83,7 @@ def _card(issue, user, words: _Words) -> str:
     classes = "issue-card is-overdue" if getattr(issue, "is_overdue", False) else "issue-card"
     place = escape(issue.neighborhood.name) + (f" · {escape(issue.address)}" if issue.address else "")
     due = localtime(issue.due_at)
-    # The date filter's "c" (ISO 8601) and "M j, H:i", without its per-call formatter.
-    shown = f"{words.months[due.month]} {due.day}, {due.hour:02d}:{due.minute:02d}"
+    shown = escape(words.due_time(due))
     meta = [
         f"<span>{words.priority}: {words.priority_name(issue.priority)}</span>",
         f'<span>{words.due}: <time datetime="{escape(due.isoformat())}">{shown}</time></span>',

@@ -24,7 +24,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -51,6 +51,7 @@ from cases.selectors.staff import assignable_officers
 from cases.services import decision_acknowledge, decision_assign, decision_assign_many, decision_open_problem
 from config.exports import csv_cell
 from config.permissions import supervisor_required
+from core.dates import DateWriter
 from core.once import cached_once
 from outreach.models import Activity
 from outreach.stats import outreach_figures, transparency_outreach_counts
@@ -258,6 +259,7 @@ def decision_rows(decisions, now) -> list[dict]:
     """The decisions table's cells, formatted once: the template only prints them (50 rows
     cost more to render through template lookups and filters than to build)."""
     statuses = _labels(Issue.Status)
+    due_time = DateWriter("SHORT_DATETIME_FORMAT")
     rows = []
     for issue in decisions:
         rows.append(
@@ -270,7 +272,7 @@ def decision_rows(decisions, now) -> list[dict]:
                 "status": statuses[issue.status],
                 "assignee": _person(issue.assignee),
                 "level": issue.escalation_level_reached or issue.escalation_level,
-                "due": dateformat.format(timezone.localtime(issue.due_at), "M j, H:i"),
+                "due": due_time(timezone.localtime(issue.due_at)),
                 "overdue": issue.due_at < now,
             }
         )
@@ -300,6 +302,7 @@ def problem_rows(problems) -> list[dict]:
 
 def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
     weeks = week_starts(scope.start, scope.end)
+    week_label = DateWriter("MONTH_DAY_FORMAT")
     category_names = {c.pk: c.name for c in categories}
     neighborhood_names = {n.pk: n.name for n in neighborhoods}
     open_by_category = sorted(
@@ -323,6 +326,7 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
         sla.append(None if share is None else round(100 * share, 1))
     return {
         "weeks": [w.isoformat() for w in weeks],
+        "week_labels": [week_label(w) for w in weeks],
         "new": [issues.new_by_week.get(w, 0) for w in weeks],
         "finished": [issues.finished_by_week.get(w, {}).get("finished", 0) for w in weeks],
         "sla": sla,

@@ -168,6 +168,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "America/Chicago")
 USE_I18N = True
 USE_TZ = True
+# One date and number format per language (core/formats/<language>/formats.py); templates name them.
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "/static/"

@@ -230,7 +230,7 @@ def _revision_value(name: str, value):
         return "—"
     if name in ("starts_at", "ends_at"):
         try:
-            return date_format(timezone.localtime(datetime.fromisoformat(value)), "j M Y H:i")
+            return date_format(timezone.localtime(datetime.fromisoformat(value)), "DATETIME_FORMAT")
         except (TypeError, ValueError):
             return value
     if name == "kind":

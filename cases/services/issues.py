@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cases.message_keys import message_key_hash, message_key_new
@@ -391,7 +392,7 @@ def _report_receipt(*, issue: Issue, report: Report, category: Category, now: da
         % {
             "category": category.name,
             "code": issue.tracking_code,
-            "due": timezone.localtime(issue.due_at).strftime("%Y-%m-%d"),
+            "due": date_format(timezone.localtime(issue.due_at), "DATE_FORMAT"),
         },
         url=f"/report/{issue.tracking_code}/",
         next_attempt_at=now,

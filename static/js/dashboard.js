@@ -12,11 +12,6 @@
   var BRAND = "#1f5fa8", OK = "#1e7b45", WARN = "#b15c00", BAD = "#b3261e";
   var PALETTE = ["#1f5fa8", "#1e7b45", "#b15c00", "#7b3fa0", "#0f7c8c", "#b3261e", "#5b6776", "#c2185b", "#8d6e63"];
 
-  function weekLabel(iso) {
-    var parts = iso.split("-");
-    return parts[1] + "/" + parts[2];
-  }
-
   function chart(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas || !window.Chart) return null;
@@ -40,7 +35,7 @@
   function drawCharts() {
     var c = data("dashboard-charts");
     if (!c) return;
-    var weeks = c.weeks.map(weekLabel);
+    var weeks = c.week_labels; /* "Dec 7" or "7 dic": the language's MONTH_DAY_FORMAT, written by the server */
     chart("chart-new-resolved", {
       type: "bar",
       data: {

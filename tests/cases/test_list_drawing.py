@@ -138,11 +138,11 @@ def test_cards_escape_what_people_typed_and_speak_the_language(db, category, nei
     # Labels go through the translations (the staff pages' own strings are still English: issue 15).
     for label in ("Urgente", "Mensaje nuevo de un residente", "En curso"):
         assert label in spanish, label
-    # The due time as the date filter writes it ("c" and "M j, H:i", local time), in each language.
+    # The due time as the date filter writes it ("c" and the language's short format, local time).
     for language in ("en", "es"):
         with translation.override(language):
             due = localtime(issues[0].due_at)
-            shown = f'<time datetime="{date_filter(due, "c")}">{date_filter(due, "M j, H:i")}</time>'
+            shown = f'<time datetime="{date_filter(due, "c")}">{date_filter(due, "SHORT_DATETIME_FORMAT")}</time>'
             assert shown in str(issue_cards(issues, me)), shown
     # A description of exactly 140 characters is shown whole, one of 141 cut.
     for length, whole in ((140, True), (141, False)):

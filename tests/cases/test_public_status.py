@@ -238,3 +238,13 @@ def test_feedback_rate_limit(client, cat, place, cop, settings):
     assert response.status_code == 429
     assert "Ha enviado varios informes en poco tiempo" in response.content.decode()
     assert Feedback.objects.count() == 1
+
+
+def test_status_page_writes_dates_in_the_readers_language(client, cat, place):
+    issue = submit(cat, place)
+    reported = timezone.make_aware(timezone.datetime(2026, 12, 7, 9, 5), timezone.get_current_timezone())
+    Issue.objects.filter(pk=issue.pk).update(created_at=reported)
+    english = client.get(f"/report/{issue.tracking_code}/").content.decode()
+    spanish = client.get(f"/es/report/{issue.tracking_code}/").content.decode()
+    assert "<dd>Dec 7, 2026</dd>" in english
+    assert "<dd>7 dic 2026</dd>" in spanish and "Dec 7" not in spanish

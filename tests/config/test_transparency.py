@@ -55,7 +55,7 @@ def test_spanish_page(client, known):
             spanish = translation.gettext(english)
             assert spanish != english, f"no Spanish for {english!r}"
             assert spanish in html and english not in html
-    assert row(html, known.a)[1:4] == ["4", "2", "2,0"]  # Spanish decimal comma
+    assert row(html, known.a)[1:4] == ["4", "2", "2.0"]  # US Spanish: a decimal point (core/formats/es)
 
 
 @pytest.mark.parametrize(
