@@ -15,7 +15,7 @@ def plural_count(value) -> int:
 
     gettext's plural rules take integers. A whole quantity is itself (1 → "1 officer-hour");
     a fractional one is 2, which English and Spanish both write in the plural ("1.5 officer-hours",
-    "1,5 horas-agente"), as CLDR does for any number shown with decimals.
+    "1.5 horas-agente"), as CLDR does for any number shown with decimals.
     """
     try:
         number = Decimal(str(value))

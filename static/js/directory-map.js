@@ -39,7 +39,7 @@
     });
     (options.points || []).forEach(function (p) {
       var point = L.latLng(p.lat, p.lng);
-      layers.push(L.circleMarker(point, { radius: 7, color: p.overdue ? "#b3261e" : "#174a83", fillOpacity: 0.8, weight: 2 })
+      layers.push(L.circleMarker(point, { radius: 7, color: p.overdue ? "#b3261e" : "#1f5fa8", fillOpacity: 0.8, weight: 2 })
         .bindPopup(popup(p.code, p.url, p.category)));
       bounds.extend(point);
     });

@@ -211,6 +211,8 @@
   function initStatusMap(el) {
     if (!window.L) return;
     el.hidden = false;
+    var key = document.getElementById("status-map-key");  /* the legend shows with the map it explains */
+    if (key) key.hidden = false;
     var lat = parseFloat(el.getAttribute("data-lat")), lng = parseFloat(el.getAttribute("data-lng"));
     var map = window.L.map(el, { scrollWheelZoom: false, dragging: true }).setView([lat, lng], 15);
     addTiles(map, el);

@@ -73,11 +73,31 @@ UNSTYLED_BUTTONS = """() => [...document.querySelectorAll("button, input[type=su
     .slice(0, 5)
     .map(b => (b.textContent || b.value || "").trim().slice(0, 40) + " — the browser's default button")"""
 
+# A map shown without a text beside it that says what it draws (a legend) and where its contents
+# are as text: the map names that text with aria-describedby, and the text is shown with the map.
+UNDESCRIBED_MAPS = """() => [...document.querySelectorAll(".map")]
+    .filter(m => m.offsetParent !== null)
+    .filter(m => {
+        const ids = (m.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+        const texts = ids.map(id => document.getElementById(id));
+        return !ids.length || texts.some(t => !t || t.offsetParent === null || !t.textContent.trim());
+    })
+    .map(m => "#" + m.id + " — no legend or text named by aria-describedby, or it is hidden")"""
+
+OWN_CHECKS = (
+    (UNSTYLED_BUTTONS, "one-button-style", "minor", "Every button has the app's style"),
+    (UNDESCRIBED_MAPS, "map-described", "serious", "Every map says what it shows, in text beside it"),
+)
+
 
 def _violations(page) -> list[dict]:
-    unstyled = page.evaluate(UNSTYLED_BUTTONS)
+    own = [
+        {"id": name, "impact": impact, "help": text, "nodes": nodes}
+        for script, name, impact, text in OWN_CHECKS
+        if (nodes := page.evaluate(script))
+    ]
     page.evaluate(AXE)
-    return page.evaluate(
+    found = page.evaluate(
         """async (tags) => {
             const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
             return result.violations.map(v => ({
@@ -88,11 +108,8 @@ def _violations(page) -> list[dict]:
             }));
         }""",
         WCAG_TAGS,
-    ) + (
-        [{"id": "one-button-style", "impact": "minor", "help": "Every button has the app's style", "nodes": unstyled}]
-        if unstyled
-        else []
     )
+    return found + own
 
 
 def _reflow_failures(page) -> list[dict]:

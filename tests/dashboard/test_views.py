@@ -206,6 +206,26 @@ def test_bad_filter_input_shows_a_message_not_a_500(client, boss, known):
         assert export.status_code == 400 and "1900 and 2200" in export.content.decode()
 
 
+def test_the_map_has_its_markers_as_a_list_beside_it(client, boss, known, settings):
+    """WCAG 1.1.1: every issue and hot spot the map draws is also a link in a list, with its age."""
+    settings.DASHBOARD_MARKER_LIMIT = 2
+    client.force_login(boss)
+    response = client.get(f"/dashboard/?{PERIOD}")
+    html = response.content.decode()
+    shown = embedded(response, "dashboard-map-data")
+    listed = html[html.index('<details class="map-data"') :]
+    listed = listed[: listed.index("</details>")]
+    items = re.findall(r'<li><a href="([^"]+)">([^<]+)</a> · ([^<]+?) · open (\d+) days?', listed)
+    assert [item[:3] for item in items] == [(m["url"], m["code"], m["category"]) for m in shown["markers"]]
+    assert all(abs(int(item[3]) - m["age_days"]) <= 0.5 for item, m in zip(items, shown["markers"], strict=True))
+    assert len(items) == 2
+    for problem in shown["problems"]:
+        assert f'<a href="{problem["url"]}">{problem["title"]}</a>' in listed
+    # The map names its legend and the note on what it shows.
+    assert 'aria-describedby="dashboard-map-key dashboard-map-note"' in html
+    assert 'id="dashboard-map-key"' in html and 'id="dashboard-map-note"' in html
+
+
 def test_marker_cap_is_said_on_the_page(client, boss, known, settings):
     settings.DASHBOARD_MARKER_LIMIT = 2
     client.force_login(boss)
