@@ -21,6 +21,62 @@
     return made;
   }
 
+  /* A label as lines of at most `width` characters (Chart.js draws an array as lines), so that a long
+     category or neighborhood name is shown whole on a phone instead of cut at the chart's edge. */
+  function wrap(label, width) {
+    var lines = [], line = "";
+    String(label).split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; }
+      else line = line ? line + " " + word : word;
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : lines[0] || "";
+  }
+
+  /* A horizontal bar chart that names every bar: each label wrapped to fit two fifths of the box's width,
+     and the box as tall as the labels need (never skipped, never cut). */
+  function barsByName(id, labels, values, datasetLabel, color) {
+    var canvas = document.getElementById(id);
+    if (!canvas) return;
+    var box = canvas.parentNode;
+    var chars = Math.max(12, Math.floor((box.clientWidth * 0.4) / 6.5));
+    var wrapped = labels.map(function (label) { return wrap(label, chars); });
+    var lines = wrapped.reduce(function (n, l) { return n + (Array.isArray(l) ? l.length : 1); }, 0);
+    box.style.height = Math.max(box.clientHeight, 48 + lines * 16 + labels.length * 10) + "px";
+    chart(id, {
+      type: "bar",
+      data: { labels: wrapped, datasets: [{ label: datasetLabel, data: values, backgroundColor: color }] },
+      options: {
+        indexAxis: "y",
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { title: function (items) { return labels[items[0].dataIndex]; } } }
+        },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } }
+      }
+    });
+  }
+
+  /* A legend as HTML under the chart, where text wraps: Chart.js's own legend cuts a long entry at
+     the canvas edge on a phone. */
+  function htmlLegend(id, labels, colors) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !labels.length) return;
+    var list = document.createElement("ul");
+    list.className = "chart-legend";
+    list.setAttribute("data-legend-for", id);
+    labels.forEach(function (label, i) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("span");
+      swatch.className = "swatch square";
+      swatch.style.background = colors[i % colors.length];
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(" " + label));
+      list.appendChild(item);
+    });
+    canvas.parentNode.parentNode.insertBefore(list, canvas.parentNode.nextSibling);
+  }
+
   function emptyNote(id, values) {
     var total = (values || []).reduce(function (a, b) { return a + (b || 0); }, 0);
     if (total) return;
@@ -55,14 +111,7 @@
       },
       options: { scales: { y: { min: 0, max: 100 } } }
     });
-    chart("chart-open-category", {
-      type: "bar",
-      data: {
-        labels: c.open_by_category.labels,
-        datasets: [{ label: c.labels.open, data: c.open_by_category.values, backgroundColor: BAD }]
-      },
-      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } }
-    });
+    barsByName("chart-open-category", c.open_by_category.labels, c.open_by_category.values, c.labels.open, BAD);
     emptyNote("chart-open-category", c.open_by_category.values);
     chart("chart-hours-kind", {
       type: "doughnut",
@@ -70,17 +119,11 @@
         labels: c.hours_by_kind.labels,
         datasets: [{ label: c.labels.hours, data: c.hours_by_kind.values, backgroundColor: PALETTE }]
       },
-      options: { plugins: { legend: { position: "right" } } }
+      options: { plugins: { legend: { display: false } } }
     });
+    htmlLegend("chart-hours-kind", c.hours_by_kind.labels, PALETTE);
     emptyNote("chart-hours-kind", c.hours_by_kind.values);
-    chart("chart-hours-neighborhood", {
-      type: "bar",
-      data: {
-        labels: c.hours_by_neighborhood.labels,
-        datasets: [{ label: c.labels.hours, data: c.hours_by_neighborhood.values, backgroundColor: OK }]
-      },
-      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
-    });
+    barsByName("chart-hours-neighborhood", c.hours_by_neighborhood.labels, c.hours_by_neighborhood.values, c.labels.hours, OK);
     emptyNote("chart-hours-neighborhood", c.hours_by_neighborhood.values);
   }
 

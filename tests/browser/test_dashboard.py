@@ -96,6 +96,45 @@ def test_supervisor_sees_figures_charts_and_map_and_filters_them(live_server, de
     screenshot(page, "dashboard-filtered")
 
 
+# Every bar's name shown whole (none skipped, none wider than the axis has room for, so none cut at
+# the canvas edge), and the doughnut's legend as text that wraps inside its card.
+CHART_LABELS_FIT = """(id) => {
+  const chart = Chart.getChart(document.getElementById(id));
+  const axis = chart.scales.y;
+  return {labels: chart.data.labels.length, ticks: axis.ticks.length,
+          widest: Math.ceil(axis._labelSizes.widest.width), room: Math.floor(axis.width)};
+}"""
+LEGEND_FITS = """(id) => {
+  const items = [...document.querySelectorAll(`[data-legend-for="${id}"] li`)];
+  const card = document.getElementById(id).closest(".card").getBoundingClientRect();
+  return {items: items.map(li => li.textContent.trim()),
+          outside: items.filter(li => li.getBoundingClientRect().right > card.right + 0.5).length};
+}"""
+
+
+def test_chart_labels_and_legends_are_whole_on_a_phone(live_server, phone_page, city):
+    long_names = [
+        "Loitering or groups blocking a place",
+        "Junk piled on private property",
+        "Day laborers without services",
+    ]
+    for name in long_names:
+        factories.IssueFactory(neighborhood=city["north"], category=factories.CategoryFactory(name_en=name))
+    factories.ActivityFactory(neighborhood=city["north"], kind="cultural", hours=Decimal(1))
+    factories.supervisor(username="chief")
+    page = phone_page
+    login(page, live_server, "chief")
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#chart-hours-neighborhood[data-chart-ready]")
+    for chart in ("chart-open-category", "chart-hours-neighborhood"):
+        fit = page.evaluate(CHART_LABELS_FIT, chart)
+        assert fit["ticks"] == fit["labels"] and fit["widest"] <= fit["room"], (chart, fit)
+    assert page.evaluate(CHART_LABELS_FIT, "chart-open-category")["labels"] == 2 + len(long_names)
+    legend = page.evaluate(LEGEND_FITS, "chart-hours-kind")
+    assert legend["outside"] == 0
+    assert "Cultural or language-access event" in legend["items"] and len(legend["items"]) == 4
+
+
 def test_problem_and_transparency_maps_draw(live_server, desktop_page, city):
     """The two other maps the dashboard script draws: a Problem's issues, and the public neighborhood shapes."""
     factories.supervisor(username="chief")
