@@ -84,9 +84,20 @@ UNDESCRIBED_MAPS = """() => [...document.querySelectorAll(".map")]
     })
     .map(m => "#" + m.id + " — no legend or text named by aria-describedby, or it is hidden")"""
 
+# A chart without its figures as text: a table in the <details> beside it, or a text it names.
+CHARTS_WITHOUT_FIGURES = """() => [...document.querySelectorAll("canvas")]
+    .filter(c => {
+        const figure = c.closest("figure");
+        if (figure && figure.querySelector("details.chart-data table")) return false;
+        const ids = (c.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+        return !ids.length || ids.some(id => !document.getElementById(id)?.textContent.trim());
+    })
+    .map(c => "#" + c.id + " — no table of its figures beside it and no text named by aria-describedby")"""
+
 OWN_CHECKS = (
     (UNSTYLED_BUTTONS, "one-button-style", "minor", "Every button has the app's style"),
     (UNDESCRIBED_MAPS, "map-described", "serious", "Every map says what it shows, in text beside it"),
+    (CHARTS_WITHOUT_FIGURES, "chart-figures", "serious", "Every chart has its figures as text beside it"),
 )
 
 
