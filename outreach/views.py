@@ -17,6 +17,7 @@ from config.exports import csv_cell
 from config.permissions import perm_required, staff_required
 from core.pagination import count_cap_for, page_from_request
 from outreach import selectors
+from outreach.cards import activity_items
 from outreach.forms import ActivityFilterForm, ActivityForm
 from outreach.services import activity_create, activity_update
 
@@ -68,6 +69,7 @@ def activity_list(request):
         {
             "form": form,
             "page": page,
+            "items": activity_items(page.object_list),
             "totals": selectors.activity_totals_capped(activities, count_cap_for(PAGE_SIZE)),
             "query": _query_without_page(request),
             "can_export": request.user.has_perm("cases.export_data"),
