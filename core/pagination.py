@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
+from django.db.models.query import ValuesIterable
 
 from core import prepared
 
@@ -350,8 +351,20 @@ def capped_count_of_parts(parts: Sequence[QuerySet], cap: int | None = None) -> 
 
 
 def window_rows(queryset: QuerySet, order: Sequence[str], limit: int, *, branches=None) -> list:
-    """The first ``limit`` rows of ``queryset`` in ``order`` (read branch by branch, see ``_reader``)."""
-    return _reader(queryset, branches)(None, order, limit)
+    """The first ``limit`` rows of ``queryset`` in ``order`` (read branch by branch, see ``_reader``).
+
+    A ``values()`` queryset's columns are read in each branch itself and the branches' rows
+    merged in order: no second look-up of the merged ids in the table, and where a branch's
+    index holds those columns (``INCLUDE``) no visit to the table at all.
+    """
+    connection = connections[queryset.db]
+    columns = queryset._fields if queryset._iterable_class is ValuesIterable else ()
+    if not (columns and branches and connection.features.supports_slicing_ordering_in_compound):
+        return _reader(queryset, branches)(None, order, limit)
+    parts = [branch.order_by(*order).values(*columns)[:limit] for branch in branches]
+    if len(parts) == 1:
+        return list(parts[0])
+    return list(parts[0].union(*parts[1:], all=True).order_by(*order)[:limit])
 
 
 def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, tuple[int, bool]]:

@@ -143,6 +143,11 @@ def test_branches_give_the_same_pages_as_the_whole(issues):
     by_branch = [[r.pk for r in page] for page in _walk(whole, order, 5, branches=branches)]
     assert by_branch == plain
     assert [r.pk for r in window_rows(whole, order, 7, branches=branches)] == [pk for page in plain for pk in page][:7]
+    # A values() window reads its columns in the branches themselves: the same rows, the same order.
+    columns = ("id", "priority", "created_at")
+    expected = list(whole.order_by(*order).values(*columns)[:7])
+    assert window_rows(whole.values(*columns), order, 7, branches=branches) == expected
+    assert window_rows(whole.values(*columns), order, 7, branches=[whole]) == expected  # one branch
     assert keyset_page(whole, order, size=5, branches=branches).count == 12
 
 
