@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,7 +29,7 @@ from cases.selectors.problems import (
     problem_candidate_issues,
     problem_for_user,
     problem_issues,
-    problem_list,
+    problem_page,
     problem_stage_counts,
     problem_timeline,
 )
@@ -60,8 +59,8 @@ def problem_list_view(request):
     districts = sorted(set(Neighborhood.objects.exclude(district="").values_list("district", flat=True)))
     form = f.ProblemFilterForm(request.GET or None, districts=districts)
     filters = ProblemFilters(**form.selector_kwargs(request.user))
-    page = Paginator(problem_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = problem_stage_counts(request.user, filters)
+    page = problem_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE, counts=counts)
     query = request.GET.copy()
     tabs = []
     for value, label in [("active", _("Active")), *Problem.Stage.choices, ("", _("All"))]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -34,6 +35,7 @@ __all__ = [
     "problem_activities",
     "problem_assessment",
     "Assessment",
+    "problem_page",
 ]
 
 ACTIVE_STAGES = [
@@ -125,6 +127,24 @@ def problem_list(user, filters: ProblemFilters) -> QuerySet[Problem]:
         )
         .order_by("stage_rank", "-created_at", "-id")
     )
+
+
+def problem_page(user, filters: ProblemFilters, number, *, size: int, counts: dict[str, int]) -> Page:
+    """Page ``number`` of ``problem_list``, its total taken from ``counts`` (``problem_stage_counts``).
+
+    The page's ids are sorted on the problems alone; only that page's rows are then read with
+    their joins and issue counts. (Sorting every matching problem with its category, neighborhood
+    and owner carried along was most of the list's statement: 6.5 ms of 8 at 1 100 problems.)
+    """
+    listed = problem_list(user, filters)
+    paginator = Paginator(listed.values_list("pk", flat=True), size)
+    # The stage tabs' figures already count what the list holds: no second COUNT(*).
+    paginator.count = counts.get(filters.stage, sum(counts[stage] for stage in Problem.Stage.values))
+    page = paginator.get_page(number)
+    ids = list(page.object_list)
+    rows = {problem.pk: problem for problem in listed.filter(pk__in=ids)}
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
 
 
 def problem_stage_counts(user, filters: ProblemFilters) -> dict[str, int]:

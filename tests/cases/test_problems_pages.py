@@ -66,6 +66,31 @@ def test_list_by_stage_with_counts_and_filters(client, supervisor, neighborhood,
     assert client.get("/problems/?stage=bogus&neighborhood=x").status_code == 200
 
 
+def test_pages_walk_every_problem_in_stage_order_and_say_how_many(client, supervisor, neighborhood, monkeypatch):
+    """A page's rows are read by the ids of its place in the order; its total is the stage tabs' figure."""
+    monkeypatch.setattr("cases.problem_views.PAGE_SIZE", 3)
+    now = timezone.now()
+    made = []
+    for i, stage in enumerate([Stage.RESPONSE, Stage.SCANNING, Stage.ANALYSIS, Stage.SCANNING, Stage.ASSESSMENT] * 2):
+        made.append(factories.ProblemFactory(title=f"P{i:02d}", stage=stage, neighborhood=neighborhood))
+        Problem.objects.filter(pk=made[-1].pk).update(created_at=now - timedelta(hours=i))
+    factories.ProblemFactory(title="Closed one", stage=Stage.CLOSED, closed_at=now, neighborhood=neighborhood)
+    rank = {stage: i for i, stage in enumerate([Stage.SCANNING, Stage.ANALYSIS, Stage.RESPONSE, Stage.ASSESSMENT])}
+    expected = [p.title for p in sorted(made, key=lambda p: (rank[p.stage], int(p.title[1:])))]
+    client.force_login(supervisor)
+    shown = []
+    for number in (1, 2, 3, 4):
+        html = client.get(f"/problems/?page={number}").content.decode()
+        assert "10 problems" in html and f"Page {number} of 4" in html
+        shown += re.findall(r">(P\d\d)</a>", html)
+    assert shown == expected
+    html = client.get("/problems/?stage=scanning&page=2").content.decode()
+    assert "4 problems" in html and re.findall(r">(P\d\d)</a>", html) == expected[3:4]
+    html = client.get("/problems/?stage=bogus").content.decode()
+    said = int(re.search(r"(\d+) problems?<", html).group(1))
+    assert len(re.findall(r">(P\d\d|Closed one)</a>", html)) == min(3, said)
+
+
 def test_list_query_count_is_fixed(client, supervisor, neighborhood, django_assert_max_num_queries):
     client.force_login(supervisor)
     factories.ProblemFactory(neighborhood=neighborhood)
