@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 
 from core.dates import DateWriter
 
-__all__ = ["issue_cards"]
+__all__ = ["issue_cards", "problem_rows"]
 
 SUMMARY_CHARS = 140
 
@@ -119,3 +119,52 @@ def issue_cards(issues, user) -> SafeString:
         items = f'  <li class="empty">{escape(gettext("No issues match."))}</li>\n'
     # Every value above was escaped; the markup around it is ours.
     return mark_safe(f'<ul class="issue-cards">\n{items}</ul>')  # noqa: S308
+
+
+# --- the problems list's rows (/problems/) -----------------------------------------------------
+
+
+class _ProblemWords:
+    """The problems list's stage, source and outcome names and its date format, once per answer."""
+
+    def __init__(self):
+        from cases.models import Problem
+
+        self.stages = {value: escape(label) for value, label in Problem.Stage.choices}
+        self.sources = {value: escape(label) for value, label in Problem.Source.choices}
+        self.outcomes = {value: escape(label) for value, label in Problem.Outcome.choices}
+        self.opened = DateWriter("DATE_FORMAT")
+
+
+def _problem_row(problem, words: _ProblemWords) -> str:
+    source = f' <span class="badge warn">{words.sources.get(problem.source) or escape(problem.source)}</span>'
+    outcome = problem.outcome and (words.outcomes.get(problem.outcome) or escape(problem.outcome))
+    owner = problem.owner
+    cells = [
+        f'<a href="{escape(problem.get_absolute_url())}">{escape(problem.title)}</a>'
+        + (source if problem.source != "manual" else ""),
+        (words.stages.get(problem.stage) or escape(problem.stage))
+        + (f'<br><span class="muted">{outcome}</span>' if outcome else ""),
+        escape(problem.category.name) if problem.category and problem.category.name else "—",
+        escape(problem.neighborhood.name) if problem.neighborhood and problem.neighborhood.name else "—",
+        escape(owner.get_full_name() or owner.get_username()) if owner else "—",
+    ]
+    opened = escape(words.opened(localtime(problem.created_at)))
+    return (
+        f'    <tr data-problem="{problem.pk}">\n'
+        + "".join(f"      <td>{cell}</td>\n" for cell in cells)
+        + f'      <td class="num">{problem.open_issue_count} / {problem.issue_count}</td>\n'
+        + f"      <td>{opened}</td>\n"
+        + "    </tr>\n"
+    )
+
+
+def problem_rows(problems) -> SafeString:
+    """The ``<tr>`` rows of the problems list for ``problems`` (``problem_list``'s: category,
+    neighborhood and owner joined, ``issue_count`` and ``open_issue_count`` annotated)."""
+    words = _ProblemWords()
+    rows = "".join(_problem_row(problem, words) for problem in problems)
+    if not rows:
+        rows = f'    <tr><td colspan="7" class="muted">{escape(gettext("No problems match."))}</td></tr>\n'
+    # Every value above was escaped; the markup around it is ours.
+    return mark_safe(rows)  # noqa: S308

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import problem_forms as f
+from cases.cards import problem_rows
 from cases.models import Issue, Problem
 from cases.selectors.problems import (
     ACTIVE_STAGES,
@@ -76,6 +77,7 @@ def problem_list_view(request):
         {
             "form": form,
             "page": page,
+            "rows": problem_rows(page.object_list),
             "tabs": tabs,
             "stage": filters.stage,
             "can_lead": can_lead_problems(request.user),

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
 from cases.models import Event, Problem, ProblemEvent
@@ -226,3 +227,41 @@ def test_detail_query_count_is_fixed(
     with django_assert_max_num_queries(20) as large:
         assert client.get(f"/problems/{problem.pk}/").status_code == 200
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_list_rows_say_each_problem_escaped(client, supervisor, neighborhood, category):
+    """The rows are written in Python (cases/cards.py): every value escaped, "—" where one is missing."""
+    supervisor.first_name, supervisor.last_name = "Pat", "O'Neil"
+    supervisor.save()
+    full = factories.ProblemFactory(
+        title="Tags <b>&</b> more",
+        stage=Stage.CLOSED,
+        outcome="reduced",
+        closed_at=timezone.now(),
+        source="hotspot",
+        category=category,
+        neighborhood=neighborhood,
+        owner=supervisor,
+    )
+    factories.IssueFactory(neighborhood=neighborhood, category=category, problem=full)
+    factories.IssueFactory(neighborhood=neighborhood, category=category, problem=full, status="resolved")
+    bare = factories.ProblemFactory(title="Bare", stage=Stage.SCANNING, category=None, neighborhood=None, owner=None)
+    client.force_login(supervisor)
+    html = client.get("/problems/?stage=").content.decode()
+    row = re.search(rf'<tr data-problem="{full.pk}">(.*?)</tr>', html, re.S).group(1)
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    badge = '<span class="badge warn">Hot spot detected</span>'
+    assert cells[0] == f'<a href="/problems/{full.pk}/">Tags &lt;b&gt;&amp;&lt;/b&gt; more</a> {badge}'
+    assert cells[1] == 'Closed<br><span class="muted">Problem reduced</span>'
+    assert cells[2:6] == [category.name, neighborhood.name, "Pat O&#x27;Neil", "1 / 2"]
+    assert cells[6] == date_filter(timezone.localtime(full.created_at), "DATE_FORMAT")
+    bare_row = re.search(rf'<tr data-problem="{bare.pk}">(.*?)</tr>', html, re.S).group(1)
+    assert [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", bare_row, re.S)][1:6] == [
+        "Scanning",
+        "—",
+        "—",
+        "—",
+        "0 / 0",
+    ]
+    empty = client.get("/problems/?q=nothing-like-this").content.decode()
+    assert '<td colspan="7" class="muted">No problems match.</td>' in empty
