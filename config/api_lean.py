@@ -10,6 +10,9 @@ reads rows with plain ``getattr``:
 - a field whose source is one plain model attribute: ``getattr``, then the field's own
   ``to_representation`` (so dates, decimals and choices come out exactly as DRF writes
   them), ``None`` as ``None``;
+- a ``DateTimeField`` written as ISO 8601 (the API's format): the aware value moved to the
+  field's time zone, worked out once per list rather than per value, and ``isoformat()``
+  with DRF's "Z" for UTC; a naive or unusual value goes to the field's own method;
 - a single ``PrimaryKeyRelatedField``: the foreign key's column (``problem_id``), as DRF's
   "pk only" shortcut does;
 - a ``SerializerMethodField`` or a ``source="*"`` field: the field with the row;
@@ -23,9 +26,10 @@ from __future__ import annotations
 
 import inspect
 
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 __all__ = ["LeanRepresentation"]
 
@@ -71,6 +75,32 @@ def _attribute(field, name: str, slow):
     return read
 
 
+def _datetime(field, name: str, slow):
+    """A ``DateTimeField`` in ISO 8601 as DRF writes it (``enforce_timezone``, then ``isoformat``)."""
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if zone is None or not isinstance(output, str) or output.lower() != ISO_8601:
+        return _attribute(field, name, slow)
+    to_representation = field.to_representation
+
+    def read(instance):
+        try:
+            value = getattr(instance, name)
+        except AttributeError:
+            return slow(instance)
+        if not value:
+            return None
+        if isinstance(value, str) or value.tzinfo is None:
+            return to_representation(value)
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:  # DRF turns it into its own error
+            return to_representation(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return read
+
+
 def _foreign_key(attname: str):
     def read(instance):
         return getattr(instance, attname)
@@ -95,6 +125,8 @@ def _reader(field, instance):
             return slow
         attname = getattr(model_field, "attname", None)
         return _foreign_key(attname) if attname and attname != name else slow
+    if type(field) is serializers.DateTimeField:
+        return _datetime(field, name, slow)
     nested = isinstance(field, serializers.BaseSerializer) and not isinstance(field, serializers.ListSerializer)
     if nested or isinstance(field, _PLAIN):
         return _attribute(field, name, slow)

@@ -66,3 +66,31 @@ def test_every_read_is_drfs_output(demo, monkeypatch):
         assert lean[url].content == answer.content, url  # same keys in the same order
     rows = lean["/api/v1/issues/?page_size=200"].json()["results"]
     assert len(rows) > 20 and any(row["assignee"] for row in rows) and any(row["problem"] for row in rows)
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "UTC", "Asia/Kolkata"])
+def test_times_are_written_as_drf_writes_them(zone):
+    """DateTimeField's ISO 8601 shortcut: DRF's text in any time zone ("Z" for UTC); None and naive values its way."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from config.api_lean import _datetime, _drf
+
+    field = serializers.DateTimeField()
+    field.bind("at", serializers.Serializer())
+    with timezone.override(zone):
+        read = _datetime(field, "at", _drf(field))
+        for value in (
+            datetime(2026, 12, 7, 3, 4, 5, 678901, tzinfo=UTC),
+            datetime(2026, 7, 1, 12, 0, tzinfo=UTC),
+            None,
+        ):
+            row = SimpleNamespace(at=value)
+            assert read(row) == (None if value is None else field.to_representation(value)), value
+        if zone == "UTC":
+            assert read(SimpleNamespace(at=datetime(2026, 12, 7, 3, 4, 5, tzinfo=UTC))) == "2026-12-07T03:04:05Z"
+        naive = datetime(2026, 12, 7, 3, 4, 5)
+        assert read(SimpleNamespace(at=naive)) == field.to_representation(naive)
