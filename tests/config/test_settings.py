@@ -215,3 +215,16 @@ def test_embedded_sqlite_writers_wait_instead_of_failing_with_database_is_locked
 
     control = concurrent_writers(tmp_path / "control", FORCE_DEFERRED="1")
     assert any("database is locked" in err for _, _, err in control)
+
+
+def test_the_web_entry_point_loads_the_url_map_and_freezes_what_it_loaded(tmp_path):
+    """config.wsgi: the URL map is loaded at start, and what is loaded by then is out of the garbage
+    collector's full collections (gc.freeze), which otherwise walk it every hundred-odd requests."""
+    probe = (
+        "import gc, sys; import config.wsgi; "
+        "print(gc.get_freeze_count(), 'cases.views' in sys.modules, 'cases.api.views' in sys.modules)"
+    )
+    done = run(tmp_path, ["-c", probe], **production())
+    assert done.returncode == 0, done.stderr
+    frozen, views, api = done.stdout.split()
+    assert int(frozen) > 50_000 and views == api == "True"
