@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 
 from core.dates import DateWriter
 
-__all__ = ["issue_cards", "problem_rows"]
+__all__ = ["issue_cards", "problem_list_rows"]
 
 SUMMARY_CHARS = 140
 
@@ -159,7 +159,7 @@ def _problem_row(problem, words: _ProblemWords) -> str:
     )
 
 
-def problem_rows(problems) -> SafeString:
+def problem_list_rows(problems) -> SafeString:
     """The ``<tr>`` rows of the problems list for ``problems`` (``problem_list``'s: category,
     neighborhood and owner joined, ``issue_count`` and ``open_issue_count`` annotated)."""
     words = _ProblemWords()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import problem_forms as f
-from cases.cards import problem_rows
+from cases.cards import problem_list_rows
 from cases.models import Issue, Problem
 from cases.selectors.problems import (
     ACTIVE_STAGES,
@@ -33,6 +33,7 @@ from cases.selectors.problems import (
     problem_page,
     problem_stage_counts,
     problem_timeline,
+    stage_total,
 )
 from cases.services import (
     SARA_ORDER,
@@ -67,17 +68,14 @@ def problem_list_view(request):
     for value, label in [("active", _("Active")), *Problem.Stage.choices, ("", _("All"))]:
         query["stage"] = value
         query.pop("page", None)
-        count = (
-            counts["active"] if value == "active" else counts.get(value, sum(counts[s] for s in Problem.Stage.values))
-        )
-        tabs.append({"value": value, "label": label, "count": count, "query": query.urlencode()})
+        tabs.append({"value": value, "label": label, "count": stage_total(counts, value), "query": query.urlencode()})
     return render(
         request,
         "problems/list.html",
         {
             "form": form,
             "page": page,
-            "rows": problem_rows(page.object_list),
+            "rows": problem_list_rows(page.object_list),
             "tabs": tabs,
             "stage": filters.stage,
             "can_lead": can_lead_problems(request.user),

@@ -354,8 +354,8 @@ def window_rows(queryset: QuerySet, order: Sequence[str], limit: int, *, branche
     """The first ``limit`` rows of ``queryset`` in ``order`` (read branch by branch, see ``_reader``).
 
     A ``values()`` queryset's columns are read in each branch itself and the branches' rows
-    merged in order: no second look-up of the merged ids in the table, and where a branch's
-    index holds those columns (``INCLUDE``) no visit to the table at all.
+    merged in order: no second look-up of the merged ids in the table, and PostgreSQL merges
+    the branches' index scans and stops at ``limit`` rows in all.
     """
     connection = connections[queryset.db]
     columns = queryset._fields if queryset._iterable_class is ValuesIterable else ()

@@ -36,6 +36,7 @@ __all__ = [
     "problem_assessment",
     "Assessment",
     "problem_page",
+    "stage_total",
 ]
 
 ACTIVE_STAGES = [
@@ -139,12 +140,17 @@ def problem_page(user, filters: ProblemFilters, number, *, size: int, counts: di
     listed = problem_list(user, filters)
     paginator = Paginator(listed.values_list("pk", flat=True), size)
     # The stage tabs' figures already count what the list holds: no second COUNT(*).
-    paginator.count = counts.get(filters.stage, sum(counts[stage] for stage in Problem.Stage.values))
+    paginator.count = stage_total(counts, filters.stage)
     page = paginator.get_page(number)
     ids = list(page.object_list)
     rows = {problem.pk: problem for problem in listed.filter(pk__in=ids)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+def stage_total(counts: dict[str, int], stage: str) -> int:
+    """How many problems a stage tab holds, from ``problem_stage_counts``: "active", one stage, or "" (all)."""
+    return counts.get(stage, sum(counts[s] for s in Problem.Stage.values))
 
 
 def problem_stage_counts(user, filters: ProblemFilters) -> dict[str, int]:

@@ -73,26 +73,26 @@ UNSTYLED_BUTTONS = """() => [...document.querySelectorAll("button, input[type=su
     .slice(0, 5)
     .map(b => (b.textContent || b.value || "").trim().slice(0, 40) + " — the browser's default button")"""
 
+# Whether an element names, with aria-describedby, texts that all exist and say something (and, with
+# `shown`, are shown on the page).
+DESCRIBED = """const described = (element, shown) => {
+    const ids = (element.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+    return ids.length > 0 && ids.every(id => {
+        const text = document.getElementById(id);
+        return text && text.textContent.trim() && (!shown || text.offsetParent !== null);
+    });
+};"""
+
 # A map shown without a text beside it that says what it draws (a legend) and where its contents
 # are as text: the map names that text with aria-describedby, and the text is shown with the map.
-UNDESCRIBED_MAPS = """() => [...document.querySelectorAll(".map")]
-    .filter(m => m.offsetParent !== null)
-    .filter(m => {
-        const ids = (m.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
-        const texts = ids.map(id => document.getElementById(id));
-        return !ids.length || texts.some(t => !t || t.offsetParent === null || !t.textContent.trim());
-    })
-    .map(m => "#" + m.id + " — no legend or text named by aria-describedby, or it is hidden")"""
+UNDESCRIBED_MAPS = f"""() => {{ {DESCRIBED} return [...document.querySelectorAll(".map")]
+    .filter(m => m.offsetParent !== null && !described(m, true))
+    .map(m => "#" + m.id + " — no legend or text named by aria-describedby, or it is hidden"); }}"""
 
 # A chart without its figures as text: a table in the <details> beside it, or a text it names.
-CHARTS_WITHOUT_FIGURES = """() => [...document.querySelectorAll("canvas")]
-    .filter(c => {
-        const figure = c.closest("figure");
-        if (figure && figure.querySelector("details.chart-data table")) return false;
-        const ids = (c.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
-        return !ids.length || ids.some(id => !document.getElementById(id)?.textContent.trim());
-    })
-    .map(c => "#" + c.id + " — no table of its figures beside it and no text named by aria-describedby")"""
+CHARTS_WITHOUT_FIGURES = f"""() => {{ {DESCRIBED} return [...document.querySelectorAll("canvas")]
+    .filter(c => !c.closest("figure")?.querySelector("details.chart-data table") && !described(c, false))
+    .map(c => "#" + c.id + " — no table of its figures beside it and no text named by aria-describedby"); }}"""
 
 OWN_CHECKS = (
     (UNSTYLED_BUTTONS, "one-button-style", "minor", "Every button has the app's style"),

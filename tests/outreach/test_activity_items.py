@@ -101,7 +101,7 @@ def test_items_speak_the_language_they_are_written_in(logged):
     assert "1.50 horas de agente" in _text(items[busy.pk]) and "officer-hours" not in items[busy.pk]
 
 
-def test_the_outreach_page_shows_the_items_in_the_query_count_it_pinned(client, logged):
+def test_the_outreach_page_shows_the_items_newest_first(client, logged):
     busy, quiet, officer = logged
     client.force_login(officer)
     html = client.get("/outreach/").content.decode()
