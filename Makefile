@@ -27,15 +27,17 @@ run: install
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) $(PY) -m config.devserver
 
-## test: lint, then the whole suite against real PostgreSQL, Redis and Chromium, on TEST_WORKERS workers (tests/conftest.py)
+## test: lint (ruff, and the layers in .importlinter), then the whole suite against real PostgreSQL, Redis and Chromium, on TEST_WORKERS workers (tests/conftest.py)
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from benchmarks import data
 from benchmarks.figures import add_figure, percentile
-from cases.selectors.dashboard import ANALYTIC_SETTINGS_SQL, TRANSPARENCY_SETTINGS_SQL
+from insights.figures.issues import ANALYTIC_SETTINGS_SQL, TRANSPARENCY_SETTINGS_SQL
 
 RUNS = int(os.environ.get("BENCH_DASHBOARD_RUNS", "25"))
 WARMUP = 2

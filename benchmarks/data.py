@@ -356,7 +356,7 @@ def _people(now) -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from config.roles import roles_sync
+    from accounts.roles import roles_sync
 
     roles_sync()
     User = get_user_model()

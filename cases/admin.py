@@ -19,7 +19,7 @@ from cases.models import (
     SweepRun,
 )
 from cases.services.issues import public_text_for
-from config.admin_fields import URL_FORM_FIELDS
+from core.admin_fields import URL_FORM_FIELDS
 
 
 class CategoryAttributeInline(admin.TabularInline):

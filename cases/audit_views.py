@@ -24,8 +24,8 @@ from cases.selectors.audit import (
     audit_rows,
     may_read_whole_audit,
 )
-from config.exports import csv_cell
-from config.permissions import staff_required
+from core.exports import csv_cell
+from core.permissions import staff_required
 
 PAGE_SIZE = 50
 EXPORT_CHUNK = 500

@@ -5,7 +5,7 @@ once, at submit). A right key and a wrong one do the same work — the key's has
 one indexed query — and get the same kind of answer: a 303 redirect that sets (or
 clears) the unlock cookie. Right: to the conversation; wrong: back to the status
 page with "That key does not match", which says nothing of whether the tracking
-code exists. Tries are counted per client address (hashed, as ``cases.ratelimit``
+code exists. Tries are counted per client address (hashed, as ``core.ratelimit``
 does) and for every client together, before the key is looked at, so a refusal
 (429) cannot tell a right key from a wrong one either.
 
@@ -36,7 +36,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.message_forms import ResidentMessageForm, StaffReplyForm
 from cases.models import Report, ResidentMessage, tracking_code_normalize
-from cases.ratelimit import rate_limit_reserve, rate_limit_reserve_shared, rate_limit_retry_after
 from cases.selectors import issue_for_user
 from cases.selectors.messages import can_reply_to_residents, message_threads
 from cases.services import (
@@ -46,8 +45,9 @@ from cases.services import (
     staff_replies_mark_read,
     staff_reply_send,
 )
-from config.permissions import staff_required
 from core.forms import form_add_service_errors
+from core.permissions import staff_required
+from core.ratelimit import rate_limit_reserve, rate_limit_reserve_shared, rate_limit_retry_after
 
 UNLOCK_COOKIE = "cg_messages"
 _UNLOCK_SALT = "cases.messages.unlock"

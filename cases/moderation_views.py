@@ -40,8 +40,8 @@ from cases.services.moderation import (
     report_public_text_edit,
     report_unhide,
 )
-from config.permissions import perm_required
 from core.forms import form_add_service_errors
+from core.permissions import perm_required
 
 moderator_required = perm_required(MODERATE_PERMISSION)
 

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.selectors.notifications import notifications_for, unread_notification_count
 from cases.services.outbox import notification_mark_all_read, notification_mark_read
-from config.permissions import staff_required
 from core.pagination import page_from_request
+from core.permissions import staff_required
 
 PAGE_SIZE = 50
 

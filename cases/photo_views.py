@@ -23,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from cases.selectors import issue_for_user
 from cases.selectors.moderation import public_photo_report, report_for_staff_photo
-from config.permissions import perm_required, staff_required
+from core.permissions import perm_required, staff_required
 
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 # Short enough that a photo a moderator hides soon leaves shared caches too.

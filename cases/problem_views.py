@@ -47,8 +47,8 @@ from cases.services import (
     problem_update_analysis,
     problem_update_response,
 )
-from config.permissions import perm_required, supervisor_required
 from core.forms import form_add_service_errors
+from core.permissions import perm_required, supervisor_required
 from partners.models import Neighborhood
 
 PAGE_SIZE = 30

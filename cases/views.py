@@ -37,9 +37,9 @@ from cases.selectors.staff import (
 )
 from cases.services import contact_view_record
 from cases.staff_forms import ACTIONS, IssueFilterForm
-from config.permissions import staff_required
 from core.forms import form_add_service_errors
 from core.pagination import page_from_request
+from core.permissions import staff_required
 
 PAGE_SIZE = 25
 

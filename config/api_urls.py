@@ -9,8 +9,8 @@ from rest_framework.routers import SimpleRouter
 
 from cases.api import problems as cases_problems_api
 from cases.api import views as cases_api
-from config.api_errors import api_not_found
-from config.api_stats import StatsView
+from core.api.errors import api_not_found
+from insights.api import StatsView
 from outreach import api as outreach_api
 from partners import api as partners_api
 

@@ -6,7 +6,7 @@ def site(request):
     user = getattr(request, "user", None)
     roles = set()
     if user is not None and user.is_authenticated:
-        from config.roles import roles_of
+        from accounts.roles import roles_of
 
         roles = roles_of(user)
     return {

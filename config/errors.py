@@ -12,7 +12,7 @@ Two rules shape this module:
   Django turns an exception into a response inside each middleware layer, so
   nothing outside can catch it. Two hooks cover every place it can be raised:
   ``ErrorPagesMiddleware.process_exception`` for views (DRF views go through
-  ``config.api_errors`` first), and ``server_error`` (``handler500``), which
+  ``core.api.errors`` first), and ``server_error`` (``handler500``), which
   Django calls inside its ``except`` block for errors raised in middleware
   (session and user lookups, the CSRF failure view) — it reads ``sys.exc_info()``.
   With ``DEBUG`` on, Django shows its traceback page instead of calling
@@ -22,11 +22,9 @@ Two rules shape this module:
 from __future__ import annotations
 
 import logging
-import re
 import sys
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,54 +33,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from cases.open311.render import Open311Error, error_answer
+from core.outages import RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger(__name__)
 
-# What a 503 tells clients (and browsers reloading the page) to wait before trying again.
-RETRY_AFTER_SECONDS = 15
-
 LANGUAGE_CODES = ("en", "es")
-
-# PostgreSQL error classes that mean "the server cannot serve this connection now":
-# connection exceptions (08…), the server shutting down or starting up, too many clients.
-# Everything else with a code (deadlock 40P01, statement timeout 57014, a constraint, a
-# syntax error…) was answered by a working database and is a bug or a conflict, not an outage.
-_PG_UNAVAILABLE = {"57P01", "57P02", "57P03", "53300"}
-# SQLite (embedded mode): the file is locked past the busy timeout, cannot be opened, or the disk failed.
-_SQLITE_UNAVAILABLE = re.compile(r"^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)")
-_CLOSED_CONNECTION = re.compile(r"connection.*closed", re.IGNORECASE)
-
-
-def database_unavailable(exc: BaseException | None) -> bool:
-    """True when ``exc`` (or what it was raised from) says the database could not be reached or was lost."""
-    seen = 0
-    while exc is not None and seen < 5:
-        if _connection_failure(exc):
-            return True
-        # A failure while cleaning up after a lost connection (a rollback that cannot be sent)
-        # carries the original one as its context.
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
-
-
-def _connection_failure(exc: BaseException) -> bool:
-    if not isinstance(exc, OperationalError | InterfaceError):
-        return False
-    driver = exc.__cause__ or exc  # Django re-raises the driver's error "from" it
-    code = getattr(driver, "pgcode", None) or getattr(driver, "sqlstate", None)
-    if code:
-        return code.startswith("08") or code in _PG_UNAVAILABLE
-    sqlite_name = getattr(driver, "sqlite_errorname", None)
-    if sqlite_name:
-        return bool(_SQLITE_UNAVAILABLE.match(sqlite_name))
-    if isinstance(exc, InterfaceError):
-        # "connection already closed": the connection was lost earlier in this request.
-        # Other interface errors ("cursor already closed") are programming errors.
-        return bool(_CLOSED_CONNECTION.search(str(driver)))
-    # An OperationalError without a server code comes from the client library: the
-    # connection was refused, timed out, or the server went away mid-query.
-    return driver.__class__.__module__.split(".")[0] in {"psycopg2", "psycopg"}
 
 
 # --- the answers -----------------------------------------------------------------------
@@ -136,7 +91,7 @@ def _open311_format(path: str) -> str:
 
 def database_unavailable_response(request) -> HttpResponse:
     """The 503 in the shape the caller reads: API error JSON, Open311 errors, health JSON, or a page."""
-    from config.api_errors import error_body  # config.api_errors imports this module
+    from core.api.errors import error_body  # core.api.errors imports this module
 
     path = getattr(request, "path_info", "") or ""
     if path.startswith("/api/"):
@@ -168,7 +123,7 @@ def _log_unavailable(request, exc) -> None:
 
 
 def _api_or_open311_error(request, status: int, code: str, message: str) -> HttpResponse | None:
-    from config.api_errors import error_body
+    from core.api.errors import error_body
 
     path = getattr(request, "path_info", "") or ""
     if path.startswith("/api/"):

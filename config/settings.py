@@ -79,9 +79,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
+    "accounts",
     "partners",
     "cases",
     "outreach",
+    "insights",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +151,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------
 # Django's ModelBackend, with a user's permissions and role names read in one statement.
-AUTHENTICATION_BACKENDS = ["config.auth_backend.PermissionsBackend"]
+AUTHENTICATION_BACKENDS = ["accounts.backends.PermissionsBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -324,18 +327,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "config.api_common.OrderingFilter",
+        "core.api.common.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api_common.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.common.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
-    "EXCEPTION_HANDLER": "config.api_errors.api_exception_handler",
-    "DEFAULT_METADATA_CLASS": "config.api_common.SchemaMetadata",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "core.api.common.SchemaMetadata",
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.api_common.AnonThrottle",
-        "config.api_common.UserThrottle",
-        "config.api_common.ScopedThrottle",
-        "config.api_common.WriteThrottle",
+        "core.api.common.AnonThrottle",
+        "core.api.common.UserThrottle",
+        "core.api.common.ScopedThrottle",
+        "core.api.common.WriteThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", "120/min"),

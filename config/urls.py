@@ -12,7 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("accounts/", include("config.accounts_urls")),
+    path("accounts/", include("accounts.urls")),
     path("open311/v2/", include("cases.open311.urls")),
     # The moderation queue and actions, and the photo views (public copy, staff original).
     path("", include("cases.moderation_urls")),
@@ -23,15 +23,15 @@ urlpatterns = [
     path("", include("cases.notification_urls")),
     path("", include("cases.audit_urls")),
     path("", include("outreach.urls")),
-    path("", include("partners.urls")),
-    path("", include("config.dashboard_urls")),
+    path("", include("insights.directory_urls")),
+    path("", include("insights.urls")),
 ]
 
 # Public pages: English at /…, Spanish at /es/….
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
     path("", include("cases.public_urls")),
-    path("", include("config.transparency_urls")),
+    path("", include("insights.transparency_urls")),
     prefix_default_language=False,
 )
 

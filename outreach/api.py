@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from cases.api.serializers import IssueRefSerializer, NeighborhoodRefSerializer, UserRefSerializer
 from cases.models import Issue, Problem
 from cases.selectors import issues_visible_to
-from config.api_common import (
+from core.api.common import (
     ActionPermission,
     IdFilter,
     SafeCharFilter,
@@ -27,7 +27,7 @@ from config.api_common import (
     SafeDateTimeFilter,
     TextField,
 )
-from config.api_lean import LeanRepresentation
+from core.api.lean import LeanRepresentation
 from outreach import selectors
 from outreach.models import Activity
 from outreach.services import activity_create, activity_update

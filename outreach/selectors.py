@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
-    DecimalField,
     Exists,
     IntegerField,
     OuterRef,
@@ -22,15 +21,14 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from cases.models import Issue, Problem, tracking_code_normalize
+from cases.models import Issue, tracking_code_normalize
 from cases.selectors import issues_visible_to
 from outreach.models import Activity, ActivityRevision
 from partners.models import LANGUAGE_CHOICES, Partner
@@ -106,7 +104,7 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
     return (
         qs.annotate(
             issue_count=Coalesce(
-                _count_subquery(issue_count, "activity_id"),
+                count_subquery(issue_count, "activity_id"),
                 0,
             )
         )
@@ -115,7 +113,7 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
     )
 
 
-def _count_subquery(queryset, group_field):
+def count_subquery(queryset, group_field):
     """A correlated COUNT(*) subquery (no join, so no row multiplication with other annotations)."""
     return Subquery(
         queryset.order_by().values(group_field).annotate(n=Count("*")).values("n")[:1],
@@ -281,79 +279,3 @@ def issues_by_codes(user, codes: list[str]) -> tuple[list[Issue], list[str]]:
     wanted = [c for c in dict.fromkeys(codes) if c]
     found = {i.tracking_code: i for i in issues_visible_to(user).filter(tracking_code__in=wanted)}
     return [found[c] for c in wanted if c in found], [c for c in wanted if c not in found]
-
-
-# --- Directory figures (issue 4) ---------------------------------------------------
-# The partner and neighborhood directories combine all three apps; the reads that
-# need issues or outreach live here, in the app that may see both, and are
-# correlated subqueries so that each list stays one query whatever its size.
-
-RECENT_DAYS = 90
-
-
-def _sum(queryset, group_field, field):
-    return Coalesce(
-        Subquery(
-            queryset.order_by().values(group_field).annotate(total=Sum(field)).values("total")[:1],
-            output_field=DecimalField(max_digits=12, decimal_places=2),
-        ),
-        Value(Decimal("0")),
-        output_field=DecimalField(max_digits=12, decimal_places=2),
-    )
-
-
-def neighborhoods_with_figures(queryset, now=None):
-    """Open and overdue issues, and outreach in the last 90 days, per neighborhood (in SQL)."""
-    now = now or timezone.now()
-    since = now - timedelta(days=RECENT_DAYS)
-    open_issues = Issue.objects.filter(neighborhood_id=OuterRef("pk"), status__in=Issue.OPEN_STATUSES)
-    overdue = open_issues.filter(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)
-    recent = Activity.objects.filter(neighborhood_id=OuterRef("pk"), starts_at__gte=since)
-    return queryset.annotate(
-        open_issues=Coalesce(_count_subquery(open_issues, "neighborhood_id"), 0),
-        overdue_issues=Coalesce(_count_subquery(overdue, "neighborhood_id"), 0),
-        recent_activities=Coalesce(_count_subquery(recent, "neighborhood_id"), 0),
-        recent_hours=_sum(recent, "neighborhood_id", "hours"),
-    )
-
-
-def open_issues_in(user, neighborhood, limit: int = 50):
-    """A neighborhood's open issues by due time (the first ``limit``), with the total and the overdue count."""
-    now = timezone.now()
-    qs = issues_visible_to(user).filter(neighborhood=neighborhood, status__in=Issue.OPEN_STATUSES)
-    figures = qs.order_by().aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=now)),
-    )
-    issues = list(qs.order_by("due_at", "pk")[:limit])
-    for issue in issues:
-        issue.is_overdue = issue.status in Issue.ESCALATING_STATUSES and issue.due_at < now
-    return issues, figures
-
-
-def open_issues_by_category(user, neighborhood) -> list[dict]:
-    """Open issues of a neighborhood counted per category, largest first (one GROUP BY)."""
-    rows = (
-        issues_visible_to(user)
-        .filter(neighborhood=neighborhood, status__in=Issue.OPEN_STATUSES)
-        .order_by()
-        .values("category_id", "category__name_en", "category__name_es")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "category__name_en")
-    )
-    spanish = (translation.get_language() or "en").startswith("es")
-    result = [
-        {
-            "name": (r["category__name_es"] if spanish and r["category__name_es"] else r["category__name_en"]),
-            "n": r["n"],
-        }
-        for r in rows
-    ]
-    top = max((r["n"] for r in result), default=0)
-    for r in result:
-        r["percent"] = round(100 * r["n"] / top) if top else 0
-    return result
-
-
-def problems_with_partner(partner):
-    return list(Problem.objects.filter(partners=partner).select_related("neighborhood").order_by("-created_at")[:20])

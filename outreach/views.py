@@ -13,9 +13,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.exports import csv_cell
-from config.permissions import perm_required, staff_required
+from core.exports import csv_cell
 from core.pagination import count_cap_for, page_from_request
+from core.permissions import perm_required, staff_required
 from outreach import selectors
 from outreach.cards import activity_items
 from outreach.forms import ActivityFilterForm, ActivityForm

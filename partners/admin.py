@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from config.admin_fields import URL_FORM_FIELDS
+from core.admin_fields import URL_FORM_FIELDS
 from partners import services
 from partners.models import Neighborhood, Partner, PartnerContact, StaffProfile
 

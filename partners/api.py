@@ -15,9 +15,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_common import ActionPermission, IdFilter, SafeCharFilter
-from config.api_lean import LeanRepresentation
-from config.roles import ROLE_NAMES, roles_of
+from accounts.roles import ROLE_NAMES, roles_of
+from core.api.common import ActionPermission, IdFilter, SafeCharFilter
+from core.api.lean import LeanRepresentation
 from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner, PartnerContact, StaffProfile
 
 User = get_user_model()

@@ -147,7 +147,7 @@ class Crawler:
 
     # --- signing in through the real form -------------------------------------------------
 
-    def login(self, username: str, password: str) -> None:
+    def checked_login(self, username: str, password: str) -> None:
         page = self.request("GET", f"{self.base_url}/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         answer = self.request(

@@ -99,7 +99,7 @@ def role_group(name):
     """The role's group; recreated if a transactional test flushed the migration's rows."""
     group = Group.objects.filter(name=name).first()
     if group is None:
-        from config.roles import roles_sync
+        from accounts.roles import roles_sync
 
         roles_sync()
         group = Group.objects.get(name=name)

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_on_sqlite(scenario: str, tmp_path: Path, **env) -> dict:
+def checked_run_on_sqlite(scenario: str, tmp_path: Path, **env) -> dict:
     environment = dict(os.environ)
     environment.update(
         {

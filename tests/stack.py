@@ -303,7 +303,7 @@ class ComposeStack:
     def headers(self) -> dict[str, str]:
         return {"X-Forwarded-Proto": "https"}
 
-    def environment(self, service: str, **extra) -> dict[str, str]:
+    def checked_environment(self, service: str, **extra) -> dict[str, str]:
         compose_env = {
             key: interpolate(value, self.given) for key, value in self.services[service]["environment"].items()
         }
@@ -326,7 +326,7 @@ class ComposeStack:
             done = subprocess.run(
                 self.argv(service),
                 cwd=self.build.dest,
-                env=self.environment(service, **extra),
+                env=self.checked_environment(service, **extra),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
@@ -339,7 +339,7 @@ class ComposeStack:
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=self.build.dest,
-            env=self.environment("web", **extra),
+            env=self.checked_environment("web", **extra),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -354,7 +354,7 @@ class ComposeStack:
             self.processes[service] = subprocess.Popen(
                 self.argv(service),
                 cwd=self.build.dest,
-                env=self.environment(service),
+                env=self.checked_environment(service),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.models import Approach, Category, Escalation, EscalationRule, Event, Issue, Notification, Priority, Report
 from cases.selectors.staff import issues_text_search, overdue_condition
-from config.api_common import IdFilter, IntegerFilter, SafeCharFilter, SafeDateTimeFilter
+from core.api.common import IdFilter, IntegerFilter, SafeCharFilter, SafeDateTimeFilter
 
 
 class CategoryFilter(django_filters.FilterSet):

@@ -37,8 +37,8 @@ from cases.selectors.problems import (
     problem_list,
     problem_timeline,
 )
-from config.api_common import ActionPermission, IdFilter, SafeCharFilter, TextField
-from config.api_lean import LeanRepresentation
+from core.api.common import ActionPermission, IdFilter, SafeCharFilter, TextField
+from core.api.lean import LeanRepresentation
 from partners.models import Neighborhood, Partner
 
 ID_PATTERN = r"[0-9]+"

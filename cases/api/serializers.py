@@ -29,8 +29,8 @@ from cases.models import (
 )
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue
-from config.api_common import TextField
-from config.api_lean import LeanRepresentation
+from core.api.common import TextField
+from core.api.lean import LeanRepresentation
 from partners.models import LANGUAGE_CHOICES, Neighborhood
 
 User = get_user_model()

@@ -44,7 +44,7 @@ from cases.selectors.records import (
     reports_visible_to,
 )
 from cases.services.outbox import notification_mark_all_read, notification_mark_read
-from config.api_common import ActionPermission
+from core.api.common import ActionPermission
 
 ID_PATTERN = r"[0-9]+"
 

@@ -5,13 +5,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def roles_sync(apps, schema_editor):
-    # The new moderate and view_audit permissions (and the message and moderation models') join the roles.
-    from config.roles import roles_sync as sync
-
-    sync(apps)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -157,5 +150,5 @@ class Migration(migrations.Migration):
             model_name='residentmessage',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('author__isnull', True), ('direction', 'in')), ('direction', 'out'), _connector='OR'), name='message_from_resident_has_no_author'),
         ),
-        migrations.RunPython(roles_sync, migrations.RunPython.noop),
+        # The new permissions joined the roles here once; accounts.0001_roles gives them now.
     ]

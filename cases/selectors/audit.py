@@ -25,9 +25,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.roles import ROLE_NAMES
 from cases.models import Event
 from cases.selectors.issues import _is_staff_member
-from config.roles import ROLE_NAMES
 
 __all__ = [
     "AUDIT_PERMISSION",

@@ -1,20 +1,9 @@
-"""Create the Officer, Supervisor and Administrator groups with their permissions.
+"""Once created the role groups; they are made by ``accounts.0001_roles`` now.
 
-Permissions are normally created after migrate; ``roles_sync`` creates them for
-every app first so a fresh database has complete roles in one step.
+Kept, empty, because databases have it recorded and later migrations follow it.
 """
 
 from django.db import migrations
-
-
-def create_roles(apps, schema_editor):
-    from config.roles import roles_sync
-
-    roles_sync(apps)
-
-
-def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Officer", "Supervisor", "Administrator"]).delete()
 
 
 class Migration(migrations.Migration):
@@ -27,4 +16,4 @@ class Migration(migrations.Migration):
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
 
-    operations = [migrations.RunPython(create_roles, remove_roles)]
+    operations = []

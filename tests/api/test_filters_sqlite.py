@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 PAGE_SIZE = 200  # the API's maximum: every row on one page, so sets compare whole
@@ -282,7 +282,7 @@ def _stats_digest(body: dict) -> dict:
     }
 
 
-def api_calls(client) -> dict[str, dict]:
+def checked_api_calls(client) -> dict[str, dict]:
     """Every query parameter of every filtered GET endpoint, each value on its own."""
     from drf_spectacular.generators import SchemaGenerator
 
@@ -389,7 +389,7 @@ def scenario() -> dict:
         admin = build_world()
         client = APIClient()
         client.force_authenticate(admin)
-        calls = api_calls(client)
+        calls = checked_api_calls(client)
         assigned = {
             n.slug: sorted(p.user.username for p in staff_assigned_to(n)) for n in Neighborhood.objects.order_by("pk")
         }
@@ -412,7 +412,7 @@ print(json.dumps(scenario()))
 
 @pytest.fixture(scope="module")
 def on_sqlite(tmp_path_factory):
-    return run_on_sqlite(SQLITE_SCENARIO, tmp_path_factory.mktemp("filters-sqlite"))
+    return checked_run_on_sqlite(SQLITE_SCENARIO, tmp_path_factory.mktemp("filters-sqlite"))
 
 
 @pytest.fixture

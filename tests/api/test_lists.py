@@ -71,7 +71,7 @@ LISTS = {
 }
 
 
-def _queries(client, url):
+def _checked_queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content[:300]
@@ -85,10 +85,10 @@ def test_list_runs_a_fixed_number_of_queries(world, supervisor, django_assert_ma
     url += ("&" if "?" in url else "?") + "page_size=200" if kind != "geojson" else ""
     client = token_client(supervisor if kind not in ("queue", "notifications") else world["officer"])
     _grow(kind, 2, world)
-    small, first = _queries(client, url)
+    small, first = _checked_queries(client, url)
     _grow(kind, 25, world)
     with django_assert_max_num_queries(limit):
-        large, second = _queries(client, url)
+        large, second = _checked_queries(client, url)
     rows = second.json()["features" if kind == "geojson" else "results"]
     assert len(rows) > len(first.json()["features" if kind == "geojson" else "results"]) + 20
     assert large == small, f"{kind}: {small} queries for a few rows, {large} for many"
@@ -152,7 +152,7 @@ def test_a_nullable_order_is_paged_by_position(supervisor):
 
 
 def test_page_size_is_capped(supervisor, neighborhood, category, settings):
-    from config.api_common import StandardPagination
+    from core.api.common import StandardPagination
 
     Issue.objects.bulk_create(
         [
@@ -208,7 +208,7 @@ def spread(world):
     return rows
 
 
-def _ids(client, query):
+def _checked_ids(client, query):
     response = client.get(f"/api/v1/issues/?{query}&page_size=200")
     assert response.status_code == 200, response.json()
     return {row["id"] for row in response.json()["results"]}
@@ -217,28 +217,31 @@ def _ids(client, query):
 def test_issue_filters(officer, supervisor, world, spread):
     client = token_client(officer)
     s, w = spread, world
-    assert _ids(client, "priority=urgent") == {s["urgent_mine"].pk}
-    assert _ids(client, "mine=true") == {s["urgent_mine"].pk}
-    assert _ids(client, f"assignee={officer.pk}") == {s["urgent_mine"].pk}
-    assert _ids(client, "approach=enforce") == {s["urgent_mine"].pk}
-    assert _ids(client, "service_code=illegal-dumping") == {s["dumping_east"].pk}
-    assert _ids(client, "district=East") == {s["dumping_east"].pk, w["elsewhere"].pk}
-    assert _ids(client, f"neighborhood={w['elsewhere'].neighborhood_id}") == {s["dumping_east"].pk, w["elsewhere"].pk}
-    assert _ids(client, "q=prospect") == {s["dumping_east"].pk}
-    assert _ids(client, f"q={s['dumping_east'].tracking_code.lower()}") == {s["dumping_east"].pk}
+    assert _checked_ids(client, "priority=urgent") == {s["urgent_mine"].pk}
+    assert _checked_ids(client, "mine=true") == {s["urgent_mine"].pk}
+    assert _checked_ids(client, f"assignee={officer.pk}") == {s["urgent_mine"].pk}
+    assert _checked_ids(client, "approach=enforce") == {s["urgent_mine"].pk}
+    assert _checked_ids(client, "service_code=illegal-dumping") == {s["dumping_east"].pk}
+    assert _checked_ids(client, "district=East") == {s["dumping_east"].pk, w["elsewhere"].pk}
+    assert _checked_ids(client, f"neighborhood={w['elsewhere'].neighborhood_id}") == {
+        s["dumping_east"].pk,
+        w["elsewhere"].pk,
+    }
+    assert _checked_ids(client, "q=prospect") == {s["dumping_east"].pk}
+    assert _checked_ids(client, f"q={s['dumping_east'].tracking_code.lower()}") == {s["dumping_east"].pk}
     spaced = s["dumping_east"].tracking_code.replace("-", " ")[3:]  # "ABCD 2345", as read over the phone
-    assert _ids(client, f"q={spaced}") == {s["dumping_east"].pk}
-    assert _ids(client, "overdue=true") == {s["overdue"].pk}
-    assert _ids(client, "needs_decision=true&escalation_level_min=2") == {s["overdue"].pk}
-    assert _ids(client, "status=resolved") == {s["old_resolved"].pk}
-    assert _ids(client, "outcome=resolved&is_open=false") == {s["old_resolved"].pk}
-    assert s["old_resolved"].pk not in _ids(client, "is_open=true")
+    assert _checked_ids(client, f"q={spaced}") == {s["dumping_east"].pk}
+    assert _checked_ids(client, "overdue=true") == {s["overdue"].pk}
+    assert _checked_ids(client, "needs_decision=true&escalation_level_min=2") == {s["overdue"].pk}
+    assert _checked_ids(client, "status=resolved") == {s["old_resolved"].pk}
+    assert _checked_ids(client, "outcome=resolved&is_open=false") == {s["old_resolved"].pk}
+    assert s["old_resolved"].pk not in _checked_ids(client, "is_open=true")
     both = set(Issue.objects.filter(status__in=["resolved", "new"]).values_list("pk", flat=True))
-    assert _ids(client, "status=resolved&status=new") == both and len(both) > 2
+    assert _checked_ids(client, "status=resolved&status=new") == both and len(both) > 2
     cutoff = (timezone.now() - timedelta(days=20)).isoformat().replace("+", "%2B")
-    assert _ids(client, f"created_before={cutoff}") == {s["old_resolved"].pk}
-    assert _ids(client, f"problem={w['problem'].pk}") == {w["second"].pk}
-    assert _ids(client, "unassigned=false") == {s["urgent_mine"].pk}
+    assert _checked_ids(client, f"created_before={cutoff}") == {s["old_resolved"].pk}
+    assert _checked_ids(client, f"problem={w['problem'].pk}") == {w["second"].pk}
+    assert _checked_ids(client, "unassigned=false") == {s["urgent_mine"].pk}
 
 
 def test_issue_ordering(supervisor, spread):
@@ -260,28 +263,28 @@ def test_other_list_filters(world, officer, supervisor):
         issue=w["second"], level=2, action=EscalationRule.Action.RAISE_PRIORITY, created_at=timezone.now()
     )
 
-    def ids(path):
+    def checked_ids(path):
         response = client.get(path)
         assert response.status_code == 200, response.json()
         return [row["id"] for row in response.json()["results"]]
 
-    assert ids("/api/v1/escalations/?decided=false") == [Escalation.objects.get(issue=w["second"]).pk]
-    assert ids("/api/v1/escalations/?decided=true") == [w["escalation"].pk]
-    assert ids(f"/api/v1/reports/?issue={w['second'].pk}") == []
-    assert ids(f"/api/v1/reports/?issue={w['issue'].pk}") == [w["report"].pk]
+    assert checked_ids("/api/v1/escalations/?decided=false") == [Escalation.objects.get(issue=w["second"]).pk]
+    assert checked_ids("/api/v1/escalations/?decided=true") == [w["escalation"].pk]
+    assert checked_ids(f"/api/v1/reports/?issue={w['second'].pk}") == []
+    assert checked_ids(f"/api/v1/reports/?issue={w['issue'].pk}") == [w["report"].pk]
     kinds = [e["kind"] for e in client.get(f"/api/v1/issues/{w['issue'].pk}/events/?kind=note").json()["results"]]
     assert kinds == []
     services.issue_add_note(issue=w["issue"], actor=officer, text="Internal", public=False)
     notes = client.get(f"/api/v1/issues/{w['issue'].pk}/events/?kind=note&is_public=false").json()["results"]
     assert [(n["kind"], n["message"], n["actor"]["id"]) for n in notes] == [(Event.Kind.NOTE, "Internal", officer.pk)]
-    assert ids(f"/api/v1/partners/?neighborhood={w['neighborhood'].pk}") == [w["partner"].pk]
-    assert ids("/api/v1/partners/?cops_type=nonprofit") == [w["partner"].pk]
-    assert ids("/api/v1/partners/?cops_type=media") == []
-    assert ids(f"/api/v1/activities/?officer={officer.pk}") == [w["activity"].pk]
-    assert ids(f"/api/v1/activities/?neighborhood={w['elsewhere'].neighborhood_id}") == []
-    assert ids("/api/v1/problems/?stage=scanning") == [w["problem"].pk]
-    assert ids("/api/v1/problems/?active=false") == []
-    assert ids(f"/api/v1/staff/?neighborhood={w['neighborhood'].pk}") == [officer.pk]
+    assert checked_ids(f"/api/v1/partners/?neighborhood={w['neighborhood'].pk}") == [w["partner"].pk]
+    assert checked_ids("/api/v1/partners/?cops_type=nonprofit") == [w["partner"].pk]
+    assert checked_ids("/api/v1/partners/?cops_type=media") == []
+    assert checked_ids(f"/api/v1/activities/?officer={officer.pk}") == [w["activity"].pk]
+    assert checked_ids(f"/api/v1/activities/?neighborhood={w['elsewhere'].neighborhood_id}") == []
+    assert checked_ids("/api/v1/problems/?stage=scanning") == [w["problem"].pk]
+    assert checked_ids("/api/v1/problems/?active=false") == []
+    assert checked_ids(f"/api/v1/staff/?neighborhood={w['neighborhood'].pk}") == [officer.pk]
     officer_client = token_client(officer)
     unread = officer_client.get("/api/v1/notifications/?unread=true").json()["results"]
     assert [n["id"] for n in unread] == [w["notification"].pk]

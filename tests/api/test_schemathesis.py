@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import (
 
 from cases import services
 from cases.models import Escalation, Event, Issue, Notification, Problem
-from cases.selectors.dashboard import decisions_waiting_q
 from cases.staff_forms import ACTIONS
+from insights.figures.issues import decisions_waiting_q
 from tests import factories
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -49,14 +49,14 @@ def demo(settings):
     call_command("seed_demo", issues=120, activities=30, verbosity=0)
 
 
-def _pages_of(live_server, role: str | None) -> list[str]:
+def _checked_pages_of(live_server, role: str | None) -> list[str]:
     """Every HTML page the role reaches from the URL map, one per route and language (staff pages
     are in English only for now: their Spanish comes with staff language settings)."""
     urls: list[str] = []
     for language in ("en", "es") if role is None else ("en",):
         crawler = Crawler(live_server.url, language=language, per_route=1, max_pages=300)
         if role:
-            crawler.login(role, "commonground")
+            crawler.checked_login(role, "commonground")
         result = crawler.crawl()
         assert not result.server_errors, [visit.url for visit in result.server_errors]
         urls += [visit.url for visit in result.visits if _checked(visit.url, visit.content_type, visit.status)]
@@ -181,7 +181,7 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
     checked_routes: set[str] = set()
     checked = 0
     for role in AUDIENCES[audience]:
-        pages = _pages_of(live_server, role)
+        pages = _checked_pages_of(live_server, role)
         # The crawl really reached the pages (a broken crawl must not pass by checking nothing).
         paths = {urlparse(url).path for url in pages}
         expected = {"/", "/report/", "/transparency/"}

@@ -81,7 +81,7 @@ class Watcher:
         self.tile_requests += 1
         route.fulfill(status=200, content_type="image/png", body=TILE_PNG)
 
-    def visit(self, path, *, ready=None):
+    def checked_visit(self, path, *, ready=None):
         response = self.page.goto(f"{self.base}{path}")
         assert response.status < 400, (path, response.status)
         policy = response.headers.get("content-security-policy", "")
@@ -140,19 +140,19 @@ def test_public_pages_run_under_the_policy(live_server, desktop_page, tiles, cit
     page = desktop_page
     code = city["issue"].tracking_code
 
-    watch.visit("/")
+    watch.checked_visit("/")
     for path in ("/report/", "/es/report/"):
-        watch.visit(path, ready="#report-map.leaflet-container")
+        watch.checked_visit(path, ready="#report-map.leaflet-container")
         page.wait_for_function(MAP_DRAWN, arg="#report-map")
         # The form's own scripts: choosing a category asks whether it is the same problem (htmx-free fetch).
         page.get_by_label("Graffiti" if path == "/report/" else "Grafiti").check()
         page.wait_for_load_state("networkidle")
         watch.check(f"{path} after choosing a category")
-    watch.visit(f"/report/{code}/", ready="#status-map.leaflet-container")
+    watch.checked_visit(f"/report/{code}/", ready="#status-map.leaflet-container")
     page.wait_for_function(MAP_DRAWN, arg="#status-map")
-    watch.visit("/transparency/", ready="#transparency-map[data-map-ready]")
+    watch.checked_visit("/transparency/", ready="#transparency-map[data-map-ready]")
     page.wait_for_function(MAP_DRAWN, arg="#transparency-map")
-    watch.visit("/api/docs/", ready=".opblock-summary")
+    watch.checked_visit("/api/docs/", ready=".opblock-summary")
     assert page.locator(".opblock").count() >= 40
     assert watch.tile_requests > 0
 
@@ -162,12 +162,12 @@ def test_staff_pages_run_under_the_policy(live_server, desktop_page, tiles, city
     watch = Watcher(desktop_page, live_server)
     page = desktop_page
 
-    watch.visit("/issues/")
+    watch.checked_visit("/issues/")
     page.click("#issues-map-toggle summary")
     page.wait_for_function(MAP_DRAWN, arg="#issues-map")
     watch.check("/issues/ map")
 
-    watch.visit(f"/issues/{city['issue'].pk}/", ready="#issue-map.leaflet-container")
+    watch.checked_visit(f"/issues/{city['issue'].pk}/", ready="#issue-map.leaflet-container")
     page.wait_for_function(MAP_DRAWN, arg="#issue-map")
     # An htmx action swaps part of the page in place: still nothing the policy refuses.
     page.click("form.action-acknowledge button")
@@ -175,34 +175,34 @@ def test_staff_pages_run_under_the_policy(live_server, desktop_page, tiles, city
     page.wait_for_load_state("networkidle")
     watch.check("issue action")
 
-    watch.visit("/outreach/new/")
-    watch.visit("/partners/")
-    watch.visit("/neighborhoods/", ready="#neighborhood-map[data-map-ready]")
+    watch.checked_visit("/outreach/new/")
+    watch.checked_visit("/partners/")
+    watch.checked_visit("/neighborhoods/", ready="#neighborhood-map[data-map-ready]")
     page.wait_for_function(MAP_DRAWN, arg="#neighborhood-map")
-    watch.visit(f"/neighborhoods/{city['westside'].slug}/", ready="#neighborhood-map[data-map-ready]")
+    watch.checked_visit(f"/neighborhoods/{city['westside'].slug}/", ready="#neighborhood-map[data-map-ready]")
     page.wait_for_function(MAP_DRAWN, arg="#neighborhood-map")
     assert page.locator("#neighborhood-issues li").count() >= 1
 
-    watch.visit("/dashboard/", ready="#dashboard-map[data-map-ready]")
+    watch.checked_visit("/dashboard/", ready="#dashboard-map[data-map-ready]")
     page.wait_for_selector("#chart-new-resolved[data-chart-ready]", state="attached")
     page.wait_for_function(MAP_DRAWN, arg="#dashboard-map")
     for chart in ("chart-new-resolved", "chart-open-category"):
         assert page.evaluate(CANVAS_HAS_PIXELS, chart), f"{chart} drew nothing"
 
-    watch.visit(f"/problems/{city['problem'].pk}/", ready="#problem-map[data-map-ready]")
+    watch.checked_visit(f"/problems/{city['problem'].pk}/", ready="#problem-map[data-map-ready]")
     page.wait_for_function(MAP_DRAWN, arg="#problem-map")
     page.wait_for_selector("#chart-assessment[data-chart-ready]", state="attached")
     assert page.evaluate(CANVAS_HAS_PIXELS, "chart-assessment")
-    watch.visit("/notifications/")
+    watch.checked_visit("/notifications/")
 
 
 def test_admin_runs_under_the_policy(live_server, desktop_page, city):
     force_login(desktop_page.context, live_server, city["admin"])
     watch = Watcher(desktop_page, live_server)
-    watch.visit("/admin/")
-    watch.visit("/admin/cases/issue/", ready="#changelist")
-    watch.visit(f"/admin/cases/issue/{city['issue'].pk}/change/", ready="#issue_form")
-    watch.visit("/admin/partners/neighborhood/add/")
+    watch.checked_visit("/admin/")
+    watch.checked_visit("/admin/cases/issue/", ready="#changelist")
+    watch.checked_visit(f"/admin/cases/issue/{city['issue'].pk}/change/", ready="#issue_form")
+    watch.checked_visit("/admin/partners/neighborhood/add/")
 
 
 def test_the_watcher_catches_a_violation(live_server, desktop_page, settings, city):

@@ -483,7 +483,7 @@ def test_the_pages_read_the_partial_audit_indexes(supervisor, officer, issue, ne
 # --- CSV ----------------------------------------------------------------------------------
 
 
-def _csv(response):
+def _checked_csv(response):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-')
@@ -494,7 +494,7 @@ def test_the_export_has_who_when_issue_action_why_and_no_contact_value(client, s
     client.force_login(officer)
     client.post(_reveal_url(issue), {"reason_code": "other", "reason_other": '=HYPERLINK("http://x")'})
     client.force_login(supervisor)
-    rows = _csv(client.get("/audit/export.csv"))
+    rows = _checked_csv(client.get("/audit/export.csv"))
     assert rows[0] == ["when", "who", "username", "action", "issue", "reason"]
     body = rows[1:]
     assert len(body) == 4
@@ -513,12 +513,12 @@ def test_the_export_has_who_when_issue_action_why_and_no_contact_value(client, s
 
 def test_the_export_applies_the_filters_and_the_officers_scope(client, supervisor, officer, log):
     client.force_login(supervisor)
-    rows = _csv(client.get("/audit/export.csv?action=moderation"))
+    rows = _checked_csv(client.get("/audit/export.csv?action=moderation"))
     assert [row[3] for row in rows[1:]] == ["Moderation: report hidden"]
     client.force_login(officer)
-    rows = _csv(client.get("/audit/export.csv"))
+    rows = _checked_csv(client.get("/audit/export.csv"))
     assert [row[2] for row in rows[1:]] == [officer.username]
-    rows = _csv(client.get(f"/audit/export.csv?who={log['moderation'].actor_id}"))
+    rows = _checked_csv(client.get(f"/audit/export.csv?who={log['moderation'].actor_id}"))
     assert [row[2] for row in rows[1:]] == [officer.username]
 
 
@@ -585,9 +585,9 @@ print(json.dumps({
 
 
 def test_the_audit_trail_works_on_sqlite(tmp_path):
-    from tests.sqlite import run_on_sqlite
+    from tests.sqlite import checked_run_on_sqlite
 
-    result = run_on_sqlite(SQLITE_SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SQLITE_SCENARIO, tmp_path)
     assert result == {
         "refused": 400,
         "shown": 200,

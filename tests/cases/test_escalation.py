@@ -695,7 +695,7 @@ def test_each_batch_adds_what_it_committed_to_its_sweep_run(clock, ladder, neigh
     start = clock(72 + 100)
     seen = []
 
-    def look(result):
+    def checked_after_batch(result):
         run = SweepRun.objects.get(pk=result.sweep_run_id)
         row = sweep_run_row(run)
         seen.append((row["batches"], run.progress_at, run.finished_at))
@@ -704,7 +704,7 @@ def test_each_batch_adds_what_it_committed_to_its_sweep_run(clock, ladder, neigh
         }
         clock(start + timedelta(minutes=len(seen)))  # the next batch commits a minute later
 
-    monkeypatch.setattr(engine, "_after_batch", look)
+    monkeypatch.setattr(engine, "_after_batch", checked_after_batch)
     with CaptureQueriesContext(connection) as queries:
         result = escalation_sweep_run(batch_size=3)
     # The record costs one single-row UPDATE per batch (and one to finish), nothing per issue.

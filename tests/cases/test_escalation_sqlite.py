@@ -7,7 +7,7 @@ spot, a repeated sweep, the outbox drain and ``escalate --dry-run``.
 
 import pytest
 
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 SCENARIO = r"""
 import json, sys
@@ -62,7 +62,7 @@ print(json.dumps({
 
 @pytest.mark.slow
 def test_the_sweep_and_the_drain_work_on_sqlite(tmp_path):
-    result = run_on_sqlite(SCENARIO, tmp_path, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
+    result = checked_run_on_sqlite(SCENARIO, tmp_path, EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
     assert result["due"] == 25  # 5 issues × 5 levels
     assert result["first"] == [25, 5, 3, 1]  # 3 batches of ≤ 2 issues; the 3 fresh issues make a hot spot
     assert result["second"] == [0, 0, 0]

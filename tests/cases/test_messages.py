@@ -27,7 +27,7 @@ def client_from(address=ADDRESS):
     return Client(REMOTE_ADDR=address)
 
 
-def filed(client, cat, **overrides):
+def checked_filed_report(client, cat, **overrides):
     """File a report through the web form; returns (report, key shown on the confirmation, confirmation html)."""
     overrides.setdefault("same_issue", "new")
     response = client.post("/report/", form_data(cat, **overrides))
@@ -47,7 +47,7 @@ def unlock(client, code, key):
 def keyed(place, cat):
     """A report filed through the form by a resident, and its key."""
     client = client_from()
-    report, key, _html = filed(client, cat)
+    report, key, _html = checked_filed_report(client, cat)
     return report, key
 
 
@@ -85,7 +85,7 @@ def test_the_key_rides_only_to_its_status_page_which_deletes_it(place, cat, pref
 
 def test_key_shown_once_at_submit_and_only_its_hash_stored(place, cat):
     client = client_from()
-    report, key, html = filed(client, cat, reporter_email="res@example.org", contact_consent="on")
+    report, key, html = checked_filed_report(client, cat, reporter_email="res@example.org", contact_consent="on")
     assert "we cannot show it again" in html.lower()
     assert report.message_key_hash == message_key_hash(key)
     # Shown once: the status page again no longer has it.
@@ -119,8 +119,8 @@ def test_open311_and_staff_reports_get_no_key(place, cat):
 
 def test_me_too_report_gets_its_own_key(place, cat):
     client = client_from()
-    first, first_key, _ = filed(client, cat)
-    second, second_key, _ = filed(client, cat, same_issue=first.issue.tracking_code)
+    first, first_key, _ = checked_filed_report(client, cat)
+    second, second_key, _ = checked_filed_report(client, cat, same_issue=first.issue.tracking_code)
     assert second.issue_id == first.issue_id and second.pk != first.pk
     assert first_key != second_key
     assert services.report_for_message_key(tracking_code=first.issue.tracking_code, key=second_key) == second
@@ -174,8 +174,8 @@ def test_wrong_key_same_status_same_shape(keyed):
 
 def test_key_of_another_issue_does_not_open_this_one(place, cat):
     client = client_from()
-    first, first_key, _ = filed(client, cat)
-    second, _second_key, _ = filed(client, cat, description="A different wall, other street")
+    first, first_key, _ = checked_filed_report(client, cat)
+    second, _second_key, _ = checked_filed_report(client, cat, description="A different wall, other street")
     assert first.issue_id != second.issue_id
     assert services.report_for_message_key(tracking_code=second.issue.tracking_code, key=first_key) is None
     assert unlock(client_from(), second.issue.tracking_code, first_key)["Location"].endswith("?key=wrong#error-summary")
@@ -183,8 +183,8 @@ def test_key_of_another_issue_does_not_open_this_one(place, cat):
 
 def test_merged_report_is_still_found_under_its_old_code(place, cat, supervisor):
     client = client_from()
-    first, first_key, _ = filed(client, cat)
-    second, _, _ = filed(client, cat, description="A different wall, other street")
+    first, first_key, _ = checked_filed_report(client, cat)
+    second, _, _ = checked_filed_report(client, cat, description="A different wall, other street")
     services.issue_mark_duplicate(issue=first.issue, of=second.issue, actor=supervisor)
     assert services.report_for_message_key(tracking_code=first.issue.tracking_code, key=first_key) == first
 
@@ -196,7 +196,7 @@ def test_unlock_timing_right_and_wrong_alike(keyed, settings):
     code = report.issue.tracking_code
     client = client_from()
 
-    def timed(k):
+    def checked_unlock_time(k):
         start = time.perf_counter()
         response = unlock(client, code, k)
         elapsed = time.perf_counter() - start
@@ -204,12 +204,12 @@ def test_unlock_timing_right_and_wrong_alike(keyed, settings):
         return elapsed
 
     for _ in range(5):  # warm up (prepared plans, caches)
-        timed(key)
-        timed(message_key_new())
+        checked_unlock_time(key)
+        checked_unlock_time(message_key_new())
     right, wrong = [], []
     for _ in range(30):
-        right.append(timed(key))
-        wrong.append(timed(message_key_new()))
+        right.append(checked_unlock_time(key))
+        wrong.append(checked_unlock_time(message_key_new()))
     right_median, wrong_median = statistics.median(right), statistics.median(wrong)
     assert (
         abs(right_median - wrong_median) < 0.005

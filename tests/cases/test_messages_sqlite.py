@@ -8,7 +8,7 @@ reply, the thread, and the key's rate limit counted in the database cache.
 
 import pytest
 
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 SCENARIO = r"""
 import json, re
@@ -58,7 +58,7 @@ print(json.dumps({
 
 @pytest.mark.slow
 def test_messages_work_on_sqlite(tmp_path):
-    result = run_on_sqlite(SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SCENARIO, tmp_path)
     assert result["found"] is True
     code = result["unlock"][3].split("/")[2]
     assert result["unlock"] == [303, f"/report/{code}/?key=wrong#error-summary", 303, f"/report/{code}/messages/"]

@@ -4,7 +4,7 @@ A subprocess on a fresh SQLite file: approve a photo, read it at its public URL 
 Open311 (the JSON subquery), hide it, resolve a text item, and walk the queue.
 """
 
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 SCENARIO = r"""
 import json
@@ -49,5 +49,5 @@ print(json.dumps({
 
 
 def test_moderation_on_sqlite(tmp_path):
-    result = run_on_sqlite(SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SCENARIO, tmp_path)
     assert result == {"before": None, "served": 200, "media": True, "queue": 200, "open_items": 0, "after_hide": 404}

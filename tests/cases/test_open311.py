@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Event, Issue, OutboxMessage, Report
-from tests.cases.test_open311_support import BASE, child_tags, seed_services, validate, xml_of
+from tests.cases.test_open311_support import BASE, checked_xml_of, child_tags, seed_services, validate
 from tests.factories import ApiClientFactory, CategoryFactory, IssueFactory, ReportFactory, officer
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def valid_graffiti(world, **overrides):
     return {key: value for key, value in data.items() if value is not None}
 
 
-def errors_of(response, status):
+def checked_errors_of(response, status):
     assert response.status_code == status, response.content
     body = response.json()
     assert isinstance(body, list) and body
@@ -62,7 +62,7 @@ def test_discovery_json_and_xml(client, world):
     assert body["endpoints"][0]["formats"] == ["text/xml", "application/json"]
     datetime.fromisoformat(body["changeset"])
 
-    root = xml_of(client.get(f"{BASE}/discovery.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/discovery.xml"))
     assert root.tag == "discovery"
     assert child_tags(root) == ["changeset", "contact", "key_service", "endpoints"]
     endpoint = root.find("endpoints/endpoint")
@@ -106,7 +106,7 @@ def test_services_in_spanish_by_locale_or_accept_language(client, world):
 
 
 def test_services_xml_element_names(client, world):
-    root = xml_of(client.get(f"{BASE}/services.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/services.xml"))
     assert root.tag == "services"
     assert set(child_tags(root)) == {"service"}
     graffiti = next(s for s in root if s.findtext("service_code") == "graffiti")
@@ -145,7 +145,7 @@ def test_service_definition_json_and_xml(client, world):
     spanish = client.get(f"{BASE}/services/graffiti.json", {"locale": "es"}).json()
     assert spanish["attributes"][0]["description"] == "¿Qué está pintado?"
 
-    root = xml_of(client.get(f"{BASE}/services/graffiti.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/services/graffiti.xml"))
     assert root.tag == "service_definition"
     assert child_tags(root) == ["service_code", "attributes"]
     attribute = root.find("attributes/attribute")
@@ -167,8 +167,8 @@ def test_service_definition_json_and_xml(client, world):
 
 @pytest.mark.parametrize("code", ["no-such-thing", "drug-activity", "old-signs", "x" * 300])
 def test_unknown_sensitive_or_retired_service_definition_is_404(client, world, code):
-    errors_of(client.get(f"{BASE}/services/{code}.json"), 404)
-    root = xml_of(client.get(f"{BASE}/services/{code}.xml"))
+    checked_errors_of(client.get(f"{BASE}/services/{code}.json"), 404)
+    root = checked_xml_of(client.get(f"{BASE}/services/{code}.xml"))
     assert root.tag == "errors"
     error = root.find("error")
     assert child_tags(error) == ["code", "description"]
@@ -230,7 +230,7 @@ def test_post_with_lat_long_opens_an_issue_on_the_open311_channel(client, world)
 def test_post_answers_in_xml(client, world):
     response = post(client, valid_graffiti(world), fmt="xml")
     assert response.status_code == 201
-    root = xml_of(response)
+    root = checked_xml_of(response)
     assert root.tag == "service_requests"
     request = root.find("request")
     assert child_tags(request) == ["service_request_id", "token", "service_notice", "account_id"]
@@ -276,7 +276,9 @@ def test_post_address_string_with_lat_long_keeps_the_point(client, world):
 
 def test_post_address_string_naming_no_neighborhood_is_400_and_saves_nothing(client, world):
     before = counts()
-    text = errors_of(post(client, valid_graffiti(world, lat=None, long=None, address_string="1200 Main St")), 400)
+    text = checked_errors_of(
+        post(client, valid_graffiti(world, lat=None, long=None, address_string="1200 Main St")), 400
+    )
     assert "neighborhood" in text
     assert counts() == before
 
@@ -352,18 +354,18 @@ def test_post_attributes_validated_against_the_service_definition(client, world)
 )
 def test_post_bad_attributes_are_400_and_save_nothing(client, world, overrides, needle):
     before = counts()
-    assert needle in errors_of(post(client, valid_graffiti(world, **overrides)), 400)
+    assert needle in checked_errors_of(post(client, valid_graffiti(world, **overrides)), 400)
     assert counts() == before
 
 
 def test_post_attribute_to_a_service_without_attributes_is_400(client, world):
     data = {"api_key": world["client"].key, "service_code": "streetlight", "attribute[x]": "1", **INSIDE}
-    assert "not an attribute" in errors_of(post(client, data), 400)
+    assert "not an attribute" in checked_errors_of(post(client, data), 400)
 
 
 def test_post_collects_every_mistake_in_one_answer(client, world):
     response = post(client, valid_graffiti(world, lat="north", email="nope", **{"attribute[surface]": None}))
-    text = errors_of(response, 400)
+    text = checked_errors_of(response, 400)
     assert "lat must be a decimal number" in text
     assert "email is not a valid" in text
     assert "attribute[surface] is required" in text
@@ -406,7 +408,7 @@ def test_post_collects_every_mistake_in_one_answer(client, world):
 )
 def test_post_errors_have_their_status_and_save_nothing(client, world, overrides, status, needle):
     before = counts()
-    text = errors_of(post(client, valid_graffiti(world, **overrides)), status)
+    text = checked_errors_of(post(client, valid_graffiti(world, **overrides)), status)
     assert needle in text
     assert counts() == before
 
@@ -414,7 +416,7 @@ def test_post_errors_have_their_status_and_save_nothing(client, world, overrides
 def test_post_error_in_xml_uses_the_spec_element_names(client, world):
     response = post(client, valid_graffiti(world, api_key="wrong"), fmt="xml")
     assert response.status_code == 403
-    root = xml_of(response)
+    root = checked_xml_of(response)
     assert root.tag == "errors"
     assert [child_tags(error) for error in root] == [["code", "description"]]
     assert root.findtext("error/code") == "403"
@@ -429,13 +431,13 @@ def test_revoked_key_is_403_and_saves_nothing(client, world):
     assert post(client, valid_graffiti(world)).status_code == 201
     services.api_client_revoke(client=world["client"])
     before = counts()
-    assert "revoked" in errors_of(post(client, valid_graffiti(world)), 403)
+    assert "revoked" in checked_errors_of(post(client, valid_graffiti(world)), 403)
     assert counts() == before
 
 
 def test_post_json_body_is_400(client, world):
     response = client.post(f"{BASE}/requests.json", {"api_key": world["client"].key}, content_type="application/json")
-    assert "form-encoded" in errors_of(response, 400)
+    assert "form-encoded" in checked_errors_of(response, 400)
 
 
 def test_post_needs_no_csrf_token(world):
@@ -461,26 +463,26 @@ def test_post_multipart_is_accepted(client, world):
 def test_too_large_body_is_400(client, world, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     before = counts()
-    assert "too large" in errors_of(post(client, valid_graffiti(world, description="z" * 2000)), 400)
+    assert "too large" in checked_errors_of(post(client, valid_graffiti(world, description="z" * 2000)), 400)
     assert counts() == before
 
 
 def test_too_many_fields_is_400(client, world):
     data = valid_graffiti(world, **{f"x{i}": "1" for i in range(1200)})
-    assert "Too many parameters" in errors_of(post(client, data), 400)
+    assert "Too many parameters" in checked_errors_of(post(client, data), 400)
 
 
 def test_other_methods_are_405_in_the_error_shape(client, world):
     response = client.put(f"{BASE}/requests.json")
-    errors_of(response, 405)
+    checked_errors_of(response, 405)
     assert response["Allow"] == "GET, POST"
-    errors_of(client.post(f"{BASE}/services.json"), 405)
+    checked_errors_of(client.post(f"{BASE}/services.json"), 405)
 
 
 def test_unknown_paths_answer_404_in_the_asked_format(client, world):
-    errors_of(client.get(f"{BASE}/nothing-here.json"), 404)
-    errors_of(client.get(f"{BASE}/requests"), 404)
-    assert xml_of(client.get(f"{BASE}/nothing/here.xml")).tag == "errors"
+    checked_errors_of(client.get(f"{BASE}/nothing-here.json"), 404)
+    checked_errors_of(client.get(f"{BASE}/requests"), 404)
+    assert checked_xml_of(client.get(f"{BASE}/nothing/here.xml")).tag == "errors"
 
 
 @time_machine.travel(datetime(2026, 5, 1, 17, 0, 5, tzinfo=UTC), tick=False)
@@ -490,7 +492,7 @@ def test_posting_is_rate_limited_per_client_with_retry_after(client, world, sett
     assert post(client, valid_graffiti(world)).status_code == 201
     before = counts()
     response = post(client, valid_graffiti(world))
-    errors_of(response, 429)
+    checked_errors_of(response, 429)
     assert response["Retry-After"] == "55"
     assert counts() == before
     # Another client application has its own budget.
@@ -504,7 +506,7 @@ def test_reads_are_rate_limited_per_address(client, world, settings):
     for _ in range(3):
         assert client.get(f"{BASE}/services.json").status_code == 200
     response = client.get(f"{BASE}/services.json")
-    errors_of(response, 429)
+    checked_errors_of(response, 429)
     assert "Retry-After" in response
     assert client.get(f"{BASE}/services.json", REMOTE_ADDR="10.1.2.3").status_code == 200
 
@@ -562,7 +564,7 @@ def test_get_request_item_fields(client, world, settings):
 
 def test_get_request_xml_element_names(client, world):
     issue = graffiti_issue(world)
-    root = xml_of(client.get(f"{BASE}/requests/{issue.tracking_code}.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/requests/{issue.tracking_code}.xml"))
     assert root.tag == "service_requests"
     [request] = list(root)
     assert request.tag == "request"
@@ -657,11 +659,11 @@ def test_sensitive_requests_are_not_found_anywhere(client, world):
     shown = graffiti_issue(world)
     listed = {i["service_request_id"] for i in client.get(f"{BASE}/requests.json").json()}
     assert listed == {shown.tracking_code}
-    errors_of(client.get(f"{BASE}/requests/{hidden.tracking_code}.json"), 404)
+    checked_errors_of(client.get(f"{BASE}/requests/{hidden.tracking_code}.json"), 404)
     by_id = client.get(f"{BASE}/requests.json", {"service_request_id": f"{hidden.tracking_code},{shown.tracking_code}"})
     assert [i["service_request_id"] for i in by_id.json()] == [shown.tracking_code]
-    errors_of(client.get(f"{BASE}/requests.json", {"service_code": "drug-activity"}), 404)
-    errors_of(client.get(f"{BASE}/tokens/hidden-token.json"), 404)
+    checked_errors_of(client.get(f"{BASE}/requests.json", {"service_code": "drug-activity"}), 404)
+    checked_errors_of(client.get(f"{BASE}/tokens/hidden-token.json"), 404)
 
 
 def test_get_requests_list_newest_first_with_schema_and_xml(client, world):
@@ -675,7 +677,7 @@ def test_get_requests_list_newest_first_with_schema_and_xml(client, world):
     body = response.json()
     validate(body, "requests.json")
     assert [i["service_request_id"] for i in body] == [new.tracking_code, light.tracking_code, old.tracking_code]
-    root = xml_of(client.get(f"{BASE}/requests.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/requests.xml"))
     assert [r.findtext("service_request_id") for r in root.findall("request")] == [
         new.tracking_code,
         light.tracking_code,
@@ -685,7 +687,7 @@ def test_get_requests_list_newest_first_with_schema_and_xml(client, world):
     assert [i["service_request_id"] for i in by_code] == [light.tracking_code]
     both = client.get(f"{BASE}/requests.json", {"service_code": "streetlight,graffiti"}).json()
     assert len(both) == 3
-    errors_of(client.get(f"{BASE}/requests.json", {"service_code": "graffiti,nope"}), 404)
+    checked_errors_of(client.get(f"{BASE}/requests.json", {"service_code": "graffiti,nope"}), 404)
 
 
 def test_get_requests_comma_list_of_ids_overrides_other_filters(client, world):
@@ -703,7 +705,7 @@ def test_get_requests_comma_list_of_ids_overrides_other_filters(client, world):
     validate(body, "requests.json")
     assert [i["service_request_id"] for i in body] == [recent.tracking_code, ancient.tracking_code]
     too_many = ",".join(f"CG-{i:04d}-AAAA" for i in range(1001))
-    errors_of(client.get(f"{BASE}/requests.json", {"service_request_id": too_many}), 400)
+    checked_errors_of(client.get(f"{BASE}/requests.json", {"service_request_id": too_many}), 400)
 
 
 def test_get_requests_default_window_is_90_days(client, world):
@@ -720,19 +722,19 @@ def test_get_requests_by_dates(client, world):
         march = graffiti_issue(world, created_at=base)
         april = graffiti_issue(world, created_at=base + timedelta(days=30))
 
-        def codes(**params):
+        def checked_codes(**params):
             response = client.get(f"{BASE}/requests.json", params)
             assert response.status_code == 200, response.content
             return [i["service_request_id"] for i in response.json()]
 
-        assert codes(start_date="2026-03-01T00:00:00-06:00", end_date="2026-04-30T00:00:00Z") == [
+        assert checked_codes(start_date="2026-03-01T00:00:00-06:00", end_date="2026-04-30T00:00:00Z") == [
             april.tracking_code,
             march.tracking_code,
         ]
-        assert codes(start_date="2026-03-11T00:00:00-05:00") == [april.tracking_code]
-        assert codes(end_date="2026-03-10") == [march.tracking_code]  # a date-only end covers that whole day
-        assert codes(start_date="2026-03-10T12:00:00", end_date="2026-03-10T12:00:00") == [march.tracking_code]
-        assert codes() == []  # both are older than the default 90 days
+        assert checked_codes(start_date="2026-03-11T00:00:00-05:00") == [april.tracking_code]
+        assert checked_codes(end_date="2026-03-10") == [march.tracking_code]  # a date-only end covers that whole day
+        assert checked_codes(start_date="2026-03-10T12:00:00", end_date="2026-03-10T12:00:00") == [march.tracking_code]
+        assert checked_codes() == []  # both are older than the default 90 days
 
 
 @pytest.mark.parametrize(
@@ -753,7 +755,7 @@ def test_get_requests_by_dates(client, world):
     ],
 )
 def test_get_requests_bad_parameters_are_400(client, world, params, needle):
-    assert needle in errors_of(client.get(f"{BASE}/requests.json", params), 400)
+    assert needle in checked_errors_of(client.get(f"{BASE}/requests.json", params), 400)
 
 
 def test_get_requests_returns_at_most_1000(client, world):
@@ -818,11 +820,11 @@ def test_token_lookup(client, world):
     response = client.get(f"{BASE}/tokens/{answer['token']}.json")
     assert response.status_code == 200
     assert response.json() == [{"service_request_id": answer["service_request_id"], "token": answer["token"]}]
-    root = xml_of(client.get(f"{BASE}/tokens/{answer['token']}.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/tokens/{answer['token']}.xml"))
     assert root.tag == "service_requests"
     assert child_tags(root.find("request")) == ["service_request_id", "token"]
-    errors_of(client.get(f"{BASE}/tokens/unknown-token.json"), 404)
-    errors_of(client.get(f"{BASE}/tokens/{'t' * 100}.json"), 404)
+    checked_errors_of(client.get(f"{BASE}/tokens/unknown-token.json"), 404)
+    checked_errors_of(client.get(f"{BASE}/tokens/{'t' * 100}.json"), 404)
 
 
 def test_requests_of_a_retired_service_stay_readable(client, world):
@@ -841,7 +843,7 @@ def test_long_descriptions_are_cut_to_the_spec_limit(client, world):
 
 def test_control_characters_stored_elsewhere_never_break_the_xml(client, world):
     issue = graffiti_issue(world, description="bell\x07 and form feed\x0c")
-    root = xml_of(client.get(f"{BASE}/requests/{issue.tracking_code}.xml"))
+    root = checked_xml_of(client.get(f"{BASE}/requests/{issue.tracking_code}.xml"))
     assert root.findtext("request/description") == "bell and form feed"
 
 
@@ -871,5 +873,5 @@ def test_junk_bodies_are_answered_in_the_error_shape(client, world, body, conten
     before = counts()
     response = client.generic("POST", f"{BASE}/requests.json", body, content_type=content_type)
     assert response.status_code in (400, 403)
-    errors_of(response, response.status_code)
+    checked_errors_of(response, response.status_code)
     assert counts() == before

@@ -11,8 +11,8 @@ from PIL import Image
 from cases import services
 from cases.models import Issue, ModerationItem, Report
 from tests.cases.public_helpers import jpeg_bytes
-from tests.cases.test_open311 import FORM, counts, errors_of, post, valid_graffiti
-from tests.cases.test_open311_support import BASE, seed_services, xml_of
+from tests.cases.test_open311 import FORM, checked_errors_of, counts, post, valid_graffiti
+from tests.cases.test_open311_support import BASE, checked_xml_of, seed_services
 from tests.cases.test_photos import GPS_IFD, _png_declaring
 from tests.factories import supervisor
 
@@ -38,9 +38,9 @@ def stored_files(settings):
     return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def xml_errors(response, status):
+def checked_xml_errors(response, status):
     assert response.status_code == status, response.content
-    root = xml_of(response)
+    root = checked_xml_of(response)
     assert root.tag == "errors"
     assert [e.findtext("code") for e in root.findall("error")] == [str(status)] * len(root.findall("error"))
     return " ".join(e.findtext("description") for e in root.findall("error"))
@@ -120,7 +120,7 @@ def test_a_media_link_waits_in_the_moderation_queue_and_is_public_only_once_appr
 def test_bad_media_is_400_with_the_reason_and_saves_nothing(client, world, settings, upload, needle, fmt):
     before, files = counts(), stored_files(settings)
     response = post_multipart(client, {**valid_graffiti(world), "media": upload()}, fmt=fmt)
-    text = errors_of(response, 400) if fmt == "json" else xml_errors(response, 400)
+    text = checked_errors_of(response, 400) if fmt == "json" else checked_xml_errors(response, 400)
     assert needle in text and text.startswith("media: ")
     assert counts() == before
     assert stored_files(settings) == files
@@ -128,7 +128,7 @@ def test_bad_media_is_400_with_the_reason_and_saves_nothing(client, world, setti
 
 def test_bad_media_reason_in_spanish_for_a_spanish_client(client, world):
     data = {**valid_graffiti(world, locale="es"), "media": media(b"not a photo", "x.jpg")}
-    text = errors_of(post_multipart(client, data), 400)
+    text = checked_errors_of(post_multipart(client, data), 400)
     assert text.startswith("media: ") and "foto" in text.lower()
 
 
@@ -137,32 +137,32 @@ def test_two_media_files_are_400(client, world):
     response = client.post(
         f"{BASE}/requests.json", {**valid_graffiti(world), "media": [media(jpeg_bytes()), media(jpeg_bytes())]}
     )
-    assert "at most one media file" in errors_of(response, 400)
+    assert "at most one media file" in checked_errors_of(response, 400)
     assert counts() == before
 
 
 def test_media_sent_as_text_is_400(client, world):
     before = counts()
     response = post(client, valid_graffiti(world, media="https://img.example.org/1.jpg"))
-    assert "media must be a file" in errors_of(response, 400)
+    assert "media must be a file" in checked_errors_of(response, 400)
     assert counts() == before
 
 
 def test_api_key_rules_hold_with_media(client, world, settings):
     before, files = counts(), stored_files(settings)
     no_key = {**valid_graffiti(world, api_key=None), "media": media(jpeg_bytes())}
-    assert "api_key is required" in errors_of(post_multipart(client, no_key), 403)
+    assert "api_key is required" in checked_errors_of(post_multipart(client, no_key), 403)
     bad_key = {**valid_graffiti(world, api_key="nope"), "media": media(jpeg_bytes())}
-    assert "not valid" in errors_of(post_multipart(client, bad_key), 403)
+    assert "not valid" in checked_errors_of(post_multipart(client, bad_key), 403)
     # A bad key is answered before the photo is looked at, even a photo that would be refused.
     junk = {**valid_graffiti(world, api_key="nope"), "media": media(b"junk")}
-    assert "not valid" in errors_of(post_multipart(client, junk), 403)
+    assert "not valid" in checked_errors_of(post_multipart(client, junk), 403)
     assert counts() == before and stored_files(settings) == files
 
 
 def test_media_is_checked_after_the_other_parameters(client, world):
     data = {**valid_graffiti(world, lat="95", long="-94.59"), "media": media(b"junk")}
-    text = errors_of(post_multipart(client, data), 400)
+    text = checked_errors_of(post_multipart(client, data), 400)
     assert "lat must be between" in text and "media" not in text
 
 
@@ -227,7 +227,7 @@ def test_text_that_is_not_utf8_is_400_and_saves_nothing(client, world, body, con
         content_type = multipart_type + (f"; {content_type}" if content_type else "")
     before = counts()
     response = client.generic("POST", f"{BASE}/requests.{fmt}", payload, content_type=content_type)
-    text = errors_of(response, 400) if fmt == "json" else xml_errors(response, 400)
+    text = checked_errors_of(response, 400) if fmt == "json" else checked_xml_errors(response, 400)
     assert "UTF-8" in text
     assert counts() == before
 
@@ -242,7 +242,7 @@ def test_a_query_string_that_is_not_utf8_is_400(client, world):
         urlencode(data),
         content_type=FORM,
     )
-    assert "UTF-8" in errors_of(response, 400)
+    assert "UTF-8" in checked_errors_of(response, 400)
     assert counts() == before
 
 
@@ -276,7 +276,7 @@ def test_a_media_file_named_in_latin1_is_400_not_silently_dropped(client, world,
     body = part + body
     before, files = counts(), stored_files(settings)
     response = client.generic("POST", f"{BASE}/requests.json", body, content_type=content_type)
-    assert "UTF-8" in errors_of(response, 400)
+    assert "UTF-8" in checked_errors_of(response, 400)
     assert counts() == before and stored_files(settings) == files
 
 
@@ -284,6 +284,6 @@ def test_a_body_over_the_upload_limit_is_400_and_says_so(client, world, settings
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 50_000
     before = counts()
     response = post_multipart(client, {**valid_graffiti(world), "media": media(jpeg_bytes((400, 400)) + b"0" * 60_000)})
-    text = errors_of(response, 400)
+    text = checked_errors_of(response, 400)
     assert "too large" in text and "10 MB" in text
     assert counts() == before

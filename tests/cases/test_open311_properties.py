@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cases.models import Event, Issue, OutboxMessage, Report
-from tests.cases.test_open311_support import BASE, seed_services, validate, xml_of
+from tests.cases.test_open311_support import BASE, checked_xml_of, seed_services, validate
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,13 +110,13 @@ def test_post_requests_never_500_and_rejections_save_nothing(client, world, data
         assert (issues, reports, events) == (before[0] + 1, before[1] + 1, before[2] + 1)
         report = Report.objects.latest("pk")
         assert report.channel == Report.Channel.OPEN311
-        body = xml_of(response) if fmt == "xml" else response.json()
+        body = checked_xml_of(response) if fmt == "xml" else response.json()
         code = body.find("request/service_request_id").text if fmt == "xml" else body[0]["service_request_id"]
         assert code == report.issue.tracking_code
     else:
         assert counts() == before
         if fmt == "xml":
-            assert xml_of(response).tag == "errors"
+            assert checked_xml_of(response).tag == "errors"
         else:
             errors = response.json()
             assert errors and all(e["code"] == response.status_code and e["description"] for e in errors)
@@ -157,7 +157,7 @@ def test_get_requests_never_500_and_answers_match_the_schema(client, requests_wo
     event(f"status {response.status_code}")
     assert counts() == before
     if fmt == "xml":
-        root = xml_of(response)
+        root = checked_xml_of(response)
         assert root.tag == ("service_requests" if response.status_code == 200 else "errors")
     elif response.status_code == 200:
         body = json.loads(response.content)

@@ -60,7 +60,7 @@ def validate(document, schema_name: str) -> None:
     Draft7Validator(schema, registry=_REGISTRY, format_checker=_format_checker).validate(document)
 
 
-def xml_of(response) -> ElementTree.Element:
+def checked_xml_of(response) -> ElementTree.Element:
     assert response["Content-Type"].startswith("text/xml"), response["Content-Type"]
     return ElementTree.fromstring(response.content)  # noqa: S314 (our own answer, in a test)
 

@@ -91,7 +91,7 @@ class PostgresAdmin:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else None
 
-    def drop_drain_connection(self):
+    def checked_drop_drain_connection(self):
         """Terminate the PostgreSQL backend of the calling thread's connection: the drain's own."""
         pid = connection.connection.info.backend_pid
         # Waits (up to 5 s) until the backend is gone, so the drain's next statement meets a dead connection.
@@ -100,7 +100,7 @@ class PostgresAdmin:
 
     def refuse_connections(self):
         self._execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
-        self.drop_drain_connection()
+        self.checked_drop_drain_connection()
 
     def allow_connections(self):
         self._execute(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
@@ -149,7 +149,7 @@ def assert_attempts_are_real_sends():
 def test_a_connection_dropped_between_sends_resends_nothing(server, pg_admin, caplog):
     now = timezone.now()
     rows = emails(10, now)
-    FAULTS[4] = pg_admin.drop_drain_connection  # the 4th send's outcome meets a dead connection
+    FAULTS[4] = pg_admin.checked_drop_drain_connection  # the 4th send's outcome meets a dead connection
     with caplog.at_level(logging.WARNING, logger="cases.notifications"):
         assert outbox_drain(now=now) == {"sent": 10, "retrying": 0, "failed": 0}
     assert len(pg_admin.terminated) == 1

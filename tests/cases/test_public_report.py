@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import Event, Issue, OutboxMessage, Report
-from cases.ratelimit import rate_parse
+from core.ratelimit import rate_parse
 from tests.cases.public_helpers import (
     CENTER_LAT,
     CENTER_LNG,

@@ -418,9 +418,9 @@ print(json.dumps({
 
 
 def test_masking_and_the_backfill_work_on_sqlite(tmp_path):
-    from tests.sqlite import run_on_sqlite
+    from tests.sqlite import checked_run_on_sqlite
 
-    result = run_on_sqlite(SQLITE_SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SQLITE_SCENARIO, tmp_path)
     assert result["public"] == f"Call {NAME_MARK} at {PHONE_MARK}"
     assert result["joined"] == f"me too: {EMAIL_MARK}"
     assert result["items"] == ["masked", "masked"]

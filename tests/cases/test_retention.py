@@ -392,9 +392,9 @@ print(json.dumps({
 
 
 def test_the_same_erasure_runs_on_sqlite(tmp_path):
-    from tests.sqlite import run_on_sqlite
+    from tests.sqlite import checked_run_on_sqlite
 
-    result = run_on_sqlite(SQLITE_SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SQLITE_SCENARIO, tmp_path)
     assert (result["first"], result["second"]) == (2, 0)
     assert result["kept"] == ["p2@example.org"]
     assert result["events"] == [{"reports": 1, "fields": ["name", "email", "phone"], "messages": 1}] * 2
@@ -416,7 +416,7 @@ def test_the_task_runs_in_a_real_worker(worker):  # noqa: F811 (the fixture impo
     from django.utils import timezone
 
     from cases.tasks import contact_details_erase_task
-    from tests.cases.test_worker import _wait_for
+    from tests.cases.test_worker import _assert_eventually
     from tests.factories import IssueFactory, ReportFactory
 
     proc, log = worker
@@ -431,7 +431,7 @@ def test_the_task_runs_in_a_real_worker(worker):  # noqa: F811 (the fixture impo
     report = ReportFactory(issue=issue, reporter_name=NAME, reporter_email=EMAIL, reporter_phone=PHONE)
     started = time.monotonic()
     contact_details_erase_task.delay()
-    _wait_for(lambda: Report.objects.filter(pk=report.pk, contact_erased_at__isnull=False).exists(), proc, log)
+    _assert_eventually(lambda: Report.objects.filter(pk=report.pk, contact_erased_at__isnull=False).exists(), proc, log)
     assert time.monotonic() - started < 60
     assert Event.objects.filter(issue=issue, kind=Event.Kind.CONTACT_ERASED).count() == 1
     assert EMAIL not in log.read_text() and NAME not in log.read_text()

@@ -48,7 +48,7 @@ def test_queue_holds_mine_and_unassigned_here_by_due_time(client, officer, other
     body = response.content.decode()
     for absent in (colleagues, unassigned_elsewhere, finished):
         assert absent.tracking_code not in body
-    assert _summary(response) == {"total": 3, "overdue": 0, "escalated": 0, "mine": 1}
+    assert _checked_summary(response) == {"total": 3, "overdue": 0, "escalated": 0, "mine": 1}
 
 
 def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, category):
@@ -76,8 +76,8 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     assert "Escalated L2" in card(escalated.tracking_code)
     assert "Overdue" not in card(calm.tracking_code) and "Escalated" not in card(calm.tracking_code)
     assert "Overdue" not in card(held.tracking_code)
-    assert _summary(response)["overdue"] == 1
-    assert _summary(response)["escalated"] == 1
+    assert _checked_summary(response)["overdue"] == 1
+    assert _checked_summary(response)["escalated"] == 1
     points = {point["code"]: point for point in response.context["map_points"]}
     assert points[overdue.tracking_code]["overdue"] is True
     assert points[calm.tracking_code] == {
@@ -90,7 +90,7 @@ def test_queue_marks_overdue_and_escalated(client, officer, neighborhood, catego
     }
 
 
-def _summary(response) -> dict:
+def _checked_summary(response) -> dict:
     """The queue's figures as numbers (each is counted up to a cap; these tests stay below it)."""
     summary = response.context["summary"]
     assert all(figure["exact"] for figure in summary.values())
@@ -157,7 +157,7 @@ def varied(officer, other_officer, neighborhood, category):
     return issues
 
 
-def _filtered(client, query):
+def _checked_filtered(client, query):
     response = client.get(f"/issues/?{query}")
     assert response.status_code == 200
     return set(_codes(response))
@@ -172,38 +172,42 @@ ALL = ("plain", "mine", "colleague", "urgent", "overdue", "escalated", "resolved
 
 def test_list_filters(client, officer, other_officer, neighborhood, category, varied):
     client.force_login(officer)
-    assert _filtered(client, "") == _set(varied, *ALL)
-    assert _filtered(client, "status=resolved") == _set(varied, "resolved")
-    assert _filtered(client, "status=finished") == _set(varied, "resolved")
-    assert _filtered(client, "status=open") == _set(varied, *[n for n in ALL if n != "resolved"])
-    assert _filtered(client, f"category={varied['other_category'].pk}") == _set(varied, "colleague", "escalated")
-    assert _filtered(client, f"neighborhood={varied['other_place'].pk}") == _set(varied, "colleague", "overdue")
-    assert _filtered(client, "priority=urgent") == _set(varied, "urgent")
-    assert _filtered(client, "overdue=yes") == _set(varied, "overdue")
-    assert _filtered(client, "overdue=no") == _set(varied, *[n for n in ALL if n != "overdue"])
-    assert _filtered(client, "escalation=1") == _set(varied, "escalated")
-    assert _filtered(client, "escalation=3") == set()
-    assert _filtered(client, "escalation=0") == _set(varied, *[n for n in ALL if n != "escalated"])
-    assert _filtered(client, "assignee=me") == _set(varied, "mine")
-    assert _filtered(client, f"assignee={other_officer.pk}") == _set(varied, "colleague")
-    assert _filtered(client, "assignee=unassigned") == _set(
+    assert _checked_filtered(client, "") == _set(varied, *ALL)
+    assert _checked_filtered(client, "status=resolved") == _set(varied, "resolved")
+    assert _checked_filtered(client, "status=finished") == _set(varied, "resolved")
+    assert _checked_filtered(client, "status=open") == _set(varied, *[n for n in ALL if n != "resolved"])
+    assert _checked_filtered(client, f"category={varied['other_category'].pk}") == _set(
+        varied, "colleague", "escalated"
+    )
+    assert _checked_filtered(client, f"neighborhood={varied['other_place'].pk}") == _set(varied, "colleague", "overdue")
+    assert _checked_filtered(client, "priority=urgent") == _set(varied, "urgent")
+    assert _checked_filtered(client, "overdue=yes") == _set(varied, "overdue")
+    assert _checked_filtered(client, "overdue=no") == _set(varied, *[n for n in ALL if n != "overdue"])
+    assert _checked_filtered(client, "escalation=1") == _set(varied, "escalated")
+    assert _checked_filtered(client, "escalation=3") == set()
+    assert _checked_filtered(client, "escalation=0") == _set(varied, *[n for n in ALL if n != "escalated"])
+    assert _checked_filtered(client, "assignee=me") == _set(varied, "mine")
+    assert _checked_filtered(client, f"assignee={other_officer.pk}") == _set(varied, "colleague")
+    assert _checked_filtered(client, "assignee=unassigned") == _set(
         varied, "plain", "urgent", "overdue", "escalated", "resolved"
     )
     # Filters combine.
-    assert _filtered(client, f"status=open&neighborhood={neighborhood.pk}&category={category.pk}") == _set(
+    assert _checked_filtered(client, f"status=open&neighborhood={neighborhood.pk}&category={category.pk}") == _set(
         varied, "plain", "mine", "urgent"
     )
 
 
 def test_list_search_by_text_address_and_tracking_code(client, officer, varied):
     client.force_login(officer)
-    assert _filtered(client, "q=laundromat") == _set(varied, "plain")
-    assert _filtered(client, "q=grand+blvd") == _set(varied, "resolved")
+    assert _checked_filtered(client, "q=laundromat") == _set(varied, "plain")
+    assert _checked_filtered(client, "q=grand+blvd") == _set(varied, "resolved")
     code = varied["urgent"].tracking_code  # CG-ABCD-2345
-    assert _filtered(client, f"q={code}") == _set(varied, "urgent")
-    assert _filtered(client, f"q={code.lower()}") == _set(varied, "urgent")
-    assert _filtered(client, f"q={code[3:].replace('-', '')}") == _set(varied, "urgent")  # typed without CG- or dash
-    assert _filtered(client, "q=nothing-like-this") == set()
+    assert _checked_filtered(client, f"q={code}") == _set(varied, "urgent")
+    assert _checked_filtered(client, f"q={code.lower()}") == _set(varied, "urgent")
+    assert _checked_filtered(client, f"q={code[3:].replace('-', '')}") == _set(
+        varied, "urgent"
+    )  # typed without CG- or dash
+    assert _checked_filtered(client, "q=nothing-like-this") == set()
 
 
 def test_list_bad_filter_values_are_reported_and_ignored(client, officer, varied):

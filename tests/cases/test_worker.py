@@ -84,7 +84,7 @@ def worker(tmp_path):
                 proc.wait(timeout=10)
 
 
-def _wait_for(condition, proc, log):
+def _assert_eventually(condition, proc, log):
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
         if condition():
@@ -115,7 +115,7 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
             and Notification.objects.filter(user=boss, issue=issue).exists()
         )
 
-    _wait_for(delivered, proc, log)
+    _assert_eventually(delivered, proc, log)
     issue.refresh_from_db()
     assert issue.escalation_level == 1
     assert Escalation.objects.filter(issue=issue).count() == 1
@@ -124,11 +124,11 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
     assert email.recipient_email == boss.email and email.attempts == 1
     # The console email backend printed the message the worker sent (the subject
     # is MIME-encoded; the body is plain).
-    _wait_for(lambda: f"To: {boss.email}" in log.read_text(), proc, log)
+    _assert_eventually(lambda: f"To: {boss.email}" in log.read_text(), proc, log)
     assert f"{issue.tracking_code} — " in log.read_text()
     # Beat keeps sweeping; nothing happens twice.
     runs = SweepRun.objects.count()
-    _wait_for(lambda: SweepRun.objects.count() >= runs + 2, proc, log)
+    _assert_eventually(lambda: SweepRun.objects.count() >= runs + 2, proc, log)
     assert Escalation.objects.filter(issue=issue).count() == 1
     assert Notification.objects.filter(user=boss, issue=issue).count() == 1
     assert Issue.objects.get(pk=issue.pk).escalation_level == 1

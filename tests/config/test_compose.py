@@ -143,7 +143,7 @@ def test_dockerfile_builds_from_python_311_slim_and_collects_static():
     assert {".venv", "var", ".git"} <= set(ignored)
 
 
-def _healthcheck_code(service):
+def _checked_healthcheck_code(service):
     test = service["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"]
     return test[3]
@@ -151,7 +151,7 @@ def _healthcheck_code(service):
 
 def test_web_healthcheck_passes_against_a_healthy_server(services, live_server, tmp_path):
     port = urlparse(live_server.url).port
-    code = _healthcheck_code(services["web"]).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+    code = _checked_healthcheck_code(services["web"]).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     env = {"PATH": os.environ["PATH"], "ALLOWED_HOSTS": "localhost,127.0.0.1"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -173,7 +173,7 @@ def test_beat_healthcheck_follows_the_sweeps(services, tmp_path):
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
         "ESCALATION_SWEEP_SECONDS": "60",
     }
-    code = _healthcheck_code(services["beat"])
+    code = _checked_healthcheck_code(services["beat"])
 
     def healthy():
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, timeout=60)

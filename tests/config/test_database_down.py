@@ -28,7 +28,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from cases.models import Issue
-from config.errors import RETRY_AFTER_SECONDS, database_unavailable
+from core.outages import RETRY_AFTER_SECONDS, database_unavailable
 from tests.cases.public_helpers import center_neighborhood, graffiti
 from tests.dbproxy import DbProxy
 from tests.factories import ApiClientFactory, IssueFactory, UserFactory, officer
@@ -41,7 +41,7 @@ HEADINGS = {"en": "This service is temporarily unavailable", "es": "Este servici
 # --- checking an answer's shape ---------------------------------------------------------
 
 
-def html_503(status, headers, body, lang):
+def assert_html_503(status, headers, body, lang):
     assert status == 503, body[:300]
     assert headers.get("retry-after") == str(RETRY_AFTER_SECONDS)
     assert "no-store" in headers.get("cache-control", "")
@@ -56,7 +56,7 @@ def html_503(status, headers, body, lang):
     assert "<script" not in html and "style=" not in html
 
 
-def api_503(status, headers, body):
+def assert_api_503(status, headers, body):
     assert status == 503, body[:300]
     assert headers.get("retry-after") == str(RETRY_AFTER_SECONDS)
     assert headers.get("content-type", "").startswith("application/json")
@@ -65,7 +65,7 @@ def api_503(status, headers, body):
     assert error["retry_after"] == RETRY_AFTER_SECONDS
 
 
-def open311_503(status, headers, body, fmt):
+def assert_open311_503(status, headers, body, fmt):
     assert status == 503, body[:300]
     assert headers.get("retry-after") == str(RETRY_AFTER_SECONDS)
     if fmt == "xml":
@@ -78,14 +78,14 @@ def open311_503(status, headers, body, fmt):
         assert len(errors) == 1 and errors[0]["code"] == 503 and errors[0]["description"]
 
 
-def home_without_database(status, headers, body):
+def assert_home_without_database(status, headers, body):
     assert status == 200, body[:300]
     assert b'href="/report/"' in body or b'href="/es/report/"' in body
     return True
 
 
-def transparency_from_cache(status, headers, body):
-    """Its figures are cached for a few minutes (config.dashboard.transparency): shown while warm."""
+def assert_transparency_from_cache(status, headers, body):
+    """Its figures are cached for a few minutes (insights.views.transparency): shown while warm."""
     assert status == 200, body[:300]
     assert b'<html lang="en">' in body and b"/transparency/" in body
     return True
@@ -148,8 +148,8 @@ def test_view_errors_answer_503_in_each_shape(db_proxy, world):
     db_proxy.refuse()
     # The home page needs no database for a resident: it keeps answering, and links to the rest.
     for path in ("/", "/es/"):
-        assert home_without_database(*of(anon.get(path)))
-    html_503(*of(staff.get("/")), "en")  # signed in, the page reads the user
+        assert assert_home_without_database(*of(anon.get(path)))
+    assert_html_503(*of(staff.get("/")), "en")  # signed in, the page reads the user
     for path, lang in [
         ("/report/", "en"),
         ("/es/report/", "es"),
@@ -158,18 +158,18 @@ def test_view_errors_answer_503_in_each_shape(db_proxy, world):
         ("/transparency/", "en"),
         ("/es/transparency/", "es"),
     ]:
-        html_503(*of(anon.get(path)), lang)
-    html_503(*of(staff.get("/queue/")), "en")  # the session and user lookups fail in the view
-    html_503(*of(staff.get("/admin/")), "en")
-    api_503(*of(anon.get("/api/v1/issues/", HTTP_AUTHORIZATION=f"Token {token}")))
-    open311_503(*of(anon.get("/open311/v2/services.json")), "json")
-    open311_503(*of(anon.get("/open311/v2/requests.xml")), "xml")
+        assert_html_503(*of(anon.get(path)), lang)
+    assert_html_503(*of(staff.get("/queue/")), "en")  # the session and user lookups fail in the view
+    assert_html_503(*of(staff.get("/admin/")), "en")
+    assert_api_503(*of(anon.get("/api/v1/issues/", HTTP_AUTHORIZATION=f"Token {token}")))
+    assert_open311_503(*of(anon.get("/open311/v2/services.json")), "json")
+    assert_open311_503(*of(anon.get("/open311/v2/requests.xml")), "xml")
     posted = anon.post(
         "/open311/v2/requests.xml",
         urlencode({"api_key": api_key, "service_code": "graffiti", "lat": "39.0997", "long": "-94.5786"}),
         content_type="application/x-www-form-urlencoded",
     )
-    open311_503(*of(posted), "xml")
+    assert_open311_503(*of(posted), "xml")
     health = anon.get("/healthz")
     assert health.status_code == 503 and health.json()["database"]["ok"] is False
 
@@ -182,10 +182,10 @@ def test_middleware_errors_answer_503_through_handler500(db_proxy, world, settin
     staff.force_login(world["officer"])
 
     db_proxy.refuse()
-    html_503(*of(staff.get("/es/report/")), "es")
-    html_503(*of(staff.get("/queue/")), "en")
-    api_503(*of(staff.get("/api/v1/issues/")))
-    open311_503(*of(staff.get("/open311/v2/services.xml")), "xml")
+    assert_html_503(*of(staff.get("/es/report/")), "es")
+    assert_html_503(*of(staff.get("/queue/")), "en")
+    assert_api_503(*of(staff.get("/api/v1/issues/")))
+    assert_open311_503(*of(staff.get("/open311/v2/services.xml")), "xml")
     assert exceptions_sent == ["/es/report/", "/queue/", "/api/v1/issues/", "/open311/v2/services.xml"]
 
 
@@ -194,7 +194,7 @@ def test_csrf_failure_view_needing_the_database_answers_503(db_proxy, world, exc
     gone, that error is raised in the CSRF middleware, so handler500 answers."""
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)
     db_proxy.refuse()
-    html_503(*of(client.post("/report/", {"description": "streetlight out"})), "en")
+    assert_html_503(*of(client.post("/report/", {"description": "streetlight out"})), "en")
     assert exceptions_sent == ["/report/"]
 
 
@@ -203,8 +203,8 @@ def test_connection_lost_mid_request_is_an_outage_too(db_proxy, world):
     anon = Client(raise_request_exception=False)
     assert anon.get("/report/").status_code == 200  # the connection is open and kept
     db_proxy.refuse()
-    html_503(*of(anon.get("/report/")), "en")
-    html_503(*of(anon.get("/es/report/")), "es")  # now "connection already closed"
+    assert_html_503(*of(anon.get("/report/")), "en")
+    assert_html_503(*of(anon.get("/es/report/")), "es")  # now "connection already closed"
 
 
 def test_what_counts_as_an_outage(db_proxy, world):
@@ -298,7 +298,7 @@ def session_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def csrf_pair(app, path):
+def checked_csrf_pair(app, path):
     """A CSRF cookie and the form's token, from a GET of the form (the cookie is not in the database)."""
     status, headers, body = app.request("GET", path)
     assert status == 200
@@ -317,7 +317,7 @@ def endpoints(app, world):
     open311_post = urlencode(
         {"api_key": world["api_key"], "service_code": "graffiti", "lat": "39.0997", "long": "-94.5786"}
     )
-    cookie, csrf = csrf_pair(app, "/report/")
+    cookie, csrf = checked_csrf_pair(app, "/report/")
     report = urlencode(
         {
             "csrfmiddlewaretoken": csrf,
@@ -333,24 +333,26 @@ def endpoints(app, world):
         "Referer": f"https://127.0.0.1:{app.port}/report/",
     }
     return [
-        ("home", "GET", "/", {}, None, {200}, home_without_database),
-        ("home signed in", "GET", "/", staff, None, {200}, lambda *a: html_503(*a, "en")),
-        ("form", "GET", "/report/", {}, None, {200}, lambda *a: html_503(*a, "en")),
-        ("form es", "GET", "/es/report/", {}, None, {200}, lambda *a: html_503(*a, "es")),
-        ("status", "GET", f"/report/{code}/", {}, None, {200}, lambda *a: html_503(*a, "en")),
-        ("status es", "GET", f"/es/report/{code}/", {}, None, {200}, lambda *a: html_503(*a, "es")),
-        ("transparency", "GET", "/transparency/", {}, None, {200}, transparency_from_cache),
-        ("queue", "GET", "/queue/", staff, None, {200}, lambda *a: html_503(*a, "en")),
-        ("admin", "GET", "/admin/", admin, None, {200}, lambda *a: html_503(*a, "en")),
-        ("report POST", "POST", "/report/", report_headers, report, {302}, lambda *a: html_503(*a, "en")),
+        ("home", "GET", "/", {}, None, {200}, assert_home_without_database),
+        ("home signed in", "GET", "/", staff, None, {200}, lambda *a: assert_html_503(*a, "en")),
+        ("form", "GET", "/report/", {}, None, {200}, lambda *a: assert_html_503(*a, "en")),
+        ("form es", "GET", "/es/report/", {}, None, {200}, lambda *a: assert_html_503(*a, "es")),
+        ("status", "GET", f"/report/{code}/", {}, None, {200}, lambda *a: assert_html_503(*a, "en")),
+        ("status es", "GET", f"/es/report/{code}/", {}, None, {200}, lambda *a: assert_html_503(*a, "es")),
+        ("transparency", "GET", "/transparency/", {}, None, {200}, assert_transparency_from_cache),
+        ("queue", "GET", "/queue/", staff, None, {200}, lambda *a: assert_html_503(*a, "en")),
+        ("admin", "GET", "/admin/", admin, None, {200}, lambda *a: assert_html_503(*a, "en")),
+        ("report POST", "POST", "/report/", report_headers, report, {302}, lambda *a: assert_html_503(*a, "en")),
         # Without a token: the CSRF failure view re-shows the form, which reads the database.
         ("report POST, no token", "POST", "/report/", {"Content-Type": form}, "description=x", {403},
-         lambda *a: html_503(*a, "en")),
-        ("api", "GET", "/api/v1/issues/", token, None, {200}, api_503),
-        ("open311 services", "GET", "/open311/v2/services.json", {}, None, {200}, lambda *a: open311_503(*a, "json")),
-        ("open311 requests", "GET", "/open311/v2/requests.xml", {}, None, {200}, lambda *a: open311_503(*a, "xml")),
+         lambda *a: assert_html_503(*a, "en")),
+        ("api", "GET", "/api/v1/issues/", token, None, {200}, assert_api_503),
+        ("open311 services", "GET", "/open311/v2/services.json", {}, None, {200},
+         lambda *a: assert_open311_503(*a, "json")),
+        ("open311 requests", "GET", "/open311/v2/requests.xml", {}, None, {200},
+         lambda *a: assert_open311_503(*a, "xml")),
         ("open311 POST", "POST", "/open311/v2/requests.json", {"Content-Type": form}, open311_post, {201},
-         lambda *a: open311_503(*a, "json")),
+         lambda *a: assert_open311_503(*a, "json")),
     ]  # fmt: skip
 
 

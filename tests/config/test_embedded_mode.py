@@ -81,7 +81,7 @@ class EmbeddedServer:
             time.sleep(0.5)
         raise AssertionError(f"make run did not come up:\n{_tail(self.log)}")
 
-    def manage(self, *args: str) -> str:
+    def checked_manage(self, *args: str) -> str:
         done = subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
         )
@@ -164,7 +164,7 @@ def known_in_sqlite(server: EmbeddedServer):
 def test_the_api_conforms_to_its_schema_on_sqlite(embedded):
     tokens = {}
     for username in ("officer", "supervisor"):
-        out = embedded.manage("drf_create_token", username)
+        out = embedded.checked_manage("drf_create_token", username)
         tokens[username] = out.split()[2]  # "Generated token <key> for user <name>"
     schema = schemathesis.openapi.from_url(f"{embedded.url}/api/schema/?format=json")
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -208,7 +208,7 @@ EXAMPLES_PER_OPERATION = 6
 def test_every_page_answers_below_500_on_sqlite(embedded, role, language):
     crawler = Crawler(embedded.url, language=language, per_route=1)
     if role:
-        crawler.login(role, DEMO_PASSWORD)
+        crawler.checked_login(role, DEMO_PASSWORD)
     result = crawler.crawl()
     assert not result.server_errors, "\n".join(f"{v.status} {v.url}" for v in result.server_errors) + (
         "\n" + _tail(embedded.log)
@@ -220,7 +220,7 @@ def test_every_page_answers_below_500_on_sqlite(embedded, role, language):
 
 def test_request_log_lines_hold_no_query_strings(embedded):
     crawler = Crawler(embedded.url)
-    crawler.login("supervisor", DEMO_PASSWORD)
+    crawler.checked_login("supervisor", DEMO_PASSWORD)
     assert crawler.request("GET", embedded.url + "/issues/?q=rosa.resident%40example.org").status_code == 200
     time.sleep(0.5)
     log = embedded.log.read_text(errors="replace")

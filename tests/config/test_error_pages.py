@@ -29,7 +29,7 @@ WAYS_BACK = {
 }
 
 
-def page_of(response, status, lang, key):
+def checked_page_of(response, status, lang, key):
     assert response.status_code == status, response.content[:400]
     assert response["Content-Type"].startswith("text/html")
     html = response.content.decode()
@@ -63,26 +63,26 @@ def anon():
     ],
 )
 def test_404_page_in_the_language_of_the_url(anon, path, lang):
-    page_of(anon.get(path), 404, lang, 404)
+    checked_page_of(anon.get(path), 404, lang, 404)
 
 
 @pytest.mark.urls("tests.config.error_urls")
 def test_404_raised_by_a_view(anon):
-    page_of(anon.get("/test-errors/missing/"), 404, "en", 404)
+    checked_page_of(anon.get("/test-errors/missing/"), 404, "en", 404)
 
 
 def test_404_with_debug_on_is_still_the_project_page(anon, settings):
     """`make run` with DEBUG=1: a mistyped address must not list every URL pattern of the site."""
     settings.DEBUG = True
     for path, lang in (("/no-such-page/", "en"), ("/es/no-such-page/", "es")):
-        html = page_of(anon.get(path), 404, lang, 404)
+        html = checked_page_of(anon.get(path), 404, lang, 404)
         assert "URLconf" not in html and "admin/" not in html and "api/" not in html
 
 
 @pytest.mark.urls("tests.config.error_urls")
 def test_404_raised_by_a_view_with_debug_on(anon, settings):
     settings.DEBUG = True
-    html = page_of(anon.get("/test-errors/missing/"), 404, "en", 404)
+    html = checked_page_of(anon.get("/test-errors/missing/"), 404, "en", 404)
     assert "no such thing" not in html and "Raised by" not in html
 
 
@@ -100,17 +100,17 @@ def test_debug_on_keeps_other_404_pages(anon, settings):
 @pytest.mark.urls("tests.config.error_urls")
 @pytest.mark.parametrize(("prefix", "lang"), [("", "en"), ("/es", "es")])
 def test_400_page(anon, prefix, lang):
-    page_of(anon.get(f"{prefix}/test-errors/suspicious/"), 400, lang, 400)
+    checked_page_of(anon.get(f"{prefix}/test-errors/suspicious/"), 400, lang, 400)
 
 
 def test_400_page_for_a_host_we_do_not_serve(anon):
-    page_of(anon.get("/", HTTP_HOST="evil.example"), 400, "en", 400)
+    checked_page_of(anon.get("/", HTTP_HOST="evil.example"), 400, "en", 400)
 
 
 @pytest.mark.urls("tests.config.error_urls")
 @pytest.mark.parametrize(("prefix", "lang"), [("", "en"), ("/es", "es")])
 def test_403_page_says_why(anon, prefix, lang):
-    html = page_of(anon.get(f"{prefix}/test-errors/forbidden/"), 403, lang, 403)
+    html = checked_page_of(anon.get(f"{prefix}/test-errors/forbidden/"), 403, lang, 403)
     assert "Only supervisors decide on escalated issues." in html
     assert 'href="/queue/"' in html  # staff are who meets this page
 
@@ -119,13 +119,13 @@ def test_403_page_for_a_real_refusal(officer):
     client = Client()
     client.force_login(officer)
     response = client.get("/dashboard/")
-    page_of(response, 403, "en", 403)
+    checked_page_of(response, 403, "en", 403)
 
 
 @pytest.mark.urls("tests.config.error_urls")
 @pytest.mark.parametrize(("prefix", "lang"), [("", "en"), ("/es", "es")])
 def test_500_page(anon, prefix, lang):
-    html = page_of(anon.get(f"{prefix}/test-errors/boom/"), 500, lang, 500)
+    html = checked_page_of(anon.get(f"{prefix}/test-errors/boom/"), 500, lang, 500)
     assert "a bug" not in html and "Traceback" not in html
 
 
@@ -134,7 +134,7 @@ def test_500_page(anon, prefix, lang):
 def test_database_errors_that_are_not_outages_stay_500(anon, path):
     """The database answered: a constraint, a bad query, a statement timeout are bugs to notice, not a 503."""
     response = anon.get(path)
-    page_of(response, 500, "en", 500)
+    checked_page_of(response, 500, "en", 500)
     assert "Retry-After" not in response
 
 
@@ -240,9 +240,9 @@ def test_csrf_failure_with_a_photo_says_to_attach_it_again(cat, place, settings)
 
 def test_csrf_failure_elsewhere_is_the_branded_page(supervisor):
     client = Client(enforce_csrf_checks=True)
-    html = page_of(client.post("/accounts/login/", {"username": "x", "password": "y"}), 403, "en", "csrf")
+    html = checked_page_of(client.post("/accounts/login/", {"username": "x", "password": "y"}), 403, "en", "csrf")
     assert "cookies" in html
 
     issue = IssueFactory()
-    html = page_of(client.post(f"/es/report/{issue.tracking_code}/", {"fixed": "yes"}), 403, "es", "csrf")
+    html = checked_page_of(client.post(f"/es/report/{issue.tracking_code}/", {"fixed": "yes"}), 403, "es", "csrf")
     assert "cookies" in html

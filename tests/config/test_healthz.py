@@ -46,7 +46,7 @@ def database_url():
     return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def probe(tmp_path, script=PROBE, **overrides):
+def checked_probe(tmp_path, script=PROBE, **overrides):
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(tmp_path)),
@@ -127,7 +127,7 @@ def test_only_get(client):
 
 def test_broker_unreachable_answers_503_quickly(tmp_path, closed_port):
     started = time.monotonic()
-    result = probe(tmp_path, CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0")
+    result = checked_probe(tmp_path, CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0")
     assert result["status"] == 503
     body = result["body"]
     assert body["status"] == "unavailable"
@@ -140,7 +140,7 @@ def test_broker_unreachable_answers_503_quickly(tmp_path, closed_port):
 
 
 def test_database_unreachable_answers_503(tmp_path, closed_port):
-    result = probe(tmp_path, DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/commonground")
+    result = checked_probe(tmp_path, DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/commonground")
     assert result["status"] == 503
     body = result["body"]
     assert body["status"] == "unavailable"
@@ -151,7 +151,7 @@ def test_database_unreachable_answers_503(tmp_path, closed_port):
 
 
 def test_reachable_but_unmigrated_database_answers_503_not_500(tmp_path):
-    result = probe(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    result = checked_probe(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     assert result["status"] == 503
     body = result["body"]
     assert body["database"] == {"ok": False, "vendor": "sqlite", "error": "OperationalError"}
@@ -213,7 +213,7 @@ print(json.dumps(answers))
 
 
 def test_a_dead_broker_is_remembered_for_the_interval_too(tmp_path, closed_port):
-    first, second = probe(
+    first, second = checked_probe(
         tmp_path, TWO_CALLS, CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port}/0", HEALTHZ_BROKER_SECONDS="60"
     )
     assert first["status"] == second["status"] == 503

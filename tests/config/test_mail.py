@@ -5,7 +5,7 @@ import io
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 from config.mail import MaskedConsoleEmailBackend, mask_address, mask_contacts
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 # make run's default: SQLite, the file broker, no EMAIL_HOST and no EMAIL_BACKEND (the
 # suite sets locmem in os.environ; an empty value is "unset" to the settings).
@@ -38,7 +38,7 @@ print(json.dumps({
 
 
 def test_the_default_embedded_backend_prints_a_residents_receipt_without_their_address(tmp_path):
-    result = run_on_sqlite(EMBEDDED_RECEIPT, tmp_path, EMAIL_BACKEND="", EMAIL_HOST="", LOG_LEVEL="INFO")
+    result = checked_run_on_sqlite(EMBEDDED_RECEIPT, tmp_path, EMAIL_BACKEND="", EMAIL_HOST="", LOG_LEVEL="INFO")
     assert result["backend"] == "config.mail.MaskedConsoleEmailBackend"
     assert result["drained"] == {"sent": 1, "retrying": 0, "failed": 0}
     assert result["states"] == [["maria.lopez@example.org", "sent"]]

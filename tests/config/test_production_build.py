@@ -85,7 +85,7 @@ def test_every_page_answers_below_500_with_hashed_static_files(production_stack,
         production_stack.base_url, headers=production_stack.headers, language=language, per_route=per_route
     )
     if role:
-        crawler.login(role, DEMO_PASSWORD)
+        crawler.checked_login(role, DEMO_PASSWORD)
     result = crawler.crawl()
     assert not result.server_errors, "\n".join(f"{v.status} {v.url}" for v in result.server_errors) + (
         "\n" + production_stack.log_tail("web")
@@ -118,7 +118,7 @@ def test_request_logs_hold_no_query_strings_or_client_addresses(production_stack
     crawler = Crawler(
         production_stack.base_url, headers={**production_stack.headers, "X-Forwarded-For": "203.0.113.77"}
     )
-    crawler.login("supervisor", DEMO_PASSWORD)
+    crawler.checked_login("supervisor", DEMO_PASSWORD)
     for path in ("/issues/?q=rosa.resident%40example.org", "/api/v1/issues/?q=816-555-0142"):
         assert crawler.request("GET", production_stack.base_url + path).status_code == 200
     time.sleep(0.5)  # gunicorn writes its access log line after the answer

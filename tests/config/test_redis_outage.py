@@ -59,14 +59,14 @@ class Client:
             cookie.secure = False
         return response
 
-    def form_token(self, path: str) -> str:
+    def checked_form_token(self, path: str) -> str:
         page = self.request("GET", path)
         assert page.status_code == 200, (path, page.status_code)
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
 
     def post_form(self, path: str, data: dict, *, to: str | None = None) -> requests.Response:
         """Open the page at ``path`` and send its form (to ``to`` when the form posts elsewhere)."""
-        token = self.form_token(path)
+        token = self.checked_form_token(path)
         origin = "https://" + urlparse(self.stack.base_url).netloc
         return self.request(
             "POST", to or path, data={"csrfmiddlewaretoken": token, **data}, headers={"Referer": origin + path}

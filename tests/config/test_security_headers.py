@@ -25,10 +25,10 @@ from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import NoReverseMatch, reverse
 
-from cases.ratelimit import rate_limit_retry_after
+from accounts import views as accounts
 from cases.services import issue_resolve, issue_submit
-from config import accounts
 from config.security import PERMISSIONS_POLICY, tile_source
+from core.ratelimit import rate_limit_retry_after
 from tests import factories
 from tests.api.conftest import token_client
 from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, form_data, graffiti
@@ -184,7 +184,7 @@ def city(db):
     return {"place": place, "issue": report.issue, "partner": partner, "problem": problem, "chief": chief}
 
 
-def _get(client, path, **extra):
+def _checked_get(client, path, **extra):
     response = client.get(path, **extra)
     assert response.status_code < 500, (path, response.status_code)
     return response
@@ -220,13 +220,13 @@ def test_public_pages_api_open311_and_healthz(client, city):
         "/no-such-page/",
     ]
     for path in paths:
-        _check(_get(client, path), path)
+        _check(_checked_get(client, path), path)
 
 
 def test_swagger_ui_start_up_script_is_served_as_a_script(client):
-    page = _get(client, "/api/docs/").content.decode()
+    page = _checked_get(client, "/api/docs/").content.decode()
     assert re.search(r'<script src="/api/docs/\?script="?', page)
-    script = _get(client, "/api/docs/?script=")
+    script = _checked_get(client, "/api/docs/?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle(" in script.content.decode()
 
@@ -251,7 +251,7 @@ def test_staff_pages_and_api(client, city):
         "/api/v1/stats/",
     ]
     for path in paths:
-        response = _get(client, path)
+        response = _checked_get(client, path)
         assert response.status_code == 200, path
         _check(response, path)
     token = token_client(city["chief"]).get("/api/v1/neighborhoods/")
@@ -264,14 +264,14 @@ def test_every_admin_change_list_and_form(client, city):
     client.force_login(root)
     checked = 0
     for path in ["/admin/", "/admin/cases/issue/?q=graffiti", f"/admin/cases/issue/{city['issue'].pk}/change/"]:
-        _check(_get(client, path), path)
+        _check(_checked_get(client, path), path)
     for model in admin.site._registry:
         for view in ("changelist", "add"):
             try:
                 path = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}")
             except NoReverseMatch:
                 continue
-            response = _get(client, path)
+            response = _checked_get(client, path)
             _check(response, path)
             checked += response.status_code == 200
     assert checked >= len(admin.site._registry)

@@ -49,7 +49,7 @@ def run(tmp_path, args, **values):
     )
 
 
-def show(tmp_path, **values):
+def checked_show(tmp_path, **values):
     done = run(tmp_path, ["-c", SHOW], **values)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -65,7 +65,7 @@ def production(**values):
 
 
 def test_defaults_are_the_embedded_mode(tmp_path):
-    s = show(tmp_path)
+    s = checked_show(tmp_path)
     var = tmp_path / "var"
     assert s["engine"] == "django.db.backends.sqlite3" and s["name"] == str(var / "commonground.sqlite3")
     # Web, worker and beat share the file: WAL, immediate transactions and a busy timeout.
@@ -82,7 +82,7 @@ def test_defaults_are_the_embedded_mode(tmp_path):
 
 
 def test_full_mode_comes_from_the_environment(tmp_path):
-    s = show(
+    s = checked_show(
         tmp_path,
         DATABASE_URL="postgres://cg:pw@db.internal:5432/commonground",
         CELERY_BROKER_URL="redis://broker.internal:6379/2",
@@ -106,7 +106,7 @@ def test_production_passes_check_deploy_with_no_warning(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues (0 silenced)." in done.stdout
     assert "WARNING" not in done.stdout + done.stderr
-    s = show(tmp_path, **production())
+    s = checked_show(tmp_path, **production())
     assert s["debug"] is False and s["secure"] == [True, True, True, 31536000]
     assert s["allowed_hosts"] == ["cg.example.org"]
 
@@ -169,7 +169,7 @@ print(started, time.time())
 """
 
 
-def concurrent_writers(tmp_path, count=4, **values):
+def checked_concurrent_writers(tmp_path, count=4, **values):
     """``count`` processes on one embedded SQLite file, released together once all have started."""
     setup = run(
         tmp_path,
@@ -199,7 +199,7 @@ def test_embedded_sqlite_writers_wait_instead_of_failing_with_database_is_locked
     """Web, worker and beat write to one file. With the embedded settings (WAL, immediate
     transactions, a busy timeout) concurrent read-then-write transactions queue up; with
     SQLite's default deferred transactions the same load fails with "database is locked"."""
-    results = concurrent_writers(tmp_path)
+    results = checked_concurrent_writers(tmp_path)
     assert [code for code, _, _ in results] == [0, 0, 0, 0], [err[-500:] for _, _, err in results]
     spans = [tuple(map(float, out.split())) for _, out, _ in results]
     assert max(start for start, _ in spans) < min(end for _, end in spans), "the writers really overlapped"
@@ -213,7 +213,7 @@ def test_embedded_sqlite_writers_wait_instead_of_failing_with_database_is_locked
     )
     assert count.stdout.strip() == "240"
 
-    control = concurrent_writers(tmp_path / "control", FORCE_DEFERRED="1")
+    control = checked_concurrent_writers(tmp_path / "control", FORCE_DEFERRED="1")
     assert any("database is locked" in err for _, _, err in control)
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from cases.models import Event, Issue, OutboxMessage, Report
 from core.inserts import Row, _params, _statement, rows_insert
 from tests import factories
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +235,7 @@ print(json.dumps({
     "cached": report.issue is issue,
 }))
 """
-    result = run_on_sqlite(scenario, tmp_path)
+    result = checked_run_on_sqlite(scenario, tmp_path)
     assert result == {
         "vendor": "sqlite",
         "inserts": 4,

@@ -7,7 +7,7 @@ all have a SQLite path of their own; the plan checks (tests/perf) cover PostgreS
 
 from __future__ import annotations
 
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 SCENARIO = """
 import html, json, re
@@ -62,7 +62,7 @@ print(json.dumps({"pages": answers, "officers": officers}))
 
 
 def test_every_list_and_its_next_page_on_sqlite(tmp_path):
-    result = run_on_sqlite(SCENARIO, tmp_path)
+    result = checked_run_on_sqlite(SCENARIO, tmp_path)
     answers = result["pages"]
     assert answers, "no page was asked"
     # The filter forms' officers (one SQL statement of its own) are the assignable officers there too.

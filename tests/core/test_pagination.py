@@ -13,7 +13,7 @@ from django.utils import timezone
 from cases.models import Issue
 from core.pagination import BadCursor, capped_count, capped_count_of_parts, keyset_page, window_rows
 from tests import factories
-from tests.sqlite import run_on_sqlite
+from tests.sqlite import checked_run_on_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -179,7 +179,7 @@ def test_cursors_it_did_not_write_are_refused(issues, cursor):
 
 def test_pages_and_branches_on_sqlite(tmp_path):
     """The embedded mode reads the branches' union directly (SQLite cannot order inside a UNION)."""
-    result = run_on_sqlite(
+    result = checked_run_on_sqlite(
         """
 import django, json
 django.setup()

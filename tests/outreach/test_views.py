@@ -411,7 +411,7 @@ class TestDetailAndEdit:
 
 
 class TestExport:
-    def rows(self, response):
+    def checked_rows(self, response):
         assert response.streaming
         body = b"".join(response.streaming_content).decode()
         return list(csv.DictReader(io.StringIO(body)))
@@ -425,7 +425,7 @@ class TestExport:
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         assert "attachment" in response["Content-Disposition"]
-        rows = self.rows(response)
+        rows = self.checked_rows(response)
         assert sorted(r["title"] for r in rows) == ["'=HYPERLINK(evil)", "School visit"]
         school = next(r for r in rows if r["title"] == "School visit")
         assert school["partners"] == "Guadalupe Centers; Westside Youth League"
@@ -455,7 +455,7 @@ class TestExport:
             "issues",
             "follow_up_needed",
         ]
-        only_school = self.rows(client.get("/outreach/export.csv?kind=school_event"))
+        only_school = self.checked_rows(client.get("/outreach/export.csv?kind=school_event"))
         assert [r["title"] for r in only_school] == ["School visit"]
 
     def test_list_links_to_the_export_with_its_filters_for_supervisors_only(self, client, supervisor, officer):

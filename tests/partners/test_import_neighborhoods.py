@@ -16,7 +16,7 @@ from tests.factories import NeighborhoodFactory, square
 
 pytestmark = pytest.mark.django_db
 
-DEMO_FILE = Path(settings.BASE_DIR) / "partners" / "demo" / "neighborhoods.geojson"
+DEMO_FILE = Path(settings.BASE_DIR) / "demo" / "data" / "neighborhoods.geojson"
 
 
 def feature(name, geometry, **props):

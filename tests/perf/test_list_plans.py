@@ -121,7 +121,7 @@ def _code_chars(bits: str) -> str:
     return " || ".join(f"substr(%(alphabet)s, (({bits} >> {shift}) & 31)::int + 1, 1)" for shift in range(35, -5, -5))
 
 
-def _load_issues(now, categories, neighborhoods, officers, problems_) -> int:
+def _checked_load_issues(now, categories, neighborhoods, officers, problems_) -> int:
     """200 000 issues in one statement: a year of reports, about 12 % still open (most of the recent
     ones, a few old ones), most finished, a few merged as duplicates or grouped under a problem.
     Ids follow the filing time, as they would. Returns the first id.
@@ -531,7 +531,7 @@ def _load(now) -> SimpleNamespace:
     neighborhoods = [n.pk for n in small.neighborhoods]
     _execute("SELECT setseed(0.14)")
     with _indexes_built_after(BIG_TABLES):
-        first_issue = _load_issues(now, categories, neighborhoods, officers, [p.pk for p in small.problems])
+        first_issue = _checked_load_issues(now, categories, neighborhoods, officers, [p.pk for p in small.problems])
         _load_reports(first_issue)
         _load_escalations(first_issue, small.supervisor.pk, now)
         colleagues = _outreach_colleagues(now)
