@@ -250,30 +250,43 @@ class Problem(QuickChoiceDisplay, models.Model):
         return f"/problems/{self.pk}/"
 
 
+class IssueStatus(models.TextChoices):
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REFERRED = "referred", _("Referred")
+
+
+class IssueOutcome(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    REFERRED = "referred", _("Referred to another agency")
+    CRIME_REPORT = "crime_report", _("Became a crime report")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+# The status sets, stated once: Issue's attributes, its index conditions and every query use these.
+# Statuses in which an issue is still open and its SLA clock can run.
+OPEN_STATUSES = (IssueStatus.NEW, IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS, IssueStatus.ON_HOLD)
+# Statuses that escalate when overdue (on hold pauses the clock).
+ESCALATING_STATUSES = (IssueStatus.NEW, IssueStatus.ACKNOWLEDGED, IssueStatus.IN_PROGRESS)
+FINISHED_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED, IssueStatus.DUPLICATE, IssueStatus.REFERRED)
+# Outcomes of an issue finished on its own (not merged into another): the figures count these.
+FINISHED_OUTCOMES = (IssueOutcome.RESOLVED, IssueOutcome.REFERRED, IssueOutcome.CRIME_REPORT)
+
+
 class Issue(QuickChoiceDisplay, models.Model):
     """One quality-of-life problem at one place."""
 
-    class Status(models.TextChoices):
-        NEW = "new", _("New")
-        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-        IN_PROGRESS = "in_progress", _("In progress")
-        ON_HOLD = "on_hold", _("On hold")
-        RESOLVED = "resolved", _("Resolved")
-        CLOSED = "closed", _("Closed")
-        DUPLICATE = "duplicate", _("Duplicate")
-        REFERRED = "referred", _("Referred")
-
-    # Statuses in which an issue is still open and its SLA clock can run.
-    OPEN_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD)
-    # Statuses that escalate when overdue (on hold pauses the clock).
-    ESCALATING_STATUSES = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
-    FINISHED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.DUPLICATE, Status.REFERRED)
-
-    class Outcome(models.TextChoices):
-        RESOLVED = "resolved", _("Resolved")
-        REFERRED = "referred", _("Referred to another agency")
-        CRIME_REPORT = "crime_report", _("Became a crime report")
-        DUPLICATE = "duplicate", _("Duplicate")
+    Status = IssueStatus
+    OPEN_STATUSES = OPEN_STATUSES
+    ESCALATING_STATUSES = ESCALATING_STATUSES
+    FINISHED_STATUSES = FINISHED_STATUSES
+    Outcome = IssueOutcome
+    FINISHED_OUTCOMES = FINISHED_OUTCOMES
 
     # Unique through Meta.constraints: one index, without the LIKE (varchar_pattern_ops) twin that
     # ``unique=True`` adds on PostgreSQL — code searches are ``icontains``, which it cannot serve.
@@ -338,13 +351,13 @@ class Issue(QuickChoiceDisplay, models.Model):
             models.Index(
                 fields=["due_at"],
                 name="issue_open_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress"]),
+                condition=Q(status__in=list(ESCALATING_STATUSES)),
             ),
             # Officer queue / neighborhood pages: open issues per neighborhood by due time.
             models.Index(
                 fields=["neighborhood", "due_at"],
                 name="issue_open_nbhd_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
             ),
             # Hot-spot detection and "same problem nearby": open issues of a category in a neighborhood.
             models.Index(fields=["category", "neighborhood", "created_at"], name="issue_cat_nbhd_created_idx"),
@@ -388,18 +401,18 @@ class Issue(QuickChoiceDisplay, models.Model):
             models.Index(
                 fields=["assignee", "due_at", "id"],
                 name="issue_open_assignee_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
             ),
             models.Index(
                 fields=["neighborhood", "due_at", "id"],
                 name="issue_unassigned_nbhd_due_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"], assignee__isnull=True),
+                condition=Q(status__in=list(OPEN_STATUSES), assignee__isnull=True),
             ),
             # Triage: the open issues nobody has taken, of one priority (or all), newest first.
             models.Index(
                 fields=["priority", "created_at", "id"],
                 name="issue_unassigned_priority_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"], assignee__isnull=True),
+                condition=Q(status__in=list(OPEN_STATUSES), assignee__isnull=True),
             ),
             # Status filters on the issue list and dashboard.
             models.Index(fields=["status", "created_at", "id"], name="issue_status_created_idx"),
@@ -419,7 +432,7 @@ class Issue(QuickChoiceDisplay, models.Model):
             models.Index(
                 fields=["resolved_at", "created_at", "neighborhood", "category", "assignee", "due_at", "outcome"],
                 name="issue_finished_period_idx",
-                condition=Q(outcome__in=["resolved", "referred", "crime_report"]),
+                condition=Q(outcome__in=list(FINISHED_OUTCOMES)),
             ),
             # "Needs a decision" list on the dashboard.
             models.Index(fields=["due_at"], name="issue_needs_decision_idx", condition=Q(needs_decision=True)),
@@ -431,20 +444,20 @@ class Issue(QuickChoiceDisplay, models.Model):
             models.Index(
                 fields=["created_at"],
                 name="issue_open_created_idx",
-                condition=Q(status__in=["new", "acknowledged", "in_progress", "on_hold"]),
+                condition=Q(status__in=list(OPEN_STATUSES)),
             ),
             # Public transparency page: finished issues per neighborhood by resolution time, with what
             # the median and the public-category filter read (index-only; key columns, see above).
             models.Index(
                 fields=["neighborhood", "resolved_at", "created_at", "category"],
                 name="issue_finished_nbhd_idx",
-                condition=Q(outcome__in=["resolved", "referred", "crime_report"]),
+                condition=Q(outcome__in=list(FINISHED_OUTCOMES)),
             ),
             # Public transparency page: issues reported per neighborhood (duplicates left out), index-only.
             models.Index(
                 fields=["neighborhood", "created_at", "category"],
                 name="issue_reported_nbhd_idx",
-                condition=~Q(status="duplicate"),
+                condition=~Q(status=IssueStatus.DUPLICATE),
             ),
             # Dashboard "waiting for a decision" table, most overdue first, filtered by place and period:
             # read in due_at order and stopped after the first rows that match, the place and period
@@ -459,26 +472,26 @@ class Issue(QuickChoiceDisplay, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tracking_code"], name="issue_tracking_code_unique"),
             models.CheckConstraint(
-                condition=~Q(outcome="crime_report") | ~Q(crime_report_number=""),
+                condition=~Q(outcome=IssueOutcome.CRIME_REPORT) | ~Q(crime_report_number=""),
                 name="issue_crime_outcome_has_number",
             ),
             models.CheckConstraint(
-                condition=Q(crime_report_number="") | Q(outcome="crime_report"),
+                condition=Q(crime_report_number="") | Q(outcome=IssueOutcome.CRIME_REPORT),
                 name="issue_crime_number_only_with_outcome",
             ),
             models.CheckConstraint(
-                condition=(Q(status="duplicate") & Q(duplicate_of__isnull=False))
-                | (~Q(status="duplicate") & Q(duplicate_of__isnull=True)),
+                condition=(Q(status=IssueStatus.DUPLICATE) & Q(duplicate_of__isnull=False))
+                | (~Q(status=IssueStatus.DUPLICATE) & Q(duplicate_of__isnull=True)),
                 name="issue_duplicate_of_iff_duplicate",
             ),
             models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="issue_not_duplicate_of_itself"),
             models.CheckConstraint(
-                condition=(Q(status="on_hold") & Q(hold_started_at__isnull=False))
-                | (~Q(status="on_hold") & Q(hold_started_at__isnull=True)),
+                condition=(Q(status=IssueStatus.ON_HOLD) & Q(hold_started_at__isnull=False))
+                | (~Q(status=IssueStatus.ON_HOLD) & Q(hold_started_at__isnull=True)),
                 name="issue_hold_started_iff_on_hold",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["resolved", "closed", "duplicate", "referred"]) | Q(outcome=""),
+                condition=Q(status__in=list(FINISHED_STATUSES)) | Q(outcome=""),
                 name="issue_open_has_no_outcome",
             ),
             models.CheckConstraint(

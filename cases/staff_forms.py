@@ -297,40 +297,39 @@ def _run_close(form, issue, user):
     return gettext("Issue closed.")
 
 
-OPEN = tuple(Issue.OPEN_STATUSES)
-REOPENABLE = (Status.RESOLVED, Status.CLOSED, Status.REFERRED)
-
-
 @dataclass(frozen=True)
 class IssueAction:
     slug: str
     label: Any
     form_class: type[ActionForm]
     run: Callable[[ActionForm, Issue, Any], str]
-    statuses: tuple  # where the page offers it; the service decides in the end
     danger: bool = False
 
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The statuses the action starts from (``cases.services.TRANSITIONS``)."""
+        return services.TRANSITIONS[self.slug]
+
     def offered_for(self, issue: Issue) -> bool:
-        if issue.status not in self.statuses:
-            return False
-        return not (self.slug == "reopen" and issue.outcome == Issue.Outcome.CRIME_REPORT)
+        """Offered where the service would take it (``cases.services.TRANSITIONS``)."""
+        return services.issue_action_allowed(issue, self.slug)
 
 
 ACTIONS: dict[str, IssueAction] = {
     action.slug: action
     for action in [
-        IssueAction("acknowledge", _("Acknowledge"), EmptyActionForm, _run_acknowledge, (Status.NEW,)),
-        IssueAction("assign", _("Assign"), AssignForm, _run_assign, OPEN),
-        IssueAction("approach", _("Approach"), ApproachForm, _run_approach, OPEN),
-        IssueAction("priority", _("Priority"), PriorityForm, _run_priority, OPEN),
-        IssueAction("note", _("Add a note"), NoteForm, _run_note, tuple(Status.values)),
-        IssueAction("hold", _("Put on hold"), HoldForm, _run_hold, tuple(Issue.ESCALATING_STATUSES)),
-        IssueAction("resume", _("Resume"), EmptyActionForm, _run_resume, (Status.ON_HOLD,)),
-        IssueAction("duplicate", _("Mark as duplicate"), DuplicateForm, _run_duplicate, OPEN),
-        IssueAction("refer", _("Refer to another agency"), ReferForm, _run_refer, OPEN),
-        IssueAction("resolve", _("Resolve"), ResolveForm, _run_resolve, OPEN),
-        IssueAction("crime-report", _("Became a crime report"), CrimeReportForm, _run_crime_report, OPEN, True),
-        IssueAction("reopen", _("Reopen"), ReopenForm, _run_reopen, REOPENABLE),
-        IssueAction("close", _("Close"), EmptyActionForm, _run_close, (Status.RESOLVED,)),
+        IssueAction("acknowledge", _("Acknowledge"), EmptyActionForm, _run_acknowledge),
+        IssueAction("assign", _("Assign"), AssignForm, _run_assign),
+        IssueAction("approach", _("Approach"), ApproachForm, _run_approach),
+        IssueAction("priority", _("Priority"), PriorityForm, _run_priority),
+        IssueAction("note", _("Add a note"), NoteForm, _run_note),
+        IssueAction("hold", _("Put on hold"), HoldForm, _run_hold),
+        IssueAction("resume", _("Resume"), EmptyActionForm, _run_resume),
+        IssueAction("duplicate", _("Mark as duplicate"), DuplicateForm, _run_duplicate),
+        IssueAction("refer", _("Refer to another agency"), ReferForm, _run_refer),
+        IssueAction("resolve", _("Resolve"), ResolveForm, _run_resolve),
+        IssueAction("crime-report", _("Became a crime report"), CrimeReportForm, _run_crime_report, True),
+        IssueAction("reopen", _("Reopen"), ReopenForm, _run_reopen),
+        IssueAction("close", _("Close"), EmptyActionForm, _run_close),
     ]
 }

@@ -35,12 +35,15 @@ from cases.models import (
 )
 from cases.redaction import Masked, mask_text
 from core.inserts import Row, rows_insert
+from core.text import clean_text
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
 User = get_user_model()
 
 __all__ = [
+    "TRANSITIONS",
+    "issue_action_allowed",
     "due_at_for",
     "event_record",
     "public_text_for",
@@ -133,21 +136,39 @@ def _locked(issue: Issue) -> Issue:
     return Issue.objects.select_for_update().get(pk=issue.pk)
 
 
-def _require(issue: Issue, allowed, action: str) -> None:
-    if issue.status not in allowed:
+# The statuses each staff action may start from: the services refuse the rest, and the issue page
+# offers an action only where ``issue_action_allowed`` says it may be taken.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "acknowledge": (Status.NEW,),
+    "assign": tuple(Issue.OPEN_STATUSES),
+    "approach": tuple(Issue.OPEN_STATUSES),
+    "priority": tuple(Issue.OPEN_STATUSES),
+    "note": tuple(Status.values),
+    "hold": tuple(Issue.ESCALATING_STATUSES),
+    "resume": (Status.ON_HOLD,),
+    "duplicate": tuple(Issue.OPEN_STATUSES),
+    "refer": tuple(Issue.OPEN_STATUSES),
+    "resolve": tuple(Issue.OPEN_STATUSES),
+    "crime-report": tuple(Issue.OPEN_STATUSES),
+    "reopen": (Status.RESOLVED, Status.CLOSED, Status.REFERRED),
+    "close": (Status.RESOLVED,),
+}
+
+
+def issue_action_allowed(issue: Issue, action: str) -> bool:
+    """Whether ``action`` (a key of ``TRANSITIONS``) may be taken on the issue as it stands."""
+    if issue.status not in TRANSITIONS[action]:
+        return False
+    # A crime report is a police matter from then on: the issue stays closed.
+    return not (action == "reopen" and issue.outcome == Issue.Outcome.CRIME_REPORT)
+
+
+def _require(issue: Issue, transition: str, action: str) -> None:
+    if issue.status not in TRANSITIONS[transition]:
         raise ValidationError(
             _("Cannot %(action)s an issue that is %(status)s.")
             % {"action": action, "status": issue.get_status_display().lower()}
         )
-
-
-def _clean_text(value: str, *, field: str, required: bool = True, max_length: int = 5000) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > max_length:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": max_length}})
-    return value
 
 
 def outbox_enqueue(
@@ -233,7 +254,7 @@ def issue_submit(
     them or none.
     """
     now = now or timezone.now()
-    text = _clean_text(text, field="description")
+    text = clean_text(text, field="description")
     if not category.is_active:
         raise ValidationError({"category": _("This category no longer takes reports.")})
     if priority not in _PRIORITIES:
@@ -406,7 +427,7 @@ def _report_receipt(*, issue: Issue, report: Report, category: Category, now: da
 @transaction.atomic
 def issue_acknowledge(*, issue: Issue, actor) -> Issue:
     issue = _locked(issue)
-    _require(issue, [Status.NEW], _("acknowledge"))
+    _require(issue, "acknowledge", _("acknowledge"))
     now = timezone.now()
     issue.status = Status.ACKNOWLEDGED
     issue.acknowledged_at = now
@@ -418,7 +439,7 @@ def issue_acknowledge(*, issue: Issue, actor) -> Issue:
 @transaction.atomic
 def issue_assign(*, issue: Issue, officer, actor) -> Issue:
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("assign"))
+    _require(issue, "assign", _("assign"))
     if officer is not None and (not officer.is_active or not officer.has_perm("cases.work_issue")):
         raise ValidationError({"officer": _("%(name)s cannot work issues.") % {"name": officer.get_username()}})
     previous = issue.assignee
@@ -453,7 +474,7 @@ def issue_assign(*, issue: Issue, officer, actor) -> Issue:
 @transaction.atomic
 def issue_set_approach(*, issue: Issue, approach: str, actor) -> Issue:
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("change the approach of"))
+    _require(issue, "approach", _("change the approach of"))
     if approach not in Approach.values:
         raise ValidationError({"approach": _("Choose deter, problem-solve or enforce.")})
     previous = issue.approach
@@ -473,7 +494,7 @@ def issue_set_approach(*, issue: Issue, approach: str, actor) -> Issue:
 def issue_set_priority(*, issue: Issue, priority: str, actor, reason: str = "") -> Issue:
     """Change the priority; due_at follows the category's target for the new priority."""
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("change the priority of"))
+    _require(issue, "priority", _("change the priority of"))
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority.")})
     if priority == issue.priority:
@@ -502,7 +523,7 @@ def next_priority(priority: str) -> str:
 @transaction.atomic
 def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> Event:
     issue = _locked(issue)
-    text = _clean_text(text, field="text")
+    text = clean_text(text, field="text")
     return event_record(
         issue=issue,
         kind=Event.Kind.NOTE,
@@ -517,8 +538,8 @@ def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> E
 def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
     """Put on hold: the SLA clock stops until resumed."""
     issue = _locked(issue)
-    _require(issue, Issue.ESCALATING_STATUSES, _("put on hold"))
-    reason = _clean_text(reason, field="reason", max_length=300)
+    _require(issue, "hold", _("put on hold"))
+    reason = clean_text(reason, field="reason", max_length=300)
     now = timezone.now()
     status_before = issue.status
     issue.status = Status.ON_HOLD
@@ -542,7 +563,7 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
 def issue_resume(*, issue: Issue, actor) -> Issue:
     """Take off hold: due_at moves later by exactly the time spent on hold."""
     issue = _locked(issue)
-    _require(issue, [Status.ON_HOLD], _("resume"))
+    _require(issue, "resume", _("resume"))
     now = timezone.now()
     held = now - issue.hold_started_at
     held_event = issue.events.filter(kind=Event.Kind.HELD).order_by("-created_at").first()
@@ -576,7 +597,7 @@ def _finish(issue: Issue, *, status: str, outcome: str, now: datetime) -> list[s
 def issue_mark_duplicate(*, issue: Issue, of: Issue, actor) -> Issue:
     """Merge into another open issue; this issue's reports move over."""
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("mark as duplicate"))
+    _require(issue, "duplicate", _("mark as duplicate"))
     if of.pk == issue.pk:
         raise ValidationError({"duplicate_of": _("An issue cannot duplicate itself.")})
     target = _locked(of)
@@ -615,8 +636,8 @@ def issue_mark_duplicate(*, issue: Issue, of: Issue, actor) -> Issue:
 @transaction.atomic
 def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("refer"))
-    agency = _clean_text(agency, field="agency", max_length=160)
+    _require(issue, "refer", _("refer"))
+    agency = clean_text(agency, field="agency", max_length=160)
     now = timezone.now()
     fields = _finish(issue, status=Status.REFERRED, outcome=Issue.Outcome.REFERRED, now=now)
     issue.referred_to = agency
@@ -637,8 +658,8 @@ def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
 @transaction.atomic
 def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("resolve"))
-    note = _clean_text(note, field="note")
+    _require(issue, "resolve", _("resolve"))
+    note = clean_text(note, field="note")
     now = timezone.now()
     fields = _finish(issue, status=Status.RESOLVED, outcome=Issue.Outcome.RESOLVED, now=now)
     issue.resolution_note = note
@@ -659,8 +680,8 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
 def issue_record_crime_report(*, issue: Issue, actor, report_number: str, note: str = "") -> Issue:
     """The outcome the program exists to prevent: counted, with its report number."""
     issue = _locked(issue)
-    _require(issue, Issue.OPEN_STATUSES, _("record a crime report on"))
-    report_number = _clean_text(report_number, field="report_number", max_length=40)
+    _require(issue, "crime-report", _("record a crime report on"))
+    report_number = clean_text(report_number, field="report_number", max_length=40)
     now = timezone.now()
     fields = _finish(issue, status=Status.CLOSED, outcome=Issue.Outcome.CRIME_REPORT, now=now)
     issue.closed_at = now
@@ -685,7 +706,7 @@ def issue_record_crime_report(*, issue: Issue, actor, report_number: str, note: 
 @transaction.atomic
 def issue_close(*, issue: Issue, actor) -> Issue:
     issue = _locked(issue)
-    _require(issue, [Status.RESOLVED], _("close"))
+    _require(issue, "close", _("close"))
     now = timezone.now()
     issue.status = Status.CLOSED
     issue.closed_at = now
@@ -698,10 +719,10 @@ def issue_close(*, issue: Issue, actor) -> Issue:
 def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False) -> Issue:
     """Open again: a fresh due_at from now, and escalation climbs again from level 0."""
     issue = _locked(issue)
-    _require(issue, [Status.RESOLVED, Status.CLOSED, Status.REFERRED], _("reopen"))
+    _require(issue, "reopen", _("reopen"))
     if issue.outcome == Issue.Outcome.CRIME_REPORT:
         raise ValidationError(_("An issue that became a crime report stays closed; open a new issue."))
-    reason = _clean_text(reason, field="reason", max_length=2000)
+    reason = clean_text(reason, field="reason", max_length=2000)
     now = timezone.now()
     issue.status = Status.ACKNOWLEDGED if issue.acknowledged_at else Status.NEW
     issue.outcome = ""
@@ -750,7 +771,7 @@ def feedback_submit(*, issue: Issue, fixed: bool, satisfaction: int, comment: st
         raise ValidationError(_("Feedback is asked once the issue is resolved."))
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         raise ValidationError({"satisfaction": _("Choose a number from 1 to 5.")})
-    comment = _clean_text(comment, field="comment", required=False, max_length=2000)
+    comment = clean_text(comment, field="comment", required=False, max_length=2000)
     now = timezone.now()
     feedback = Feedback.objects.create(
         issue=issue, fixed=fixed, satisfaction=satisfaction, comment=comment, created_at=now
@@ -776,7 +797,7 @@ def contact_view_record(*, issue: Issue, actor, reason: str, reason_code: str = 
     for "Other"); ``reason_code`` one of ``Event.RevealReason``. No reason, no record —
     and callers show the details only once this has returned.
     """
-    reason = _clean_text(reason, field="reason", max_length=300)
+    reason = clean_text(reason, field="reason", max_length=300)
     if reason_code not in Event.RevealReason.values:
         raise ValidationError({"reason_code": _("Choose a reason from the list.")})
     return event_record(

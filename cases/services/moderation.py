@@ -31,6 +31,7 @@ from cases.models import Event, Issue, ModerationItem, Report
 from cases.photos import photo_clean
 from cases.redaction import mask_text
 from cases.services.issues import event_record
+from core.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -87,14 +88,8 @@ def _clean_reason(reason: str) -> str:
 
 
 def _clean_text(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError(
-            {"text": _("The public text cannot be empty. To take a report out of public view, hide it.")}
-        )
-    if len(text) > TEXT_MAX:
-        raise ValidationError({"text": _("Keep it under %(n)d characters.") % {"n": TEXT_MAX}})
-    return text
+    empty = _("The public text cannot be empty. To take a report out of public view, hide it.")
+    return clean_text(text, field="text", max_length=TEXT_MAX, empty_message=empty)
 
 
 def _mask(text: str, names=()) -> str:

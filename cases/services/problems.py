@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Approach, Category, Escalation, Event, Issue, Problem, ProblemEvent
 from cases.services.issues import event_record, issue_acknowledge, issue_assign
+from core.text import clean_text
 from partners.models import Neighborhood, Partner
 
 __all__ = [
@@ -69,12 +70,7 @@ def _require_open(problem: Problem) -> None:
 
 
 def _text(value, *, field: str, required: bool = False, max_length: int = TEXT_LIMIT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > max_length:
-        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": max_length}})
-    return value
+    return clean_text(value, field=field, required=required, max_length=max_length)
 
 
 def _attach(*, problem: Problem, issues: list[Issue], actor, now: datetime) -> list[Issue]:

@@ -76,7 +76,7 @@ __all__ = [
 
 User = get_user_model()
 
-FINISHED_OUTCOMES = (Issue.Outcome.RESOLVED, Issue.Outcome.REFERRED, Issue.Outcome.CRIME_REPORT)
+FINISHED_OUTCOMES = Issue.FINISHED_OUTCOMES
 MARKER_LIMIT = 500
 
 
