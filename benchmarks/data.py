@@ -303,8 +303,8 @@ def _truncate() -> None:
 
 @transaction.atomic
 def _places_and_categories() -> None:
+    from cases.escalation.ladders import escalation_ladder_set
     from cases.models import Category
-    from cases.services import escalation_ladder_set
     from partners.models import Neighborhood
 
     _insert_select(
@@ -710,7 +710,7 @@ def _activities(now) -> None:
 
 def _hotspots_grouped(now) -> None:
     """Group today's hot spots under Problems, as earlier sweeps would have (steady state)."""
-    from cases.escalation import SweepResult, _run_hotspots, supervisor_recipients
+    from cases.escalation.sweep import SweepResult, _run_hotspots, supervisor_recipients
 
     result = SweepResult(started_at=now)
     _run_hotspots(now, result, supervisor_recipients())

@@ -3,7 +3,7 @@
 Measured in the same run, each from the same loaded state (``escalation_reset``
 between measurements, best of two for the sweep and the floor):
 
-* **sweep** — ``cases.escalation.escalation_sweep_run`` as the worker runs it
+* **sweep** — ``cases.escalation.sweep.escalation_sweep_run`` as the worker runs it
   (batches of 5 000 issues, one transaction each; hot-spot detection included);
 * **floor** — one hand-written SQL statement doing the same escalation: the
   same Escalation rows, timeline Events, Issue updates (level, priority,
@@ -33,10 +33,9 @@ from django.db.models import Q
 
 from benchmarks import data
 from benchmarks.figures import add_figure, timed
-from cases.escalation import (
+from cases.escalation.sweep import (
     DIGEST_LINES,
     _action_labels,
-    _Dialect,
     _priority_name_sql,
     _priority_rank_sql,
     _values_cte,
@@ -49,6 +48,7 @@ from cases.escalation import (
 )
 from cases.models import Escalation, EscalationRule, Event, Issue
 from cases.services import next_priority
+from core.dialect import Dialect
 from partners.models import StaffProfile
 
 Action = EscalationRule.Action
@@ -87,7 +87,7 @@ def _work_done() -> dict:
 
 
 def floor_statement(now) -> tuple[str, list]:
-    d = _Dialect(connection)
+    d = Dialect(connection)
     ladders = effective_ladders(now)
     recipients = supervisor_recipients()
     r_cte, r_params = _values_cte("r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, d)

@@ -174,7 +174,7 @@ def _stash_sweep() -> None:
         logger.warning("Photo stash sweep skipped: the storage cannot list or date %s/", STASH_DIR, exc_info=True)
 
 
-# --- where a photo is served (cases/photo_views.py) ------------------------------
+# --- where a photo is served (cases/web/photos.py) ------------------------------
 
 
 def public_photo_token(name: str) -> str:

@@ -22,14 +22,14 @@ def _expires(seconds: int) -> int:
 
 @shared_task(name="cases.tasks.escalation_sweep_task", expires=_expires(settings.ESCALATION_SWEEP_SECONDS))
 def escalation_sweep_task():
-    from cases.escalation import escalation_sweep_run
+    from cases.escalation.sweep import escalation_sweep_run
 
     return escalation_sweep_run().as_dict()
 
 
 @shared_task(name="cases.tasks.outbox_drain_task", expires=_expires(settings.OUTBOX_DRAIN_SECONDS))
 def outbox_drain_task():
-    from cases.notifications import outbox_drain
+    from cases.notifications.drain import outbox_drain
 
     return outbox_drain()
 

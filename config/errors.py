@@ -167,7 +167,7 @@ def csrf_failure(request, reason=""):
     """
     match = getattr(request, "resolver_match", None)
     if request.method == "POST" and match is not None and match.url_name == "report_form":
-        from cases.public_views import report_form_after_csrf_failure
+        from cases.web.public.views import report_form_after_csrf_failure
 
         return report_form_after_csrf_failure(request)
     return render_error_page(request, "errors/csrf.html", 403)

@@ -15,13 +15,13 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("open311/v2/", include("cases.open311.urls")),
     # The moderation queue and actions, and the photo views (public copy, staff original).
-    path("", include("cases.moderation_urls")),
+    path("", include("cases.web.staff.moderation_urls")),
     path("api/", include("config.api_urls")),
     # Staff pages
-    path("", include("cases.urls")),
-    path("", include("cases.problem_urls")),
-    path("", include("cases.notification_urls")),
-    path("", include("cases.audit_urls")),
+    path("", include("cases.web.staff.urls")),
+    path("", include("cases.problems.urls")),
+    path("", include("cases.notifications.urls")),
+    path("", include("cases.web.staff.audit_urls")),
     path("", include("outreach.urls")),
     path("", include("insights.directory_urls")),
     path("", include("insights.urls")),
@@ -30,7 +30,7 @@ urlpatterns = [
 # Public pages: English at /…, Spanish at /es/….
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
-    path("", include("cases.public_urls")),
+    path("", include("cases.web.public.urls")),
     path("", include("insights.transparency_urls")),
     prefix_default_language=False,
 )
@@ -38,7 +38,7 @@ urlpatterns += i18n_patterns(
 if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
 # MEDIA_ROOT is never served as a folder: residents' photos are public only once approved, through
-# cases.photo_views (the approved copy at /photos/…, the original to staff), in every mode.
+# cases.web.photos (the approved copy at /photos/…, the original to staff), in every mode.
 
 # Branded error pages that need no database (config/errors.py); CSRF_FAILURE_VIEW in settings.
 handler400 = "config.errors.bad_request"

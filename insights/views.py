@@ -32,9 +32,14 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.escalation.decisions import (
+    decision_acknowledge,
+    decision_assign,
+    decision_assign_many,
+    decision_open_problem,
+)
 from cases.models import Issue, Problem
 from cases.selectors.staff import assignable_officers
-from cases.services import decision_acknowledge, decision_assign, decision_assign_many, decision_open_problem
 from core.dates import DateWriter
 from core.exports import csv_cell
 from core.once import cached_once

@@ -1,6 +1,6 @@
 """The outreach log's activity items (``/outreach/``), written in Python.
 
-As with the issue cards (``cases/cards.py``): an item is a date, a kind, two lists of
+As with the issue cards (``cases/web/staff/cards.py``): an item is a date, a kind, two lists of
 people and three plurals; twenty-five of them through the template engine were over half
 of drawing the page (its ``{% for %}`` was 54 % of the view's time, sampled). Here each
 item is one f-string: every value from an activity goes through ``escape``, every label

@@ -25,7 +25,7 @@ from cases.api.serializers import (
     UserRefSerializer,
 )
 from cases.models import Approach, Category, Issue, Problem, ProblemEvent
-from cases.problem_forms import problem_workers
+from cases.problems.forms import problem_workers
 from cases.selectors import issues_visible_to
 from cases.selectors.problems import (
     ProblemFilters,

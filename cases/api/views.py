@@ -26,7 +26,9 @@ from cases.api.filters import (
     NotificationFilter,
     ReportFilter,
 )
+from cases.escalation import decisions
 from cases.models import Event
+from cases.notifications.outbox import notification_mark_all_read, notification_mark_read
 from cases.selectors import (
     can_view_contacts,
     can_work_issue,
@@ -43,7 +45,6 @@ from cases.selectors.records import (
     issue_events_for,
     reports_visible_to,
 )
-from cases.services.outbox import notification_mark_all_read, notification_mark_read
 from core.api.common import ActionPermission
 
 ID_PATTERN = r"[0-9]+"
@@ -305,11 +306,11 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         data = self._input(s.DecisionSerializer)
         problem = None
         if data["decision"] == "assign":
-            services.decision_assign(issue=issue, officer=data["officer"], actor=request.user)
+            decisions.decision_assign(issue=issue, officer=data["officer"], actor=request.user)
         elif data["decision"] == "acknowledge":
-            services.decision_acknowledge(issue=issue, actor=request.user)
+            decisions.decision_acknowledge(issue=issue, actor=request.user)
         else:
-            problem = services.decision_open_problem(issue=issue, actor=request.user, title=data["title"])
+            problem = decisions.decision_open_problem(issue=issue, actor=request.user, title=data["title"])
         fresh = issue_for_user(request.user, issue.pk)
         issue_data = s.IssueSerializer(fresh, context=self.get_serializer_context()).data
         problem_data = None if problem is None else {"id": problem.pk, "title": problem.title, "stage": problem.stage}

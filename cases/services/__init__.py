@@ -1,31 +1,119 @@
-"""Writes of the cases app, one module per area; import from ``cases.services``.
+"""Writes of the cases app, one module per area: ``issues`` (intake and every officer action on an
+issue), ``problems`` (SARA problem-solving), ``moderation`` (public text and photos) and
+``messages`` (resident messages). Imported as ``cases.services``, which names each below.
 
-- ``issues``: intake and every officer action on an issue
-- further modules (escalation, outbox, problems, …) live beside it
+Elsewhere in the app: notifications (``cases.notifications.outbox``), escalation ladders and
+supervisors' decisions (``cases.escalation.ladders``, ``cases.escalation.decisions``).
 """
 
-from cases.services.issues import *  # noqa: F403
-from cases.services.issues import __all__ as _issues_all
+from cases.services.issues import (
+    TRANSITIONS,
+    api_client_revoke,
+    contact_view_record,
+    due_at_for,
+    event_record,
+    feedback_submit,
+    issue_acknowledge,
+    issue_action_allowed,
+    issue_add_note,
+    issue_assign,
+    issue_close,
+    issue_hold,
+    issue_mark_duplicate,
+    issue_record_crime_report,
+    issue_refer,
+    issue_reopen,
+    issue_resolve,
+    issue_resume,
+    issue_set_approach,
+    issue_set_priority,
+    issue_submit,
+    next_priority,
+    public_text_for,
+)
+from cases.services.messages import (
+    MESSAGE_MAX_CHARS,
+    message_key_hash,
+    message_key_new,
+    report_for_message_key,
+    resident_message_send,
+    resident_messages_mark_read,
+    staff_replies_mark_read,
+    staff_reply_send,
+)
+from cases.services.moderation import (
+    MODERATE_PERMISSION,
+    can_moderate,
+    issue_public_text_edit,
+    moderation_item_resolve,
+    photo_approve,
+    photo_hide,
+    report_hide,
+    report_public_text_edit,
+    report_unhide,
+)
+from cases.services.problems import (
+    SARA_ORDER,
+    problem_add_issues,
+    problem_add_note,
+    problem_advance_stage,
+    problem_close,
+    problem_open,
+    problem_remove_issue,
+    problem_set_owner,
+    problem_update_analysis,
+    problem_update_response,
+)
 
-__all__ = list(_issues_all)
-
-from cases.services.problems import *  # noqa: E402, F403
-from cases.services.problems import __all__ as _problems_all  # noqa: E402
-
-__all__ += list(_problems_all)
-
-from cases.services.escalation import *  # noqa: E402, F403
-from cases.services.escalation import __all__ as _escalation_all  # noqa: E402
-from cases.services.outbox import *  # noqa: E402, F403
-from cases.services.outbox import __all__ as _outbox_all  # noqa: E402
-
-__all__ += list(_escalation_all) + list(_outbox_all)
-
-from cases.services.moderation import *  # noqa: E402, F403
-from cases.services.moderation import __all__ as _moderation_all  # noqa: E402
-
-__all__ += list(_moderation_all)
-from cases.services.messages import *  # noqa: E402, F403
-from cases.services.messages import __all__ as _messages_all  # noqa: E402
-
-__all__ += list(_messages_all)
+__all__ = [
+    "TRANSITIONS",
+    "api_client_revoke",
+    "contact_view_record",
+    "due_at_for",
+    "event_record",
+    "feedback_submit",
+    "issue_acknowledge",
+    "issue_action_allowed",
+    "issue_add_note",
+    "issue_assign",
+    "issue_close",
+    "issue_hold",
+    "issue_mark_duplicate",
+    "issue_record_crime_report",
+    "issue_refer",
+    "issue_reopen",
+    "issue_resolve",
+    "issue_resume",
+    "issue_set_approach",
+    "issue_set_priority",
+    "issue_submit",
+    "next_priority",
+    "public_text_for",
+    "MESSAGE_MAX_CHARS",
+    "message_key_hash",
+    "message_key_new",
+    "report_for_message_key",
+    "resident_message_send",
+    "resident_messages_mark_read",
+    "staff_replies_mark_read",
+    "staff_reply_send",
+    "MODERATE_PERMISSION",
+    "can_moderate",
+    "issue_public_text_edit",
+    "moderation_item_resolve",
+    "photo_approve",
+    "photo_hide",
+    "report_hide",
+    "report_public_text_edit",
+    "report_unhide",
+    "SARA_ORDER",
+    "problem_add_issues",
+    "problem_add_note",
+    "problem_advance_stage",
+    "problem_close",
+    "problem_open",
+    "problem_remove_issue",
+    "problem_set_owner",
+    "problem_update_analysis",
+    "problem_update_response",
+]

@@ -33,6 +33,7 @@ from cases.models import (
     Priority,
     Report,
 )
+from cases.notifications.outbox import outbox_enqueue
 from cases.redaction import Masked, mask_text
 from core.inserts import Row, rows_insert
 from core.text import clean_text
@@ -47,7 +48,6 @@ __all__ = [
     "due_at_for",
     "event_record",
     "public_text_for",
-    "outbox_enqueue",
     "issue_submit",
     "issue_acknowledge",
     "issue_assign",
@@ -169,37 +169,6 @@ def _require(issue: Issue, transition: str, action: str) -> None:
             _("Cannot %(action)s an issue that is %(status)s.")
             % {"action": action, "status": issue.get_status_display().lower()}
         )
-
-
-def outbox_enqueue(
-    *,
-    channel: str,
-    subject: str,
-    body: str,
-    recipient=None,
-    recipient_email: str = "",
-    issue: Issue | None = None,
-    url: str = "",
-    dedupe_key: str | None = None,
-    now: datetime | None = None,
-) -> OutboxMessage | None:
-    """Queue a notification in the caller's transaction. With a dedupe_key, at most once ever."""
-    now = now or timezone.now()
-    fields = {
-        "channel": channel,
-        "subject": subject[:200],
-        "body": body,
-        "recipient": recipient,
-        "recipient_email": recipient_email,
-        "issue": issue,
-        "url": url,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-    if dedupe_key is None:
-        return OutboxMessage.objects.create(**fields)
-    message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-    return message if created else None
 
 
 # --- intake ---------------------------------------------------------------------

@@ -27,8 +27,9 @@ from django.utils.translation import override
 
 from cases.message_keys import message_key_hash, message_key_hashes, message_key_new
 from cases.models import Event, Issue, OutboxMessage, Report, ResidentMessage, tracking_code_normalize
+from cases.notifications.outbox import outbox_enqueue
 from cases.selectors.issues import can_work_issue
-from cases.services.issues import event_record, outbox_enqueue
+from cases.services.issues import event_record
 from partners.models import StaffProfile
 
 __all__ = [

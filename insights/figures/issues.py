@@ -52,6 +52,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from cases.models import Category, Escalation, Feedback, Issue, Problem
+from core.dialect import Dialect
 from partners.models import Neighborhood
 
 __all__ = [
@@ -180,34 +181,6 @@ def _flag(condition: Q) -> Case:
 def _base_sql(queryset: QuerySet) -> tuple[str, tuple]:
     sql, params = queryset.order_by().query.sql_with_params()
     return sql, tuple(params)
-
-
-def _median_sql(column: str, cte: str, vendor: str | None = None) -> str:
-    """The median of ``column`` over the CTE's rows where it is not NULL, as one scalar expression."""
-    if (vendor or connection.vendor) == "postgresql":
-        return f"(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FROM {cte})"  # noqa: S608 (identifiers from code; values are bound parameters)
-    # Portable median: average the middle one or two values of the sorted column. The modulo is
-    # written %% because the statement always carries parameters (the driver's placeholders).
-    return (
-        f"(SELECT AVG({column}) FROM (SELECT {column} FROM {cte} WHERE {column} IS NOT NULL ORDER BY {column} "  # noqa: S608 (identifiers from code; values are bound parameters)
-        f"LIMIT 2 - (SELECT COUNT({column}) FROM {cte}) %% 2 "
-        f"OFFSET (SELECT (COUNT({column}) - 1) / 2 FROM {cte})) AS middle)"
-    )
-
-
-def _grouped_median_sql(column: str, key: str, cte: str) -> str:
-    """``SELECT key, median`` per group, over rows where ``column`` is not NULL."""
-    if connection.vendor == "postgresql":
-        return (
-            f"SELECT {key} AS k, percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) AS median "  # noqa: S608 (identifiers from code; values are bound parameters)
-            f"FROM {cte} WHERE {column} IS NOT NULL GROUP BY {key}"
-        )
-    return (
-        f"SELECT k, AVG(v) AS median FROM (SELECT {key} AS k, {column} AS v, "  # noqa: S608 (identifiers from code; values are bound parameters)
-        f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {column}) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY {key}) AS n FROM {cte} WHERE {column} IS NOT NULL) AS ranked "
-        f"WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k"
-    )
 
 
 def _int(value) -> int:
@@ -408,7 +381,7 @@ TRANSPARENCY_SETTINGS_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
 def _analytic_cursor(settings_sql: str = ANALYTIC_SETTINGS_SQL):
     """A cursor for the heavy aggregate statements, inside a transaction that scopes their settings."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if Dialect().postgres:
             cursor.execute(settings_sql)
         yield cursor
 
@@ -451,8 +424,8 @@ def _issue_groups_sql() -> str:
     sets: the same rows from three ``UNION ALL``-ed branches. The officer grouping keeps a
     NULL key for unassigned issues; the caller skips it.
     """
-    median = _median_sql("days", "f")
-    if connection.vendor == "postgresql":
+    median = Dialect().median("days", "f")
+    if Dialect().postgres:
         # GROUPING(neighborhood, assignee, category): a 1 bit for each column the set leaves out.
         return f"""
         SELECT CASE GROUPING(neighborhood_id, assignee_id, category_id) WHEN 3 THEN 'nbhd'
@@ -664,7 +637,7 @@ def transparency_issue_figures(*, start: datetime, end: datetime) -> dict[int, d
 
     One statement; nothing but counts and a median leaves the database.
     """
-    if connection.vendor == "postgresql":
+    if Dialect().postgres:
         return _transparency_issue_figures_pg(start=start, end=end)
     cohort = Q(created_at__gte=start, created_at__lt=end)
     finished = Q(resolved_at__gte=start, resolved_at__lt=end, outcome__in=FINISHED_OUTCOMES)
@@ -681,7 +654,7 @@ def transparency_issue_figures(*, start: datetime, end: datetime) -> dict[int, d
     base_sql, params = _base_sql(base)
     sql = f"""
         WITH b AS ({base_sql}),
-             m AS ({_grouped_median_sql("days", "neighborhood_id", "b")})
+             m AS ({Dialect().grouped_median("days", "neighborhood_id", "b")})
         SELECT s.neighborhood_id AS k, s.c, s.f, m.median
           FROM (SELECT neighborhood_id, SUM(c) AS c, SUM(f) AS f FROM b GROUP BY neighborhood_id) AS s
           LEFT JOIN m ON m.k = s.neighborhood_id

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from core.dialect import Dialect
 from insights.figures.issues import DashboardScope
 from outreach.models import Activity
 
@@ -62,10 +63,10 @@ def outreach_figures(scope: DashboardScope) -> OutreachFigures:
     table = connection.ops.quote_name(through.db_table)
     activity_col = connection.ops.quote_name(through.get_field("activity").column)
     partner_col = connection.ops.quote_name(through.get_field("partner").column)
-    pg = connection.vendor == "postgresql"
-    null_key = "CAST(NULL AS bigint)" if pg else "NULL"
-    null_text = "CAST(NULL AS varchar)" if pg else "NULL"
-    null_num = "CAST(NULL AS numeric)" if pg else "NULL"
+    dialect = Dialect(connection)
+    null_key = dialect.typed_null("bigint")
+    null_text = dialect.typed_null("varchar")
+    null_num = dialect.typed_null("numeric")
     # The partner links join the activities in scope read afresh from their index (not the CTE):
     # with the table's statistics the planner knows activity ids are unique and picks the join —
     # a hash of the period's activities that the links probe for a whole city, index probes for a

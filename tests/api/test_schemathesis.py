@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cases import services
 from cases.models import Escalation, Event, Issue, Notification, Problem
-from cases.staff_forms import ACTIONS
+from cases.web.staff.forms import ACTIONS
 from insights.figures.issues import decisions_waiting_q
 from tests import factories
 

@@ -15,7 +15,6 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from cases import services
-from cases.audit_forms import ContactRevealForm
 from cases.models import Event
 from cases.selectors.audit import (
     audit_action_label,
@@ -24,6 +23,7 @@ from cases.selectors.audit import (
     audit_reason,
     cursor_of,
 )
+from cases.web.staff.audit_forms import ContactRevealForm
 from tests import factories
 
 NAME, EMAIL, PHONE = "Ana Ruiz", "ana@example.org", "816-555-0100"
@@ -229,8 +229,8 @@ def test_an_officer_reads_only_their_own(client, officer, log):
 def test_the_log_template_is_translated(rf, supervisor, log):
     from django.template.loader import render_to_string
 
-    from cases.audit_forms import AuditFilterForm
     from cases.selectors.audit import audit_rows
+    from cases.web.staff.audit_forms import AuditFilterForm
 
     request = rf.get("/audit/")
     request.user = supervisor
@@ -344,7 +344,7 @@ def _many(issue, actor, count, *, start, ties_every=3):
 
 
 def test_pages_walk_older_and_newer_without_gaps_or_repeats(client, supervisor, issue, officer, settings):
-    from cases import audit_views
+    from cases.web.staff import audit as audit_views
 
     start = timezone.now() - timedelta(days=1)
     created = _many(issue, officer, 23, start=start)
@@ -380,7 +380,7 @@ def test_pages_walk_older_and_newer_without_gaps_or_repeats(client, supervisor, 
 
 
 def test_pages_keep_the_filters(client, supervisor, issue, officer, log):
-    from cases import audit_views
+    from cases.web.staff import audit as audit_views
 
     _many(issue, officer, 7, start=timezone.now() - timedelta(days=5))
     client.force_login(supervisor)
@@ -541,7 +541,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.test import Client
 from django.utils import timezone
-from cases import audit_views
+from cases.web.staff import audit as audit_views
 from cases.models import Event
 from tests import factories as f
 

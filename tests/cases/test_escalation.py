@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-import cases.escalation as engine
+import cases.escalation.sweep as engine
 from cases import services
-from cases.escalation import escalation_sweep_run, escalations_due, hotspots_due
+from cases.escalation import ladders
+from cases.escalation.sweep import escalation_sweep_run, escalations_due, hotspots_due
 from cases.models import (
     Escalation,
     EscalationRule,
@@ -61,7 +62,7 @@ def clock(time_machine):
 @pytest.fixture
 def ladder(category):
     """0 / 24 / 72 hours past due: raise priority, notify supervisor, needs decision."""
-    services.escalation_ladder_set(
+    ladders.escalation_ladder_set(
         category=category,
         ladder=[(1, 0, Action.RAISE_PRIORITY), (2, 24, Action.NOTIFY_SUPERVISOR), (3, 72, Action.NEEDS_DECISION)],
     )
@@ -366,7 +367,7 @@ def test_escalations_of_one_sweep_reach_a_supervisor_as_one_digest(clock, catego
 
 
 def test_digest_lists_the_first_lines_and_counts_the_rest(clock, category, neighborhood, monkeypatch):
-    monkeypatch.setattr("cases.escalation.DIGEST_LINES", 2)
+    monkeypatch.setattr("cases.escalation.sweep.DIGEST_LINES", 2)
     no_hotspots(category)
     EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
     boss = supervisor(neighborhoods=[neighborhood])
@@ -572,15 +573,15 @@ def test_hotspot_joins_the_open_problem_of_that_category_and_place(clock, catego
 
 def test_ladder_service_refuses_a_higher_level_that_fires_sooner(category):
     with pytest.raises(ValidationError):
-        services.escalation_ladder_set(
+        ladders.escalation_ladder_set(
             category=category, ladder=[(1, 48, "notify_supervisor"), (2, 24, "raise_priority")]
         )
     assert not EscalationRule.objects.exists()
 
 
 def test_default_ladder_is_idempotent(category):
-    first = services.escalation_ladder_ensure_default(category=category)
-    again = services.escalation_ladder_ensure_default(category=category)
+    first = ladders.escalation_ladder_ensure_default(category=category)
+    again = ladders.escalation_ladder_ensure_default(category=category)
     assert [r.pk for r in first] == [r.pk for r in again]
     assert [(r.level, r.hours_overdue) for r in again] == [(1, 0), (2, 24), (3, 72), (4, 168)]
 

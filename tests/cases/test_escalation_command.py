@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from cases import services
+from cases.escalation import ladders
 from cases.models import Escalation, EscalationRule, Event, Issue, OutboxMessage, Problem, SweepRun
 from tests.factories import IssueFactory, supervisor
 
@@ -20,7 +20,7 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 def overdue(time_machine, category, neighborhood):
     time_machine.move_to(T0, tick=False)
     supervisor(neighborhoods=[neighborhood])
-    services.escalation_ladder_set(
+    ladders.escalation_ladder_set(
         category=category,
         ladder=[(1, 0, Action.NOTIFY_SUPERVISOR), (2, 24, Action.RAISE_PRIORITY), (3, 72, Action.NEEDS_DECISION)],
     )

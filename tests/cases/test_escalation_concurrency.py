@@ -19,9 +19,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-import cases.escalation as engine
-from cases import services
-from cases.escalation import escalation_sweep_run, escalations_due
+import cases.escalation.sweep as engine
+from cases.escalation import ladders
+from cases.escalation.sweep import escalation_sweep_run, escalations_due
 from cases.models import Escalation, EscalationRule, Event, Issue, OutboxMessage, Problem, SweepRun
 from tests.factories import CategoryFactory, NeighborhoodFactory, supervisor
 
@@ -33,7 +33,7 @@ LEVELS = 3
 def build(n_issues: int, *, neighborhoods: int = 5):
     """``n_issues`` issues 100 hours overdue, spread over a few neighborhoods, each with a supervisor."""
     category = CategoryFactory()
-    services.escalation_ladder_set(
+    ladders.escalation_ladder_set(
         category=category,
         ladder=[(1, 0, Action.NOTIFY_SUPERVISOR), (2, 24, Action.RAISE_PRIORITY), (3, 72, Action.NEEDS_DECISION)],
     )

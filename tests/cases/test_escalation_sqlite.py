@@ -21,15 +21,16 @@ from django.utils import timezone
 call_command("migrate", verbosity=0)
 from tests import factories as f
 from cases import services
+from cases.escalation import ladders
 from cases.models import Escalation, Event, Issue, Notification, OutboxMessage, Problem
-from cases.escalation import escalation_sweep_run, escalations_due
-from cases.notifications import outbox_drain
+from cases.escalation.sweep import escalation_sweep_run, escalations_due
+from cases.notifications.drain import outbox_drain
 
 place, other = f.NeighborhoodFactory(), f.NeighborhoodFactory()
 boss = f.supervisor(neighborhoods=[place])
 commander = f.supervisor(districts=[place.district])
 category = f.CategoryFactory()
-services.escalation_ladder_set(category=category, ladder=[
+ladders.escalation_ladder_set(category=category, ladder=[
     (1, 0, "raise_priority"), (2, 24, "notify_supervisor"), (3, 72, "needs_decision"),
     (4, 100, "open_problem"), (5, 120, "notify_commander")])
 now = timezone.now()

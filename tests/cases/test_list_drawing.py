@@ -16,10 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.timezone import localtime
 
-from cases.cards import issue_cards
 from cases.models import Event, Issue, Problem
 from cases.selectors.public import category_choices
 from cases.selectors.staff import assignable_officer_choices, assignable_officers
+from cases.web.staff.cards import issue_cards
 from outreach.models import Activity
 from partners.models import Partner
 from tests import factories

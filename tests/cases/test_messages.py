@@ -14,7 +14,7 @@ from django.test import Client
 from cases import services
 from cases.message_keys import message_key_hash, message_key_new, message_key_normalize
 from cases.models import Event, Notification, OutboxMessage, Report, ResidentMessage
-from cases.notifications import outbox_drain
+from cases.notifications.drain import outbox_drain
 from tests.cases.public_helpers import form_data
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ call_command("migrate", verbosity=0)
 from django.test import Client
 from cases import services
 from cases.models import Notification, OutboxMessage, ResidentMessage
-from cases.notifications import outbox_drain
+from cases.notifications.drain import outbox_drain
 from tests import factories as f
 from tests.cases.public_helpers import center_neighborhood, form_data, graffiti
 

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cases.models import ModerationItem, Report
-from cases.moderation_views import cursor_decode, cursor_encode
 from cases.photos import photo_clean
 from cases.selectors.moderation import QUEUE_PAGE_SIZE
+from cases.web.staff.moderation import cursor_decode, cursor_encode
 from tests.cases.public_helpers import jpeg_bytes
 from tests.factories import IssueFactory, ReportFactory, supervisor
 

@@ -14,9 +14,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 
 from cases import services
-from cases.escalation import escalation_sweep_run
+from cases.escalation.sweep import escalation_sweep_run
 from cases.models import EscalationRule, Notification, OutboxMessage
-from cases.notifications import outbox_drain, retry_delay
+from cases.notifications.drain import outbox_drain, retry_delay
 from tests.factories import EscalationRuleFactory, IssueFactory, NeighborhoodFactory, square, supervisor
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)

@@ -20,9 +20,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import notifications
 from cases.models import Notification, OutboxMessage
-from cases.notifications import claim_lease, outbox_drain
+from cases.notifications import drain as notifications
+from cases.notifications.drain import claim_lease, outbox_drain
 
 State = OutboxMessage.State
 NOTHING = {"sent": 0, "retrying": 0, "failed": 0}

@@ -69,7 +69,7 @@ def test_list_by_stage_with_counts_and_filters(client, supervisor, neighborhood,
 
 def test_pages_walk_every_problem_in_stage_order_and_say_how_many(client, supervisor, neighborhood, monkeypatch):
     """A page's rows are read by the ids of its place in the order; its total is the stage tabs' figure."""
-    monkeypatch.setattr("cases.problem_views.PAGE_SIZE", 3)
+    monkeypatch.setattr("cases.problems.views.PAGE_SIZE", 3)
     now = timezone.now()
     made = []
     for i, stage in enumerate([Stage.RESPONSE, Stage.SCANNING, Stage.ANALYSIS, Stage.SCANNING, Stage.ASSESSMENT] * 2):
@@ -230,7 +230,7 @@ def test_detail_query_count_is_fixed(
 
 
 def test_list_rows_say_each_problem_escaped(client, supervisor, neighborhood, category):
-    """The rows are written in Python (cases/cards.py): every value escaped, "—" where one is missing."""
+    """The rows are written in Python (cases/web/staff/cards.py): every value escaped, "—" where one is missing."""
     supervisor.first_name, supervisor.last_name = "Pat", "O'Neil"
     supervisor.save()
     full = factories.ProblemFactory(

@@ -7,13 +7,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from cases.escalation.decisions import decision_acknowledge, decision_assign, decision_open_problem, escalation_decide
 from cases.models import Escalation, EscalationRule, Event, Issue, Problem, ProblemEvent
 from cases.selectors.problems import problem_assessment
 from cases.services import (
-    decision_acknowledge,
-    decision_assign,
-    decision_open_problem,
-    escalation_decide,
     problem_add_issues,
     problem_add_note,
     problem_advance_stage,

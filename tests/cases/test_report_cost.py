@@ -110,7 +110,7 @@ def test_the_report_forms_fields_are_copied_without_the_generic_deepcopy(client,
     copy.deepcopy's generic one (6–10 % of a report's CPU before)."""
     import copy
 
-    from cases.public_forms import ReportForm
+    from cases.web.public.forms import ReportForm
 
     generic = []
     real_deepcopy = copy.deepcopy
@@ -134,7 +134,7 @@ def test_the_status_address_is_the_one_reverse_gives(language, code):
     from django.urls import reverse
     from django.utils import translation
 
-    from cases.public_views import _status_url
+    from cases.web.public.views import _status_url
 
     with translation.override(language):
         assert _status_url(code) == reverse("report_status", kwargs={"code": code})
@@ -144,7 +144,7 @@ def test_the_status_address_is_the_one_reverse_gives(language, code):
 def test_the_status_address_follows_the_script_prefix():
     from django.urls import get_script_prefix, reverse, set_script_prefix
 
-    from cases.public_views import _status_url
+    from cases.web.public.views import _status_url
 
     before = get_script_prefix()
     set_script_prefix("/city/")

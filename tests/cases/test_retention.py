@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from cases.models import Event, Issue, OutboxMessage, Report
-from cases.notifications import outbox_drain
+from cases.notifications.drain import outbox_drain
 from cases.services import issue_mark_duplicate, issue_reopen, issue_resolve, issue_submit
 from cases.services.retention import ERASED_ADDRESS, contact_details_due, contact_details_erase
 from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG

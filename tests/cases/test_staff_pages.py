@@ -240,7 +240,7 @@ def test_list_count_is_capped(client, officer, neighborhood, category, monkeypat
     for _ in range(5):
         _issue(neighborhood, category)
     monkeypatch.setattr("core.pagination.COUNT_CAP", 4)
-    monkeypatch.setattr("cases.views.PAGE_SIZE", 2)
+    monkeypatch.setattr("cases.web.staff.views.PAGE_SIZE", 2)
     client.force_login(officer)
     response = client.get("/issues/")
     assert (response.context["page"].count, response.context["page"].count_is_exact) == (4, False)

@@ -23,7 +23,7 @@ import requests
 import schemathesis
 
 from cases.models import Issue, Problem
-from cases.staff_forms import ACTIONS
+from cases.web.staff.forms import ACTIONS
 from tests.api import test_schemathesis as api_check
 from tests.crawl import Crawler, url_map_routes
 from tests.redis_server import free_port

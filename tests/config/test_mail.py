@@ -19,7 +19,7 @@ call_command("migrate", verbosity=0)
 from tests import factories as f
 from cases import services
 from cases.models import OutboxMessage
-from cases.notifications import outbox_drain
+from cases.notifications.drain import outbox_drain
 
 f.NeighborhoodFactory(boundary=f.square(39.0, -94.6, 0.01))
 report = services.issue_submit(

@@ -222,7 +222,7 @@ def test_the_web_entry_point_loads_the_url_map_and_freezes_what_it_loaded(tmp_pa
     collector's full collections (gc.freeze), which otherwise walk it every hundred-odd requests."""
     probe = (
         "import gc, sys; import config.wsgi; "
-        "print(gc.get_freeze_count(), 'cases.views' in sys.modules, 'cases.api.views' in sys.modules)"
+        "print(gc.get_freeze_count(), 'cases.web.staff.views' in sys.modules, 'cases.api.views' in sys.modules)"
     )
     done = run(tmp_path, ["-c", probe], **production())
     assert done.returncode == 0, done.stderr

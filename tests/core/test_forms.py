@@ -10,7 +10,7 @@ from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
-from cases.public_forms import ReportForm
+from cases.web.public.forms import ReportForm
 from core.forms import CleansFieldsDirectly, copies_fields_quickly, fields_copied
 from partners.models import Neighborhood
 

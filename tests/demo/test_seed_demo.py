@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from cases.escalation import escalations_due, hotspots_due
+from cases.escalation.sweep import escalations_due, hotspots_due
 from cases.models import (
     ApiClient,
     Category,

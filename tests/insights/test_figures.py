@@ -122,12 +122,12 @@ def test_transparency_figures_leave_out_sensitive_categories(known, period):
 def test_portable_median_survives_the_drivers_placeholder_formatting():
     """The SQLite median (``make run``) uses a modulo; the statement carries parameters, so the
     drivers (and Django's debug query log) format it with ``%``: it must be escaped."""
-    from insights.figures.issues import _median_sql
+    from core.dialect import Dialect
 
-    sql = _median_sql("days", "f", vendor="sqlite")
+    sql = Dialect(vendor="sqlite").median("days", "f")
     formatted = sql % ()
     assert "% 2" in formatted and "LIMIT 2 -" in formatted
-    assert "percentile_cont" in _median_sql("days", "f", vendor="postgresql")
+    assert "percentile_cont" in Dialect(vendor="postgresql").median("days", "f")
 
 
 def test_active_problems_count_and_centre_their_issues(known, period):

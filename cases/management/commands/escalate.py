@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cases.escalation import escalation_sweep_run, escalations_due, hotspots_due
+from cases.escalation.sweep import escalation_sweep_run, escalations_due, hotspots_due
 from cases.models import Category, Issue
 from partners.models import Neighborhood
 

@@ -40,6 +40,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from accounts.roles import ADMINISTRATOR, OFFICER, SUPERVISOR, roles_sync
+from cases.escalation.ladders import escalation_ladder_set
 from cases.models import (
     PRIORITY_ORDER,
     TRACKING_ALPHABET,
@@ -59,7 +60,6 @@ from cases.models import (
     Report,
 )
 from cases.redaction import mask_text
-from cases.services.escalation import escalation_ladder_set
 from outreach.models import Activity
 from outreach.services import partner_figures_refresh
 from partners import geo

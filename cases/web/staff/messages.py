@@ -34,7 +34,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases.message_forms import ResidentMessageForm, StaffReplyForm
 from cases.models import Report, ResidentMessage, tracking_code_normalize
 from cases.selectors import issue_for_user
 from cases.selectors.messages import can_reply_to_residents, message_threads
@@ -45,6 +44,7 @@ from cases.services import (
     staff_replies_mark_read,
     staff_reply_send,
 )
+from cases.web.staff.message_forms import ResidentMessageForm, StaffReplyForm
 from core.forms import form_add_service_errors
 from core.permissions import staff_required
 from core.ratelimit import rate_limit_reserve, rate_limit_reserve_shared, rate_limit_retry_after
@@ -259,7 +259,7 @@ def issue_message_reply(request, pk, report_pk):
         staff_reply_send(report=report, body=form.cleaned_data.get("body", ""), actor=request.user)
     except ValidationError as error:
         messages.error(request, _("Your reply was not sent: %(problems)s") % {"problems": " ".join(error.messages)})
-        from cases.views import _render_detail
+        from cases.web.staff.views import _render_detail
 
         return _render_detail(
             request, issue, status=400, reply={"report_id": report.pk, "body": form.cleaned_data.get("body", "")}

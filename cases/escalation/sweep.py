@@ -76,12 +76,11 @@ Execution
     (``SweepRun.state``).
 
     The same SQL runs on PostgreSQL and on SQLite ≥ 3.35 (embedded ``make
-    run``); the few places they differ are the ``_Dialect`` methods below.
+    run``); the few places they differ are the ``core.dialect.Dialect`` methods.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -105,6 +104,7 @@ from cases.models import (
     ProblemEvent,
     SweepRun,
 )
+from core.dialect import Dialect
 from partners.models import Neighborhood, StaffProfile
 
 logger = logging.getLogger(__name__)
@@ -206,46 +206,7 @@ def _sweep_run_add(run_id: int, committed: _Committed, *, now: datetime) -> None
     SweepRun.objects.filter(pk=run_id).update(progress_at=max(timezone.now(), now), **counts)
 
 
-# --- the few places PostgreSQL and SQLite differ ----------------------------------
-
-
-class _Dialect:
-    def __init__(self, conn):
-        self.conn = conn
-        self.postgres = conn.vendor == "postgresql"
-
-    def dt(self, value: datetime):
-        """A datetime parameter as the backend stores it (SQLite: naive UTC text)."""
-        return self.conn.ops.adapt_datetimefield_value(value)
-
-    def in_ids(self, column: str) -> str:
-        # One array/JSON parameter instead of 5 000 placeholders.
-        if self.postgres:
-            return f"{column} = ANY(%s)"
-        return f"{column} IN (SELECT value FROM json_each(%s))"
-
-    def ids(self, ids) -> object:
-        return list(ids) if self.postgres else json.dumps(list(ids))
-
-    def hours_since(self, now_sql: str, column: str) -> str:
-        """Whole hours from ``column`` to ``now`` (both timestamps)."""
-        if self.postgres:
-            return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({now_sql} - {column})) / 3600) AS integer)"
-        return f"CAST((julianday({now_sql}) - julianday({column})) * 24 AS integer)"
-
-    def json_object(self, pairs: list[tuple[str, str]]) -> str:
-        args = ", ".join(f"'{key}', {value}" for key, value in pairs)
-        return f"jsonb_build_object({args})" if self.postgres else f"json_object({args})"
-
-    def text(self, expression: str) -> str:
-        return f"CAST({expression} AS TEXT)"
-
-    def now_param(self) -> str:
-        # A typed parameter so PostgreSQL knows it is a timestamp inside expressions.
-        return "CAST(%s AS timestamp with time zone)" if self.postgres else "%s"
-
-
-def _values_cte(name: str, columns: list[str], rows: list[tuple], dialect: _Dialect) -> tuple[str, list]:
+def _values_cte(name: str, columns: list[str], rows: list[tuple], dialect: Dialect) -> tuple[str, list]:
     """``name(cols) AS (VALUES (…), …)`` with parameters; rows must not be empty."""
     placeholders = []
     params: list = []
@@ -302,7 +263,7 @@ def effective_ladders(now: datetime) -> list[tuple]:
     return rows
 
 
-def _due_select(dialect: _Dialect, *, ids_filter: bool, for_insert: bool = False) -> str:
+def _due_select(dialect: Dialect, *, ids_filter: bool, for_insert: bool = False) -> str:
     """SELECT of the (issue, rule) pairs due now. Needs the CTE ``r``.
 
     Parameters in order: [now (created_at) if for_insert], now (hours overdue),
@@ -329,7 +290,7 @@ def escalations_due(now: datetime, *, issue_ids=None, ladders=None) -> list[DueE
     ladders = effective_ladders(now) if ladders is None else ladders
     if not ladders:
         return []
-    dialect = _Dialect(connection)
+    dialect = Dialect(connection)
     cte, params = _values_cte(
         "r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, dialect
     )
@@ -341,7 +302,7 @@ def escalations_due(now: datetime, *, issue_ids=None, ladders=None) -> list[DueE
         return [DueEscalation(*row) for row in cursor.fetchall()]
 
 
-def _due_issue_ids(now: datetime, ladders, dialect: _Dialect) -> list[int]:
+def _due_issue_ids(now: datetime, ladders, dialect: Dialect) -> list[int]:
     cte, params = _values_cte(
         "r", ["rule_id", "category_id", "level", "action", "hours", "threshold"], ladders, dialect
     )
@@ -370,7 +331,7 @@ def hotspots_due(now: datetime) -> list[Hotspot]:
     categories = list(Category.objects.values_list("id", "hotspot_threshold", "hotspot_window_hours"))
     if not categories:
         return []
-    dialect = _Dialect(connection)
+    dialect = Dialect(connection)
     rows = [(pk, now - timedelta(hours=window), threshold, window) for pk, threshold, window in categories]
     cte, params = _values_cte("w", ["category_id", "since", "threshold", "window_hours"], rows, dialect)
     params += [dialect.dt(now)]
@@ -473,7 +434,7 @@ def supervisor_recipients() -> list[tuple[int, str, int, str]]:
 class _Batch:
     """The set-based statements of one batch; ``ids`` are the Escalation rows it inserted."""
 
-    def __init__(self, dialect: _Dialect, now: datetime, labels: dict[str, str]):
+    def __init__(self, dialect: Dialect, now: datetime, labels: dict[str, str]):
         self.d = dialect
         self.now = now
         self.labels = labels
@@ -725,7 +686,7 @@ def _group_into_problems(
     pairs = sorted(pair for pair, ids in groups.items() if ids)
     if not pairs:
         return out
-    d = _Dialect(connection)
+    d = Dialect(connection)
     category_ids = sorted({c for c, _ in pairs})
     list(Category.objects.select_for_update().filter(pk__in=category_ids).order_by("pk").values_list("pk", flat=True))
     problem_of = _open_problems(set(pairs))
@@ -806,7 +767,7 @@ def _group_into_problems(
     return out
 
 
-def _insert_problem_events(joinable, *, source: str, reason: str, now: datetime, dialect: _Dialect) -> None:
+def _insert_problem_events(joinable, *, source: str, reason: str, now: datetime, dialect: Dialect) -> None:
     """One internal "problem" Event per issue that joined, in one statement."""
     d = dialect
     previous = [(pk, prev) for pk, _c, _n, prev, _code in joinable if prev is not None]
@@ -887,7 +848,7 @@ def _chunks(items: list, size: int):
 
 
 def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, recipients) -> None:
-    dialect = _Dialect(connection)
+    dialect = Dialect(connection)
     batch = _Batch(dialect, now, _action_labels())
     candidates = _due_issue_ids(now, ladders, dialect)
     by_action: dict[str, int] = defaultdict(int)
@@ -942,7 +903,7 @@ def _escalation_problems(rows, *, now, recipients_by_nbhd) -> _Grouped:
 
 def _loose_window_issues(spots: list[Hotspot], now: datetime) -> dict[tuple[int, int], list[int]]:
     """The open issues of each hot spot's window not yet in an open Problem, in one query."""
-    d = _Dialect(connection)
+    d = Dialect(connection)
     windows = {}
     for spot in spots:
         windows[spot.category_id] = now - timedelta(hours=spot.window_hours)

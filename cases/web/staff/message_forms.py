@@ -10,8 +10,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.public_forms import _AccessibleFormMixin
 from cases.services.messages import MESSAGE_MAX_CHARS
+from cases.web.public.forms import _AccessibleFormMixin
 
 
 class ResidentMessageForm(_AccessibleFormMixin, forms.Form):

@@ -1,4 +1,4 @@
-"""Writes around the escalation ladder (the sweep itself lives in ``cases.escalation``)."""
+"""Writes around the escalation ladder (the sweep itself is ``cases.escalation.sweep``)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import ModerationItem, Report
-from cases.moderation_forms import PublicTextForm, ReasonForm, ResolveForm
 from cases.photos import staff_photo_path
 from cases.selectors import issue_for_user
 from cases.selectors.moderation import moderation_queue
@@ -40,6 +39,7 @@ from cases.services.moderation import (
     report_public_text_edit,
     report_unhide,
 )
+from cases.web.staff.moderation_forms import PublicTextForm, ReasonForm, ResolveForm
 from core.forms import form_add_service_errors
 from core.permissions import perm_required
 
@@ -186,7 +186,7 @@ def _run(request, *, issue, key, spec, target, target_id):
     )
     if from_queue:
         return redirect(_queue_url(request))
-    from cases.views import render_issue_detail
+    from cases.web.staff.views import render_issue_detail
 
     return render_issue_detail(request, issue, status=400, moderation_bound=(key, form))
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from cases import message_views, public_views
+from cases.web.public import views as public_views
+from cases.web.staff import messages as message_views
 
 urlpatterns = [
     path("report/", public_views.report_form, name="report_form"),

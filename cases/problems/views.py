@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cases import problem_forms as f
-from cases.cards import problem_list_rows
 from cases.models import Issue, Problem
+from cases.problems import forms as f
 from cases.selectors.problems import (
     ACTIVE_STAGES,
     ProblemFilters,
@@ -47,6 +46,7 @@ from cases.services import (
     problem_update_analysis,
     problem_update_response,
 )
+from cases.web.staff.cards import problem_list_rows
 from core.forms import form_add_service_errors
 from core.permissions import perm_required, supervisor_required
 from partners.models import Neighborhood

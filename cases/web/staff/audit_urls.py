@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import audit_views
+from cases.web.staff import audit as audit_views
 
 urlpatterns = [
     path("audit/", audit_views.audit_log, name="audit_log"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import notification_views as views
+from cases.notifications import views
 
 urlpatterns = [
     path("notifications/", views.notification_list, name="notification_list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases import problem_views
+from cases.problems import views as problem_views
 
 urlpatterns = [
     path("problems/", problem_views.problem_list_view, name="problem_list"),

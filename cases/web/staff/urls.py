@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from cases import message_views, views
+from cases.web.staff import messages as message_views
+from cases.web.staff import views
 
 urlpatterns = [
     path("queue/", views.issue_queue, name="issue_queue"),

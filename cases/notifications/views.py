@@ -8,8 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from cases.notifications.outbox import notification_mark_all_read, notification_mark_read
 from cases.selectors.notifications import notifications_for, unread_notification_count
-from cases.services.outbox import notification_mark_all_read, notification_mark_read
 from core.pagination import page_from_request
 from core.permissions import staff_required
 

@@ -15,7 +15,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.audit_forms import AuditFilterForm
 from cases.selectors.audit import (
     audit_action_label,
     audit_events_filtered,
@@ -24,6 +23,7 @@ from cases.selectors.audit import (
     audit_rows,
     may_read_whole_audit,
 )
+from cases.web.staff.audit_forms import AuditFilterForm
 from core.exports import csv_cell
 from core.permissions import staff_required
 

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases.models import TRACKING_ALPHABET, Category, Issue
 from cases.photos import photo_stash, photo_stash_discard, public_photo_path
-from cases.public_forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
 from cases.selectors.moderation import issue_public_photos
 from cases.selectors.public import (
     SAME_PROBLEM_RADIUS_M,
@@ -37,6 +36,7 @@ from cases.selectors.public import (
     same_problem_candidates,
 )
 from cases.services import feedback_submit, issue_submit
+from cases.web.public.forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
 from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
 from partners.models import Neighborhood
 

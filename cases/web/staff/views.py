@@ -17,10 +17,6 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.audit_forms import ContactRevealForm
-from cases.cards import issue_cards
-from cases.message_views import issue_message_context
-from cases.moderation_views import moderation_context
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.issues import issue_queue_branches
@@ -36,7 +32,11 @@ from cases.selectors.staff import (
     with_overdue,
 )
 from cases.services import contact_view_record
-from cases.staff_forms import ACTIONS, IssueFilterForm
+from cases.web.staff.audit_forms import ContactRevealForm
+from cases.web.staff.cards import issue_cards
+from cases.web.staff.forms import ACTIONS, IssueFilterForm
+from cases.web.staff.messages import issue_message_context
+from cases.web.staff.moderation import moderation_context
 from core.forms import form_add_service_errors
 from core.pagination import page_from_request
 from core.permissions import staff_required
@@ -191,7 +191,7 @@ def _detail_context(request, issue, *, reveal=None, bound=None, reveal_form=None
 
 def _render_detail(request, issue, *, status=200, reply=None, **kwargs):
     context = _detail_context(request, issue, **kwargs)
-    # Residents' anonymous conversations (cases.message_views); ``reply`` is a refused reply shown again.
+    # Residents' anonymous conversations (cases.web.staff.messages); ``reply`` is a refused reply shown again.
     context.update(issue_message_context(request, issue, context["reports"], reply=reply))
     template = "issues/_issue_main.html" if context["is_htmx"] else "issues/detail.html"
     response = render(request, template, context, status=status)

@@ -5,7 +5,8 @@ Not language-prefixed: the queue and actions are staff pages, photos are files.
 
 from django.urls import path, re_path
 
-from cases import moderation_views, photo_views
+from cases.web import photos as photo_views
+from cases.web.staff import moderation as moderation_views
 
 urlpatterns = [
     path("moderation/", moderation_views.queue, name="moderation_queue"),
