@@ -210,6 +210,21 @@ def test_list_search_by_text_address_and_tracking_code(client, officer, varied):
     assert _checked_filtered(client, "q=nothing-like-this") == set()
 
 
+def test_a_search_with_a_house_number_needs_every_word_as_any_search_does(client, officer, neighborhood, category):
+    """The number is looked up in the index and the street checked on the rows it finds
+    (cases.search.indexed_words): the answer is what a search of every word gives."""
+    wanted = {
+        _issue(neighborhood, category, address="4711 Main St").tracking_code,
+        _issue(neighborhood, category, address="14711 Main St").tracking_code,  # a word is found inside another
+        _issue(neighborhood, category, address="Oak St", description="Tags on 4711 main door").tracking_code,
+    }
+    _issue(neighborhood, category, address="4711 Oak St")
+    _issue(neighborhood, category, address="12 Main St")
+    client.force_login(officer)
+    assert set(_codes(client.get("/issues/?q=4711+main"))) == wanted
+    assert set(_codes(client.get("/issues/?q=MAIN+4711"))) == wanted
+
+
 def test_list_bad_filter_values_are_reported_and_ignored(client, officer, varied):
     client.force_login(officer)
     response = client.get("/issues/?status=bogus&category=999999&priority=urgent")

@@ -19,10 +19,11 @@ call_command("seed_demo", verbosity=0)
 from django.contrib.auth import get_user_model
 from django.test import Client
 URLS = [
-    "/queue/", "/issues/", "/issues/?q=trash+lot", "/issues/?overdue=yes",
+    "/queue/", "/issues/", "/issues/?q=trash+lot", "/issues/?q=100+main", "/issues/?overdue=yes",
     "/issues/?status=open&assignee=unassigned&priority=urgent", "/outreach/", "/outreach/?mine=on",
     "/partners/", "/notifications/", "/problems/",
     "/api/v1/issues/?page_size=5", "/api/v1/issues/queue/?page_size=5", "/api/v1/issues/?q=trash",
+    "/api/v1/issues/?q=100+main",
     "/api/v1/issues/?ordering=due_at&page_size=5", "/api/v1/partners/?ordering=active_since&page_size=5",
     "/api/v1/escalations/?page_size=5", "/api/v1/activities/?page_size=5",
     "/open311/v2/requests.json", "/open311/v2/requests.xml?service_code=graffiti",

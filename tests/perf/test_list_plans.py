@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -874,6 +875,24 @@ def _check(page: Page, city, bound: int) -> None:
         )
     failures = problems(found, dict.fromkeys(WATCHED, bound), context=f"GET {url}\n")
     assert not failures, f"{len(failures)} statement(s) read too much:\n\n" + "\n\n".join(failures)
+
+
+def test_an_address_search_looks_up_the_number_and_checks_the_street_on_the_rows_found(city, db):
+    """The trigram index gets the house number only: the street's trigrams ("MAI", "AIN") are in a
+    large share of the table and a bitmap scan reads every entry of them."""
+    from cases.search import issue_text_search
+
+    listed = issue_text_search(Issue.objects.all(), "4700 Main").order_by("-created_at", "-id").values("pk")[:251]
+    plan = listed.explain(format="json", analyze=True, buffers=True)
+    scans = re.findall(r'"Index Name": "issue_search_trgm_idx",.*?"Index Cond": "([^"]*)"', plan, re.S)
+    assert scans, plan
+    assert all("4700" in cond and "MAIN" not in cond for cond in scans), scans
+    candidates = Issue.objects.filter(
+        Q(tracking_code__icontains="4700") | Q(address__icontains="4700") | Q(description__icontains="4700")
+    ).values_list("pk", "tracking_code", "address", "description")
+    expected = {pk for pk, *parts in candidates if "MAIN" in " ".join(parts).upper()}
+    assert 0 < len(expected) < 251
+    assert {row["pk"] for row in listed} == expected
 
 
 @pytest.mark.parametrize("name", list(LISTS))
