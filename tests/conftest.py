@@ -68,8 +68,8 @@ def _language_does_not_leak():
 
 @pytest.fixture
 def place():
-    """The neighborhood around the public-form tests' map centre (tests/cases/public_helpers)."""
-    from tests.cases.public_helpers import center_neighborhood
+    """The neighborhood around the public-form tests' map centre (tests/cases/web/public/public_helpers)."""
+    from tests.cases.web.public.public_helpers import center_neighborhood
 
     return center_neighborhood()
 
@@ -77,7 +77,7 @@ def place():
 @pytest.fixture
 def cat():
     """The public graffiti category of the public-form tests."""
-    from tests.cases.public_helpers import graffiti
+    from tests.cases.web.public.public_helpers import graffiti
 
     return graffiti()
 

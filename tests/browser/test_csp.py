@@ -20,7 +20,7 @@ from config.security import tile_source
 from tests import factories
 from tests.browser.conftest import force_login
 from tests.browser.test_dashboard import CANVAS_HAS_PIXELS
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

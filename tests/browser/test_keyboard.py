@@ -13,7 +13,7 @@ import pytest
 
 from cases.models import Issue
 from tests.browser.conftest import DESKTOP
-from tests.cases.public_helpers import center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import center_neighborhood, graffiti
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

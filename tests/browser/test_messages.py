@@ -15,7 +15,7 @@ from cases.models import Report, ResidentMessage
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE, login
 from tests.browser.test_resident import click_map_centre
-from tests.cases.public_helpers import center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import center_neighborhood, graffiti
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from cases.models import Event, Report
 from cases.photos import photo_clean
 from tests import factories
 from tests.browser.conftest import force_login
-from tests.cases.public_helpers import jpeg_bytes
+from tests.cases.web.public.public_helpers import jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

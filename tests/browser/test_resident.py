@@ -5,7 +5,7 @@ import re
 import pytest
 
 from cases.models import Issue, Report
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti, jpeg_bytes
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti, jpeg_bytes
 from tests.factories import CategoryFactory, IssueFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from PIL import Image, PngImagePlugin
 
 from cases.models import Issue, Report
 from cases.photos import photo_clean, photo_stash, photo_unstash
-from tests.cases.public_helpers import center_neighborhood, form_data, graffiti, jpeg_bytes
+from tests.cases.web.public.public_helpers import center_neighborhood, form_data, graffiti, jpeg_bytes
 
 GPS_IFD = 0x8825
 

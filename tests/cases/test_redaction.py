@@ -270,7 +270,7 @@ def test_a_me_too_report_is_masked_and_its_item_names_the_report(category, squar
 def test_a_photo_waits_for_review_and_is_queued(category, square_place):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.cases.public_helpers import jpeg_bytes
+    from tests.cases.web.public.public_helpers import jpeg_bytes
 
     photo = SimpleUploadedFile("wall.jpg", jpeg_bytes(), content_type="image/jpeg")
     report = submit(category, text="Tags on the wall", photo=photo)

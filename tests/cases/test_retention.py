@@ -18,8 +18,8 @@ from cases.models import Event, Issue, OutboxMessage, Report
 from cases.notifications.drain import outbox_drain
 from cases.services import issue_mark_duplicate, issue_reopen, issue_resolve, issue_submit
 from cases.services.retention import ERASED_ADDRESS, contact_details_due, contact_details_erase
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG
 from tests.cases.test_worker import worker  # noqa: F401 (fixture)
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG
 from tests.factories import officer
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from rest_framework.authtoken.models import Token
 
 from cases.models import Issue
 from core.outages import RETRY_AFTER_SECONDS, database_unavailable
-from tests.cases.public_helpers import center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import center_neighborhood, graffiti
 from tests.dbproxy import DbProxy
 from tests.factories import ApiClientFactory, IssueFactory, UserFactory, officer
 from tests.redis_server import free_port

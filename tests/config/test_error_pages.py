@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from cases.models import Report
-from tests.cases.public_helpers import jpeg_bytes
+from tests.cases.web.public.public_helpers import jpeg_bytes
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db

@@ -31,9 +31,9 @@ from config.security import PERMISSIONS_POLICY, tile_source
 from core.ratelimit import rate_limit_retry_after
 from tests import factories
 from tests.api.conftest import token_client
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, form_data, graffiti
-from tests.cases.test_open311_support import BASE as OPEN311
-from tests.cases.test_open311_support import seed_services
+from tests.cases.open311.test_open311_support import BASE as OPEN311
+from tests.cases.open311.test_open311_support import seed_services
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, form_data, graffiti
 
 ROOT = Path(settings.BASE_DIR)
 PASSWORD = "pw-Secret-123"

@@ -113,7 +113,7 @@ def test_a_subclass_still_gets_copies_of_its_own():
 
 @pytest.mark.django_db
 def test_the_report_form_validates_and_describes_its_fields_as_before(place, cat):
-    from tests.cases.public_helpers import form_data
+    from tests.cases.web.public.public_helpers import form_data
 
     bad = ReportForm(form_data(cat, description="", reporter_email="not an email"))
     assert not bad.is_valid()
@@ -242,7 +242,7 @@ def test_cleaning_without_boundfields_gives_djangos_outcome(data, with_file, pla
 
 @pytest.mark.django_db
 def test_a_valid_report_form_is_cleaned_without_copying_its_fields(place, cat):
-    from tests.cases.public_helpers import form_data
+    from tests.cases.web.public.public_helpers import form_data
 
     form = ReportForm(form_data(cat, same_issue="new"))
     assert form.is_valid(), form.errors

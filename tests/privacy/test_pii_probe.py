@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from cases import services
 from cases.models import ApiClient, Issue
 from tests import factories
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, form_data
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, form_data
 from tests.crawl import Crawler
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Event, Issue, OutboxMessage, Report
-from tests.cases.test_open311_support import BASE, checked_xml_of, child_tags, seed_services, validate
+from tests.cases.open311.test_open311_support import BASE, checked_xml_of, child_tags, seed_services, validate
 from tests.factories import ApiClientFactory, CategoryFactory, IssueFactory, ReportFactory, officer
 
 pytestmark = pytest.mark.django_db
@@ -284,14 +284,14 @@ def test_post_address_string_naming_no_neighborhood_is_400_and_saves_nothing(cli
 
 
 def test_post_address_string_uses_the_configured_geocoder(client, world, settings):
-    settings.GEOCODER = "tests.cases.test_open311.fake_geocoder"
+    settings.GEOCODER = "tests.cases.open311.test_open311.fake_geocoder"
     post(client, valid_graffiti(world, lat=None, long=None, address_string="1200 Main St"))
     issue = Issue.objects.get()
     assert (issue.lat, issue.lng, issue.neighborhood) == (39.002, -94.598, world["westside"])
 
 
 def test_a_failing_geocoder_falls_back_to_the_neighborhood_name(client, world, settings):
-    settings.GEOCODER = "tests.cases.test_open311.broken_geocoder"
+    settings.GEOCODER = "tests.cases.open311.test_open311.broken_geocoder"
     response = post(client, valid_graffiti(world, lat=None, long=None, address_string="9 Oak St, Westside"))
     assert response.status_code == 201
     assert Issue.objects.get().lat is None
@@ -535,7 +535,7 @@ def test_get_request_never_shows_contact_details(client, world):
 def test_get_request_item_fields(client, world, settings):
     settings.PUBLIC_LOCATION_DECIMALS = 3
     issue = graffiti_issue(world, lat=39.00512345, lng=-94.59498765, address="12 Oak St, Westside, MO 64111")
-    # A client's link is shown once a moderator approved it (tests/cases/test_moderation_photos.py).
+    # A client's link is shown once a moderator approved it (tests/cases/web/test_moderation_photos.py).
     ReportFactory(issue=issue, media_url="https://img.example.org/a.jpg", photo_state="approved")
     response = client.get(f"{BASE}/requests/{issue.tracking_code}.json")
     assert response.status_code == 200

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Category, Event, Issue, OutboxMessage, Report
-from tests.cases.public_helpers import form_data
+from tests.cases.web.public.public_helpers import form_data
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from tests.factories import ApiClientFactory, CategoryFactory, NeighborhoodFacto
 # tests on its own; where ../shared is checked out beside it (CI, developers'
 # machines) the copy must still be identical to the brief's.
 SCHEMA_DIR = Path(__file__).resolve().parent / "open311_schemas"
-SHARED_SCHEMA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "open311-schemas"
+SHARED_SCHEMA_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "open311-schemas"
 SCHEMA_FILES = ("request.json", "requests.json", "service.json", "services.json", "service-definition.json")
 BASE = "/open311/v2"
 

@@ -21,7 +21,7 @@ from cases import services
 from cases.models import Notification, OutboxMessage, ResidentMessage
 from cases.notifications.drain import outbox_drain
 from tests import factories as f
-from tests.cases.public_helpers import center_neighborhood, form_data, graffiti
+from tests.cases.web.public.public_helpers import center_neighborhood, form_data, graffiti
 
 place, cat = center_neighborhood(district="Central"), graffiti()
 commander = f.officer(districts=["Central"])

@@ -18,7 +18,7 @@ from PIL import Image
 from cases import services
 from cases.models import Event, ModerationItem, Report
 from cases.photos import photo_clean, public_photo_path
-from tests.cases.public_helpers import jpeg_bytes
+from tests.cases.web.public.public_helpers import jpeg_bytes
 from tests.factories import CategoryFactory, IssueFactory, ReportFactory, UserFactory, officer, supervisor
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from cases.models import Event, Feedback, Issue
 from cases.services import issue_add_note, issue_assign, issue_hold, issue_resolve, issue_submit
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG
 from tests.factories import CategoryFactory, EventFactory, officer
 
 pytestmark = pytest.mark.django_db

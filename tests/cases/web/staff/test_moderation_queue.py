@@ -13,7 +13,7 @@ from cases.models import ModerationItem, Report
 from cases.photos import photo_clean
 from cases.selectors.moderation import QUEUE_PAGE_SIZE
 from cases.web.staff.moderation import cursor_decode, cursor_encode
-from tests.cases.public_helpers import jpeg_bytes
+from tests.cases.web.public.public_helpers import jpeg_bytes
 from tests.factories import IssueFactory, ReportFactory, supervisor
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,10 @@ from PIL import Image
 
 from cases import services
 from cases.models import Issue, ModerationItem, Report
-from tests.cases.public_helpers import jpeg_bytes
-from tests.cases.test_open311 import FORM, checked_errors_of, counts, post, valid_graffiti
-from tests.cases.test_open311_support import BASE, checked_xml_of, seed_services
+from tests.cases.open311.test_open311 import FORM, checked_errors_of, counts, post, valid_graffiti
+from tests.cases.open311.test_open311_support import BASE, checked_xml_of, seed_services
 from tests.cases.test_photos import GPS_IFD, _png_declaring
+from tests.cases.web.public.public_helpers import jpeg_bytes
 from tests.factories import supervisor
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from cases.models import Escalation, EscalationRule, Event, Issue, OutboxMessage
 from tests.factories import CategoryFactory, NeighborhoodFactory, supervisor
 
 Action = EscalationRule.Action
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LEVELS = 3
 
 

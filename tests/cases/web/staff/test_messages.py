@@ -15,7 +15,7 @@ from cases import services
 from cases.message_keys import message_key_hash, message_key_new, message_key_normalize
 from cases.models import Event, Notification, OutboxMessage, Report, ResidentMessage
 from cases.notifications.drain import outbox_drain
-from tests.cases.public_helpers import form_data
+from tests.cases.web.public.public_helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

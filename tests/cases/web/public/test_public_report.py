@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.models import Event, Issue, OutboxMessage, Report
 from core.ratelimit import rate_parse
-from tests.cases.public_helpers import (
+from tests.cases.web.public.public_helpers import (
     CENTER_LAT,
     CENTER_LNG,
     OUTSIDE_LAT,
@@ -213,7 +213,7 @@ def test_a_pin_and_its_own_neighborhood_or_address_are_not_questioned(client, pl
 
 
 def test_geocoder_setting_turns_an_address_into_a_point(client, place, cat, settings):
-    settings.GEOCODER = "tests.cases.test_public_report.fake_geocoder"
+    settings.GEOCODER = "tests.cases.web.public.test_public_report.fake_geocoder"
     data = form_data(cat, lat="", lng="", address="Main and 12th", neighborhood="")
     assert client.post("/report/", data).status_code == 302
     issue = Issue.objects.get()

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from cases.models import ApiClient, Category, Issue, Report
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
-from tests.cases.test_open311_support import BASE, seed_services, validate
+from tests.cases.open311.test_open311_support import BASE, seed_services, validate
 
 pytestmark = pytest.mark.django_db
 

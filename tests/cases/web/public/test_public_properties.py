@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cases.models import Event, Feedback, Issue, OutboxMessage, Report
 from cases.services import issue_resolve
-from tests.cases.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
 from tests.factories import IssueFactory, officer
 
 pytestmark = pytest.mark.django_db

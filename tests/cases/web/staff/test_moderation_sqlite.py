@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from tests import factories as f
-from tests.cases.public_helpers import jpeg_bytes
+from tests.cases.web.public.public_helpers import jpeg_bytes
 from cases import services
 from cases.models import ModerationItem, Report
 from cases.photos import photo_clean, public_photo_path

@@ -379,7 +379,7 @@ REVEAL = {"reason_code": "call_back"}
 
 
 def _reveal(client, issue, data=REVEAL, **extra):
-    """Contact details are revealed by a POST with a reason (tests/cases/test_audit.py has the rest)."""
+    """Contact details are revealed by a POST with a reason (tests/cases/web/staff/test_audit.py has the rest)."""
     return client.post(f"/issues/{issue.pk}/contacts/", data, **extra)
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cases.models import Event, Issue, OutboxMessage, Report
-from tests.cases.test_open311_support import BASE, checked_xml_of, seed_services, validate
+from tests.cases.open311.test_open311_support import BASE, checked_xml_of, seed_services, validate
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db
