@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import PRIORITY_ORDER, Category, Issue
 from cases.photos import public_photo_path
+from core.dialect import local_iso
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's document (its services' shape and parameters) last changed.
@@ -127,18 +128,18 @@ def request_items(rows, *, absolute_uri=None) -> list[dict]:
     notice = _("We aim to act on this within %(hours)d hours.")
     notices: dict[int, str] = {}
 
-    def moment(value):
-        return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
-
     items = []
     for (
         tracking_code,
         status,
         priority,
         description,
-        created_at,
-        updated_at,
-        due_at,
+        created_local,
+        created_offset,
+        updated_local,
+        updated_offset,
+        due_local,
+        due_offset,
         public_address,
         address_id,
         lat,
@@ -180,9 +181,9 @@ def request_items(rows, *, absolute_uri=None) -> list[dict]:
                 "description": description[:DESCRIPTION_MAX] or None,
                 "agency_responsible": responsible,
                 "service_notice": service_notice,
-                "requested_datetime": moment(created_at),
-                "updated_datetime": moment(updated_at),
-                "expected_datetime": moment(due_at),
+                "requested_datetime": local_iso(created_local, created_offset, zone),
+                "updated_datetime": local_iso(updated_local, updated_offset, zone),
+                "expected_datetime": local_iso(due_local, due_offset, zone),
                 "address": public_address or None,
                 "address_id": address_id or None,
                 "zipcode": zipcode_of(public_address),
