@@ -110,6 +110,24 @@ def public_media_url(media, absolute_uri=None) -> str | None:
     return media.get("link") or None
 
 
+class Agencies:
+    """The agency responsible for a request: the agency it was referred to, or community policing in
+    its neighborhood's district — each district's name written once per answer, in its language."""
+
+    def __init__(self):
+        self._in_district = _("Community policing, %(district)s district")
+        self._names = {"": _("Community policing")}
+
+    def __call__(self, status: str, referred_to: str, district: str | None) -> str:
+        if status == Issue.Status.REFERRED and referred_to:
+            return referred_to
+        district = district or ""
+        name = self._names.get(district)
+        if name is None:
+            name = self._names[district] = self._in_district % {"district": district}
+        return name
+
+
 def request_items(rows, *, absolute_uri=None) -> list[dict]:
     """Service requests from ``selectors.public_requests``' rows (tuples of its ``REQUEST_FIELDS``).
 
@@ -120,11 +138,9 @@ def request_items(rows, *, absolute_uri=None) -> list[dict]:
     """
     zone = timezone.get_current_timezone()
     spanish = _is_spanish()
-    referred = Issue.Status.REFERRED
     open_statuses = frozenset(Issue.OPEN_STATUSES)
     decimals = settings.PUBLIC_LOCATION_DECIMALS
-    agency_in_district = _("Community policing, %(district)s district")
-    agencies = {"": _("Community policing")}
+    agency = Agencies()
     notice = _("We aim to act on this within %(hours)d hours.")
     notices: dict[int, str] = {}
 
@@ -157,13 +173,7 @@ def request_items(rows, *, absolute_uri=None) -> list[dict]:
         first_media,
     ) in rows:
         is_open = status in open_statuses
-        if status == referred and referred_to:
-            responsible = referred_to
-        else:
-            district = district or ""
-            responsible = agencies.get(district)
-            if responsible is None:
-                responsible = agencies[district] = agency_in_district % {"district": district}
+        responsible = agency(status, referred_to, district)
         service_notice = None
         if is_open:
             hours = (hours_low, hours_normal, hours_high, hours_urgent)[_PRIORITY_INDEX[priority]]

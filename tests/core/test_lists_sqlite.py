@@ -28,6 +28,7 @@ URLS = [
     "/api/v1/escalations/?page_size=5", "/api/v1/activities/?page_size=5",
     "/open311/v2/requests.json", "/open311/v2/requests.xml?service_code=graffiti",
     "/open311/v2/requests.json?status=open",
+    "/open-data/issues.csv", "/open-data/issues.geojson?start=2026-01-01", "/es/open-data/outreach.csv",
 ]
 answers = {}
 for role in ("officer", "supervisor"):
@@ -36,7 +37,7 @@ for role in ("officer", "supervisor"):
     client.force_login(user)
     for url in URLS:
         first = client.get(url)
-        body = first.content.decode()
+        body = (b"".join(first.streaming_content) if first.streaming else first.content).decode()
         following, rows = None, None
         if first.status_code == 200 and url.startswith("/api/"):
             data = first.json()
