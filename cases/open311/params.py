@@ -46,6 +46,11 @@ MEDIA_URL_MAX = 200
 ATTRIBUTE_STRING_MAX = 200
 ATTRIBUTE_TEXT_MAX = 4000
 MAX_IDS = 1000
+# GET requests' paging (an extension 311 clients use, as Chicago's Open311 does): at most the spec's
+# 1 000 a page, and no deeper than 10 000 requests into a search, whose reading would grow with the
+# page number; further back, a client narrows start_date and end_date.
+MAX_PAGE_SIZE = 1000
+MAX_PAGED_ROWS = 10_000
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$")
@@ -425,6 +430,17 @@ class RequestSearch:
     statuses: set[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
+    page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+
+
+def _whole_number(data: QueryDict, name: str, default: int, low: int, high: int) -> int:
+    text = one(data, name).strip()
+    if not text:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise bad_request(f"{name} must be a whole number from {low} to {high}.")
+    return int(text)
 
 
 def request_search(data: QueryDict, *, now: datetime) -> RequestSearch:
@@ -466,4 +482,11 @@ def request_search(data: QueryDict, *, now: datetime) -> RequestSearch:
     if end - start > DEFAULT_WINDOW + timedelta(days=1):
         raise bad_request("start_date and end_date may not span more than 90 days.")
     search.start, search.end = start, end
+    search.page_size = _whole_number(data, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    search.page = _whole_number(data, "page", 1, 1, MAX_PAGED_ROWS)
+    if search.page * search.page_size > MAX_PAGED_ROWS:
+        raise bad_request(
+            f"page and page_size reach no further than {MAX_PAGED_ROWS} requests into a search; "
+            "narrow start_date and end_date to go further back."
+        )
     return search

@@ -170,8 +170,11 @@ def requests_matching(
     end: datetime,
     service_codes: list[str] | None = None,
     statuses: set[str] | None = None,
+    page: int = 1,
+    page_size: int = MAX_REQUESTS,
 ) -> list[tuple]:
-    """Requests made in [start, end], newest first, at most the spec's 1000."""
+    """Requests made in [start, end], newest first: page ``page`` of ``page_size`` (at most the
+    spec's 1000; ``params.request_search`` keeps page × page_size within its bound)."""
     queryset = public_requests().filter(created_at__gte=start, created_at__lte=end)
     if service_codes:
         queryset = _of_services(queryset, service_codes)
@@ -182,7 +185,8 @@ def requests_matching(
             if "open" in statuses
             else queryset.exclude(status__in=open_statuses)
         )
-    return list(queryset[:MAX_REQUESTS])
+    page_size = min(page_size, MAX_REQUESTS)
+    return list(queryset[(page - 1) * page_size : page * page_size])
 
 
 def request_by_id(tracking_code: str) -> tuple | None:

@@ -319,7 +319,12 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
         issues = selectors.requests_by_ids(search.tracking_codes)
     else:
         issues = selectors.requests_matching(
-            start=search.start, end=search.end, service_codes=search.service_codes, statuses=search.statuses
+            start=search.start,
+            end=search.end,
+            service_codes=search.service_codes,
+            statuses=search.statuses,
+            page=search.page,
+            page_size=search.page_size,
         )
     return answer(
         fmt,

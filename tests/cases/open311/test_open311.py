@@ -780,6 +780,34 @@ def test_get_requests_returns_at_most_1000(client, world):
     assert body[0]["service_request_id"] == "CG-0000-TEST"
 
 
+def test_get_requests_pages_with_page_and_page_size(client, world):
+    now = timezone.now()
+    codes = []
+    for i in range(7):
+        codes.append(graffiti_issue(world, created_at=now - timedelta(minutes=i + 1)).tracking_code)
+    first = [r["service_request_id"] for r in client.get(f"{BASE}/requests.json", {"page_size": 3}).json()]
+    second = [r["service_request_id"] for r in client.get(f"{BASE}/requests.json", {"page_size": 3, "page": 2}).json()]
+    third = [r["service_request_id"] for r in client.get(f"{BASE}/requests.json", {"page_size": 3, "page": 3}).json()]
+    assert (first, second, third) == (codes[:3], codes[3:6], codes[6:])  # newest first, no overlap
+    assert client.get(f"{BASE}/requests.json", {"page_size": 3, "page": 4}).json() == []
+    xml = client.get(f"{BASE}/requests.xml", {"page_size": 2, "page": 2}).content.decode()
+    assert codes[2] in xml and codes[3] in xml and codes[1] not in xml
+
+
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"page_size": "0"}, "page_size must be a whole number from 1 to 1000"),
+        ({"page_size": "1001"}, "page_size must be a whole number from 1 to 1000"),
+        ({"page": "-1"}, "page must be a whole number"),
+        ({"page": "two"}, "page must be a whole number"),
+        ({"page": "11", "page_size": "1000"}, "narrow start_date and end_date"),
+    ],
+)
+def test_get_requests_bad_paging_is_400(client, world, params, needle):
+    assert needle in checked_errors_of(client.get(f"{BASE}/requests.json", params), 400)
+
+
 @pytest.mark.parametrize("size", [3, 40])
 def test_get_requests_runs_a_fixed_number_of_queries(client, world, django_assert_max_num_queries, size):
     actor = officer(neighborhoods=[world["westside"]])
