@@ -33,6 +33,8 @@ from outreach.models import Activity
 from partners.models import Partner
 
 CHUNK = 2000
+CSV = "text/csv; charset=utf-8"
+GEOJSON = "application/geo+json"
 
 ISSUE_FIELDS = [
     "service_request_id",
@@ -234,51 +236,36 @@ def geojson_chunks(rows: Iterable[dict]) -> Iterator[bytes]:
     yield b"]}"
 
 
-def _download(content: Iterator, filename: str, content_type: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def _bad_range(error: BadRange) -> HttpResponse:
-    return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
-
-
 # --- views --------------------------------------------------------------------------------
 
 
 @require_GET
 def open_data(request):
-    return render(
-        request,
-        "transparency/open_data.html",
-        {"issue_fields": ISSUE_FIELDS, "outreach_fields": OUTREACH_FIELDS, "language": get_language()},
-    )
+    return render(request, "transparency/open_data.html")
+
+
+def _file(request, content, filename: str, content_type: str):
+    """A download of ``content(start, end)`` for the request's date range, or a 400 saying what is wrong."""
+    try:
+        start, end = date_range(request.GET)
+    except BadRange as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(content(start, end), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @require_GET
 def issues_csv(request):
-    try:
-        start, end = date_range(request.GET)
-    except BadRange as error:
-        return _bad_range(error)
-    return _download(csv_lines(ISSUE_FIELDS, issue_rows(start, end)), "issues.csv", "text/csv; charset=utf-8")
+    return _file(request, lambda start, end: csv_lines(ISSUE_FIELDS, issue_rows(start, end)), "issues.csv", CSV)
 
 
 @require_GET
 def issues_geojson(request):
-    try:
-        start, end = date_range(request.GET)
-    except BadRange as error:
-        return _bad_range(error)
-    return _download(geojson_chunks(issue_rows(start, end)), "issues.geojson", "application/geo+json")
+    return _file(request, lambda start, end: geojson_chunks(issue_rows(start, end)), "issues.geojson", GEOJSON)
 
 
 @require_GET
 def outreach_csv(request):
-    try:
-        start, end = date_range(request.GET)
-    except BadRange as error:
-        return _bad_range(error)
-    return _download(csv_lines(OUTREACH_FIELDS, outreach_rows(start, end)), "outreach.csv", "text/csv; charset=utf-8")
+    return _file(request, lambda start, end: csv_lines(OUTREACH_FIELDS, outreach_rows(start, end)), "outreach.csv", CSV)

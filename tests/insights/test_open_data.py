@@ -67,7 +67,8 @@ def test_the_page_describes_each_file_in_english_and_spanish(client):
     text = english.content.decode()
     for link in ("/open-data/issues.csv", "/open-data/issues.geojson", "/open-data/outreach.csv"):
         assert f'href="{link}"' in text
-    assert "service_request_id" in text and "partner_types" in text
+    for field in (*open_data.ISSUE_FIELDS, *open_data.OUTREACH_FIELDS):
+        assert f"<code>{field}</code>" in text, f"the page does not describe {field}"
     spanish = client.get("/es/open-data/")
     assert spanish.status_code == 200
     assert (
