@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection as default_connection
 from django.db.models import DateTimeField, F, Func, IntegerField, Value
 
-__all__ = ["Dialect", "LocalTimeOffset", "LocalTimeText", "local_iso"]
+__all__ = ["Dialect", "LocalTimeOffset", "LocalTimeText", "local_iso", "local_times"]
 
 
 class Dialect:
@@ -127,6 +127,16 @@ class LocalTimeOffset(Func):
         zone, zone_params = compiler.compile(self.source_expressions[1])
         sql = f"CAST(EXTRACT(EPOCH FROM (({column}) AT TIME ZONE {zone}) - (({column}) AT TIME ZONE 'UTC')) AS integer)"
         return sql, (*column_params, *zone_params, *column_params)
+
+
+def local_times(names, zone: str) -> dict:
+    """Annotations ``<name>_local`` and ``<name>_offset`` for each ``<name>_at`` column, in ``zone``
+    (read back with ``local_iso``)."""
+    return {
+        f"{name}_{part}": kind(f"{name}_at", zone)
+        for name in names
+        for part, kind in (("local", LocalTimeText), ("offset", LocalTimeOffset))
+    }
 
 
 _OFFSETS: dict[int, str] = {}

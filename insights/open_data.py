@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 
 from cases.models import Issue
 from cases.open311.serializers import Agencies
-from core.dialect import LocalTimeOffset, LocalTimeText, local_iso
+from core.dialect import local_iso, local_times
 from core.exports import csv_cell
 from outreach.models import Activity
 from partners.models import Partner
@@ -95,11 +95,7 @@ def issue_rows(start=None, end=None) -> Iterator[dict]:
     """Public issues reported in the range, oldest first, as the open-data fields."""
     zone_name = timezone.get_current_timezone_name()
     zone = timezone.get_current_timezone()
-    times = {
-        f"{name}_{part}": kind(f"{name}_at", zone_name)
-        for name in ("created", "updated", "due", "resolved", "closed")
-        for part, kind in (("local", LocalTimeText), ("offset", LocalTimeOffset))
-    }
+    times = local_times(("created", "updated", "due", "resolved", "closed"), zone_name)
     rows = (
         _within(Issue.objects.filter(category__is_public=True), "created_at", start, end)
         .annotate(**times)

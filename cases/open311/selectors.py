@@ -13,7 +13,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from cases.models import ApiClient, Category, CategoryAttribute, Event, Issue, Report
-from core.dialect import LocalTimeOffset, LocalTimeText
+from core.dialect import local_times
 from partners.models import Neighborhood
 
 # The spec's default and maximum number of requests in one GET requests answer.
@@ -123,11 +123,7 @@ def _public_requests(zone: str) -> QuerySet:
     return (
         Issue.objects.filter(category__is_public=True)
         .annotate(
-            **{
-                f"{name}_{part}": kind(f"{name}_at", zone)
-                for name in ("created", "updated", "due")
-                for part, kind in (("local", LocalTimeText), ("offset", LocalTimeOffset))
-            },
+            **local_times(("created", "updated", "due"), zone),
             status_note=Subquery(latest_public_message),
             first_media=Subquery(first_public_media, output_field=JSONField()),
         )
