@@ -438,7 +438,8 @@ def _whole_number(data: QueryDict, name: str, default: int, low: int, high: int)
     text = one(data, name).strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only: "²" is a digit to str.isdigit and not a number to int.
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise bad_request(f"{name} must be a whole number from {low} to {high}.")
     return int(text)
 

@@ -801,6 +801,7 @@ def test_get_requests_pages_with_page_and_page_size(client, world):
         ({"page_size": "1001"}, "page_size must be a whole number from 1 to 1000"),
         ({"page": "-1"}, "page must be a whole number"),
         ({"page": "two"}, "page must be a whole number"),
+        ({"page": "\u00b2"}, "page must be a whole number"),  # a digit to str.isdigit, not to int
         ({"page": "11", "page_size": "1000"}, "narrow start_date and end_date"),
     ],
 )
