@@ -52,6 +52,23 @@ class Dialect:
         """A timestamp parameter PostgreSQL can type inside expressions."""
         return "CAST(%s AS timestamp with time zone)" if self.postgres else "%s"
 
+    def snapshot(self) -> str | None:
+        """What this connection's next statement can see, as text equal for equal data; None
+        where that cannot be told (SQLite, or a transaction that has written: its own changes
+        are visible to it alone).
+
+        PostgreSQL decides every row's visibility from the snapshot alone (``xmin:xmax:running
+        xids``). Two statements under the same snapshot see the same rows of every table, and a
+        snapshot never comes back once a writing transaction has ended, so an answer kept under
+        it can be neither stale nor mixed up with another. Reading transactions take no xid: the
+        snapshot moves only when something writes.
+        """
+        if not self.postgres:
+            return None
+        with self.conn.cursor() as cursor:
+            cursor.execute("SELECT CASE WHEN txid_current_if_assigned() IS NULL THEN pg_current_snapshot()::text END")
+            return cursor.fetchone()[0]
+
     def typed_null(self, sql_type: str) -> str:
         """A NULL of ``sql_type`` (PostgreSQL types the branches of a UNION from their first one)."""
         return f"CAST(NULL AS {sql_type})" if self.postgres else "NULL"

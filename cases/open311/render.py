@@ -192,6 +192,11 @@ def answer(fmt: str, value, *, xml_root: str, status: int = 200, headers: dict |
     return response
 
 
+def answer_bytes(fmt: str, body: bytes) -> HttpResponse:
+    """An answer ``answer`` rendered before (kept by the view), as it was."""
+    return HttpResponse(body, content_type=XML_TYPE if fmt == "xml" else JSON_TYPE)
+
+
 def error_answer(fmt: str, error: Open311Error) -> HttpResponse:
     errors = [{"code": error.status, "description": description} for description in error.descriptions]
     return answer(fmt, errors, xml_root="errors", status=error.status, headers=error.headers)
