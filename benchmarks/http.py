@@ -83,6 +83,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,8 @@ GROWTH_TARGET = 1.25  # p95 at 5 000 000 issues against the p95 at 1 000 000
 REFERENCE_SIZE = scale.DEFAULT_ISSUES
 OFFICER, SUPERVISOR = "officer1", "sergeant1"
 SINGLE_SAMPLE = 1000
+# More than a window can ask at the no-database view's pace: a built-afresh path is never asked twice.
+BUILT_PATHS = 100_000
 NO_DATABASE = "no_database"
 _CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
 _SESSION_COOKIE = re.compile(r"sessionid=([^;]+)")
@@ -164,6 +167,18 @@ def _open311(fmt: str, **query) -> Callable[[Sample], list[str]]:
     def paths(sample: Sample) -> list[str]:
         values = {key: value(sample) if callable(value) else value for key, value in query.items()}
         return [f"/open311/v2/requests.{fmt}" + (f"?{urlencode(values)}" if values else "")]
+
+    return paths
+
+
+def _open311_built(fmt: str) -> Callable[[Sample], list[str]]:
+    """The default search, each request with a cache-buster (``_=``, as jQuery's ``cache: false``
+    adds) never sent before, in this window or any other: no answer is kept for it, as when the
+    database changed since the last request (``cases.open311.views._kept``)."""
+
+    def paths(sample: Sample) -> list[str]:
+        window = uuid.uuid4().hex[:12]
+        return [f"/open311/v2/requests.{fmt}?_={window}{n}" for n in range(BUILT_PATHS)]
 
     return paths
 
@@ -234,6 +249,20 @@ PAGES: tuple[Page, ...] = (
     Page("api_staff", "/api/v1/staff/", "list", "api", _fixed("/api/v1/staff/")),
     Page("open311_json", "/open311/v2/requests.json", "list", "anonymous", _open311("json")),
     Page("open311_xml", "/open311/v2/requests.xml", "list", "anonymous", _open311("xml")),
+    Page(
+        "open311_json_built",
+        "/open311/v2/requests.json, each answer built afresh (no kept answer)",
+        "list",
+        "anonymous",
+        _open311_built("json"),
+    ),
+    Page(
+        "open311_xml_built",
+        "/open311/v2/requests.xml, each answer built afresh",
+        "list",
+        "anonymous",
+        _open311_built("xml"),
+    ),
     Page(
         "open311_service_json",
         "/open311/v2/requests.json?service_code= (the busiest category)",
