@@ -20,6 +20,10 @@ __all__ = ["cached_once"]
 T = TypeVar("T")
 
 
+def _fresh(entry) -> bool:
+    return isinstance(entry, dict) and entry.get("fresh_until", 0) > time.time()
+
+
 def cached_once(
     key: str,
     compute: Callable[[], T],
@@ -30,20 +34,25 @@ def cached_once(
     poll_seconds: float = 0.05,
 ) -> T:
     entry = cache.get(key)
-    if isinstance(entry, dict) and entry.get("fresh_until", 0) > time.time():
+    if _fresh(entry):
         return entry["value"]
     lock = f"{key}:computing"
     # The lock outlives a slow computation but not a process that died holding it.
     if cache.add(lock, 1, timeout=int(max(30, 4 * wait_seconds))):
         try:
+            # Another request may have stored it between our first look and the lock.
+            entry = cache.get(key)
+            if _fresh(entry):
+                return entry["value"]
             value = compute()
+            # Stored before the lock goes: a request coming now finds the value, not a free lock.
+            cache.set(key, {"value": value, "fresh_until": time.time() + fresh_seconds}, fresh_seconds + stale_seconds)
         except Exception:
             if isinstance(entry, dict):
                 return entry["value"]  # the database is away: the stale copy is better than an error
             raise
         finally:
             cache.delete(lock)
-        cache.set(key, {"value": value, "fresh_until": time.time() + fresh_seconds}, fresh_seconds + stale_seconds)
         return value
     if isinstance(entry, dict):
         return entry["value"]  # stale, while the lock holder recomputes it

@@ -26,6 +26,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.handlers.wsgi import get_bytes_from_wsgi
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.http.request import UnreadablePostError
@@ -358,6 +359,9 @@ def _kept(request: HttpRequest, fmt: str, build) -> HttpResponse:
     if snapshot is None:
         return build()
     asked = (
+        # Snapshots are the server's, not the database's: two databases on one server (and one Redis)
+        # may share a snapshot's text.
+        connection.settings_dict["NAME"],
         fmt,
         translation.get_language(),
         timezone.get_current_timezone_name(),

@@ -96,3 +96,57 @@ def test_a_lock_left_by_a_dead_process_does_not_block_a_cold_page_for_good():
     started = time.monotonic()
     assert cached_once(KEY, compute, fresh_seconds=60, stale_seconds=60, wait_seconds=0.3) == {"figures": 1}
     assert 0.3 <= time.monotonic() - started < 5
+
+
+def test_a_value_stored_by_another_request_while_taking_the_lock_is_used_not_computed_again():
+    """The other request stored its value and let its lock go between our first look and our lock."""
+    compute = SlowFigures(seconds=0)
+    lock = f"{KEY}:computing"
+
+    class Racing:
+        """The real cache; the other request finishes just before our lock is taken."""
+
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def add(self, key, *args, **kwargs):
+            if key == lock:
+                cache.set(KEY, {"value": {"figures": "theirs"}, "fresh_until": time.time() + 60}, 60)
+            return cache.add(key, *args, **kwargs)
+
+    import core.once
+
+    real = core.once.cache
+    core.once.cache = Racing()
+    try:
+        assert cached_once(KEY, compute, fresh_seconds=60, stale_seconds=60) == {"figures": "theirs"}
+    finally:
+        core.once.cache = real
+    assert compute.calls == 0
+    assert cache.get(lock) is None  # and the lock is let go
+
+
+def test_the_value_is_stored_before_the_lock_is_let_go():
+    order = []
+
+    class Watched:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def set(self, key, *args, **kwargs):
+            order.append(("set", key))
+            return cache.set(key, *args, **kwargs)
+
+        def delete(self, key, *args, **kwargs):
+            order.append(("delete", key))
+            return cache.delete(key, *args, **kwargs)
+
+    import core.once
+
+    real = core.once.cache
+    core.once.cache = Watched()
+    try:
+        cached_once(KEY, SlowFigures(seconds=0), fresh_seconds=60, stale_seconds=60)
+    finally:
+        core.once.cache = real
+    assert order == [("set", KEY), ("delete", f"{KEY}:computing")]
