@@ -672,6 +672,8 @@ class Event(QuickChoiceDisplay, models.Model):
             models.Index(fields=["issue", "created_at"], name="event_issue_created_idx"),
             # Latest public note per issue (status page, Open311 status_notes).
             models.Index(fields=["issue", "-created_at"], name="event_issue_public_idx", condition=Q(is_public=True)),
+            # Open311 service request updates: the public entries of a period, in order.
+            models.Index(fields=["created_at", "id"], name="event_public_created_idx", condition=Q(is_public=True)),
             # A user's events (and SET_NULL when a user is deleted).
             models.Index(fields=["actor"], name="event_actor_idx", condition=Q(actor__isnull=False)),
             # The audit log, newest first, and one user's own entries.

@@ -464,6 +464,14 @@ def request_search(data: QueryDict, *, now: datetime) -> RequestSearch:
         if not set(statuses) <= {"open", "closed"}:
             raise bad_request("status must be open, closed, or both separated by a comma.")
         search.statuses = set(statuses)
+    search.start, search.end = _window(data, now=now)
+    search.page, search.page_size = _paging(data)
+    return search
+
+
+def _window(data: QueryDict, *, now: datetime) -> tuple[datetime, datetime]:
+    """start_date and end_date: the last 90 days when neither is given, 90 days from the one
+    given, never more than 90 days."""
     start_text, end_text = one(data, "start_date"), one(data, "end_date")
     start = parse_w3c("start_date", start_text) if start_text else None
     end = parse_w3c("end_date", end_text, end_of_day=True) if end_text else None
@@ -482,12 +490,32 @@ def request_search(data: QueryDict, *, now: datetime) -> RequestSearch:
     # A day's slack so that a date-only end_date (read as the end of that day) can close a 90-day window.
     if end - start > DEFAULT_WINDOW + timedelta(days=1):
         raise bad_request("start_date and end_date may not span more than 90 days.")
-    search.start, search.end = start, end
-    search.page_size = _whole_number(data, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    search.page = _whole_number(data, "page", 1, 1, MAX_PAGED_ROWS)
-    if search.page * search.page_size > MAX_PAGED_ROWS:
+    return start, end
+
+
+def _paging(data: QueryDict) -> tuple[int, int]:
+    """page and page_size, within MAX_PAGED_ROWS of the start of the answer."""
+    page_size = _whole_number(data, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    page = _whole_number(data, "page", 1, 1, MAX_PAGED_ROWS)
+    if page * page_size > MAX_PAGED_ROWS:
         raise bad_request(
-            f"page and page_size reach no further than {MAX_PAGED_ROWS} requests into a search; "
+            f"page and page_size reach no further than {MAX_PAGED_ROWS} items into a search; "
             "narrow start_date and end_date to go further back."
         )
-    return search
+    return page, page_size
+
+
+@dataclass(frozen=True)
+class UpdateSearch:
+    start: datetime
+    end: datetime
+    page: int
+    page_size: int
+
+
+def update_search(data: QueryDict, *, now: datetime) -> UpdateSearch:
+    """GET servicerequestupdates parameters (mySociety's extension): the window and the paging
+    of GET requests."""
+    start, end = _window(data, now=now)
+    page, page_size = _paging(data)
+    return UpdateSearch(start=start, end=end, page=page, page_size=page_size)

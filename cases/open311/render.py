@@ -25,6 +25,7 @@ XML_TYPE = "text/xml; charset=utf-8"
 LIST_ITEMS = {
     "services": "service",
     "service_requests": "request",
+    "service_request_updates": "request_update",
     "errors": "error",
     "attributes": "attribute",
     "values": "value",

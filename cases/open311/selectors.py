@@ -185,6 +185,57 @@ def requests_matching(
     return list(queryset[(page - 1) * page_size : page * page_size])
 
 
+# Timeline kinds that open or close an issue. Every other public entry comes while the issue is
+# open, or, after it is closed, changes nothing of that (a note, another report joining).
+CLOSING_KINDS = (
+    Event.Kind.DUPLICATE,
+    Event.Kind.REFERRED,
+    Event.Kind.RESOLVED,
+    Event.Kind.CLOSED,
+    Event.Kind.CRIME_REPORT,
+)
+OPENING_KINDS = (Event.Kind.CREATED, Event.Kind.REOPENED)
+
+# What an update shows, in this order (``serializers.update_items`` unpacks it).
+UPDATE_FIELDS = (
+    "id",
+    "issue__tracking_code",
+    "kind",
+    "message",
+    "data",
+    "created_local",
+    "created_offset",
+    "status_kind",
+)
+
+
+def public_updates(*, start: datetime, end: datetime, page: int = 1, page_size: int = MAX_REQUESTS) -> list[tuple]:
+    """mySociety's service request updates: the public timeline entries (as the status page shows
+    them) of public requests, made in [start, end], oldest first, as tuples of ``UPDATE_FIELDS``.
+
+    ``status_kind`` is the latest opening or closing entry of the issue up to this one: whether
+    the request was open or closed after it, read from the timeline itself (event_issue_created_idx),
+    not from the issue as it is now. Read from event_public_created_idx in order: a page costs its
+    rows, whatever the size of the timeline.
+    """
+    status_kind = (
+        Event.objects.filter(issue=OuterRef("issue"), kind__in=CLOSING_KINDS + OPENING_KINDS)
+        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lte=OuterRef("id")))
+        .order_by("-created_at", "-id")
+        .values("kind")[:1]
+    )
+    zone = timezone.get_current_timezone_name()
+    rows = (
+        Event.objects.filter(is_public=True, created_at__gte=start, created_at__lte=end)
+        .filter(issue__category__is_public=True)
+        .annotate(**local_times(("created",), zone), status_kind=Subquery(status_kind))
+        .order_by("created_at", "id")
+        .values_list(*UPDATE_FIELDS)
+    )
+    page_size = min(page_size, MAX_REQUESTS)
+    return list(rows[(page - 1) * page_size : page * page_size])
+
+
 def request_by_id(tracking_code: str) -> tuple | None:
     if not _lookup_value(tracking_code, TRACKING_CODE_MAX):
         return None

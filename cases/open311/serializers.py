@@ -9,8 +9,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cases.models import PRIORITY_ORDER, Category, Issue
+from cases.models import PRIORITY_ORDER, Category, Event, Issue
 from cases.photos import public_photo_path
+from cases.selectors.public import public_message
 from core.dialect import local_iso
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -212,3 +213,29 @@ def created_item(*, tracking_code: str, token: str, notice: str) -> dict:
 
 def token_item(*, tracking_code: str, token: str) -> dict:
     return {"service_request_id": tracking_code, "token": token}
+
+
+def update_items(rows, *, closing_kinds) -> list[dict]:
+    """Service request updates from ``selectors.public_updates``' rows (``UPDATE_FIELDS``): the words
+    the status page shows for each entry, or, for an entry without any, what happened
+    ("Acknowledged"), in the answer's language."""
+    zone = timezone.get_current_timezone()
+    closing = frozenset(closing_kinds)
+    labels: dict[str, str] = {}
+    items = []
+    for update_id, tracking_code, kind, message, data, created_local, created_offset, status_kind in rows:
+        description = public_message(kind, message, data)
+        if not description:
+            description = labels.get(kind)
+            if description is None:
+                description = labels[kind] = str(Event.Kind(kind).label) if kind in Event.Kind.values else kind
+        items.append(
+            {
+                "update_id": str(update_id),
+                "service_request_id": tracking_code,
+                "status": "closed" if status_kind in closing else "open",
+                "updated_datetime": local_iso(created_local, created_offset, zone),
+                "description": description,
+            }
+        )
+    return items

@@ -377,6 +377,25 @@ def _kept(request: HttpRequest, fmt: str, build) -> HttpResponse:
 
 
 @endpoint("GET")
+def service_request_updates(request: HttpRequest, *, fmt: str) -> HttpResponse:
+    """mySociety's GET servicerequestupdates: the public timeline entries of public requests made
+    between start_date and end_date (the last 90 days by default), oldest first, paged as requests."""
+    search = params.update_search(request.GET, now=timezone.now())
+
+    def build() -> HttpResponse:
+        rows = selectors.public_updates(
+            start=search.start, end=search.end, page=search.page, page_size=search.page_size
+        )
+        return answer(
+            fmt,
+            serializers.update_items(rows, closing_kinds=selectors.CLOSING_KINDS),
+            xml_root="service_request_updates",
+        )
+
+    return _kept(request, fmt, build)
+
+
+@endpoint("GET")
 def request_detail(request: HttpRequest, request_id: str, *, fmt: str) -> HttpResponse:
     code = request_id.strip().upper()
     issue = selectors.request_by_id(code)

@@ -33,6 +33,7 @@ __all__ = [
     "neighborhood_outlines",
     "tracking_code_normalize",
     "public_issue_by_code",
+    "public_message",
     "public_timeline",
     "public_location",
     "feedback_is_open",
@@ -163,14 +164,18 @@ def public_timeline(issue: Issue) -> list[Event]:
         .order_by("created_at", "id")
     )
     for event in events:
-        data = event.data if isinstance(event.data, dict) else {}
-        if event.kind == Event.Kind.REPORT_ADDED and "report_id" in data:
-            event.public_message = gettext("Another resident reported the same problem.")
-        elif event.kind == Event.Kind.REOPENED and data.get("by_resident"):
-            event.public_message = gettext("The resident says it is not fixed.")
-        else:
-            event.public_message = event.message
+        event.public_message = public_message(event.kind, event.message, event.data)
     return events
+
+
+def public_message(kind: str, message: str, data) -> str:
+    """A public timeline entry's words for the reader (the status page, Open311 updates)."""
+    data = data if isinstance(data, dict) else {}
+    if kind == Event.Kind.REPORT_ADDED and "report_id" in data:
+        return gettext("Another resident reported the same problem.")
+    if kind == Event.Kind.REOPENED and data.get("by_resident"):
+        return gettext("The resident says it is not fixed.")
+    return message
 
 
 def _coarse(value: float) -> float:

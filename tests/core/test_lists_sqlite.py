@@ -28,6 +28,7 @@ URLS = [
     "/api/v1/escalations/?page_size=5", "/api/v1/activities/?page_size=5",
     "/open311/v2/requests.json", "/open311/v2/requests.xml?service_code=graffiti",
     "/open311/v2/requests.json?status=open",
+    "/open311/v2/servicerequestupdates.json", "/open311/v2/servicerequestupdates.xml?page_size=5",
     "/open-data/issues.csv", "/open-data/issues.geojson?start=2026-01-01", "/es/open-data/outreach.csv",
 ]
 answers = {}
