@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import QuickChoiceDisplay
+from core.models import QuickChoiceDisplay, TrackedFields
 from partners.models import Neighborhood, Partner
 
 # Unambiguous alphabet for codes residents read aloud over the phone.
@@ -278,8 +278,21 @@ FINISHED_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED, IssueStatus.DUPLI
 FINISHED_OUTCOMES = (IssueOutcome.RESOLVED, IssueOutcome.REFERRED, IssueOutcome.CRIME_REPORT)
 
 
-class Issue(QuickChoiceDisplay, models.Model):
+class Issue(TrackedFields, QuickChoiceDisplay, models.Model):
     """One quality-of-life problem at one place."""
+
+    # What the figures read (cases.figure_changes logs the days a change to them touches).
+    TRACKED_FIELDS = (
+        "neighborhood_id",
+        "category_id",
+        "language",
+        "created_at",
+        "acknowledged_at",
+        "resolved_at",
+        "due_at",
+        "status",
+        "outcome",
+    )
 
     Status = IssueStatus
     OPEN_STATUSES = OPEN_STATUSES
@@ -343,6 +356,8 @@ class Issue(QuickChoiceDisplay, models.Model):
     crime_report_number = models.CharField(max_length=40, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     report_count = models.PositiveIntegerField(default=0)
+    # The language of the report that opened it (the dashboard's language parity, the rollups' key).
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         ordering = ["-created_at"]
@@ -739,8 +754,10 @@ class Escalation(QuickChoiceDisplay, models.Model):
         return f"{self.issue_id} L{self.level}"
 
 
-class Feedback(models.Model):
+class Feedback(TrackedFields, models.Model):
     """A resident's answer on a resolved issue: is it fixed, how satisfied (1–5)."""
+
+    TRACKED_FIELDS = ("neighborhood_id", "category_id", "issue_id", "created_at", "fixed", "satisfaction")
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="feedback")
     # The issue's place and category, copied when the answer is saved: the dashboard filters a
@@ -1057,3 +1074,21 @@ class ResidentMessage(models.Model):
 
     def __str__(self):
         return f"Message {self.pk} on {self.issue_id}"
+
+
+class ChangedDay(models.Model):
+    """A day of one neighborhood whose figures changed: the durable change log of the rollups.
+
+    Whatever changes a column the figures read (an issue's dates, status or outcome, feedback, an
+    outreach activity) adds a row here in its own transaction (``cases.figure_changes``); the
+    worker folds the days into the summary tables and deletes the rows in one transaction
+    (``insights.rollups.rollups_apply``). Appending is all a write pays: no lock on a shared
+    summary row, so two officers closing issues in one neighborhood never wait for each other.
+    """
+
+    day = models.DateField()
+    neighborhood_id = models.IntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.day} in neighborhood {self.neighborhood_id}"

@@ -27,6 +27,27 @@ class QuickChoiceDisplay:
         return super()._get_FIELD_display(field)
 
 
+class TrackedFields:
+    """Remembers the values of ``TRACKED_FIELDS`` as last loaded or saved (``tracked_before``), so
+    a ``post_save`` receiver can tell what a save changed without reading the row again.
+
+    Loaded with any of them deferred, nothing is remembered (``tracked_before`` is None) and the
+    receiver reads the stored values itself.
+    """
+
+    TRACKED_FIELDS: tuple[str, ...] = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if all(name in field_names for name in cls.TRACKED_FIELDS):
+            instance.tracked_before = instance.tracked_state()
+        return instance
+
+    def tracked_state(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.TRACKED_FIELDS)
+
+
 class CacheEntry(models.Model):
     """One key of the database cache (``core.cache``): the embedded mode's cache, and the
     store rate limits, sign-in lockouts and API throttles fall back to while Redis is down.

@@ -4,12 +4,14 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Issue, Problem
-from core.models import QuickChoiceDisplay
+from core.models import QuickChoiceDisplay, TrackedFields
 from partners.models import Neighborhood, Partner
 
 
-class Activity(QuickChoiceDisplay, models.Model):
+class Activity(TrackedFields, QuickChoiceDisplay, models.Model):
     """An outreach activity an officer logs: not classic police work, and it counts."""
+
+    TRACKED_FIELDS = ("neighborhood_id", "kind", "starts_at", "hours", "attendance", "problem_id")
 
     class Kind(models.TextChoices):
         SCHOOL_EVENT = "school_event", _("School event")

@@ -19,12 +19,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from cases.figure_changes import local_day
 from cases.message_keys import message_key_hash, message_key_new
 from cases.models import (
     PRIORITY_ORDER,
     ApiClient,
     Approach,
     Category,
+    ChangedDay,
     Event,
     Feedback,
     Issue,
@@ -276,6 +278,7 @@ def issue_submit(
         created_at=now,
         due_at=due_at_for(category=category, priority=priority, start=now),
         report_count=1,
+        language=report.language,
     )
     report.issue = issue
     if photo is not None:
@@ -299,6 +302,10 @@ def issue_submit(
     ]
     if report.reporter_email:
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
+    # The rollups' change log, in the same statement; the save signal rows_insert sends then
+    # leaves it alone (cases.figure_changes).
+    rows.append(Row(ChangedDay(day=local_day(now), neighborhood_id=place.pk)))
+    issue.figure_days_logged = True
     rows_insert(*rows)
     return report
 
