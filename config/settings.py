@@ -257,7 +257,19 @@ if CONTACT_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(
         f"CONTACT_RETENTION_DAYS must be a whole number of days, 1 or more (it is {_retention_days!r})."
     )
+# The dashboard's summary tables (insights.rollups): the change log is folded in this often, and
+# each night (02:30 in TIME_ZONE) this many days are recomputed from the raw rows and repaired.
+ROLLUP_APPLY_SECONDS = env_int("ROLLUP_APPLY_SECONDS", 10)
+ROLLUP_REPAIR_DAYS = env_int("ROLLUP_REPAIR_DAYS", 400)
 CELERY_BEAT_SCHEDULE = {
+    "rollups-apply": {
+        "task": "insights.tasks.rollups_apply_task",
+        "schedule": timedelta(seconds=ROLLUP_APPLY_SECONDS),
+    },
+    "rollups-repair": {
+        "task": "insights.tasks.rollups_repair_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "contact-retention": {
         "task": "cases.tasks.contact_details_erase_task",
         "schedule": crontab(hour=3, minute=30),

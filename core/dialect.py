@@ -14,7 +14,7 @@ from datetime import datetime
 from django.db import connection as default_connection
 from django.db.models import DateTimeField, F, Func, IntegerField, Value
 
-__all__ = ["Dialect", "LocalTimeOffset", "LocalTimeText", "local_iso", "local_times"]
+__all__ = ["Dialect", "LocalTimeOffset", "LocalTimeText", "WholeHours", "local_iso", "local_times"]
 
 
 class Dialect:
@@ -101,6 +101,27 @@ class Dialect:
 
 
 # --- a timestamp as local ISO 8601 text, written by the database where it can ------------
+
+
+class WholeHours(Func):
+    """Whole hours from ``start`` to ``end`` (two datetime columns), rounded down; the same number
+    on both engines (SQLite counts milliseconds first, so 2 h is not 1.99999… h)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, start: str, end: str):
+        super().__init__(F(start), F(end))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        start, start_params = compiler.compile(self.source_expressions[0])
+        end, end_params = compiler.compile(self.source_expressions[1])
+        sql = f"(CAST(ROUND((julianday({end}) - julianday({start})) * 86400000) AS integer) / 3600000)"
+        return sql, (*end_params, *start_params)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        start, start_params = compiler.compile(self.source_expressions[0])
+        end, end_params = compiler.compile(self.source_expressions[1])
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 3600) AS integer)", (*end_params, *start_params)
 
 
 class LocalTimeText(Func):

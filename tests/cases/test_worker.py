@@ -19,7 +19,9 @@ import redis
 from django.db import connection
 from django.utils import timezone
 
-from cases.models import Escalation, EscalationRule, Issue, Notification, OutboxMessage, SweepRun
+from cases import services
+from cases.models import ChangedDay, Escalation, EscalationRule, Issue, Notification, OutboxMessage, SweepRun
+from insights.models import IssueRollup
 from tests.factories import CategoryFactory, EscalationRuleFactory, IssueFactory, NeighborhoodFactory, supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +46,7 @@ def worker(tmp_path):
             "CELERY_BROKER_URL": broker,
             "ESCALATION_SWEEP_SECONDS": "1",
             "OUTBOX_DRAIN_SECONDS": "1",
+            "ROLLUP_APPLY_SECONDS": "1",
             "VAR_DIR": str(tmp_path / "var"),
             "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
             "LOG_LEVEL": "INFO",
@@ -132,3 +135,23 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
     assert Escalation.objects.filter(issue=issue).count() == 1
     assert Notification.objects.filter(user=boss, issue=issue).count() == 1
     assert Issue.objects.get(pk=issue.pk).escalation_level == 1
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_and_beat_fold_a_resolution_into_the_dashboards_summary_tables(worker):
+    proc, log = worker
+    place = NeighborhoodFactory()
+    actor = supervisor(neighborhoods=[place])
+    report = services.issue_submit(category=CategoryFactory(), text="Needles in the park", neighborhood=place)
+    services.issue_resolve(issue=report.issue, actor=actor, note="Swept")
+
+    def folded():
+        return (
+            not ChangedDay.objects.exists()
+            and IssueRollup.objects.filter(grain="d", neighborhood=place, reported=1, finished=1).exists()
+        )
+
+    _assert_eventually(folded, proc, log)
+    assert IssueRollup.objects.filter(grain="m", neighborhood=place, reported=1, finished=1).count() == 1

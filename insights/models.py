@@ -1,0 +1,146 @@
+"""Summary tables behind the dashboard, transparency and the stats API (``insights.rollups``).
+
+Each table holds one row per day (``grain`` "d") and one per calendar month ("m", the sum of
+its days) of each key that has anything to count: a period's figures read its whole months and
+the days at either end, so a year costs about what twelve weeks do. Days are local days in
+``settings.TIME_ZONE``. Neighborhoods and categories are keys, so the dashboard's filters and a
+neighborhood's district (read at query time, as a category's ``is_public``) narrow what is read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from cases.models import Category
+from outreach.models import Activity
+from partners.models import Neighborhood, Partner
+
+
+class Grain(models.TextChoices):
+    DAY = "d", "day"
+    MONTH = "m", "month"
+
+
+class Rollup(models.Model):
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()  # the day, or the first of the month
+    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{type(self).__name__} {self.grain} {self.period} in neighborhood {self.neighborhood_id}"
+
+
+class IssueRollup(Rollup):
+    """Issues, each counted on the day of the date the figure is about, in the issue's category and
+    the language of the report that opened it."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
+    language = models.CharField(max_length=8)
+    # Reported that day (duplicates merged into another issue left out, as on the dashboard).
+    reported = models.PositiveIntegerField(default=0)
+    acknowledged = models.PositiveIntegerField(default=0)
+    # Resolved, referred or crime report that day (cases.models.FINISHED_OUTCOMES) …
+    finished = models.PositiveIntegerField(default=0)
+    # … of which by their due time, and of which as a crime report.
+    within_sla = models.PositiveIntegerField(default=0)
+    crime = models.PositiveIntegerField(default=0)
+    # Reopened that day (each reopening counts).
+    reopened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "period", "neighborhood", "category", "language"], name="issue_rollup_key"
+            )
+        ]
+
+
+class ResolutionRollup(Rollup):
+    """How long finished issues took, in whole hours from report to finish, by finishing day: a
+    histogram exact to the hour, so medians over any period and any filter are exact to the hour."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
+    language = models.CharField(max_length=8)
+    hours = models.PositiveIntegerField()
+    issues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "period", "neighborhood", "category", "language", "hours"],
+                name="resolution_rollup_key",
+            )
+        ]
+
+
+class FeedbackRollup(Rollup):
+    """Residents' answers, by the day they answered, in the issue's category and language."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
+    language = models.CharField(max_length=8)
+    responses = models.PositiveIntegerField(default=0)
+    not_fixed = models.PositiveIntegerField(default=0)
+    satisfaction_sum = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "period", "neighborhood", "category", "language"], name="feedback_rollup_key"
+            )
+        ]
+
+
+class OutreachRollup(Rollup):
+    """Outreach activities by the day they started and their kind. Rows with no category count
+    every activity; an activity linked to issues or a problem of a category also counts in a row
+    of that category (once per category), for the dashboard's category filter."""
+
+    kind = models.CharField(max_length=20, choices=Activity.Kind.choices)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    activities = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    attendance = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # Replaced, never upserted (``rollups``): an index, as the key holds a NULL.
+        indexes = [models.Index(fields=["grain", "period", "neighborhood", "kind"], name="outreach_rollup_period_idx")]
+
+
+class EngagementRollup(Rollup):
+    """Partners engaged: one row per partner that took part in an activity that day or month (with
+    the same category rows as ``OutreachRollup``), so "partners engaged" over any period is a
+    count of distinct partners over these rows."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+", db_index=False)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    activities = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grain", "period", "neighborhood", "partner"], name="engagement_rollup_period_idx")
+        ]
+
+
+class RollupRepair(models.Model):
+    """One nightly check of the summary tables against the raw rows (``rollups_repair``)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    rows_checked = models.PositiveIntegerField(default=0)
+    # Rows that differed from a recomputation (and were put right), per table.
+    drift = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"Rollup check {self.first_day}..{self.last_day}: {sum(self.drift.values())} rows repaired"

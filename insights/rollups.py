@@ -1,0 +1,411 @@
+"""Keeping the summary tables (``insights.models``) equal to what the raw rows say.
+
+One recomputation, ``_recompute(first, last, places)``, is the only definition of every summary
+row: it reads the raw rows of those days in those neighborhoods with set-based SQL (one grouped
+statement per figure), replaces the day rows, then the month rows of the months those days fall
+in (sums of their days). It is used three ways:
+
+``rollups_apply``
+    The worker, every few seconds (``insights.tasks``): takes a batch of the change log
+    (``cases.models.ChangedDay``, written in the same transaction as each change, see
+    ``cases.figure_changes``), recomputes those days of those neighborhoods and deletes the log
+    rows, in one transaction: each change is folded in exactly once, however often the worker
+    runs or fails. Two workers taking days of the same neighborhood queue behind the
+    neighborhood's row lock, so the later one reads what the earlier one committed.
+``rollups_repair``
+    Nightly: recomputes a window (``ROLLUP_REPAIR_DAYS``, a year and a month by default) from
+    the raw rows, compares it with what the tables hold, puts any difference right and reports
+    it (a ``RollupRepair`` row; a warning in the log when anything was wrong).
+``rollups_rebuild``
+    Everything from the first issue to today, month by month with progress: after a set-based
+    load that bypasses the ORM (the demo seed, the bench data), or by hand
+    (``manage.py rollups --rebuild``).
+
+Why a change log applied by the worker rather than updating the summary rows in each service's
+transaction: a service then only appends a row (one INSERT, no lock on a shared row), so two
+officers closing issues in one neighborhood never queue on the same summary row or deadlock on
+two; every path that saves through the ORM is covered by signals, admin edits included; and a
+recomputation from raw rows cannot drift the way a stream of +1/−1 can. The price is a few
+seconds between a change and the figures showing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
+from core.dialect import WholeHours
+from insights.models import (
+    EngagementRollup,
+    FeedbackRollup,
+    Grain,
+    IssueRollup,
+    OutreachRollup,
+    ResolutionRollup,
+    RollupRepair,
+)
+from outreach.models import Activity
+from partners.models import Neighborhood
+
+__all__ = ["TABLES", "rollups_apply", "rollups_rebuild", "rollups_repair"]
+
+logger = logging.getLogger("commonground.rollups")
+
+APPLY_BATCH = 2000
+
+# Each table: its model, the columns of its key after (grain, period, neighborhood), its measures.
+TABLES = {
+    "issues": (
+        IssueRollup,
+        ("category_id", "language"),
+        ("reported", "acknowledged", "finished", "within_sla", "crime", "reopened"),
+    ),
+    "resolution": (ResolutionRollup, ("category_id", "language", "hours"), ("issues",)),
+    "feedback": (FeedbackRollup, ("category_id", "language"), ("responses", "not_fixed", "satisfaction_sum")),
+    "outreach": (OutreachRollup, ("kind", "category_id"), ("activities", "hours", "attendance")),
+    "engagement": (EngagementRollup, ("partner_id", "category_id"), ("activities",)),
+}
+
+# {table: {(day, neighborhood_id, *key): {measure: value}}}
+Rows = dict[str, dict[tuple, dict]]
+
+
+def _zone():
+    return timezone.get_default_timezone()
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants of [first's local midnight, the local midnight after last)."""
+    zone = _zone()
+    return (
+        timezone.make_aware(datetime.combine(first, time.min), zone),
+        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min), zone),
+    )
+
+
+def _within(column: str, first: date, last: date, places, place_column: str = "neighborhood_id") -> Q:
+    start, end = _bounds(first, last)
+    q = Q(**{f"{column}__gte": start, f"{column}__lt": end})
+    if places is not None:
+        q &= Q(**{f"{place_column}__in": list(places)})
+    return q
+
+
+def _day(column: str) -> TruncDate:
+    return TruncDate(column, tzinfo=_zone())
+
+
+def _add(into: dict, key: tuple, values: dict) -> None:
+    row = into.get(key)
+    if row is None:
+        into[key] = dict(values)
+        return
+    for name, value in values.items():
+        row[name] = row.get(name, 0) + value
+
+
+# --- the one definition of every summary row -----------------------------------------------
+
+
+def _issue_rows(first: date, last: date, places) -> tuple[dict, dict]:
+    issues: dict[tuple, dict] = {}
+    resolution: dict[tuple, dict] = {}
+    grouped = ("day", "neighborhood_id", "category_id", "language")
+    reported = (
+        Issue.objects.filter(_within("created_at", first, last, places))
+        .annotate(day=_day("created_at"))
+        .values(*grouped)
+        .annotate(n=Count("id", filter=~Q(status=Issue.Status.DUPLICATE)))
+        .order_by()
+    )
+    for row in reported:
+        if row["n"]:
+            _add(issues, tuple(row[name] for name in grouped), {"reported": row["n"]})
+    acknowledged = (
+        Issue.objects.filter(_within("acknowledged_at", first, last, places))
+        .annotate(day=_day("acknowledged_at"))
+        .values(*grouped)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in acknowledged:
+        _add(issues, tuple(row[name] for name in grouped), {"acknowledged": row["n"]})
+    finished = Issue.objects.filter(_within("resolved_at", first, last, places), outcome__in=FINISHED_OUTCOMES)
+    for row in (
+        finished.annotate(day=_day("resolved_at"))
+        .values(*grouped)
+        .annotate(
+            n=Count("id"),
+            sla=Count("id", filter=Q(resolved_at__lte=F("due_at"))),
+            crime=Count("id", filter=Q(outcome=Issue.Outcome.CRIME_REPORT)),
+        )
+        .order_by()
+    ):
+        _add(
+            issues,
+            tuple(row[name] for name in grouped),
+            {"finished": row["n"], "within_sla": row["sla"], "crime": row["crime"]},
+        )
+    for row in (
+        finished.annotate(day=_day("resolved_at"), hours=WholeHours("created_at", "resolved_at"))
+        .values(*grouped, "hours")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        _add(resolution, (*(row[name] for name in grouped), max(0, row["hours"])), {"issues": row["n"]})
+    reopened = (
+        Event.objects.filter(
+            _within("created_at", first, last, places, "issue__neighborhood_id"), kind=Event.Kind.REOPENED
+        )
+        .annotate(day=_day("created_at"))
+        .values("day", "issue__neighborhood_id", "issue__category_id", "issue__language")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in reopened:
+        key = (row["day"], row["issue__neighborhood_id"], row["issue__category_id"], row["issue__language"])
+        _add(issues, key, {"reopened": row["n"]})
+    return issues, resolution
+
+
+def _feedback_rows(first: date, last: date, places) -> dict:
+    rows: dict[tuple, dict] = {}
+    for row in (
+        Feedback.objects.filter(_within("created_at", first, last, places))
+        .annotate(day=_day("created_at"))
+        .values("day", "neighborhood_id", "category_id", "issue__language")
+        .annotate(n=Count("id"), not_fixed=Count("id", filter=Q(fixed=False)), satisfaction=Sum("satisfaction"))
+        .order_by()
+    ):
+        key = (row["day"], row["neighborhood_id"], row["category_id"], row["issue__language"])
+        _add(rows, key, {"responses": row["n"], "not_fixed": row["not_fixed"], "satisfaction_sum": row["satisfaction"]})
+    return rows
+
+
+def _outreach_rows(first: date, last: date, places) -> tuple[dict, dict]:
+    """Activities and engagements, each in the no-category row and once in each category it is
+    linked to (through its issues or its problem)."""
+    within = _within("starts_at", first, last, places)
+    activities = {
+        pk: (day, place, kind, hours, attendance)
+        for pk, day, place, kind, hours, attendance in Activity.objects.filter(within)
+        .annotate(day=_day("starts_at"))
+        .values_list("pk", "day", "neighborhood_id", "kind", "hours", "attendance")
+        .order_by()
+    }
+    categories: dict[int, set] = defaultdict(set)
+    linked = Activity.issues.through.objects.filter(
+        _within("activity__starts_at", first, last, places, "activity__neighborhood_id")
+    ).values_list("activity_id", "issue__category_id")
+    by_problem = (
+        Activity.objects.filter(within, problem__category_id__isnull=False)
+        .values_list("pk", "problem__category_id")
+        .order_by()
+    )
+    for pk, category in [*linked, *by_problem]:
+        categories[pk].add(category)
+    outreach: dict[tuple, dict] = {}
+    for pk, (day, place, kind, hours, attendance) in activities.items():
+        values = {"activities": 1, "hours": hours or Decimal(0), "attendance": attendance}
+        for category in (None, *categories.get(pk, ())):
+            _add(outreach, (day, place, kind, category), values)
+    engagement: dict[tuple, dict] = {}
+    for pk, partner in Activity.partners.through.objects.filter(
+        _within("activity__starts_at", first, last, places, "activity__neighborhood_id")
+    ).values_list("activity_id", "partner_id"):
+        day, place = activities[pk][:2]
+        for category in (None, *categories.get(pk, ())):
+            _add(engagement, (day, place, partner, category), {"activities": 1})
+    return outreach, engagement
+
+
+def _fresh(first: date, last: date, places) -> Rows:
+    issues, resolution = _issue_rows(first, last, places)
+    outreach, engagement = _outreach_rows(first, last, places)
+    return {
+        "issues": issues,
+        "resolution": resolution,
+        "feedback": _feedback_rows(first, last, places),
+        "outreach": outreach,
+        "engagement": engagement,
+    }
+
+
+# --- storing -------------------------------------------------------------------------------
+
+
+def _rows_of(table: str, grain: str, first: date, last: date, places):
+    model, _, _ = TABLES[table]
+    rows = model.objects.filter(grain=grain, period__gte=first, period__lte=last)
+    if places is not None:
+        rows = rows.filter(neighborhood_id__in=list(places))
+    return rows
+
+
+def _stored(table: str, first: date, last: date, places) -> dict[tuple, dict]:
+    _, key, measures = TABLES[table]
+    return {
+        (row["period"], row["neighborhood_id"], *(row[name] for name in key)): {name: row[name] for name in measures}
+        for row in _rows_of(table, Grain.DAY, first, last, places).values("period", "neighborhood_id", *key, *measures)
+    }
+
+
+def _replace(table: str, grain: str, first: date, last: date, places, rows: dict[tuple, dict]) -> None:
+    model, key, measures = TABLES[table]
+    _rows_of(table, grain, first, last, places).delete()
+    model.objects.bulk_create(
+        [
+            model(
+                grain=grain,
+                period=period,
+                neighborhood_id=place,
+                **dict(zip(key, rest, strict=True)),
+                **{name: values.get(name, 0) for name in measures},
+            )
+            for (period, place, *rest), values in rows.items()
+        ],
+        batch_size=2000,
+    )
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    return (_month_start(day) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _months(first: date, last: date, places) -> None:
+    """Each month row of the months [first, last] touch: the sum of its day rows."""
+    first, last = _month_start(first), _month_end(last)
+    for table, (_, key, measures) in TABLES.items():
+        sums = (
+            _rows_of(table, Grain.DAY, first, last, places)
+            .annotate(month=TruncMonth("period"))
+            .values("month", "neighborhood_id", *key)
+            .annotate(**{f"sum_{name}": Sum(name) for name in measures})
+            .order_by()
+        )
+        rows = {
+            (row["month"], row["neighborhood_id"], *(row[name] for name in key)): {
+                name: row[f"sum_{name}"] for name in measures
+            }
+            for row in sums
+        }
+        _replace(table, Grain.MONTH, first, last, places, rows)
+
+
+def _recompute(first: date, last: date, places, *, compare: bool = False) -> dict[str, int]:
+    """Replace the day rows of [first, last] in ``places`` (None: everywhere) with a recomputation
+    from raw rows, then their months. With ``compare``, first count the rows that differ."""
+    fresh = _fresh(first, last, places)
+    drift = {}
+    for table, rows in fresh.items():
+        if compare:
+            stored = _stored(table, first, last, places)
+            drift[table] = sum(1 for k in stored.keys() | rows.keys() if _norm(stored.get(k)) != _norm(rows.get(k)))
+        _replace(table, Grain.DAY, first, last, places, rows)
+    _months(first, last, places)
+    return drift
+
+
+def _norm(values: dict | None) -> dict | None:
+    if values is None:
+        return None
+    return {name: Decimal(value) if isinstance(value, Decimal) else value for name, value in values.items() if value}
+
+
+# --- the three uses --------------------------------------------------------------------------
+
+
+def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
+    """Fold one batch of the change log into the tables; the number of log rows taken."""
+    with transaction.atomic():
+        pending = list(
+            ChangedDay.objects.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", "day", "neighborhood_id")[:batch]
+        )
+        if not pending:
+            return 0
+        places_by_day: dict[date, set[int]] = defaultdict(set)
+        for _, day, place in pending:
+            places_by_day[day].add(place)
+        # Appliers of the same neighborhood take turns: the later one reads what the earlier committed.
+        wanted = sorted({place for _, _, place in pending})
+        list(Neighborhood.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk"))
+        for day, places in sorted(places_by_day.items()):
+            _recompute(day, day, sorted(places))
+        ChangedDay.objects.filter(pk__in=[pk for pk, _, _ in pending]).delete()
+    return len(pending)
+
+
+def rollups_apply_all() -> int:
+    """The whole change log, batch after batch."""
+    total = 0
+    while taken := rollups_apply():
+        total += taken
+    return total
+
+
+def _in_months(first: date, last: date) -> Iterable[tuple[date, date]]:
+    start = first
+    while start <= last:
+        end = min(_month_end(start), last)
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+def rollups_repair(
+    *, days: int | None = None, first: date | None = None, last: date | None = None, progress: Callable | None = None
+) -> RollupRepair:
+    """Recompute [first, last] (default: the last ``ROLLUP_REPAIR_DAYS`` days) from raw rows,
+    month by month, and put right what differs; recorded and, if anything differed, logged."""
+    today = timezone.localdate(timezone.now(), _zone())
+    last = last or today
+    first = first or last - timedelta(days=(days or settings.ROLLUP_REPAIR_DAYS) - 1)
+    record = RollupRepair.objects.create(started_at=timezone.now(), first_day=first, last_day=last)
+    drift: dict[str, int] = defaultdict(int)
+    months = list(_in_months(first, last))
+    for done, (start, end) in enumerate(months, 1):
+        with transaction.atomic():
+            for table, n in _recompute(start, end, None, compare=True).items():
+                drift[table] += n
+        if progress:
+            progress(done, len(months), start)
+    record.drift = dict(drift)
+    record.rows_checked = sum(_rows_of(table, Grain.DAY, first, last, None).count() for table in TABLES)
+    record.finished_at = timezone.now()
+    record.save(update_fields=["drift", "rows_checked", "finished_at"])
+    if any(drift.values()):
+        logger.warning(
+            "rollups: %d summary rows differed from the raw rows between %s and %s and were repaired: %s",
+            sum(drift.values()),
+            first,
+            last,
+            ", ".join(f"{table} {n}" for table, n in drift.items() if n),
+        )
+    return record
+
+
+def rollups_rebuild(*, progress: Callable | None = None) -> RollupRepair:
+    """Every day from the first issue, activity or answer to today."""
+    firsts = [
+        model.objects.order_by(column).values_list(column, flat=True).first()
+        for model, column in ((Issue, "created_at"), (Activity, "starts_at"), (Feedback, "created_at"))
+    ]
+    firsts = [timezone.localdate(moment, _zone()) for moment in firsts if moment is not None]
+    today = timezone.localdate(timezone.now(), _zone())
+    ChangedDay.objects.all().delete()  # everything is recomputed: the log has nothing to add
+    return rollups_repair(first=min(firsts, default=today), last=today, progress=progress)

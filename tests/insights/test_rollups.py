@@ -1,0 +1,408 @@
+"""The summary tables (insights.rollups) against a recomputation from the raw rows, written here
+in plain Python: random sequences of service calls (hypothesis), the change log applied, and
+every day and month row compared; the nightly repair; the change log's exactly-once folding."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cases import services
+from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
+from insights.models import Grain, IssueRollup, RollupRepair
+from insights.rollups import TABLES, rollups_apply, rollups_apply_all, rollups_rebuild, rollups_repair
+from outreach.models import Activity
+from outreach.services import activities_delete, activity_create, activity_update
+from tests.factories import CategoryFactory, NeighborhoodFactory, PartnerFactory, officer
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 1, 27, 15, 0, tzinfo=UTC)  # late January: sequences cross into February
+
+
+# --- the oracle: every summary row, from the raw rows, in Python ---------------------------------
+
+
+def local_day(moment):
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
+def oracle() -> dict[str, dict[tuple, dict]]:
+    """{table: {(grain, period, neighborhood, *key): {measure: value}}} with zero measures left out."""
+    days: dict[str, dict[tuple, dict]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+
+    def add(table, day, place, key, **values):
+        row = days[table][(day, place, *key)]
+        for name, value in values.items():
+            row[name] += value
+
+    issues = {issue.pk: issue for issue in Issue.objects.all()}
+    for issue in issues.values():
+        key = (issue.category_id, issue.language)
+        if issue.status != Issue.Status.DUPLICATE:
+            add("issues", local_day(issue.created_at), issue.neighborhood_id, key, reported=1)
+        if issue.acknowledged_at:
+            add("issues", local_day(issue.acknowledged_at), issue.neighborhood_id, key, acknowledged=1)
+        if issue.resolved_at and issue.outcome in FINISHED_OUTCOMES:
+            day = local_day(issue.resolved_at)
+            add(
+                "issues",
+                day,
+                issue.neighborhood_id,
+                key,
+                finished=1,
+                within_sla=int(issue.resolved_at <= issue.due_at),
+                crime=int(issue.outcome == Issue.Outcome.CRIME_REPORT),
+            )
+            hours = int((issue.resolved_at - issue.created_at).total_seconds() // 3600)
+            add("resolution", day, issue.neighborhood_id, (*key, hours), issues=1)
+    for event in Event.objects.filter(kind=Event.Kind.REOPENED):
+        issue = issues[event.issue_id]
+        add(
+            "issues",
+            local_day(event.created_at),
+            issue.neighborhood_id,
+            (issue.category_id, issue.language),
+            reopened=1,
+        )
+    for answer in Feedback.objects.all():
+        key = (answer.category_id, issues[answer.issue_id].language)
+        add(
+            "feedback",
+            local_day(answer.created_at),
+            answer.neighborhood_id,
+            key,
+            responses=1,
+            not_fixed=int(not answer.fixed),
+            satisfaction_sum=answer.satisfaction,
+        )
+    for activity in Activity.objects.prefetch_related("issues", "partners").select_related("problem"):
+        categories = {issue.category_id for issue in activity.issues.all()}
+        if activity.problem and activity.problem.category_id:
+            categories.add(activity.problem.category_id)
+        day = local_day(activity.starts_at)
+        for category in (None, *categories):
+            add(
+                "outreach",
+                day,
+                activity.neighborhood_id,
+                (activity.kind, category),
+                activities=1,
+                hours=activity.hours,
+                attendance=activity.attendance,
+            )
+            for partner in activity.partners.all():
+                add("engagement", day, activity.neighborhood_id, (partner.pk, category), activities=1)
+    rows: dict[str, dict[tuple, dict]] = {table: {} for table in TABLES}
+    for table, by_day in days.items():
+        for (day, place, *key), values in by_day.items():
+            kept = {name: value for name, value in values.items() if value}
+            if not kept:
+                continue
+            rows[table][(Grain.DAY, day, place, *key)] = kept
+            month = rows[table].setdefault((Grain.MONTH, day.replace(day=1), place, *key), {})
+            for name, value in kept.items():
+                month[name] = month.get(name, 0) + value
+    return rows
+
+
+def stored() -> dict[str, dict[tuple, dict]]:
+    rows = {}
+    for table, (model, key, measures) in TABLES.items():
+        rows[table] = {}
+        for row in model.objects.values("grain", "period", "neighborhood_id", *key, *measures):
+            values = {name: row[name] for name in measures if row[name]}
+            rows[table][(row["grain"], row["period"], row["neighborhood_id"], *(row[name] for name in key))] = values
+    return rows
+
+
+def assert_rollups_match_the_raw_rows():
+    expected, actual = oracle(), stored()
+    for table in TABLES:
+        want = {
+            k: {n: Decimal(v) if n == "hours" else v for n, v in vals.items()} for k, vals in expected[table].items()
+        }
+        have = {k: {n: Decimal(v) if n == "hours" else v for n, v in vals.items()} for k, vals in actual[table].items()}
+        assert have == want, table
+
+
+# --- random sequences of service calls ------------------------------------------------------
+
+
+class City:
+    def __init__(self):
+        self.places = [NeighborhoodFactory() for _ in range(4)]
+        self.categories = [CategoryFactory(), CategoryFactory()]
+        self.partners = [PartnerFactory(), PartnerFactory(), PartnerFactory()]
+        self.actor = officer(neighborhoods=self.places)
+        self.issues: list[Issue] = []
+        self.activities: list[Activity] = []
+
+
+def pick(items, index):
+    return items[index % len(items)] if items else None
+
+
+def step(city: City, op: str, a: int, b: int, c: int) -> None:
+    issue = pick(city.issues, a)
+    actor = city.actor
+    if op == "submit":
+        report = services.issue_submit(
+            category=pick(city.categories, a),
+            text="Trash piled behind the store",
+            language=("en", "es")[b % 2],
+            neighborhood=pick(city.places, c),
+            now=timezone.now(),
+        )
+        city.issues.append(report.issue)
+    elif issue is None:
+        return
+    elif op == "acknowledge":
+        services.issue_acknowledge(issue=issue, actor=actor)
+    elif op == "priority":
+        services.issue_set_priority(issue=issue, priority=("low", "normal", "high", "urgent")[b % 4], actor=actor)
+    elif op == "resolve":
+        services.issue_resolve(issue=issue, actor=actor, note="Cleared")
+    elif op == "refer":
+        services.issue_refer(issue=issue, agency="Public Works", actor=actor)
+    elif op == "crime":
+        services.issue_record_crime_report(issue=issue, actor=actor, report_number=f"KC-{a}-{b}")
+    elif op == "duplicate":
+        other = pick(city.issues, b)
+        services.issue_mark_duplicate(issue=issue, of=other, actor=actor)
+    elif op == "reopen":
+        services.issue_reopen(issue=issue, actor=actor, reason="It is back")
+    elif op == "close":
+        services.issue_close(issue=issue, actor=actor)
+    elif op == "feedback":
+        services.feedback_submit(issue=issue, fixed=bool(b % 2), satisfaction=1 + c % 5)
+    elif op == "log":
+        starts = timezone.now() - timedelta(hours=b % 30)
+        city.activities.append(
+            activity_create(
+                actor=actor,
+                kind=pick(list(Activity.Kind.values), a),
+                title="Block walk",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=1 + c % 3),
+                neighborhood=pick(city.places, c),
+                attendance=b % 40,
+                partners=city.partners[: b % 4],
+                issues=city.issues[-(c % 3) :] if c % 3 else [],
+            )
+        )
+    elif op == "edit" and city.activities:
+        activity = pick(city.activities, a)
+        activity_update(
+            activity=activity,
+            actor=actor,
+            starts_at=activity.starts_at - timedelta(days=b % 3),
+            ends_at=activity.ends_at - timedelta(days=b % 3),
+            neighborhood=pick(city.places, c),
+            hours=Decimal(b % 9) + Decimal("0.5"),
+            partners=city.partners[c % 3 :],
+            issues=city.issues[: a % 3],
+        )
+    elif op == "delete" and city.activities:
+        activity = city.activities.pop(a % len(city.activities))
+        activities_delete(activities=Activity.objects.filter(pk=activity.pk))
+
+
+OPS = st.sampled_from(
+    ["submit", "submit", "acknowledge", "priority", "resolve", "refer", "crime", "duplicate", "reopen", "close"]
+    + ["feedback", "feedback", "log", "edit", "delete"]
+)
+SEQUENCES = st.lists(
+    st.tuples(OPS, st.integers(0, 50), st.integers(0, 50), st.integers(0, 50), st.integers(1, 100)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=SEQUENCES)
+def test_random_service_calls_leave_every_summary_row_equal_to_a_recomputation(sequence):
+    city = City()
+    moment = START
+    for op, a, b, c, hours in sequence:
+        moment += timedelta(hours=hours)
+        # A call the service refuses (not allowed from this status) changes nothing.
+        with time_machine.travel(moment, tick=False), contextlib.suppress(ValidationError):
+            step(city, op, a, b, c)
+        if hours % 3 == 0:  # the worker runs now and then, after one change or several
+            rollups_apply_all()
+            assert_rollups_match_the_raw_rows()
+    rollups_apply_all()
+    assert not ChangedDay.objects.exists()
+    assert_rollups_match_the_raw_rows()
+
+
+# --- exactly once, repair, rebuild ------------------------------------------------------------
+
+
+def test_each_change_adds_its_days_once_and_applying_folds_them_in_and_empties_the_log():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 1, 0)
+    assert list(ChangedDay.objects.values_list("day", "neighborhood_id")) == [(local_day(START), city.places[0].pk)]
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        step(city, "resolve", 0, 0, 0)
+    assert ChangedDay.objects.count() == 3  # created day and resolved day, logged by the save
+    assert rollups_apply() == 3
+    assert not ChangedDay.objects.exists()
+    assert_rollups_match_the_raw_rows()
+    assert rollups_apply() == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # Days apart: the reopening counts on its own day, which none of the issue's dates name.
+        lambda city: (step(city, "resolve", 0, 0, 0), travel_days(4), step(city, "reopen", 0, 0, 0)),
+        # Only the partners of an activity change (no column of its own).
+        lambda city: (
+            step(city, "log", 0, 5, 0),
+            rollups_apply_all(),
+            activity_update(activity=city.activities[0], actor=city.actor, partners=city.partners[2:]),
+        ),
+        # From the partner's side of the link.
+        lambda city: (
+            step(city, "log", 0, 5, 0),
+            rollups_apply_all(),
+            city.partners[2].activities.add(city.activities[0]),
+        ),
+        # Only the issues linked to an activity (its categories) change.
+        lambda city: (
+            step(city, "log", 0, 0, 0),
+            rollups_apply_all(),
+            activity_update(activity=city.activities[0], actor=city.actor, issues=city.issues[:1]),
+        ),
+        # Feedback saying it is not fixed: the answer and the reopening.
+        lambda city: (step(city, "resolve", 0, 0, 0), travel_days(2), step(city, "feedback", 0, 0, 3)),
+        # An administrator's edit through the ORM, outside the services.
+        lambda city: (step(city, "resolve", 0, 0, 0), rollups_apply_all(), edit_resolved_at(city.issues[0], days=-1)),
+        lambda city: Issue.objects.get(pk=city.issues[1].pk).delete(),
+    ],
+)
+def test_each_kind_of_change_reaches_the_tables(change):
+    city = City()
+    with time_machine.travel(START, tick=False) as traveller:
+        CLOCK["traveller"], CLOCK["now"] = traveller, START
+        step(city, "submit", 0, 1, 0)
+        step(city, "submit", 1, 0, 1)
+        rollups_apply_all()
+        travel_days(1)
+        change(city)
+        rollups_apply_all()
+    assert_rollups_match_the_raw_rows()
+
+
+CLOCK: dict = {}
+
+
+def travel_days(days: int) -> None:
+    CLOCK["now"] += timedelta(days=days)
+    CLOCK["traveller"].move_to(CLOCK["now"])
+
+
+def edit_resolved_at(issue: Issue, *, days: int) -> None:
+    issue = Issue.objects.get(pk=issue.pk)
+    issue.resolved_at += timedelta(days=days)
+    issue.save()
+
+
+def test_a_save_that_changes_nothing_the_figures_read_logs_nothing():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 0, 0)
+    rollups_apply_all()
+    issue = Issue.objects.get(pk=city.issues[0].pk)
+    issue.public_address = "Near 12th and Main"
+    issue.save()
+    assert not ChangedDay.objects.exists()
+
+
+def test_the_nightly_repair_puts_drifted_rows_right_and_reports_them(caplog):
+    city = City()
+    for hour in range(4):
+        with time_machine.travel(START + timedelta(hours=hour * 20), tick=False):
+            step(city, "submit", hour, hour, hour)
+    with time_machine.travel(START + timedelta(days=3), tick=False):
+        step(city, "resolve", 0, 0, 0)
+        rollups_apply_all()
+        clean = rollups_repair(days=30)
+        assert clean.drift == dict.fromkeys(TABLES, 0) and clean.rows_checked > 0
+        IssueRollup.objects.filter(grain=Grain.DAY).update(reported=99)  # drift, as a bug would leave
+        IssueRollup.objects.filter(grain=Grain.MONTH).delete()
+        with caplog.at_level(logging.WARNING, logger="commonground.rollups"):
+            record = rollups_repair(days=30)
+    assert record.drift["issues"] > 0 and sum(record.drift.values()) == record.drift["issues"]
+    assert "summary rows differed from the raw rows" in caplog.text
+    assert RollupRepair.objects.count() == 2
+    assert_rollups_match_the_raw_rows()
+
+
+def test_a_rebuild_counts_everything_from_the_rows_and_clears_the_log():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        for i in range(3):
+            step(city, "submit", i, i, i)
+        step(city, "log", 0, 5, 1)
+    IssueRollup.objects.all().delete()
+    rollups_rebuild()
+    assert not ChangedDay.objects.exists()
+    assert_rollups_match_the_raw_rows()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_applying_at_once_leave_the_tables_right():
+    city = City()
+    for hour in range(12):
+        with time_machine.travel(START + timedelta(hours=hour * 5), tick=False):
+            step(city, "submit", hour, hour, hour)
+            if hour % 3 == 0:
+                step(city, "resolve", hour, 0, 0)
+    barrier, errors = threading.Barrier(2), []
+
+    def apply():
+        try:
+            barrier.wait()
+            while rollups_apply(batch=3):
+                pass
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=apply) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert not ChangedDay.objects.exists()
+    assert_rollups_match_the_raw_rows()
+
+
+def test_a_new_issue_logs_its_day_inside_the_one_statement_that_writes_it():
+    place, category = NeighborhoodFactory(), CategoryFactory()
+    with CaptureQueriesContext(connection) as queries:
+        report = services.issue_submit(category=category, text="Broken streetlight", neighborhood=place)
+    writes = [q["sql"] for q in queries if "cases_changedday" in q["sql"]]
+    assert len(writes) == 1 and writes[0].startswith("WITH ") and '"cases_issue"' in writes[0]
+    assert list(ChangedDay.objects.values_list("day", "neighborhood_id")) == [
+        (local_day(report.issue.created_at), place.pk)
+    ]
