@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from cases.models import Priority
 from core.api.common import MAX_ID, MAX_YEAR, MIN_YEAR, ActionPermission
 from insights.figures.issues import filter_choices, week_starts
+from insights.figures.summaries import parity_gap
 from insights.views import MAX_DAYS, DashboardFilterForm, dashboard_compose
 
 
@@ -117,6 +118,39 @@ class ProblemCountsSerializer(serializers.Serializer):
     by_stage = serializers.DictField(child=serializers.IntegerField(), help_text="Active problems per SARA stage.")
 
 
+class LanguageFiguresSerializer(serializers.Serializer):
+    language = serializers.CharField(help_text="Language of the report that opened the issues (en, es).")
+    finished = serializers.IntegerField()
+    within_sla = serializers.IntegerField()
+    sla_share = serializers.FloatField(allow_null=True)
+    median_days_to_resolve = serializers.FloatField(allow_null=True, help_text="Exact to the hour.")
+
+
+class ParityRowSerializer(serializers.Serializer):
+    district = serializers.CharField()
+    neighborhood = serializers.IntegerField(allow_null=True, help_text="Null on a district's row.")
+    languages = LanguageFiguresSerializer(many=True)
+    spanish_fares_worse = serializers.BooleanField(
+        help_text=(
+            "Both languages have 10 or more finished issues, and Spanish-language ones wait at least a day and a "
+            "fifth longer at the median, or are finished within their SLA 5 points less often."
+        )
+    )
+
+
+class PeriodCountsSerializer(serializers.Serializer):
+    reported = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    within_sla = serializers.IntegerField()
+    crime_reports = serializers.IntegerField()
+
+
+class TrendRowSerializer(serializers.Serializer):
+    district = serializers.CharField()
+    period = PeriodCountsSerializer()
+    a_year_earlier = PeriodCountsSerializer(help_text="The same dates a year earlier.")
+
+
 class StatsSerializer(serializers.Serializer):
     period = PeriodSerializer()
     scope = ScopeSerializer()
@@ -128,6 +162,61 @@ class StatsSerializer(serializers.Serializer):
     officers = OfficerRowSerializer(many=True)
     weeks = WeekSerializer(many=True)
     decisions_waiting = DecisionRowSerializer(many=True, help_text="At most 50, most overdue first.")
+    language_parity = ParityRowSerializer(many=True, help_text="Per district, then per neighborhood.")
+    year_over_year = TrendRowSerializer(many=True, help_text="Per district.")
+
+
+def _languages(by_language: dict) -> list[dict]:
+    return [
+        {
+            "language": language,
+            "finished": figures.finished,
+            "within_sla": figures.within_sla,
+            "sla_share": figures.sla_share,
+            "median_days_to_resolve": figures.median_days,
+        }
+        for language, figures in sorted(by_language.items())
+    ]
+
+
+def _parity(board) -> list[dict]:
+    parity = board.parity
+    district_of = {row["id"]: row["district"] for row in board.neighborhood_table}
+    rows = [
+        {
+            "district": name,
+            "neighborhood": None,
+            "languages": _languages(figures),
+            "spanish_fares_worse": parity_gap(figures),
+        }
+        for name, figures in sorted(parity["districts"].items())
+    ]
+    rows += [
+        {
+            "district": district_of.get(place, ""),
+            "neighborhood": place,
+            "languages": _languages(figures),
+            "spanish_fares_worse": parity_gap(figures),
+        }
+        for place, figures in sorted(parity["neighborhoods"].items())
+    ]
+    return rows
+
+
+def _counts(counts: dict) -> dict:
+    return {
+        "reported": counts["reported"],
+        "finished": counts["finished"],
+        "within_sla": counts["within_sla"],
+        "crime_reports": counts["crime"],
+    }
+
+
+def _trends(board) -> list[dict]:
+    return [
+        {"district": district, "period": _counts(figures["now"]), "a_year_earlier": _counts(figures["before"])}
+        for district, figures in sorted(board.trends.items())
+    ]
 
 
 def _stats(board, start: date, end: date) -> dict:
@@ -168,6 +257,8 @@ def _stats(board, start: date, end: date) -> dict:
             }
             for week in week_starts(scope.start, scope.end)
         ],
+        "language_parity": _parity(board),
+        "year_over_year": _trends(board),
         "decisions_waiting": [
             {
                 "id": issue.pk,

@@ -60,6 +60,7 @@ from insights.figures.issues import (
 )
 from insights.figures.outreach import outreach_figures, transparency_outreach_counts
 from insights.figures.partners import active_partner_count, partners_serving_counts
+from insights.figures.summaries import language_parity, parity_gap, public_language_parity, year_over_year
 from outreach.models import Activity
 from partners.models import Neighborhood
 
@@ -403,6 +404,8 @@ class Dashboard:
     markers: list
     officers: list
     active_partners: int
+    parity: dict
+    trends: dict
 
 
 def dashboard_compose(scope: DashboardScope, neighborhoods, categories) -> Dashboard:
@@ -429,7 +432,69 @@ def dashboard_compose(scope: DashboardScope, neighborhoods, categories) -> Dashb
         markers=markers,
         officers=[u for u in users if u.assignable],
         active_partners=active_partners,
+        parity=language_parity(scope, neighborhoods),
+        trends=year_over_year(scope, neighborhoods),
     )
+
+
+def _language_cells(figures) -> dict:
+    """A language's cells: the median as a number (the template writes it in the reader's locale)."""
+    return {
+        "finished": figures.finished if figures else 0,
+        "median_days": figures.median_days if figures else None,
+        "sla_pct": _pct_text(figures.sla_share if figures else None),
+    }
+
+
+def parity_rows(parity: dict, neighborhoods) -> dict:
+    """The language-parity tables: one row per district and per neighborhood with finished issues,
+    English and Spanish side by side, and whether Spanish-language reports fare worse."""
+
+    def row(name, district, by_language):
+        english, spanish = _language_cells(by_language.get("en")), _language_cells(by_language.get("es"))
+        return {
+            "name": name,
+            "district": district,
+            "en": english,
+            "es": spanish,
+            "languages": (english, spanish),
+            "gap": parity_gap(by_language),
+        }
+
+    districts = [row(name, "", figures) for name, figures in sorted(parity["districts"].items())]
+    places = [
+        row(n.name, n.district, parity["neighborhoods"][n.pk]) for n in neighborhoods if n.pk in parity["neighborhoods"]
+    ]
+    return {"districts": districts, "neighborhoods": places, "gaps": sum(r["gap"] for r in places)}
+
+
+def _change_text(now: int, before: int) -> str:
+    if not before:
+        return "—"
+    return f"{100 * (now - before) / before:+.0f}%"
+
+
+def trend_rows(trends: dict) -> list[dict]:
+    """Per district, the period beside the same dates a year earlier (CompStat's comparison)."""
+    rows = []
+    for district, figures in sorted(trends.items()):
+        now, before = figures["now"], figures["before"]
+        rows.append(
+            {
+                "district": district,
+                "reported": now["reported"],
+                "reported_before": before["reported"],
+                "reported_change": _change_text(now["reported"], before["reported"]),
+                "finished": now["finished"],
+                "finished_before": before["finished"],
+                "sla_pct": _pct_text(_share(now["within_sla"], now["finished"])),
+                "sla_pct_before": _pct_text(_share(before["within_sla"], before["finished"])),
+                "crime": now["crime"],
+                "crime_before": before["crime"],
+                "crime_change": _change_text(now["crime"], before["crime"]),
+            }
+        )
+    return rows
 
 
 def _users(workload_ids, assignable_qs) -> list:
@@ -553,6 +618,8 @@ def dashboard(request):
             ((u.pk, _person(u)) for u in board.officers),
         ),
         "decision_rows": decision_rows(board.decisions, scope.now),
+        "parity": parity_rows(board.parity, [n for n in neighborhoods if n.pk in board.parity["neighborhoods"]]),
+        "trend_rows": trend_rows(board.trends),
         "problem_rows": problem_table,
         "charts": charts,
         "chart_tables": chart_tables(charts),
@@ -834,7 +901,15 @@ def transparency_compose(start: date, end: date) -> dict:
         "activities": sum(r["activities"] for r in rows),
     }
     shapes = [{"id": n.pk, "name": n.name, "boundary": n.boundary} for n in neighborhoods if n.boundary]
-    return {"rows": rows, "totals": totals, "shapes": shapes, "start": start, "end": end}
+    parity = public_language_parity(start, end, neighborhoods)
+    return {
+        "rows": rows,
+        "totals": totals,
+        "shapes": shapes,
+        "start": start,
+        "end": end,
+        "parity": parity_rows(parity, [n for n in neighborhoods if n.pk in parity["neighborhoods"]]),
+    }
 
 
 @require_GET
@@ -845,7 +920,7 @@ def transparency(request):
     start, end = transparency_period(today)
     # Recomputed by one request when stale, the others answering meanwhile with the stale copy.
     data = cached_once(
-        f"transparency:v2:{start.isoformat()}:{end.isoformat()}",
+        f"transparency:v3:{start.isoformat()}:{end.isoformat()}",
         lambda: transparency_compose(start, end),
         fresh_seconds=TRANSPARENCY_CACHE_SECONDS,
         stale_seconds=TRANSPARENCY_STALE_SECONDS,
