@@ -10,7 +10,7 @@ from rest_framework.routers import SimpleRouter
 from cases.api import problems as cases_problems_api
 from cases.api import views as cases_api
 from core.api.errors import api_not_found
-from insights.api import StatsView
+from insights.api import LanguageParityView, StatsView
 from outreach import api as outreach_api
 from partners import api as partners_api
 
@@ -34,6 +34,7 @@ v1 = [
     path("neighborhoods.geojson", partners_api.NeighborhoodGeoJSONView.as_view(), name="neighborhood-geojson"),
     path("me/", partners_api.MeView.as_view(), name="me"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("stats/languages/", LanguageParityView.as_view(), name="stats-languages"),
     *router.urls,
 ]
 

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from cases.models import Priority
 from core.api.common import MAX_ID, MAX_YEAR, MIN_YEAR, ActionPermission
 from insights.figures.issues import filter_choices, week_starts
-from insights.figures.summaries import parity_gap
+from insights.figures.summaries import language_parity, parity_gap
 from insights.views import MAX_DAYS, DashboardFilterForm, dashboard_compose
 
 
@@ -162,7 +162,6 @@ class StatsSerializer(serializers.Serializer):
     officers = OfficerRowSerializer(many=True)
     weeks = WeekSerializer(many=True)
     decisions_waiting = DecisionRowSerializer(many=True, help_text="At most 50, most overdue first.")
-    language_parity = ParityRowSerializer(many=True, help_text="Per district, then per neighborhood.")
     year_over_year = TrendRowSerializer(many=True, help_text="Per district.")
 
 
@@ -179,9 +178,8 @@ def _languages(by_language: dict) -> list[dict]:
     ]
 
 
-def _parity(board) -> list[dict]:
-    parity = board.parity
-    district_of = {row["id"]: row["district"] for row in board.neighborhood_table}
+def _parity(parity: dict, neighborhoods) -> list[dict]:
+    district_of = {n.pk: n.district for n in neighborhoods}
     rows = [
         {
             "district": name,
@@ -257,7 +255,6 @@ def _stats(board, start: date, end: date) -> dict:
             }
             for week in week_starts(scope.start, scope.end)
         ],
-        "language_parity": _parity(board),
         "year_over_year": _trends(board),
         "decisions_waiting": [
             {
@@ -306,21 +303,74 @@ class StatsView(APIView):
     )
     def get(self, request):
         now = timezone.now()
-        neighborhoods, categories = filter_choices()
-        form = DashboardFilterForm(
-            request.query_params or None,
-            neighborhoods=neighborhoods,
-            categories=categories,
-            today=timezone.localdate(now),
-        )
-        if form.is_bound:
-            if not form.is_valid():
-                raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
-            for field in ("start", "end"):
-                if not MIN_YEAR <= form.cleaned_data[field].year <= MAX_YEAR:
-                    raise ValidationError({field: _("Use a date between the years 1900 and 2200.")})
-        scope = form.scope(now)
+        scope, neighborhoods, categories = _stats_scope(request, now)
         board = dashboard_compose(scope, neighborhoods, categories)
         start = timezone.localtime(scope.start).date()
         end = timezone.localtime(scope.end - timedelta(microseconds=1)).date()
         return Response(StatsSerializer(_stats(board, start, end)).data)
+
+
+def _stats_scope(request, now):
+    """The dashboard's filters from the query string (400 when they are wrong) and the neighborhoods."""
+    neighborhoods, categories = filter_choices()
+    form = DashboardFilterForm(
+        request.query_params or None,
+        neighborhoods=neighborhoods,
+        categories=categories,
+        today=timezone.localdate(now),
+    )
+    if form.is_bound:
+        if not form.is_valid():
+            raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
+        for field in ("start", "end"):
+            if not MIN_YEAR <= form.cleaned_data[field].year <= MAX_YEAR:
+                raise ValidationError({field: _("Use a date between the years 1900 and 2200.")})
+    return form.scope(now), neighborhoods, categories
+
+
+class LanguageParitySerializer(serializers.Serializer):
+    period = PeriodSerializer()
+    scope = ScopeSerializer()
+    rows = ParityRowSerializer(many=True, help_text="Per district, then per neighborhood.")
+
+
+class LanguageParityView(APIView):
+    """Language parity (supervisors), filtered like the dashboard."""
+
+    permission_classes = [ActionPermission]
+    required_perms = {"*": "cases.view_dashboard"}
+    throttle_scope = "stats"
+
+    @extend_schema(
+        summary="Language parity: issues finished, median days and share within SLA by report language (supervisors)",
+        description=(
+            "Per district and per neighborhood, for each language reports were made in, over the period and "
+            "filters of the dashboard's statistics. Read from the summary tables: changes show once the worker "
+            "has folded them in (every ROLLUP_APPLY_SECONDS)."
+        ),
+        parameters=[
+            OpenApiParameter("start", date, description="First day (YYYY-MM-DD)."),
+            OpenApiParameter("end", date, description="Last day (YYYY-MM-DD), inclusive."),
+            OpenApiParameter("district", str, description="Only this district."),
+            OpenApiParameter(
+                "neighborhood", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Neighborhood id."
+            ),
+            OpenApiParameter(
+                "category", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Category id."
+            ),
+        ],
+        responses={200: LanguageParitySerializer},
+        tags=["statistics"],
+    )
+    def get(self, request):
+        scope, neighborhoods, _ = _stats_scope(request, timezone.now())
+        parity = language_parity(scope, neighborhoods)
+        data = {
+            "period": {
+                "start": timezone.localtime(scope.start).date(),
+                "end": timezone.localtime(scope.end - timedelta(microseconds=1)).date(),
+            },
+            "scope": {"district": scope.district, "neighborhood": scope.neighborhood_id, "category": scope.category_id},
+            "rows": _parity(parity, neighborhoods),
+        }
+        return Response(LanguageParitySerializer(data).data)

@@ -7,6 +7,7 @@ from insights import views as dashboard
 
 urlpatterns = [
     path("transparency/", dashboard.transparency, name="transparency"),
+    path("transparency/languages/", dashboard.transparency_languages, name="transparency_languages"),
     path("open-data/", open_data.open_data, name="open_data"),
     path("open-data/issues.csv", open_data.issues_csv, name="open_data_issues_csv"),
     path("open-data/issues.geojson", open_data.issues_geojson, name="open_data_issues_geojson"),

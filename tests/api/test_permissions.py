@@ -92,6 +92,7 @@ MATRIX = [
     ("get", "/api/v1/problems/{problem}/", None, None, STAFF),
     ("get", "/api/v1/problems/{problem}/events/", None, None, STAFF),
     ("get", "/api/v1/stats/", None, None, SUPERVISORS),
+    ("get", "/api/v1/stats/languages/", None, None, SUPERVISORS),
     # entering a report
     (
         "post",

@@ -184,13 +184,13 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
         pages = _checked_pages_of(live_server, role)
         # The crawl really reached the pages (a broken crawl must not pass by checking nothing).
         paths = {urlparse(url).path for url in pages}
-        expected = {"/", "/report/", "/transparency/"}
+        expected = {"/", "/report/", "/transparency/", "/transparency/languages/"}
         if role is None:
-            expected |= {"/es/", "/es/report/", "/es/transparency/"}
+            expected |= {"/es/", "/es/report/", "/es/transparency/", "/es/transparency/languages/"}
         else:
             expected |= {"/queue/", "/issues/", "/outreach/", "/outreach/new/", "/partners/", "/notifications/"}
         if role in ("supervisor", "admin"):
-            expected |= {"/dashboard/", "/problems/"}
+            expected |= {"/dashboard/", "/dashboard/languages/", "/problems/"}
         assert expected <= paths, (role, sorted(expected - paths))
         pages = [url for url in pages if route_of(urlparse(url).path) not in checked_routes]
         checked_routes |= {route_of(urlparse(url).path) for url in pages}

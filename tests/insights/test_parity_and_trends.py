@@ -78,10 +78,11 @@ def rows_of(html: str, attribute: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_dashboard_compares_languages_and_flags_where_spanish_fares_worse(client, city):
+def test_the_language_page_compares_languages_and_flags_where_spanish_fares_worse(client, city):
     client.force_login(factories.supervisor())
     with time_machine.travel(NOW, tick=False):
-        html = client.get("/dashboard/", PERIOD).content.decode()
+        html = client.get("/dashboard/languages/", PERIOD).content.decode()
+        assert 'href="/dashboard/languages/?' in client.get("/dashboard/", PERIOD).content.decode()
     districts = rows_of(html, "data-district")
     # finished, median days, within SLA — English, then Spanish
     assert districts["North"] == ["10", "1.0", "100%", "10", "3.0", "50%"]
@@ -107,7 +108,8 @@ def test_the_filters_narrow_parity_and_trends(client, city):
     client.force_login(factories.supervisor())
     with time_machine.travel(NOW, tick=False):
         html = client.get("/dashboard/", {**PERIOD, "district": "South"}).content.decode()
-    assert set(rows_of(html, "data-district")) == {"South"}
+        languages = client.get("/dashboard/languages/", {**PERIOD, "district": "South"}).content.decode()
+    assert set(rows_of(languages, "data-district")) == {"South"}
     assert set(rows_of(html, "data-trend-district")) == {"South"}
 
 
@@ -162,17 +164,26 @@ def test_the_stats_api_gives_parity_and_the_year_over_year_comparison(client, ci
     client.force_login(factories.supervisor())
     with time_machine.travel(NOW, tick=False):
         body = client.get("/api/v1/stats/", PERIOD).json()
-    north = next(row for row in body["language_parity"] if row["district"] == "North" and row["neighborhood"] is None)
+        parity = client.get("/api/v1/stats/languages/", PERIOD).json()
+        assert client.get("/api/v1/stats/languages/", {"start": "soon"}).status_code == 400
+    north = next(row for row in parity["rows"] if row["district"] == "North" and row["neighborhood"] is None)
     assert north["spanish_fares_worse"] is True
     assert north["languages"] == [
         {"language": "en", "finished": 10, "within_sla": 10, "sla_share": 1.0, "median_days_to_resolve": 1.0},
         {"language": "es", "finished": 10, "within_sla": 5, "sla_share": 0.5, "median_days_to_resolve": 3.0},
     ]
-    alder = next(row for row in body["language_parity"] if row["neighborhood"] == city["alder"].pk)
+    alder = next(row for row in parity["rows"] if row["neighborhood"] == city["alder"].pk)
     assert alder["district"] == "North" and alder["spanish_fares_worse"] is True
+    assert parity["period"] == {"start": "2026-05-01", "end": "2026-06-15"}
     trends = {row["district"]: row for row in body["year_over_year"]}
     assert trends["North"]["period"] == {"reported": 20, "finished": 20, "within_sla": 15, "crime_reports": 0}
     assert trends["North"]["a_year_earlier"] == {"reported": 4, "finished": 4, "within_sla": 4, "crime_reports": 2}
+
+
+def test_officers_may_not_read_the_language_page_or_its_api(client, city):
+    client.force_login(factories.officer())
+    assert client.get("/dashboard/languages/").status_code in (302, 403)
+    assert client.get("/api/v1/stats/languages/").status_code == 403
 
 
 def test_transparency_compares_the_languages_of_public_categories_only(client, city):
@@ -181,8 +192,9 @@ def test_transparency_compares_the_languages_of_public_categories_only(client, c
         for i in range(12):  # sensitive: left out, however slow
             finished(city["cedar"], secret, language="es", created=datetime(2026, 5, 5, tzinfo=UTC), hours=900 + i)
         rollups_apply_all()
-        english = client.get("/transparency/").content.decode()
-        spanish = client.get("/es/transparency/").content.decode()
+        assert 'href="/transparency/languages/"' in client.get("/transparency/").content.decode()
+        english = client.get("/transparency/languages/").content.decode()
+        spanish = client.get("/es/transparency/languages/").content.decode()
     rows = rows_of(english, "data-parity-neighborhood")
     assert rows["Alder"] == ["10", "1.0", "100%", "10", "3.0", "50%"]
     assert rows["Cedar"] == ["2", "0.4", "100%", "2", "20.8", "100%"]
