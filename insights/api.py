@@ -273,6 +273,18 @@ def _stats(board, start: date, end: date) -> dict:
     }
 
 
+# The dashboard's filters, as both statistics endpoints take them.
+FILTER_PARAMETERS = [
+    OpenApiParameter("start", date, description="First day (YYYY-MM-DD)."),
+    OpenApiParameter("end", date, description="Last day (YYYY-MM-DD), inclusive."),
+    OpenApiParameter("district", str, description="Only this district."),
+    OpenApiParameter(
+        "neighborhood", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Neighborhood id."
+    ),
+    OpenApiParameter("category", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Category id."),
+]
+
+
 class StatsView(APIView):
     """Dashboard statistics (supervisors), filtered like the dashboard."""
 
@@ -287,17 +299,7 @@ class StatsView(APIView):
             "dashboard's: *reported* counts issues created in the period, *finished* those resolved, referred "
             "or closed in it, *within SLA* those finished by their due time."
         ),
-        parameters=[
-            OpenApiParameter("start", date, description="First day (YYYY-MM-DD)."),
-            OpenApiParameter("end", date, description="Last day (YYYY-MM-DD), inclusive."),
-            OpenApiParameter("district", str, description="Only this district."),
-            OpenApiParameter(
-                "neighborhood", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Neighborhood id."
-            ),
-            OpenApiParameter(
-                "category", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Category id."
-            ),
-        ],
+        parameters=FILTER_PARAMETERS,
         responses={200: StatsSerializer},
         tags=["statistics"],
     )
@@ -348,17 +350,7 @@ class LanguageParityView(APIView):
             "filters of the dashboard's statistics. Read from the summary tables: changes show once the worker "
             "has folded them in (every ROLLUP_APPLY_SECONDS)."
         ),
-        parameters=[
-            OpenApiParameter("start", date, description="First day (YYYY-MM-DD)."),
-            OpenApiParameter("end", date, description="Last day (YYYY-MM-DD), inclusive."),
-            OpenApiParameter("district", str, description="Only this district."),
-            OpenApiParameter(
-                "neighborhood", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Neighborhood id."
-            ),
-            OpenApiParameter(
-                "category", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="Category id."
-            ),
-        ],
+        parameters=FILTER_PARAMETERS,
         responses={200: LanguageParitySerializer},
         tags=["statistics"],
     )

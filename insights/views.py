@@ -649,6 +649,7 @@ def dashboard_languages(request):
         "period_end": timezone.localtime(scope.end - timedelta(microseconds=1)).date(),
         "parity": parity_rows(parity, [n for n in neighborhoods if n.pk in parity["neighborhoods"]]),
         "query": request.GET.urlencode(),
+        "presets": _presets(request, timezone.localdate()),
     }
     return render(request, "dashboard/languages.html", context)
 
