@@ -760,10 +760,11 @@ class Feedback(TrackedFields, models.Model):
     TRACKED_FIELDS = ("neighborhood_id", "category_id", "issue_id", "created_at", "fixed", "satisfaction")
 
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="feedback")
-    # The issue's place and category, copied when the answer is saved: the dashboard filters a
-    # period's answers by district, neighborhood or category from one index (feedback_period_idx)
-    # instead of looking up every answer's issue. An issue's place and category never change once
-    # it is filed (no service changes them; the admin shows them read-only), so the copy stays true.
+    # The issue's place and category, copied when the answer is saved: a period's answers are read
+    # by district, neighborhood or category from one index (feedback_period_idx; the summary tables'
+    # recomputation, insights.rollups) instead of looking up every answer's issue. An issue's place
+    # and category never change once it is filed (no service changes them; the admin shows them
+    # read-only), so the copy stays true.
     neighborhood = models.ForeignKey(Neighborhood, on_delete=models.PROTECT, related_name="+", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+", db_index=False)
     fixed = models.BooleanField()

@@ -46,13 +46,16 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.utils import timezone
 
-from cases.models import Category, Escalation, Feedback, Issue, Problem
+from cases.models import Category, Escalation, Issue, Problem
 from core.dialect import Dialect
+from insights.figures.summaries import period_dates, period_q
+from insights.models import FeedbackRollup
 from partners.models import Neighborhood
 
 __all__ = [
@@ -499,23 +502,23 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
 def feedback_figures(scope: DashboardScope) -> dict:
     """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate.
 
-    Each answer carries its issue's neighborhood and category, so the place and category
-    filters apply to the answers themselves: one range of ``feedback_period_idx``, index-only,
-    with no lookup of the answers' issues.
+    Read from the summary tables (``insights.rollups``): the period's whole months and the days at
+    either end, narrowed by place and category like every other figure, whatever the number of
+    answers behind them.
     """
-    answers = Feedback.objects.filter(scope.issue_q(), created_at__gte=scope.start, created_at__lt=scope.end)
-    # Counted over a column the index holds (satisfaction is never NULL), so no row is read.
-    row = answers.aggregate(
-        responses=Count("satisfaction"),
-        not_fixed=Count("satisfaction", filter=Q(fixed=False)),
-        satisfaction=Avg("satisfaction", output_field=FloatField()),
+    first, last = period_dates(scope)
+    q = period_q(first, last) & scope.place_q()
+    if scope.category_id:
+        q &= Q(category_id=scope.category_id)
+    row = FeedbackRollup.objects.filter(q).aggregate(
+        responses=Sum("responses"), not_fixed=Sum("not_fixed"), satisfaction=Sum("satisfaction_sum")
     )
-    responses = row["responses"]
+    responses, not_fixed = row["responses"] or 0, row["not_fixed"] or 0
     return {
         "responses": responses,
-        "satisfaction": row["satisfaction"],
-        "not_fixed": row["not_fixed"],
-        "reopen_rate": (row["not_fixed"] / responses) if responses else None,
+        "satisfaction": (row["satisfaction"] / responses) if responses else None,
+        "not_fixed": not_fixed,
+        "reopen_rate": (not_fixed / responses) if responses else None,
     }
 
 

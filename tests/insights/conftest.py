@@ -33,6 +33,7 @@ import pytest
 import time_machine
 
 from cases.models import Escalation, EscalationRule, Feedback, Issue
+from insights.rollups import rollups_apply_all
 from tests import factories
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -134,6 +135,7 @@ def build_known():
     factories.ActivityFactory(
         neighborhood=b, kind="school_event", starts_at=at(4, 2, 10), ends_at=at(4, 2, 12), hours=Decimal("10")
     )
+    rollups_apply_all()  # the summary tables, as the worker folds the changes in every few seconds
     return SimpleNamespace(
         a=a,
         b=b,
