@@ -105,7 +105,11 @@ class Dialect:
 
 class WholeHours(Func):
     """Whole hours from ``start`` to ``end`` (two datetime columns), rounded down; the same number
-    on both engines (SQLite counts milliseconds first, so 2 h is not 1.99999… h)."""
+    on both engines, to the microsecond (2 h less a microsecond is 1).
+
+    SQLite stores a datetime as UTC text, ``YYYY-MM-DD HH:MM:SS[.ffffff]``: whole seconds come from
+    ``strftime('%s')`` of its first 19 characters and microseconds from the rest of the text (SQLite's
+    date functions keep milliseconds only, rounding .999999 up to the next second)."""
 
     output_field = IntegerField()
 
@@ -115,8 +119,13 @@ class WholeHours(Func):
     def as_sql(self, compiler, connection, **extra_context):
         start, start_params = compiler.compile(self.source_expressions[0])
         end, end_params = compiler.compile(self.source_expressions[1])
-        sql = f"(CAST(ROUND((julianday({end}) - julianday({start})) * 86400000) AS integer) / 3600000)"
-        return sql, (*end_params, *start_params)
+        seconds = "CAST(strftime('%%s', substr({}, 1, 19)) AS integer)"
+        micros = "CAST(substr({}, 21, 6) AS integer)"
+        sql = (
+            f"((({seconds.format(end)} - {seconds.format(start)}) * 1000000"
+            f" + {micros.format(end)} - {micros.format(start)}) / 3600000000)"
+        )
+        return sql, (*end_params, *start_params, *end_params, *start_params)
 
     def as_postgresql(self, compiler, connection, **extra_context):
         start, start_params = compiler.compile(self.source_expressions[0])

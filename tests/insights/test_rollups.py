@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 from cases import services
 from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
-from insights.models import Grain, IssueRollup, RollupRepair
+from insights.models import Grain, IssueRollup, ResolutionRollup, RollupRepair
 from insights.rollups import TABLES, rollups_apply, rollups_apply_all, rollups_rebuild, rollups_repair
 from outreach.models import Activity
 from outreach.services import activities_delete, activity_create, activity_update
-from tests.factories import CategoryFactory, NeighborhoodFactory, PartnerFactory, officer
+from tests.factories import CategoryFactory, IssueFactory, NeighborhoodFactory, PartnerFactory, officer
 
 pytestmark = pytest.mark.django_db
 
@@ -406,3 +406,53 @@ def test_a_new_issue_logs_its_day_inside_the_one_statement_that_writes_it():
     assert list(ChangedDay.objects.values_list("day", "neighborhood_id")) == [
         (local_day(report.issue.created_at), place.pk)
     ]
+
+
+# Report to finish: exactly 2 h, a microsecond less, and 47:59:59 — whole hours 2, 1 and 47.
+TOOK_SECONDS = (7200, 7200 - 0.000001, 47 * 3600 + 59 * 60 + 59)
+
+
+def finished_after(seconds, **place):
+    created = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    return IssueFactory(
+        created_at=created,
+        due_at=created + timedelta(days=9),
+        resolved_at=created + timedelta(seconds=seconds),
+        status="resolved",
+        outcome="resolved",
+        **place,
+    )
+
+
+HOURS_SCENARIO = """
+import json, django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from insights.models import ResolutionRollup
+from insights.rollups import rollups_rebuild
+from tests.factories import CategoryFactory, NeighborhoodFactory
+from tests.insights.test_rollups import TOOK_SECONDS, finished_after
+place = {"neighborhood": NeighborhoodFactory(), "category": CategoryFactory()}
+for seconds in TOOK_SECONDS:
+    finished_after(seconds, **place)
+rollups_rebuild()
+rows = ResolutionRollup.objects.filter(grain="d").order_by("hours").values_list("hours", "issues")
+print(json.dumps({"hours": [list(row) for row in rows]}))
+"""
+
+
+def test_whole_hours_are_counted_alike_on_sqlite(tmp_path):
+    """The embedded mode's histogram counts whole hours as PostgreSQL does (core.dialect.WholeHours)."""
+    from tests.sqlite import checked_run_on_sqlite
+
+    assert checked_run_on_sqlite(HOURS_SCENARIO, tmp_path) == {"hours": [[1, 1], [2, 1], [47, 1]]}
+
+
+def test_whole_hours_are_counted_alike_on_postgresql():
+    place = {"neighborhood": NeighborhoodFactory(), "category": CategoryFactory()}
+    for seconds in TOOK_SECONDS:
+        finished_after(seconds, **place)
+    rollups_rebuild()
+    rows = list(ResolutionRollup.objects.filter(grain="d").order_by("hours").values_list("hours", "issues"))
+    assert rows == [(1, 1), (2, 1), (47, 1)]
