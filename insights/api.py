@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from cases.models import Priority
 from core.api.common import MAX_ID, MAX_YEAR, MIN_YEAR, ActionPermission
 from insights.figures.issues import filter_choices, week_starts
-from insights.figures.summaries import language_parity, parity_gap
+from insights.figures.summaries import language_parity, parity_gap, period_dates
 from insights.views import MAX_DAYS, DashboardFilterForm, dashboard_compose
 
 
@@ -358,10 +358,7 @@ class LanguageParityView(APIView):
         scope, neighborhoods, _ = _stats_scope(request, timezone.now())
         parity = language_parity(scope, neighborhoods)
         data = {
-            "period": {
-                "start": timezone.localtime(scope.start).date(),
-                "end": timezone.localtime(scope.end - timedelta(microseconds=1)).date(),
-            },
+            "period": dict(zip(("start", "end"), period_dates(scope), strict=True)),
             "scope": {"district": scope.district, "neighborhood": scope.neighborhood_id, "category": scope.category_id},
             "rows": _parity(parity, neighborhoods),
         }

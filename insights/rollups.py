@@ -43,6 +43,7 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from cases.figure_changes import local_day
 from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
 from core.dialect import WholeHours
 from insights.models import (
@@ -57,7 +58,7 @@ from insights.models import (
 from outreach.models import Activity
 from partners.models import Neighborhood
 
-__all__ = ["TABLES", "rollups_apply", "rollups_rebuild", "rollups_repair"]
+__all__ = ["TABLES", "month_after", "rollups_apply", "rollups_rebuild", "rollups_repair"]
 
 logger = logging.getLogger("commonground.rollups")
 
@@ -282,8 +283,13 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
+def month_after(day: date) -> date:
+    """The first day of the month after ``day``'s."""
+    return (_month_start(day) + timedelta(days=32)).replace(day=1)
+
+
 def _month_end(day: date) -> date:
-    return (_month_start(day) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return month_after(day) - timedelta(days=1)
 
 
 def _months(first: date, last: date, places) -> None:
@@ -372,8 +378,7 @@ def rollups_repair(
 ) -> RollupRepair:
     """Recompute [first, last] (default: the last ``ROLLUP_REPAIR_DAYS`` days) from raw rows,
     month by month, and put right what differs; recorded and, if anything differed, logged."""
-    today = timezone.localdate(timezone.now(), _zone())
-    last = last or today
+    last = last or local_day(timezone.now())
     first = first or last - timedelta(days=(days or settings.ROLLUP_REPAIR_DAYS) - 1)
     record = RollupRepair.objects.create(started_at=timezone.now(), first_day=first, last_day=last)
     drift: dict[str, int] = defaultdict(int)
@@ -405,7 +410,7 @@ def rollups_rebuild(*, progress: Callable | None = None) -> RollupRepair:
         model.objects.order_by(column).values_list(column, flat=True).first()
         for model, column in ((Issue, "created_at"), (Activity, "starts_at"), (Feedback, "created_at"))
     ]
-    firsts = [timezone.localdate(moment, _zone()) for moment in firsts if moment is not None]
-    today = timezone.localdate(timezone.now(), _zone())
+    firsts = [local_day(moment) for moment in firsts if moment is not None]
+    today = local_day(timezone.now())
     ChangedDay.objects.all().delete()  # everything is recomputed: the log has nothing to add
     return rollups_repair(first=min(firsts, default=today), last=today, progress=progress)

@@ -60,7 +60,13 @@ from insights.figures.issues import (
 )
 from insights.figures.outreach import outreach_figures, transparency_outreach_counts
 from insights.figures.partners import active_partner_count, partners_serving_counts
-from insights.figures.summaries import language_parity, parity_gap, public_language_parity, year_over_year
+from insights.figures.summaries import (
+    language_parity,
+    parity_gap,
+    period_dates,
+    public_language_parity,
+    year_over_year,
+)
 from outreach.models import Activity
 from partners.models import Neighborhood
 
@@ -642,11 +648,12 @@ def dashboard_languages(request):
     weeks at 1 000 000 issues), more than the dashboard's other figures together cost."""
     form, scope, neighborhoods, categories = _form_and_scope(request)
     parity = language_parity(scope, neighborhoods)
+    period_start, period_end = period_dates(scope)
     context = {
         "form": form,
         "scope": scope,
-        "period_start": timezone.localtime(scope.start).date(),
-        "period_end": timezone.localtime(scope.end - timedelta(microseconds=1)).date(),
+        "period_start": period_start,
+        "period_end": period_end,
         "parity": parity_rows(parity, [n for n in neighborhoods if n.pk in parity["neighborhoods"]]),
         "query": request.GET.urlencode(),
         "presets": _presets(request, timezone.localdate()),

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Q, Sum
-from django.utils import timezone
 
+from cases.figure_changes import local_day
 from insights.models import Grain, IssueRollup, ResolutionRollup
+from insights.rollups import month_after
 
 __all__ = [
     "LanguageFigures",
@@ -44,30 +45,22 @@ PARITY_SLA_POINTS = 0.05
 
 def period_dates(scope) -> tuple[date, date]:
     """The scope's first and last local days."""
-    zone = timezone.get_default_timezone()
-    return (
-        timezone.localdate(scope.start, zone),
-        timezone.localdate(scope.end - timedelta(microseconds=1), zone),
-    )
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return local_day(scope.start), local_day(scope.end - timedelta(microseconds=1))
 
 
 def period_q(first: date, last: date) -> Q:
     """Rows covering [first, last] once: the month rows of the months wholly inside it, the day
     rows of the days at either end."""
-    months, start = [], first if first.day == 1 else _next_month(first)
-    while _next_month(start) - timedelta(days=1) <= last:
+    months, start = [], first if first.day == 1 else month_after(first)
+    while month_after(start) - timedelta(days=1) <= last:
         months.append(start)
-        start = _next_month(start)
+        start = month_after(start)
     if not months:
         return Q(grain=Grain.DAY, period__gte=first, period__lte=last)
     q = Q(grain=Grain.MONTH, period__in=months)
     if first < months[0]:
         q |= Q(grain=Grain.DAY, period__gte=first, period__lt=months[0])
-    after = _next_month(months[-1])
+    after = month_after(months[-1])
     if after <= last:
         q |= Q(grain=Grain.DAY, period__gte=after, period__lte=last)
     return q
