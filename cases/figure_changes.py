@@ -13,16 +13,20 @@ once they are done (``insights.rollups.rollups_rebuild``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from cases.models import ChangedDay, Event, Feedback, Issue
+from cases.models import Category, ChangedDay, Event, Feedback, Issue
 
 __all__ = ["days_changed", "issue_days", "local_day"]
+
+logger = logging.getLogger("commonground.rollups")
 
 
 def local_day(moment: datetime | None) -> date | None:
@@ -94,3 +98,28 @@ def _reopened(sender, instance, created=False, raw=False, **kwargs):
     """A reopening counts on its own day (the issue's dates change too, and log theirs)."""
     if created and not raw and instance.kind == Event.Kind.REOPENED:
         days_changed([(local_day(instance.created_at), instance.issue.neighborhood_id)])
+
+
+@receiver(pre_save, sender=Category, weak=False)
+def _remember_public(sender, instance, raw=False, **kwargs):
+    instance._was_public = (
+        None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).values_list("is_public").first()
+    )
+
+
+def _recheck_summaries() -> None:
+    from celery import current_app
+
+    try:
+        current_app.send_task("insights.tasks.rollups_repair_task")
+    except Exception:  # noqa: BLE001 (the broker is down: the nightly check does the same work)
+        logger.warning("rollups: could not queue a check after a category's public flag changed; the nightly one will")
+
+
+@receiver(post_save, sender=Category, weak=False)
+def _public_changed(sender, instance, created=False, raw=False, **kwargs):
+    """A category made public or private moves its issues between the place tables' public and
+    private rows, on every day: the worker rechecks the summary window (``rollups_repair_task``)."""
+    was = getattr(instance, "_was_public", None)
+    if not created and not raw and was is not None and was[0] != instance.is_public:
+        transaction.on_commit(_recheck_summaries)

@@ -286,6 +286,7 @@ class Issue(TrackedFields, QuickChoiceDisplay, models.Model):
         "neighborhood_id",
         "category_id",
         "language",
+        "assignee_id",
         "created_at",
         "acknowledged_at",
         "resolved_at",
@@ -455,10 +456,20 @@ class Issue(TrackedFields, QuickChoiceDisplay, models.Model):
             # issue's neighborhood and category by id: index-only, no heap visit. (Key columns
             # rather than INCLUDE, which SQLite — the embedded mode — does not support.)
             models.Index(fields=["id", "neighborhood", "category"], name="issue_id_place_idx"),
-            # Dashboard map: the oldest open issues (markers are capped, oldest first).
+            # Dashboard: the open issues reported in a period, with what their state now reads
+            # (index-only), and the map's oldest open issues (markers are capped, oldest first).
             models.Index(
-                fields=["created_at"],
-                name="issue_open_created_idx",
+                fields=[
+                    "created_at",
+                    "neighborhood",
+                    "category",
+                    "assignee",
+                    "status",
+                    "due_at",
+                    "escalation_level",
+                    "needs_decision",
+                ],
+                name="issue_open_cohort_idx",
                 condition=Q(status__in=list(OPEN_STATUSES)),
             ),
             # Public transparency page: finished issues per neighborhood by resolution time, with what

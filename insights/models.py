@@ -1,14 +1,16 @@
 """Summary tables behind the dashboard, transparency and the stats API (``insights.rollups``).
 
-Each table holds one row per day (``grain`` "d") and one per calendar month ("m", the sum of
-its days) of each key that has anything to count: a period's figures read its whole months and
-the days at either end, so a year costs about what twelve weeks do. Days are local days in
+Each table holds one row per day (``grain`` "d"), one per week ("w", Monday to Sunday) and one
+per calendar month ("m"), each the sum of its days, for each key that has anything to count: a
+period's figures read its whole months, then the whole weeks left at either end, then the few
+days left (``insights.figures.summaries.period_q``), so a year costs about what twelve weeks do. Days are local days in
 ``settings.TIME_ZONE``. Neighborhoods and categories are keys, so the dashboard's filters and a
 neighborhood's district (read at query time, as a category's ``is_public``) narrow what is read.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from cases.models import Category
@@ -18,6 +20,7 @@ from partners.models import Neighborhood, Partner
 
 class Grain(models.TextChoices):
     DAY = "d", "day"
+    WEEK = "w", "week"  # Monday to Sunday, ``period`` the Monday
     MONTH = "m", "month"
 
 
@@ -126,6 +129,85 @@ class EngagementRollup(Rollup):
         indexes = [
             models.Index(fields=["grain", "period", "neighborhood", "partner"], name="engagement_rollup_period_idx")
         ]
+
+
+class PlaceRollup(Rollup):
+    """``IssueRollup`` and ``FeedbackRollup`` summed over categories and languages, per neighborhood,
+    split by whether the category is public: what the dashboard (both rows) and /transparency/
+    (public rows) read, about fifty rows a day whatever the number of issues."""
+
+    public = models.BooleanField()
+    reported = models.PositiveIntegerField(default=0)
+    acknowledged = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    within_sla = models.PositiveIntegerField(default=0)
+    crime = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    responses = models.PositiveIntegerField(default=0)
+    not_fixed = models.PositiveIntegerField(default=0)
+    satisfaction_sum = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "period", "neighborhood", "public"], name="place_rollup_key")
+        ]
+
+
+class PlaceResolutionRollup(Rollup):
+    """``ResolutionRollup`` summed over categories and languages: the hour histogram per
+    neighborhood (public or not). A median reads its band first (``PlaceBandRollup``), then only
+    the hours of the band the middle falls in."""
+
+    public = models.BooleanField()
+    hours = models.PositiveIntegerField()
+    issues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "period", "neighborhood", "public", "hours"], name="place_resolution_rollup_key"
+            )
+        ]
+
+
+class PlaceBandRollup(Rollup):
+    """The same histogram in bands (``insights.rollups.band_of``: a day wide for the first four weeks,
+    then a week wide), a few dozen rows per neighborhood and period."""
+
+    public = models.BooleanField()
+    band = models.PositiveIntegerField()
+    issues = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "period", "neighborhood", "public", "band"], name="place_band_rollup_key"
+            )
+        ]
+
+
+class OfficerRollup(models.Model):
+    """Issues each officer finished (and of those, by their due time), by finishing day, per
+    neighborhood and — with no neighborhood — for the whole city, so the dashboard's workload table
+    reads a row per officer and period for the city."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    neighborhood = models.ForeignKey(
+        Neighborhood, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    finished = models.PositiveIntegerField(default=0)
+    within_sla = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
+        indexes = [
+            models.Index(fields=["grain", "period", "neighborhood", "assignee"], name="officer_rollup_period_idx")
+        ]
+
+    def __str__(self):
+        return f"OfficerRollup {self.grain} {self.period} officer {self.assignee_id}"
 
 
 class RollupRepair(models.Model):

@@ -2,8 +2,8 @@
 
 One recomputation, ``_recompute(first, last, places)``, is the only definition of every summary
 row: it reads the raw rows of those days in those neighborhoods with set-based SQL (one grouped
-statement per figure), replaces the day rows, then the month rows of the months those days fall
-in (sums of their days). It is used three ways:
+statement per figure), replaces the day rows, then the week and month rows of the weeks and months
+those days fall in (sums of their days). It is used three ways:
 
 ``rollups_apply``
     The worker, every few seconds (``insights.tasks``): takes a batch of the change log
@@ -40,25 +40,29 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from cases.figure_changes import local_day
-from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
+from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedback, Issue
 from core.dialect import WholeHours
 from insights.models import (
     EngagementRollup,
     FeedbackRollup,
     Grain,
     IssueRollup,
+    OfficerRollup,
     OutreachRollup,
+    PlaceBandRollup,
+    PlaceResolutionRollup,
+    PlaceRollup,
     ResolutionRollup,
     RollupRepair,
 )
 from outreach.models import Activity
 from partners.models import Neighborhood
 
-__all__ = ["TABLES", "month_after", "rollups_apply", "rollups_rebuild", "rollups_repair"]
+__all__ = ["TABLES", "band_of", "band_hours", "month_after", "rollups_apply", "rollups_rebuild", "rollups_repair"]
 
 logger = logging.getLogger("commonground.rollups")
 
@@ -75,7 +79,49 @@ TABLES = {
     "feedback": (FeedbackRollup, ("category_id", "language"), ("responses", "not_fixed", "satisfaction_sum")),
     "outreach": (OutreachRollup, ("kind", "category_id"), ("activities", "hours", "attendance")),
     "engagement": (EngagementRollup, ("partner_id", "category_id"), ("activities",)),
+    # Derived from the rows above (``_place_rows``): the same figures with fewer keys.
+    "place": (
+        PlaceRollup,
+        ("public",),
+        (
+            "reported",
+            "acknowledged",
+            "finished",
+            "within_sla",
+            "crime",
+            "reopened",
+            "responses",
+            "not_fixed",
+            "satisfaction_sum",
+        ),
+    ),
+    "place_resolution": (PlaceResolutionRollup, ("public", "hours"), ("issues",)),
+    "place_band": (PlaceBandRollup, ("public", "band"), ("issues",)),
+    # Per neighborhood, and for the whole city under neighborhood None (``CITY``).
+    "officer": (OfficerRollup, ("assignee_id",), ("finished", "within_sla")),
 }
+
+# ``places`` meaning the whole-city rows (neighborhood None) of the officer table.
+CITY = "city"
+
+# Hours to resolve, in bands: a day wide for the first four weeks, a week wide after.
+BAND_DAYS = 28
+
+
+def band_of(hours: int) -> int:
+    """The band an hour count falls in (``PlaceBandRollup``)."""
+    if hours < 24 * BAND_DAYS:
+        return hours // 24
+    return BAND_DAYS + (hours - 24 * BAND_DAYS) // 168
+
+
+def band_hours(band: int) -> tuple[int, int]:
+    """The first and last hour count of a band."""
+    if band < BAND_DAYS:
+        return 24 * band, 24 * band + 23
+    first = 24 * BAND_DAYS + 168 * (band - BAND_DAYS)
+    return first, first + 167
+
 
 # {table: {(day, neighborhood_id, *key): {measure: value}}}
 Rows = dict[str, dict[tuple, dict]]
@@ -230,25 +276,67 @@ def _outreach_rows(first: date, last: date, places) -> tuple[dict, dict]:
     return outreach, engagement
 
 
+def _officer_rows(first: date, last: date, places) -> dict:
+    """Finished issues per officer, per neighborhood; with every neighborhood (``places`` None),
+    the city rows too."""
+    rows: dict[tuple, dict] = {}
+    for row in (
+        Issue.objects.filter(
+            _within("resolved_at", first, last, places), outcome__in=FINISHED_OUTCOMES, assignee_id__isnull=False
+        )
+        .annotate(day=_day("resolved_at"))
+        .values("day", "neighborhood_id", "assignee_id")
+        .annotate(n=Count("id"), sla=Count("id", filter=Q(resolved_at__lte=F("due_at"))))
+        .order_by()
+    ):
+        values = {"finished": row["n"], "within_sla": row["sla"]}
+        _add(rows, (row["day"], row["neighborhood_id"], row["assignee_id"]), values)
+        if places is None:
+            _add(rows, (row["day"], None, row["assignee_id"]), values)
+    return rows
+
+
+def _place_rows(fresh: Rows) -> None:
+    """The place tables, summed from the fresh issue, feedback and resolution rows (in place)."""
+    public = dict(Category.objects.values_list("pk", "is_public"))
+    place: dict[tuple, dict] = {}
+    for table in ("issues", "feedback"):
+        for (day, neighborhood, category, _language), values in fresh[table].items():
+            _add(place, (day, neighborhood, public.get(category, False)), values)
+    place_resolution: dict[tuple, dict] = {}
+    place_band: dict[tuple, dict] = {}
+    for (day, neighborhood, category, _language, hours), values in fresh["resolution"].items():
+        is_public = public.get(category, False)
+        _add(place_resolution, (day, neighborhood, is_public, hours), values)
+        _add(place_band, (day, neighborhood, is_public, band_of(hours)), values)
+    fresh.update(place=place, place_resolution=place_resolution, place_band=place_band)
+
+
 def _fresh(first: date, last: date, places) -> Rows:
     issues, resolution = _issue_rows(first, last, places)
     outreach, engagement = _outreach_rows(first, last, places)
-    return {
+    fresh = {
         "issues": issues,
         "resolution": resolution,
         "feedback": _feedback_rows(first, last, places),
         "outreach": outreach,
         "engagement": engagement,
+        "officer": _officer_rows(first, last, places),
     }
+    _place_rows(fresh)
+    return fresh
 
 
 # --- storing -------------------------------------------------------------------------------
 
 
 def _rows_of(table: str, grain: str, first: date, last: date, places):
+    """The rows of [first, last] in ``places``: None is every row, ``CITY`` the city rows."""
     model, _, _ = TABLES[table]
     rows = model.objects.filter(grain=grain, period__gte=first, period__lte=last)
-    if places is not None:
+    if places == CITY:
+        rows = rows.filter(neighborhood_id__isnull=True)
+    elif places is not None:
         rows = rows.filter(neighborhood_id__in=list(places))
     return rows
 
@@ -292,24 +380,45 @@ def _month_end(day: date) -> date:
     return month_after(day) - timedelta(days=1)
 
 
-def _months(first: date, last: date, places) -> None:
-    """Each month row of the months [first, last] touch: the sum of its day rows."""
-    first, last = _month_start(first), _month_end(last)
-    for table, (_, key, measures) in TABLES.items():
-        sums = (
-            _rows_of(table, Grain.DAY, first, last, places)
-            .annotate(month=TruncMonth("period"))
-            .values("month", "neighborhood_id", *key)
-            .annotate(**{f"sum_{name}": Sum(name) for name in measures})
-            .order_by()
-        )
-        rows = {
-            (row["month"], row["neighborhood_id"], *(row[name] for name in key)): {
-                name: row[f"sum_{name}"] for name in measures
-            }
-            for row in sums
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _sums(table: str, grain: str, first: date, last: date, places) -> None:
+    """Each week or month row of [first, last] (whole weeks or months): the sum of its day rows."""
+    _, key, measures = TABLES[table]
+    trunc = TruncWeek("period") if grain == Grain.WEEK else TruncMonth("period")
+    sums = (
+        _rows_of(table, Grain.DAY, first, last, places)
+        .annotate(bucket=trunc)
+        .values("bucket", "neighborhood_id", *key)
+        .annotate(**{f"sum_{name}": Sum(name) for name in measures})
+        .order_by()
+    )
+    rows = {
+        (_as_date(row["bucket"]), row["neighborhood_id"], *(row[name] for name in key)): {
+            name: row[f"sum_{name}"] for name in measures
         }
-        _replace(table, Grain.MONTH, first, last, places, rows)
+        for row in sums
+    }
+    _replace(table, grain, first, last, places, rows)
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _aggregates(first: date, last: date, places) -> None:
+    """The week and month rows of the weeks and months [first, last] touch."""
+    spans = (
+        (Grain.WEEK, _week_start(first), _week_start(last) + timedelta(days=6)),
+        (Grain.MONTH, _month_start(first), _month_end(last)),
+    )
+    for table in TABLES:
+        for grain, start, end in spans:
+            _sums(table, grain, start, end, places)
+            if table == "officer" and places not in (None, CITY):
+                _sums(table, grain, start, end, CITY)
 
 
 def _recompute(first: date, last: date, places, *, compare: bool = False) -> dict[str, int]:
@@ -322,8 +431,27 @@ def _recompute(first: date, last: date, places, *, compare: bool = False) -> dic
             stored = _stored(table, first, last, places)
             drift[table] = sum(1 for k in stored.keys() | rows.keys() if _norm(stored.get(k)) != _norm(rows.get(k)))
         _replace(table, Grain.DAY, first, last, places, rows)
-    _months(first, last, places)
+    if places is not None:
+        # Some neighborhoods' officer rows changed: the city's are their sum over every neighborhood.
+        _city_officer_days(first, last)
+    _aggregates(first, last, places)
     return drift
+
+
+def _city_officer_days(first: date, last: date) -> None:
+    sums = (
+        OfficerRollup.objects.filter(
+            grain=Grain.DAY, period__gte=first, period__lte=last, neighborhood_id__isnull=False
+        )
+        .values("period", "assignee_id")
+        .annotate(finished=Sum("finished"), within_sla=Sum("within_sla"))
+        .order_by()
+    )
+    rows = {
+        (row["period"], None, row["assignee_id"]): {"finished": row["finished"], "within_sla": row["within_sla"]}
+        for row in sums
+    }
+    _replace("officer", Grain.DAY, first, last, CITY, rows)
 
 
 def _norm(values: dict | None) -> dict | None:

@@ -896,12 +896,9 @@ def transparency_period(today: date) -> tuple[date, date]:
 def transparency_compose(start: date, end: date) -> dict:
     """Aggregated, anonymised figures per neighborhood: counts and a median, no people, no places finer
     than a neighborhood, no sensitive categories (``Category.is_public`` False are left out)."""
-    tz = timezone.get_current_timezone()
-    start_at = datetime.combine(start, time.min, tzinfo=tz)
-    end_at = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     neighborhoods = list(Neighborhood.objects.only("id", "name", "slug", "district", "boundary").order_by("name"))
-    issues = transparency_issue_figures(start=start_at, end=end_at)
-    outreach = transparency_outreach_counts(start=start_at, end=end_at)
+    issues = transparency_issue_figures(start, end)
+    outreach = transparency_outreach_counts(start, end)
     partners = partners_serving_counts()
     rows = []
     for n in neighborhoods:

@@ -1,10 +1,10 @@
 """Aggregates for the supervisor dashboard and the public transparency page (issues side).
 
-Every figure is aggregate SQL. The heavy part — issue counts by neighborhood,
-category, officer and week, SLA share, crime conversions and the median time to
-resolve — is **one** statement: the issues in scope are read once into a CTE and
-several ``GROUP BY`` branches are ``UNION ALL``-ed over it, so the page scans
-the issue table once however many tables and charts it shows.
+Flows are read from the summary tables (``insights.rollups``, ``insights.figures.summaries``):
+reported, finished, within SLA, crime reports and the median per neighborhood and week, so a
+page reads rows in proportion to the period's weeks and the places it shows, not to the issues
+behind them. The state of open issues now (open, overdue, escalated, waiting) is read from the
+open issues' own partial index. One code path on PostgreSQL and SQLite.
 
 Definitions (shown on the page, tested against hand-computed values):
 
@@ -17,30 +17,28 @@ Definitions (shown on the page, tested against hand-computed values):
 - *finished*: ``resolved_at`` in the period (set for every outcome when the
   issue left the open statuses), duplicates excluded — a merge is not a fix.
 - *within SLA*: finished with ``resolved_at <= due_at``.
-- *days to resolve*: ``resolved_at - created_at`` in days; the median over
-  finished issues (``percentile_cont`` on PostgreSQL, an ORDER BY … LIMIT/OFFSET
-  median on SQLite so ``make run`` works too).
+- *days to resolve*: from report to finish in whole hours (rounded down), over 24;
+  the median over finished issues, exact to the hour.
 - *crime conversions*: finished with outcome "became a crime report"; the share
   is of all finished issues.
+- Days and weeks are local (``settings.TIME_ZONE``); weeks start on Monday.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import operator
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Case,
     Count,
     F,
-    FloatField,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -53,9 +51,24 @@ from django.db.models import (
 from django.utils import timezone
 
 from cases.models import Category, Escalation, Issue, Problem
-from core.dialect import Dialect
-from insights.figures.summaries import period_dates, period_q
-from insights.models import FeedbackRollup
+from insights.figures.summaries import (
+    banded_median,
+    banded_range,
+    period_dates,
+    period_q,
+    values_at,
+    week_of,
+    weighted_median,
+)
+from insights.models import (
+    FeedbackRollup,
+    IssueRollup,
+    OfficerRollup,
+    PlaceBandRollup,
+    PlaceResolutionRollup,
+    PlaceRollup,
+    ResolutionRollup,
+)
 from partners.models import Neighborhood
 
 __all__ = [
@@ -71,8 +84,6 @@ __all__ = [
     "transparency_issue_figures",
     "week_starts",
     "MARKER_LIMIT",
-    "ANALYTIC_SETTINGS_SQL",
-    "TRANSPARENCY_SETTINGS_SQL",
     "marker_limit",
     "scope_neighborhoods",
     "filter_choices",
@@ -153,48 +164,9 @@ def week_starts(start: datetime, end: datetime) -> list[date]:
     return weeks
 
 
-# --- SQL helpers ------------------------------------------------------------------
+# --- the issue figures ----------------------------------------------------------------
 
-
-class DaysBetween(Func):
-    """(later - earlier) in days as a float, on PostgreSQL and SQLite."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 86400.0",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra
-        )
-
-
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
-
-
-def _base_sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.order_by().query.sql_with_params()
-    return sql, tuple(params)
-
-
-def _int(value) -> int:
-    return int(value or 0)
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
-
-
-# --- the issue figures: one statement ------------------------------------------------
+COUNTS = ("reported", "open", "overdue", "escalated", "waiting", "finished", "within_sla", "crime")
 
 
 @dataclass
@@ -235,264 +207,155 @@ def decisions_waiting_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}needs_decision": True})
 
 
-class WeekBucket(Func):
-    """Which week (1-based) a timestamp falls in, given the weeks' starts; 0 before the first.
-
-    PostgreSQL: ``width_bucket(ts, ARRAY[…])``, a binary search per row with no time-zone
-    arithmetic (the starts are local midnights computed once in Python). Elsewhere (SQLite in
-    the embedded mode) a CASE ladder over the same starts.
-    """
-
-    output_field = IntegerField()
-
-    def __init__(self, expression, starts):
-        self.starts = list(starts)
-        super().__init__(expression)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"width_bucket({sql}, %s::timestamptz[])", [*params, self.starts]
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        whens, out = [], []
-        for index in range(len(self.starts), 0, -1):
-            whens.append(f"WHEN {sql} >= %s THEN {index}")
-            out += [*params, connection.ops.adapt_datetimefield_value(self.starts[index - 1])]
-        return f"(CASE {' '.join(whens)} ELSE 0 END)", out
-
-
-# The state of one issue within the scope, as bits: the heavy statement groups by (dimension, state)
-# and only counts, so each row costs one hash probe per dimension instead of eight sums.
-STATE_BITS = {
-    "reported": 1,
-    "open": 2,
-    "overdue": 4,
-    "escalated": 8,
-    "waiting": 16,
-    "finished": 32,
-    "within_sla": 64,
-    "crime": 128,
-}
-
-
-def _bits(*parts) -> Value:
-    return Value(sum(STATE_BITS[p] for p in parts))
-
-
-def _bit_if(condition: Q, name: str) -> Case:
-    return Case(When(condition, then=_bits(name)), default=Value(0), output_field=IntegerField())
-
-
-def _week_starts_at(scope: DashboardScope) -> list[datetime]:
-    tz = timezone.get_current_timezone()
-    return [datetime.combine(d, time.min, tzinfo=tz) for d in week_starts(scope.start, scope.end)]
-
-
-def _issue_states(scope: DashboardScope) -> tuple[Case, Case]:
-    """The state bits of an issue in scope: (as reported in the period, as finished in it).
-
-    Nested CASEs, so each test runs once per row (the period, then the status, then the rest):
-    at city scale the per-row predicate count is what the statement costs.
-    """
-    open_state = (
-        _bits("reported", "open")
-        + _bit_if(Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now), "overdue")
-        + _bit_if(Q(escalation_level__gt=0), "escalated")
-        + _bit_if(decisions_waiting_q(), "waiting")
-    )
-    reported = Case(
-        When(
-            scope.cohort_q(),
-            then=Case(
-                When(status__in=Issue.OPEN_STATUSES, then=open_state),
-                When(status=Issue.Status.DUPLICATE, then=Value(0)),
-                default=_bits("reported"),
-                output_field=IntegerField(),
-            ),
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    finished = Case(
-        When(
-            scope.finished_q(),
-            then=_bits("finished")
-            + _bit_if(Q(resolved_at__lte=F("due_at")), "within_sla")
-            + _bit_if(Q(outcome=Issue.Outcome.CRIME_REPORT), "crime"),
-        ),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return reported, finished
-
-
-def _issue_rows(issues: QuerySet, state, starts) -> QuerySet:
-    """``issues`` as rows of the heavy statement: place, category, officer, state bits, days to
-    resolve and week buckets (``days``/``cw``/``rw`` are computed always, read where the state
-    says they apply)."""
-    return issues.annotate(
-        st=state,
-        days=DaysBetween("resolved_at", "created_at"),
-        cw=WeekBucket("created_at", starts),
-        rw=WeekBucket("resolved_at", starts),
-    ).values("neighborhood_id", "category_id", "assignee_id", "st", "days", "cw", "rw")
-
-
-def _issue_base_sql(scope: DashboardScope) -> tuple[str, tuple]:
-    """One row per issue in scope (reported or finished in the period), as SQL and parameters.
-
-    Whole city, every category: the issues reported in the period, then those finished in it
-    but reported earlier — two disjoint range reads, each from one index alone
-    (``issue_period_idx``, ``issue_finished_period_idx``), where the OR of the two periods can
-    only be answered by reading the whole table. With a place or category filter, that filter's
-    index narrows the read further: one statement with the OR (a bitmap scan of the place's or
-    category's issues), which there beats reading every issue of the period from the index.
-    """
-    cohort, finished = scope.cohort_q(), scope.finished_q()
-    reported_state, finished_state = _issue_states(scope)
-    starts = _week_starts_at(scope)
-    if scope.has_place or scope.category_id:
-        issues = Issue.objects.filter(scope.issue_q()).filter(cohort | finished)
-        return _base_sql(_issue_rows(issues, reported_state + finished_state, starts))
-    reported_sql, reported_params = _base_sql(
-        _issue_rows(Issue.objects.filter(cohort), reported_state + finished_state, starts)
-    )
-    earlier_sql, earlier_params = _base_sql(
-        _issue_rows(Issue.objects.filter(finished).exclude(cohort), finished_state, starts)
-    )
-    return f"{reported_sql} UNION ALL {earlier_sql}", reported_params + earlier_params
-
-
-# Session settings for the few heavy aggregate statements (PostgreSQL), scoped to their
-# transaction with SET LOCAL:
-# - jit off: compiling these plans costs more (hundreds of ms) than it saves, and their cost
-#   estimate always triggers it at city scale;
-# - work_mem 64MB: the scoped rows (one CTE) and the hash tables stay in memory, no temp files;
-# - parallel_tuple_cost 0.01: rows scanned by parallel workers are cheap to hand over here
-#   (a few narrow integer columns), so let the scan use both cores.
-ANALYTIC_SETTINGS_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL parallel_tuple_cost = 0.01"
-
-
-# The public transparency statement reads ~800 000 index entries into one ordered-set aggregate:
-# there a cheap parallel hand-over (Gather Merge of every row) costs more than it saves, so it
-# keeps the default tuple cost; its small count part still runs in parallel.
-TRANSPARENCY_SETTINGS_SQL = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
-
-
-@contextmanager
-def _analytic_cursor(settings_sql: str = ANALYTIC_SETTINGS_SQL):
-    """A cursor for the heavy aggregate statements, inside a transaction that scopes their settings."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if Dialect().postgres:
-            cursor.execute(settings_sql)
-        yield cursor
-
-
-def _analytic_rows(sql: str, params, settings_sql: str = ANALYTIC_SETTINGS_SQL) -> list[dict]:
-    with _analytic_cursor(settings_sql) as cursor:
-        cursor.execute(sql, params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-@lru_cache(maxsize=256)
-def _names_of(state: int) -> tuple[str, ...]:
-    """The figures a state's bits stand for (a few dozen states occur; each is worked out once)."""
-    return tuple(name for name, bit in STATE_BITS.items() if state & bit)
-
-
-def _counts_of(state: int, n: int, into: dict) -> None:
-    for name in _names_of(state):
-        into[name] += n
-
-
 def _counts_for(key, groups: dict) -> dict:
     counts = groups.get(key)
     if counts is None:
-        counts = groups[key] = _empty_counts()
+        counts = groups[key] = dict.fromkeys(COUNTS, 0)
     return counts
 
 
-def _empty_counts() -> dict:
-    return dict.fromkeys(STATE_BITS, 0)
+def _flow_rows(scope: DashboardScope, parts: Q) -> QuerySet:
+    """The summary rows of the scope's flows: the place table for every category, the issue
+    table (summed over languages) for one."""
+    if scope.category_id:
+        return IssueRollup.objects.filter(parts, scope.place_q(), category_id=scope.category_id)
+    return PlaceRollup.objects.filter(parts, scope.place_q())
 
 
-def _issue_groups_sql() -> str:
-    """The three groupings of the scoped rows ``b``, as rows ``(dim, k, k2, k3, st, n, median)``.
+def _flows(scope: DashboardScope, figures: IssueFigures) -> None:
+    """Reported, finished, within SLA and crime reports, per neighborhood and week: the period's
+    weeks and the days at either end (a year is 53 weeks of fifty neighborhoods' rows)."""
+    first, last = period_dates(scope)
+    rows = (
+        _flow_rows(scope, period_q(first, last, months=False))
+        .values_list("grain", "period", "neighborhood_id")
+        .annotate(Sum("reported"), Sum("finished"), Sum("within_sla"), Sum("crime"))
+        .order_by()
+    )
+    for grain, start, place, reported, finished, within_sla, crime in rows:
+        counts = _counts_for(place, figures.by_neighborhood)
+        counts["reported"] += reported
+        counts["finished"] += finished
+        counts["within_sla"] += within_sla
+        counts["crime"] += crime
+        week = week_of(grain, start)
+        figures.new_by_week[week] = figures.new_by_week.get(week, 0) + reported
+        by_week = figures.finished_by_week.setdefault(week, {"finished": 0, "within_sla": 0, "crime": 0})
+        by_week["finished"] += finished
+        by_week["within_sla"] += within_sla
+        by_week["crime"] += crime
+    for name in ("reported", "finished", "within_sla", "crime"):
+        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
 
-    PostgreSQL: one ``GROUPING SETS`` aggregate — a single pass over the rows updating three
-    hash tables, where three ``GROUP BY`` branches read the materialised rows three times
-    (about 15 % of the statement at city scale). SQLite (the embedded mode) has no grouping
-    sets: the same rows from three ``UNION ALL``-ed branches. The officer grouping keeps a
-    NULL key for unassigned issues; the caller skips it.
-    """
-    median = Dialect().median("days", "f")
-    if Dialect().postgres:
-        # GROUPING(neighborhood, assignee, category): a 1 bit for each column the set leaves out.
-        return f"""
-        SELECT CASE GROUPING(neighborhood_id, assignee_id, category_id) WHEN 3 THEN 'nbhd'
-                    WHEN 5 THEN 'officer' ELSE 'combo' END AS dim,
-               CASE GROUPING(neighborhood_id, assignee_id, category_id) WHEN 3 THEN neighborhood_id
-                    WHEN 5 THEN assignee_id ELSE category_id END AS k,
-               COALESCE(cw, 0) AS k2, COALESCE(rw, 0) AS k3, st, COUNT(*) AS n,
-               {median} AS median
-          FROM b GROUP BY GROUPING SETS ((neighborhood_id, st), (assignee_id, st), (category_id, cw, rw, st))
-        """  # noqa: S608 (identifiers from code)
-    return f"""
-        SELECT 'nbhd' AS dim, neighborhood_id AS k, 0 AS k2, 0 AS k3, st, COUNT(*) AS n, {median} AS median
-          FROM b GROUP BY neighborhood_id, st
-        UNION ALL
-        SELECT 'officer', assignee_id, 0, 0, st, COUNT(*), NULL FROM b GROUP BY assignee_id, st
-        UNION ALL
-        SELECT 'combo', category_id, cw, rw, st, COUNT(*), NULL FROM b GROUP BY category_id, cw, rw, st
-    """  # noqa: S608 (identifiers from code)
+
+def _hours_histogram(rows: QuerySet) -> dict[int, int]:
+    return dict(rows.values_list("hours").annotate(Sum("issues")).order_by())
+
+
+def _median_days(scope: DashboardScope) -> float | None:
+    """The median time from report to finish, exact to the hour: with every category, the bands
+    of the place tables, then the hours of the band the middle falls in; with one category, that
+    category's hour histogram."""
+    first, last = period_dates(scope)
+    parts = period_q(first, last)
+    if scope.category_id:
+        hours = weighted_median(
+            _hours_histogram(ResolutionRollup.objects.filter(parts, scope.place_q(), category_id=scope.category_id))
+        )
+    else:
+        bands = dict(
+            PlaceBandRollup.objects.filter(parts, scope.place_q())
+            .values_list("band")
+            .annotate(Sum("issues"))
+            .order_by()
+        )
+        hours = banded_median(
+            bands,
+            lambda lo, hi: _hours_histogram(
+                PlaceResolutionRollup.objects.filter(parts, scope.place_q(), hours__gte=lo, hours__lte=hi)
+            ),
+        )
+    return None if hours is None else hours / 24
+
+
+def _open_state(scope: DashboardScope) -> Case:
+    """What an open issue counts as besides open: overdue (1), escalated (2), waiting (4)."""
+
+    def bit(condition: Q, value: int) -> Case:
+        return Case(When(condition, then=Value(value)), default=Value(0), output_field=IntegerField())
+
+    return (
+        bit(Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now), 1)
+        + bit(Q(escalation_level__gt=0), 2)
+        + bit(decisions_waiting_q(), 4)
+    )
+
+
+STATE_NAMES = {1: "overdue", 2: "escalated", 4: "waiting"}
+
+
+def _add_open(counts: dict, state: int, n: int) -> None:
+    counts["open"] += n
+    for bit, name in STATE_NAMES.items():
+        if state & bit:
+            counts[name] += n
+
+
+def _current(scope: DashboardScope, figures: IssueFigures) -> None:
+    """The issues reported in the period that are still open now — open, overdue, escalated,
+    waiting for a decision — per neighborhood and category, then per officer: two grouped reads of
+    the open issues' own index (``issue_open_cohort_idx``)."""
+    open_cohort = _open_cohort(scope).annotate(st=_open_state(scope))
+    for place, category, state, n in (
+        open_cohort.values_list("neighborhood_id", "category_id", "st").annotate(Count("id")).order_by()
+    ):
+        _add_open(_counts_for(place, figures.by_neighborhood), state, n)
+        _counts_for(category, figures.by_category)["open"] += n
+    for officer, state, n in (
+        open_cohort.filter(assignee_id__isnull=False).values_list("assignee_id", "st").annotate(Count("id")).order_by()
+    ):
+        _add_open(_counts_for(officer, figures.by_officer), state & 3, n)
+    for name in ("open", "overdue", "escalated", "waiting"):
+        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
+
+
+def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
+    """Issues each officer finished in the period (and within SLA): the officer table's city rows,
+    or its neighborhoods' rows for a place; with a category filter, the finished issues themselves."""
+    first, last = period_dates(scope)
+    if scope.category_id:
+        rows = (
+            Issue.objects.filter(scope.issue_q(), scope.finished_q(), assignee_id__isnull=False)
+            .values_list("assignee_id")
+            .annotate(n=Count("id"), sla=Count("id", filter=Q(resolved_at__lte=F("due_at"))))
+            .order_by()
+        )
+    else:
+        place = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        rows = (
+            OfficerRollup.objects.filter(period_q(first, last), place)
+            .values_list("assignee_id")
+            .annotate(Sum("finished"), Sum("within_sla"))
+            .order_by()
+        )
+    for officer, finished, within_sla in rows:
+        counts = _counts_for(officer, figures.by_officer)
+        counts["finished"] += finished
+        counts["within_sla"] += within_sla
 
 
 def issue_figures(scope: DashboardScope) -> IssueFigures:
-    """Every issue figure, table column and chart series of the dashboard, in one statement.
+    """Every issue figure, table column and chart series of the dashboard.
 
-    Three groupings of the scoped rows: by neighborhood (the totals are its sum: every issue
-    has a neighborhood), by officer, and by category × creation week × resolution week (the
-    open-by-category chart and both weekly series roll up from it). Each only counts rows per
-    (key, state bits); Python turns the bits into figures.
+    Flows (reported, finished, within SLA, crime reports, the median) from the summary tables;
+    the open issues' state now from their own partial index. A fixed number of statements, each
+    reading rows in proportion to the period's weeks and the places shown, or to the open issues.
     """
-    base_sql, params = _issue_base_sql(scope)
-    finished_bit = STATE_BITS["finished"]
-    sql = f"""
-        WITH b AS ({base_sql}),
-             f AS (SELECT days FROM b WHERE (st & {finished_bit}) <> 0)
-        {_issue_groups_sql()}
-    """  # noqa: S608 (identifiers from code; values are bound parameters)
-    weeks = week_starts(scope.start, scope.end)
     figures = IssueFigures()
-    totals = _empty_counts()
-    finished_by_week: dict[int, dict] = {}
-    open_bit, reported_bit = STATE_BITS["open"], STATE_BITS["reported"]
-    with _analytic_cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    # Thousands of rows at city scale: read as tuples, in the SELECT's column order.
-    for dim, key, created_week, resolved_week, state, n, median in rows:
-        if dim == "nbhd":
-            _counts_of(state, n, _counts_for(key, figures.by_neighborhood))
-            _counts_of(state, n, totals)
-            if median is not None:
-                figures.median_days = float(median)
-        elif dim == "officer":
-            if key is not None:
-                _counts_of(state, n, _counts_for(key, figures.by_officer))
-        else:
-            if state & open_bit:
-                _counts_for(key, figures.by_category)["open"] += n
-            if state & reported_bit and created_week:
-                week = weeks[created_week - 1]
-                figures.new_by_week[week] = figures.new_by_week.get(week, 0) + n
-            if state & finished_bit and resolved_week:
-                _counts_of(state & ~reported_bit & ~open_bit, n, _counts_for(resolved_week, finished_by_week))
-    for name, value in totals.items():
-        setattr(figures, name, value)
-    figures.finished_by_week = {weeks[k - 1]: v for k, v in finished_by_week.items()}
+    _flows(scope, figures)
+    _current(scope, figures)
+    _officers_finished(scope, figures)
+    figures.median_days = _median_days(scope)
     return figures
 
 
@@ -502,17 +365,16 @@ def issue_figures(scope: DashboardScope) -> IssueFigures:
 def feedback_figures(scope: DashboardScope) -> dict:
     """Residents' answers given in the period: mean satisfaction (1–5) and the "not fixed" (reopen) rate.
 
-    Read from the summary tables (``insights.rollups``): the period's whole months and the days at
-    either end, narrowed by place and category like every other figure, whatever the number of
-    answers behind them.
+    Read from the summary tables (``insights.rollups``) like the flows: the place table, or the
+    feedback table for one category.
     """
     first, last = period_dates(scope)
-    q = period_q(first, last) & scope.place_q()
+    parts = period_q(first, last)
     if scope.category_id:
-        q &= Q(category_id=scope.category_id)
-    row = FeedbackRollup.objects.filter(q).aggregate(
-        responses=Sum("responses"), not_fixed=Sum("not_fixed"), satisfaction=Sum("satisfaction_sum")
-    )
+        rows = FeedbackRollup.objects.filter(parts, scope.place_q(), category_id=scope.category_id)
+    else:
+        rows = PlaceRollup.objects.filter(parts, scope.place_q())
+    row = rows.aggregate(responses=Sum("responses"), not_fixed=Sum("not_fixed"), satisfaction=Sum("satisfaction_sum"))
     responses, not_fixed = row["responses"] or 0, row["not_fixed"] or 0
     return {
         "responses": responses,
@@ -635,37 +497,46 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]
 # --- public transparency ------------------------------------------------------------
 
 
-def transparency_issue_figures(*, start: datetime, end: datetime) -> dict[int, dict]:
-    """Per neighborhood, public categories only: reported, finished, median days to resolve.
-
-    One statement; nothing but counts and a median leaves the database.
-    """
-    if Dialect().postgres:
-        return _transparency_issue_figures_pg(start=start, end=end)
-    cohort = Q(created_at__gte=start, created_at__lt=end)
-    finished = Q(resolved_at__gte=start, resolved_at__lt=end, outcome__in=FINISHED_OUTCOMES)
-    base = (
-        Issue.objects.filter(category__is_public=True)
-        .filter(cohort | finished)
-        .annotate(
-            c=_flag(cohort & ~Q(status=Issue.Status.DUPLICATE)),
-            f=_flag(finished),
-            days=Case(When(finished, then=DaysBetween("resolved_at", "created_at")), default=None),
+def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
+    """Per neighborhood, public categories only, local days [first, last]: reported, finished and
+    the median days to resolve (exact to the hour): three reads of the place tables — counts,
+    bands, then the hours of each neighborhood's middle band."""
+    parts = period_q(first, last)
+    figures: dict[int, dict] = {}
+    for place, reported, finished in (
+        PlaceRollup.objects.filter(parts, public=True)
+        .values_list("neighborhood_id")
+        .annotate(Sum("reported"), Sum("finished"))
+        .order_by()
+    ):
+        figures[place] = {"reported": reported, "finished": finished, "median_days": None}
+    bands: dict[int, dict[int, int]] = defaultdict(dict)
+    for place, band, n in (
+        PlaceBandRollup.objects.filter(parts, public=True)
+        .values_list("neighborhood_id", "band")
+        .annotate(Sum("issues"))
+        .order_by()
+    ):
+        bands[place][band] = n
+    where = {place: banded_range(by_band) for place, by_band in bands.items()}
+    wanted = [(place, w) for place, w in where.items() if w is not None]
+    hours: dict[int, dict[int, int]] = defaultdict(dict)
+    if wanted:
+        middle = reduce(
+            operator.or_,
+            (Q(neighborhood_id=place, hours__gte=lo, hours__lte=hi) for place, (lo, hi, *_rest) in wanted),
         )
-        .values("neighborhood_id", "c", "f", "days")
-    )
-    base_sql, params = _base_sql(base)
-    sql = f"""
-        WITH b AS ({base_sql}),
-             m AS ({Dialect().grouped_median("days", "neighborhood_id", "b")})
-        SELECT s.neighborhood_id AS k, s.c, s.f, m.median
-          FROM (SELECT neighborhood_id, SUM(c) AS c, SUM(f) AS f FROM b GROUP BY neighborhood_id) AS s
-          LEFT JOIN m ON m.k = s.neighborhood_id
-    """  # noqa: S608 (identifiers from code; values are bound parameters)
-    return {
-        row["k"]: {"reported": _int(row["c"]), "finished": _int(row["f"]), "median_days": _float(row["median"])}
-        for row in _analytic_rows(sql, params)
-    }
+        for place, value, n in (
+            PlaceResolutionRollup.objects.filter(parts, middle, public=True)
+            .values_list("neighborhood_id", "hours")
+            .annotate(Sum("issues"))
+            .order_by()
+        ):
+            hours[place][value] = n
+    for place, (_lo, _hi, below, lower_rank, upper_rank) in wanted:
+        lower, upper = values_at(hours[place], lower_rank, upper_rank, below)
+        figures.setdefault(place, {"reported": 0, "finished": 0})["median_days"] = (lower + upper) / 48
+    return figures
 
 
 def scope_neighborhoods(scope: DashboardScope, neighborhoods) -> list:
@@ -687,55 +558,3 @@ def filter_choices() -> tuple[list, list]:
     )
     categories = list(Category.objects.only("id", "name_en", "name_es", "is_public").order_by("name_en"))
     return neighborhoods, categories
-
-
-# Fractions for ``percentile_disc`` that pick the lower and the upper middle row of a group of n
-# (rows ceil(0.5·n) and ceil((0.5 + ε)·n), 1-based): the same two rows ``percentile_cont(0.5)``
-# interpolates between, for any n below 5·10⁹.
-_MIDDLE_FRACTIONS = "ARRAY[0.5, 0.5000000001]"
-
-
-def _days_of(interval_sql: str) -> str:
-    """An interval in days, exactly as ``DaysBetween`` computes it (PostgreSQL)."""
-    return f"(CAST(EXTRACT(EPOCH FROM {interval_sql}) AS double precision) / 86400.0)"
-
-
-def _transparency_issue_figures_pg(*, start: datetime, end: datetime) -> dict[int, dict]:
-    """PostgreSQL: two grouped reads, each an index-only scan over a narrow partial index, in one statement.
-
-    - reported: ``issue_reported_nbhd_idx`` (not duplicates) over the creation range, counted per
-      neighborhood in parallel;
-    - finished and the median: ``issue_finished_nbhd_idx`` (finished outcomes), already in
-      neighborhood order, so the median needs no global sort. The two middle durations are picked
-      as intervals (``percentile_disc``, no per-row arithmetic) and only they are turned into days,
-      with the same expression and the same interpolation ``percentile_cont`` uses — the same
-      number to the last bit as the median of the per-issue days.
-    """
-    issue = connection.ops.quote_name(Issue._meta.db_table)
-    category = connection.ops.quote_name(Category._meta.db_table)
-    public = f"category_id = ANY(ARRAY(SELECT id FROM {category} WHERE is_public))"  # noqa: S608 (identifiers from the models' meta)
-    outcomes = ", ".join(["%s"] * len(FINISHED_OUTCOMES))
-    lo, hi = "MAX(lo)", "MAX(hi)"
-    sql = f"""
-        SELECT k, SUM(c) AS c, SUM(f) AS f, {_days_of(lo)} + ({_days_of(hi)} - {_days_of(lo)}) * 0.5 AS median
-          FROM (
-            SELECT neighborhood_id AS k, COUNT(*) AS c, 0 AS f,
-                   CAST(NULL AS interval) AS lo, CAST(NULL AS interval) AS hi
-              FROM {issue}
-             WHERE NOT (status = %s) AND created_at >= %s AND created_at < %s AND {public}
-             GROUP BY neighborhood_id
-            UNION ALL
-            SELECT k, 0, n, p[1], p[2]
-              FROM (SELECT neighborhood_id AS k, COUNT(*) AS n,
-                           percentile_disc({_MIDDLE_FRACTIONS}) WITHIN GROUP (ORDER BY resolved_at - created_at) AS p
-                      FROM {issue}
-                     WHERE outcome IN ({outcomes}) AND resolved_at >= %s AND resolved_at < %s AND {public}
-                     GROUP BY neighborhood_id) AS finished
-          ) AS parts
-         GROUP BY k
-    """  # noqa: S608 (identifiers from the models' meta; values are bound parameters)
-    params = (Issue.Status.DUPLICATE, start, end, *FINISHED_OUTCOMES, start, end)
-    return {
-        row["k"]: {"reported": _int(row["c"]), "finished": _int(row["f"]), "median_days": _float(row["median"])}
-        for row in _analytic_rows(sql, params, TRANSPARENCY_SETTINGS_SQL)
-    }

@@ -13,18 +13,25 @@ Year over year
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import reduce
 
 from django.db.models import Q, Sum
 
 from cases.figure_changes import local_day
-from insights.models import Grain, IssueRollup, ResolutionRollup
-from insights.rollups import month_after
+from insights.models import Grain, IssueRollup, PlaceRollup, ResolutionRollup
+from insights.rollups import band_hours, month_after
 
 __all__ = [
     "LanguageFigures",
+    "banded_median",
+    "banded_range",
+    "period_parts",
+    "values_at",
+    "week_of",
     "language_parity",
     "parity_gap",
     "period_dates",
@@ -48,22 +55,50 @@ def period_dates(scope) -> tuple[date, date]:
     return local_day(scope.start), local_day(scope.end - timedelta(microseconds=1))
 
 
-def period_q(first: date, last: date) -> Q:
-    """Rows covering [first, last] once: the month rows of the months wholly inside it, the day
-    rows of the days at either end."""
-    months, start = [], first if first.day == 1 else month_after(first)
+def _weeks_and_days(first: date, last: date, parts: list) -> None:
+    monday = first + timedelta(days=-first.weekday() % 7)
+    day = first
+    while monday + timedelta(days=6) <= last:
+        while day < monday:
+            parts.append((Grain.DAY, day))
+            day += timedelta(days=1)
+        parts.append((Grain.WEEK, monday))
+        day = monday = monday + timedelta(days=7)
+    while day <= last:
+        parts.append((Grain.DAY, day))
+        day += timedelta(days=1)
+
+
+def period_parts(first: date, last: date, *, months: bool = True) -> list[tuple[str, date]]:
+    """[first, last] as summary rows that cover it once: the whole months inside it (unless
+    ``months`` is False), then the whole weeks (Monday to Sunday) inside what is left at either
+    end, then the days left — at most a dozen days and a few weeks besides the months."""
+    parts: list[tuple[str, date]] = []
+    start = first if first.day == 1 else month_after(first)
+    if not months or month_after(start) - timedelta(days=1) > last:
+        _weeks_and_days(first, last, parts)
+        return parts
+    _weeks_and_days(first, start - timedelta(days=1), parts)
     while month_after(start) - timedelta(days=1) <= last:
-        months.append(start)
+        parts.append((Grain.MONTH, start))
         start = month_after(start)
-    if not months:
-        return Q(grain=Grain.DAY, period__gte=first, period__lte=last)
-    q = Q(grain=Grain.MONTH, period__in=months)
-    if first < months[0]:
-        q |= Q(grain=Grain.DAY, period__gte=first, period__lt=months[0])
-    after = month_after(months[-1])
-    if after <= last:
-        q |= Q(grain=Grain.DAY, period__gte=after, period__lte=last)
-    return q
+    _weeks_and_days(start, last, parts)
+    return parts
+
+
+def period_q(first: date, last: date, *, months: bool = True) -> Q:
+    """The rows of ``period_parts``."""
+    by_grain: dict[str, list[date]] = defaultdict(list)
+    for grain, start in period_parts(first, last, months=months):
+        by_grain[grain].append(start)
+    if not by_grain:
+        return Q(pk__in=[])
+    return reduce(operator.or_, (Q(grain=grain, period__in=starts) for grain, starts in by_grain.items()))
+
+
+def week_of(grain: str, start: date) -> date:
+    """The Monday of the week a day or week row counts in (the dashboard's weekly series)."""
+    return start - timedelta(days=start.weekday()) if grain == Grain.DAY else start
 
 
 def _scope_q(scope) -> Q:
@@ -73,14 +108,13 @@ def _scope_q(scope) -> Q:
     return q
 
 
-def weighted_median(histogram: dict[int, int]) -> float | None:
-    """The median of a histogram {value: count}: the middle value, or the mean of the two middle ones."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    lower_rank, upper_rank = (total + 1) // 2, total // 2 + 1
+def _middle_ranks(total: int) -> tuple[int, int]:
+    return (total + 1) // 2, total // 2 + 1
+
+
+def values_at(histogram: dict[int, int], lower_rank: int, upper_rank: int, seen: int = 0) -> tuple:
+    """The values at two ranks (1-based) of a histogram whose first ``seen`` entries lie below it."""
     lower = upper = None
-    seen = 0
     for value in sorted(histogram):
         seen += histogram[value]
         if lower is None and seen >= lower_rank:
@@ -88,6 +122,38 @@ def weighted_median(histogram: dict[int, int]) -> float | None:
         if seen >= upper_rank:
             upper = value
             break
+    return lower, upper
+
+
+def weighted_median(histogram: dict[int, int]) -> float | None:
+    """The median of a histogram {value: count}: the middle value, or the mean of the two middle ones."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    lower, upper = values_at(histogram, *_middle_ranks(total))
+    return (lower + upper) / 2
+
+
+def banded_range(bands: dict[int, int]) -> tuple[int, int, int, int, int] | None:
+    """Where the middle of a banded histogram {band: count} lies: (first hour, last hour, issues in
+    the bands below, lower rank, upper rank) — the hours to read exactly — or None when empty."""
+    total = sum(bands.values())
+    if not total:
+        return None
+    lower_rank, upper_rank = _middle_ranks(total)
+    lower, upper = values_at(bands, lower_rank, upper_rank)
+    below = sum(n for band, n in bands.items() if band < lower)
+    return band_hours(lower)[0], band_hours(upper)[1], below, lower_rank, upper_rank
+
+
+def banded_median(bands: dict[int, int], hours_between) -> float | None:
+    """The exact median (to the hour) of a histogram kept in bands and in hours: the bands say which
+    hours hold the middle; ``hours_between(first, last)`` reads only those ({hours: count})."""
+    where = banded_range(bands)
+    if where is None:
+        return None
+    first, last, below, lower_rank, upper_rank = where
+    lower, upper = values_at(hours_between(first, last), lower_rank, upper_rank, below)
     return (lower + upper) / 2
 
 
@@ -184,8 +250,10 @@ def year_over_year(scope, neighborhoods) -> dict[str, dict]:
         ("now", (first, last)),
         ("before", (_a_year_earlier(first), _a_year_earlier(last))),
     ):
+        # Every category: the place table's rows (a few per neighborhood); one: the issue table's.
+        table = IssueRollup if scope.category_id else PlaceRollup
         for place, *values in (
-            IssueRollup.objects.filter(period_q(start, end) & _scope_q(scope))
+            table.objects.filter(period_q(start, end) & _scope_q(scope))
             .values_list("neighborhood_id")
             .annotate(Sum("reported"), Sum("finished"), Sum("within_sla"), Sum("crime"))
             .order_by()

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Issue
+from insights.rollups import rollups_apply_all
 from tests import factories
 from tests.browser.conftest import login
 
@@ -52,6 +53,7 @@ def city(db):
             hours=Decimal(2 + i),
         )
         activity.partners.set([factories.PartnerFactory()])
+    rollups_apply_all()  # as the worker does within seconds
     return {"north": north, "south": south}
 
 
@@ -121,6 +123,7 @@ def test_chart_labels_and_legends_are_whole_on_a_phone(live_server, phone_page, 
     for name in long_names:
         factories.IssueFactory(neighborhood=city["north"], category=factories.CategoryFactory(name_en=name))
     factories.ActivityFactory(neighborhood=city["north"], kind="cultural", hours=Decimal(1))
+    rollups_apply_all()
     factories.supervisor(username="chief")
     page = phone_page
     login(page, live_server, "chief")

@@ -127,27 +127,31 @@ def test_a_change_shows_once_the_worker_has_folded_it_in(client, city):
 
 
 @pytest.mark.parametrize(
-    "first, last, rows_read",
+    "first, last, months, rows_read",
     [
-        (date(2026, 1, 20), date(2026, 4, 3), 12 + 2 + 3),  # 12 days of January, February and March, 3 of April
-        (date(2026, 1, 3), date(2026, 1, 30), 28),  # no whole month: days
-        (date(2026, 1, 1), date(2026, 1, 31), 1),  # one whole month
-        (date(2026, 2, 1), date(2026, 4, 30), 3),
+        (date(2026, 1, 20), date(2026, 4, 3), True, 12 + 2 + 3),  # 12 days of January (no whole week), Feb, Mar, 3 days
+        (date(2026, 1, 3), date(2026, 1, 30), True, 2 + 3 + 5),  # no whole month: Sat–Sun, three weeks, Mon–Fri
+        (date(2026, 1, 1), date(2026, 1, 31), True, 1),  # one whole month
+        (date(2026, 2, 1), date(2026, 4, 30), True, 3),
+        (date(2026, 1, 3), date(2026, 3, 31), False, 2 + 12 + 2),  # weeks only (the weekly series)
+        (date(2026, 3, 2), date(2026, 6, 14), True, 4 + 2 + 2 + 2),  # 4 weeks + 2 days of March, Apr, May, 2 weeks
     ],
 )
-def test_a_period_reads_its_whole_months_and_the_days_at_either_end(first, last, rows_read):
-    """Every day of 2026 counts 1 at day grain, each month its days at month grain: a period's
-    rows must add up to its days, reading month rows where it can."""
+def test_a_period_reads_its_whole_months_weeks_and_the_days_left(first, last, months, rows_read):
+    """Every day of 2026 counts 1 at day grain, each week and month its days: a period's rows must
+    add up to its days, reading month rows, then week rows, where it can."""
     key = {"neighborhood": factories.NeighborhoodFactory(), "category": factories.CategoryFactory(), "language": "en"}
     day, rows = date(2026, 1, 1), []
     while day.year == 2026:
         rows.append(IssueRollup(grain=Grain.DAY, period=day, reported=1, **key))
+        if day.weekday() == 0:
+            rows.append(IssueRollup(grain=Grain.WEEK, period=day, reported=7, **key))
         if day.day == 1:
             days = ((day.replace(day=28) + timedelta(days=4)).replace(day=1) - day).days
             rows.append(IssueRollup(grain=Grain.MONTH, period=day, reported=days, **key))
         day += timedelta(days=1)
     IssueRollup.objects.bulk_create(rows)
-    read = IssueRollup.objects.filter(period_q(first, last))
+    read = IssueRollup.objects.filter(period_q(first, last, months=months))
     assert read.aggregate(total=Sum("reported"))["total"] == (last - first).days + 1
     assert read.count() == rows_read
 

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import services
-from cases.models import FINISHED_OUTCOMES, ChangedDay, Event, Feedback, Issue
+from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedback, Issue
 from insights.models import Grain, IssueRollup, ResolutionRollup, RollupRepair
 from insights.rollups import TABLES, rollups_apply, rollups_apply_all, rollups_rebuild, rollups_repair
 from outreach.models import Activity
@@ -49,41 +49,52 @@ def oracle() -> dict[str, dict[tuple, dict]]:
         for name, value in values.items():
             row[name] += value
 
+    public = dict(Category.objects.values_list("pk", "is_public"))
+
+    def issue_figure(issue, table, day, key, **values):
+        """A figure of an issue or an answer: in its own table, and in the place table (its
+        neighborhood, summed over categories and languages, split by the category's public flag)."""
+        add(table, day, issue.neighborhood_id, key, **values)
+        add("place", day, issue.neighborhood_id, (public[issue.category_id],), **values)
+
     issues = {issue.pk: issue for issue in Issue.objects.all()}
     for issue in issues.values():
         key = (issue.category_id, issue.language)
         if issue.status != Issue.Status.DUPLICATE:
-            add("issues", local_day(issue.created_at), issue.neighborhood_id, key, reported=1)
+            issue_figure(issue, "issues", local_day(issue.created_at), key, reported=1)
         if issue.acknowledged_at:
-            add("issues", local_day(issue.acknowledged_at), issue.neighborhood_id, key, acknowledged=1)
+            issue_figure(issue, "issues", local_day(issue.acknowledged_at), key, acknowledged=1)
         if issue.resolved_at and issue.outcome in FINISHED_OUTCOMES:
             day = local_day(issue.resolved_at)
-            add(
+            within = int(issue.resolved_at <= issue.due_at)
+            issue_figure(
+                issue,
                 "issues",
                 day,
-                issue.neighborhood_id,
                 key,
                 finished=1,
-                within_sla=int(issue.resolved_at <= issue.due_at),
+                within_sla=within,
                 crime=int(issue.outcome == Issue.Outcome.CRIME_REPORT),
             )
             hours = int((issue.resolved_at - issue.created_at).total_seconds() // 3600)
             add("resolution", day, issue.neighborhood_id, (*key, hours), issues=1)
+            is_public = public[issue.category_id]
+            add("place_resolution", day, issue.neighborhood_id, (is_public, hours), issues=1)
+            # Bands: a day wide for four weeks, then a week wide.
+            band = hours // 24 if hours < 28 * 24 else 28 + (hours - 28 * 24) // 168
+            add("place_band", day, issue.neighborhood_id, (is_public, band), issues=1)
+            if issue.assignee_id:
+                for place in (issue.neighborhood_id, None):
+                    add("officer", day, place, (issue.assignee_id,), finished=1, within_sla=within)
     for event in Event.objects.filter(kind=Event.Kind.REOPENED):
         issue = issues[event.issue_id]
-        add(
-            "issues",
-            local_day(event.created_at),
-            issue.neighborhood_id,
-            (issue.category_id, issue.language),
-            reopened=1,
-        )
+        issue_figure(issue, "issues", local_day(event.created_at), (issue.category_id, issue.language), reopened=1)
     for answer in Feedback.objects.all():
         key = (answer.category_id, issues[answer.issue_id].language)
-        add(
+        issue_figure(
+            answer,
             "feedback",
             local_day(answer.created_at),
-            answer.neighborhood_id,
             key,
             responses=1,
             not_fixed=int(not answer.fixed),
@@ -113,9 +124,10 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             if not kept:
                 continue
             rows[table][(Grain.DAY, day, place, *key)] = kept
-            month = rows[table].setdefault((Grain.MONTH, day.replace(day=1), place, *key), {})
-            for name, value in kept.items():
-                month[name] = month.get(name, 0) + value
+            for grain, start in ((Grain.WEEK, day - timedelta(days=day.weekday())), (Grain.MONTH, day.replace(day=1))):
+                total = rows[table].setdefault((grain, start, place, *key), {})
+                for name, value in kept.items():
+                    total[name] = total.get(name, 0) + value
     return rows
 
 
@@ -145,9 +157,10 @@ def assert_rollups_match_the_raw_rows():
 class City:
     def __init__(self):
         self.places = [NeighborhoodFactory() for _ in range(4)]
-        self.categories = [CategoryFactory(), CategoryFactory()]
+        self.categories = [CategoryFactory(is_public=True), CategoryFactory(is_public=False)]
         self.partners = [PartnerFactory(), PartnerFactory(), PartnerFactory()]
         self.actor = officer(neighborhoods=self.places)
+        self.officers = [self.actor, officer(neighborhoods=self.places)]
         self.issues: list[Issue] = []
         self.activities: list[Activity] = []
 
@@ -172,6 +185,8 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
         return
     elif op == "acknowledge":
         services.issue_acknowledge(issue=issue, actor=actor)
+    elif op == "assign":
+        services.issue_assign(issue=issue, officer=pick(city.officers + [None], b), actor=actor)
     elif op == "priority":
         services.issue_set_priority(issue=issue, priority=("low", "normal", "high", "urgent")[b % 4], actor=actor)
     elif op == "resolve":
@@ -222,7 +237,8 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
 
 
 OPS = st.sampled_from(
-    ["submit", "submit", "acknowledge", "priority", "resolve", "refer", "crime", "duplicate", "reopen", "close"]
+    ["submit", "submit", "acknowledge", "assign", "priority", "resolve", "refer", "crime", "duplicate", "reopen"]
+    + ["close"]
     + ["feedback", "feedback", "log", "edit", "delete"]
 )
 SEQUENCES = st.lists(
