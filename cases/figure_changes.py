@@ -13,11 +13,10 @@ once they are done (``insights.rollups.rollups_rebuild``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -25,8 +24,6 @@ from django.utils import timezone
 from cases.models import Category, ChangedDay, Event, Feedback, Issue
 
 __all__ = ["days_changed", "issue_days", "local_day"]
-
-logger = logging.getLogger("commonground.rollups")
 
 
 def local_day(moment: datetime | None) -> date | None:
@@ -107,19 +104,30 @@ def _remember_public(sender, instance, raw=False, **kwargs):
     )
 
 
-def _recheck_summaries() -> None:
-    from celery import current_app
-
-    try:
-        current_app.send_task("insights.tasks.rollups_repair_task")
-    except Exception:  # noqa: BLE001 (the broker is down: the nightly check does the same work)
-        logger.warning("rollups: could not queue a check after a category's public flag changed; the nightly one will")
-
-
 @receiver(post_save, sender=Category, weak=False)
 def _public_changed(sender, instance, created=False, raw=False, **kwargs):
-    """A category made public or private moves its issues between the place tables' public and
-    private rows, on every day: the worker rechecks the summary window (``rollups_repair_task``)."""
+    """A category made public or private moves its issues and answers between the public and the
+    private rows of the place tables: every day they count on is logged (a grouped read per date)."""
     was = getattr(instance, "_was_public", None)
-    if not created and not raw and was is not None and was[0] != instance.is_public:
-        transaction.on_commit(_recheck_summaries)
+    if created or raw or was is None or was[0] == instance.is_public:
+        return
+    zone = timezone.get_default_timezone()
+    for model, column in (
+        (Issue, "created_at"),
+        (Issue, "acknowledged_at"),
+        (Issue, "resolved_at"),
+        (Feedback, "created_at"),
+    ):
+        days_changed(
+            model.objects.filter(category_id=instance.pk, **{f"{column}__isnull": False})
+            .annotate(day=TruncDate(column, tzinfo=zone))
+            .values_list("day", "neighborhood_id")
+            .distinct()
+            .order_by()
+        )
+    days_changed(
+        (local_day(moment), place)
+        for moment, place in Event.objects.filter(kind=Event.Kind.REOPENED, issue__category_id=instance.pk)
+        .values_list("created_at", "issue__neighborhood_id")
+        .order_by()
+    )

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from cases import services
 from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedback, Issue
-from insights.models import Grain, IssueRollup, ResolutionRollup, RollupRepair
+from insights.models import Grain, IssueRollup, PlaceRollup, ResolutionRollup, RollupRepair
 from insights.rollups import TABLES, rollups_apply, rollups_apply_all, rollups_rebuild, rollups_repair
 from outreach.models import Activity
 from outreach.services import activities_delete, activity_create, activity_update
@@ -472,3 +472,25 @@ def test_whole_hours_are_counted_alike_on_postgresql():
     rollups_rebuild()
     rows = list(ResolutionRollup.objects.filter(grain="d").order_by("hours").values_list("hours", "issues"))
     assert rows == [(1, 1), (2, 1), (47, 1)]
+
+
+def test_a_category_made_private_moves_its_figures_to_the_private_rows():
+    """The place tables split by the category's public flag: flipping it re-logs every day the
+    category's issues and answers count on, and the worker moves them."""
+    city = City()
+    category = city.categories[0]
+    with time_machine.travel(START, tick=False):
+        issue = services.issue_submit(
+            category=category, text="Graffiti on the wall", language="en", neighborhood=city.places[0], now=START
+        ).issue
+    with time_machine.travel(START + timedelta(days=3), tick=False):
+        services.issue_resolve(issue=issue, actor=city.actor, note="Painted over")
+        services.feedback_submit(issue=issue, fixed=True, satisfaction=5)
+    rollups_apply_all()
+    assert_rollups_match_the_raw_rows()
+    category.is_public = False
+    category.save()
+    assert ChangedDay.objects.exists()
+    rollups_apply_all()
+    assert_rollups_match_the_raw_rows()
+    assert not PlaceRollup.objects.filter(public=True).exists()
