@@ -36,12 +36,7 @@ class Rollup(models.Model):
         return f"{type(self).__name__} {self.grain} {self.period} in neighborhood {self.neighborhood_id}"
 
 
-class IssueRollup(Rollup):
-    """Issues, each counted on the day of the date the figure is about, in the issue's category and
-    the language of the report that opened it."""
-
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
-    language = models.CharField(max_length=8)
+class IssueCounts(models.Model):
     # Reported that day (duplicates merged into another issue left out, as on the dashboard).
     reported = models.PositiveIntegerField(default=0)
     acknowledged = models.PositiveIntegerField(default=0)
@@ -52,6 +47,26 @@ class IssueRollup(Rollup):
     crime = models.PositiveIntegerField(default=0)
     # Reopened that day (each reopening counts).
     reopened = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class FeedbackCounts(models.Model):
+    responses = models.PositiveIntegerField(default=0)
+    not_fixed = models.PositiveIntegerField(default=0)
+    satisfaction_sum = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class IssueRollup(IssueCounts, Rollup):
+    """Issues, each counted on the day of the date the figure is about, in the issue's category and
+    the language of the report that opened it."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
+    language = models.CharField(max_length=8)
 
     class Meta:
         constraints = [
@@ -79,14 +94,11 @@ class ResolutionRollup(Rollup):
         ]
 
 
-class FeedbackRollup(Rollup):
+class FeedbackRollup(FeedbackCounts, Rollup):
     """Residents' answers, by the day they answered, in the issue's category and language."""
 
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
     language = models.CharField(max_length=8)
-    responses = models.PositiveIntegerField(default=0)
-    not_fixed = models.PositiveIntegerField(default=0)
-    satisfaction_sum = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -131,21 +143,12 @@ class EngagementRollup(Rollup):
         ]
 
 
-class PlaceRollup(Rollup):
+class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
     """``IssueRollup`` and ``FeedbackRollup`` summed over categories and languages, per neighborhood,
     split by whether the category is public: what the dashboard (both rows) and /transparency/
     (public rows) read, about fifty rows a day whatever the number of issues."""
 
     public = models.BooleanField()
-    reported = models.PositiveIntegerField(default=0)
-    acknowledged = models.PositiveIntegerField(default=0)
-    finished = models.PositiveIntegerField(default=0)
-    within_sla = models.PositiveIntegerField(default=0)
-    crime = models.PositiveIntegerField(default=0)
-    reopened = models.PositiveIntegerField(default=0)
-    responses = models.PositiveIntegerField(default=0)
-    not_fixed = models.PositiveIntegerField(default=0)
-    satisfaction_sum = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
