@@ -1,4 +1,10 @@
-"""The product's URLconf plus two bench-only views: ``/bench/floor/`` and ``/bench/ok/``.
+"""The product's URLconf plus three bench-only views: ``/bench/floor/``, ``/bench/ok/`` and
+``/bench/report-unlogged/``.
+
+``/bench/report-unlogged/`` is the resident form's own view with the summary tables' change log
+off (``ROLLUP_CHANGE_LOG``) for that request: what the form costs without the rollups' upkeep
+(``benchmarks.form_load``). gunicorn's sync workers serve one request at a time, so the switch
+never reaches another request.
 
 ``/bench/ok/`` is the no-database view ``benchmarks.http`` measures every page
 against: a GET answered "ok" (text/plain, 200) through the same middleware —
@@ -143,6 +149,18 @@ def no_database(request):
     return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
 
+def report_unlogged(request):
+    from django.conf import settings
+
+    from cases.web.public import views as public_views
+
+    settings.ROLLUP_CHANGE_LOG = False
+    try:
+        return public_views.report_form(request)
+    finally:
+        settings.ROLLUP_CHANGE_LOG = True
+
+
 # Last, as the form's own route is (the public pages close config/urls.py): the floor's request is
 # resolved through every product route first, so URL resolution costs both the same. The no-database
 # view is resolved after every product route too: no page it is compared with resolves in more steps.
@@ -150,6 +168,7 @@ urlpatterns = [
     *product_urls.urlpatterns,
     path("bench/floor/", form_floor, name="bench_form_floor"),
     path("bench/ok/", no_database, name="bench_no_database"),
+    path("bench/report-unlogged/", report_unlogged, name="bench_report_unlogged"),
 ]
 
 # The product's error handlers, if its URLconf names any, hold here too.

@@ -84,6 +84,8 @@ SECONDS = float(os.environ.get("BENCH_FORM_SECONDS", "15"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_FORM_WARMUP_SECONDS", "4"))
 FORM_PATH = "/report/"
 FLOOR_PATH = "/bench/floor/"
+# The same form with the summary tables' change log off (benchmarks.floor_urls): the rollups' cost.
+UNLOGGED_PATH = "/bench/report-unlogged/"
 _STATUS_PAGE = re.compile(r"^(?:https://localhost)?/report/(CG-[A-Z0-9]{4}-[A-Z0-9]{4})/$")
 _TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _CSRF_COOKIE = re.compile(r"csrftoken=([^;]+)")
@@ -369,16 +371,18 @@ def _marks() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM cases_issue), (SELECT COALESCE(MAX(id), 0) FROM cases_report),"
-            " (SELECT COALESCE(MAX(id), 0) FROM cases_event), (SELECT COALESCE(MAX(id), 0) FROM cases_outboxmessage)"
+            " (SELECT COALESCE(MAX(id), 0) FROM cases_event), (SELECT COALESCE(MAX(id), 0) FROM cases_outboxmessage),"
+            " (SELECT COALESCE(MAX(id), 0) FROM cases_changedday)"
         )
-        issue, report, event, outbox = cursor.fetchone()
-    return {"issue": issue, "report": report, "event": event, "outbox": outbox}
+        issue, report, event, outbox, changed = cursor.fetchone()
+    return {"issue": issue, "report": report, "event": event, "outbox": outbox, "changed": changed}
 
 
 def _clean_up(marks: dict[str, int]) -> None:
     """Leave the bench data as loaded: the reports, issues and their rows this module created go."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cases_outboxmessage WHERE id > %s", [marks["outbox"]])
+        cursor.execute("DELETE FROM cases_changedday WHERE id > %s", [marks["changed"]])
         cursor.execute("DELETE FROM cases_event WHERE id > %s", [marks["event"]])
         cursor.execute("DELETE FROM cases_report WHERE id > %s", [marks["report"]])
         cursor.execute("DELETE FROM cases_issue WHERE id > %s", [marks["issue"]])
@@ -433,22 +437,24 @@ def measure(results: dict) -> dict:
         categories, places = _inputs()
         clients = [Client(port, i, categories, places) for i in range(CLIENTS)]
         form, floor = Side("form", FORM_PATH), Side("floor", FLOOR_PATH)
+        unlogged = Side("form without the change log", UNLOGGED_PATH)
+        sides = (form, unlogged, floor)
         _log(f"{CLIENTS} clients; warm-up {WARMUP_SECONDS:.0f} s per side, then {ROUNDS} rounds of {SECONDS:.0f} s")
-        for side in (form, floor):
+        for side in sides:
             _phase(side, clients, WARMUP_SECONDS, gunicorn, record=False)
         for round_ in range(ROUNDS):
-            order = (form, floor) if round_ % 2 == 0 else (floor, form)
-            for side in order:
-                _phase(side, clients, SECONDS, gunicorn, record=True)
-        saved = _codes_saved(form.codes)
+            # Each round starts with another side, so none always follows the same one.
+            for i in range(len(sides)):
+                _phase(sides[(round_ + i) % len(sides)], clients, SECONDS, gunicorn, record=True)
+        saved = _codes_saved(form.codes) + _codes_saved(unlogged.codes)
         load = os.getloadavg()
     finally:
         if gunicorn is not None:
             server.stop(gunicorn)
         _clean_up(marks)
         shutil.rmtree(tmp, ignore_errors=True)
-    _figures(results, form, floor, saved, load, load_before)
-    return {"form": form, "floor": floor}
+    _figures(results, form, floor, saved, load, load_before, unlogged)
+    return {"form": form, "floor": floor, "unlogged": unlogged}
 
 
 def _failures(side: Side) -> int:
@@ -471,7 +477,7 @@ def _share(side: Side) -> dict:
     }
 
 
-def _figures(results: dict, form: Side, floor: Side, saved: int, load, load_before) -> None:
+def _figures(results: dict, form: Side, floor: Side, saved: int, load, load_before, unlogged: Side) -> None:
     common = {
         "clients": CLIENTS,
         "workers": WORKERS,
@@ -501,7 +507,19 @@ def _figures(results: dict, form: Side, floor: Side, saved: int, load, load_befo
             baseline_label=f"floor's {pct}th percentile",
             baseline_value=percentile(floor.latencies, pct),
         )
-    failures = _failures(form) + _failures(floor) + (len(form.codes) - saved)
+    add_figure(
+        results,
+        "form_load.change_log_cost",
+        label="Resident form POSTs per second without the summary tables' change log, against with it",
+        value=unlogged.per_second,
+        unit="req/s",
+        baseline_label="the form as it runs (its new issue's change-log row in its one INSERT)",
+        baseline_value=form.per_second,
+        target={"max_ratio": 1.15},
+        extra={"unlogged": _share(unlogged)},
+    )
+    answered = len(form.codes) + len(unlogged.codes)
+    failures = _failures(form) + _failures(floor) + _failures(unlogged) + (answered - saved)
     add_figure(
         results,
         "form_load.failures",
@@ -509,7 +527,7 @@ def _figures(results: dict, form: Side, floor: Side, saved: int, load, load_befo
         value=failures,
         unit="count",
         target={"max_value": 0},
-        extra={"form_codes_found": saved, "form_codes_answered": len(form.codes)},
+        extra={"form_codes_found": saved, "form_codes_answered": answered},
     )
     form_share, floor_share = _share(form), _share(floor)
     _log(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -33,6 +34,8 @@ def local_day(moment: datetime | None) -> date | None:
 
 def days_changed(days: Iterable[tuple[date | None, int | None]]) -> None:
     """Log these (day, neighborhood) pairs as changed; pairs with no day are nothing to log."""
+    if not settings.ROLLUP_CHANGE_LOG:
+        return
     pairs = sorted({(day, place) for day, place in days if day and place})
     rows = [ChangedDay(day=day, neighborhood_id=place) for day, place in pairs]
     if rows:
@@ -67,12 +70,12 @@ def track(model, days_of):
 
     @receiver(pre_save, sender=model, weak=False)
     def remember(sender, instance, raw=False, **kwargs):
-        if not raw:
+        if not raw and settings.ROLLUP_CHANGE_LOG:
             instance.tracked_before = _before(model, instance)
 
     @receiver(post_save, sender=model, weak=False)
     def saved(sender, instance, raw=False, **kwargs):
-        if raw:
+        if raw or not settings.ROLLUP_CHANGE_LOG:
             return
         before, after = getattr(instance, "tracked_before", None), instance.tracked_state()
         if before != after and not instance.__dict__.pop("figure_days_logged", False):

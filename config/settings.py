@@ -261,6 +261,10 @@ if CONTACT_RETENTION_DAYS < 1:
 # each night (02:30 in TIME_ZONE) this many days are recomputed from the raw rows and repaired.
 ROLLUP_APPLY_SECONDS = env_int("ROLLUP_APPLY_SECONDS", 10)
 ROLLUP_REPAIR_DAYS = env_int("ROLLUP_REPAIR_DAYS", 400)
+# Whether changes log their days for the summary tables (cases.figure_changes). Off only to
+# measure what the log costs the write paths (benchmarks.form_load, benchmarks.escalation): the
+# tables then follow changes only at the nightly check (ROLLUP_REPAIR_DAYS) or a rebuild.
+ROLLUP_CHANGE_LOG = env_bool("ROLLUP_CHANGE_LOG", True)
 CELERY_BEAT_SCHEDULE = {
     "rollups-apply": {
         "task": "insights.tasks.rollups_apply_task",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -304,8 +305,9 @@ def issue_submit(
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
     # The rollups' change log, in the same statement; the save signal rows_insert sends then
     # leaves it alone (cases.figure_changes).
-    rows.append(Row(ChangedDay(day=local_day(now), neighborhood_id=place.pk)))
-    issue.figure_days_logged = True
+    if settings.ROLLUP_CHANGE_LOG:
+        rows.append(Row(ChangedDay(day=local_day(now), neighborhood_id=place.pk)))
+        issue.figure_days_logged = True
     rows_insert(*rows)
     return report
 

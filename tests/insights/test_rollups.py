@@ -494,3 +494,23 @@ def test_a_category_made_private_moves_its_figures_to_the_private_rows():
     rollups_apply_all()
     assert_rollups_match_the_raw_rows()
     assert not PlaceRollup.objects.filter(public=True).exists()
+
+
+def test_the_change_log_switch_stops_and_restarts_the_log(settings):
+    """``ROLLUP_CHANGE_LOG`` off (only to measure what the log costs the write paths): a new issue
+    and an edit log nothing; on again, the next change logs its days."""
+    city = City()
+    settings.ROLLUP_CHANGE_LOG = False
+    with time_machine.travel(START, tick=False):
+        issue = services.issue_submit(
+            category=city.categories[0], text="Broken bench", language="en", neighborhood=city.places[0], now=START
+        ).issue
+        services.issue_acknowledge(issue=issue, actor=city.actor)
+    assert not ChangedDay.objects.exists()
+    settings.ROLLUP_CHANGE_LOG = True
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        services.issue_resolve(issue=issue, actor=city.actor, note="Fixed")
+    assert set(ChangedDay.objects.values_list("day", flat=True)) == {
+        local_day(START),
+        local_day(START + timedelta(days=2)),
+    }
