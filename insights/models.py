@@ -213,6 +213,23 @@ class OfficerRollup(models.Model):
         return f"OfficerRollup {self.grain} {self.period} officer {self.assignee_id}"
 
 
+class PartnerSetRollup(Rollup):
+    """The partners engaged, as a set: bit ``i`` of ``partners`` (little-endian bytes) is set when
+    partner ``i`` took part in an activity that day, week or month (category rows as in
+    ``OutreachRollup``). "Partners engaged" over any period is the number of bits in the union of
+    its rows: one row per neighborhood and period read, however many partners."""
+
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    partners = models.BinaryField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grain", "period", "neighborhood", "category"], name="partner_set_rollup_period_idx")
+        ]
+
+
 class RollupRepair(models.Model):
     """One nightly check of the summary tables against the raw rows (``rollups_repair``)."""
 

@@ -53,6 +53,7 @@ from insights.models import (
     IssueRollup,
     OfficerRollup,
     OutreachRollup,
+    PartnerSetRollup,
     PlaceBandRollup,
     PlaceResolutionRollup,
     PlaceRollup,
@@ -62,7 +63,17 @@ from insights.models import (
 from outreach.models import Activity
 from partners.models import Neighborhood
 
-__all__ = ["TABLES", "band_of", "band_hours", "month_after", "rollups_apply", "rollups_rebuild", "rollups_repair"]
+__all__ = [
+    "TABLES",
+    "band_hours",
+    "band_of",
+    "bits_of",
+    "bits_union",
+    "month_after",
+    "rollups_apply",
+    "rollups_rebuild",
+    "rollups_repair",
+]
 
 logger = logging.getLogger("commonground.rollups")
 
@@ -99,7 +110,10 @@ TABLES = {
     "place_band": (PlaceBandRollup, ("public", "band"), ("issues",)),
     # Per neighborhood, and for the whole city under neighborhood None (``CITY``).
     "officer": (OfficerRollup, ("assignee_id",), ("finished", "within_sla")),
+    # A set, not a sum: week and month rows are the union of their days (``_unions``).
+    "partner_set": (PartnerSetRollup, ("category_id",), ("partners",)),
 }
+SETS = {"partner_set"}
 
 # ``places`` meaning the whole-city rows (neighborhood None) of the officer table.
 CITY = "city"
@@ -121,6 +135,26 @@ def band_hours(band: int) -> tuple[int, int]:
         return 24 * band, 24 * band + 23
     first = 24 * BAND_DAYS + 168 * (band - BAND_DAYS)
     return first, first + 167
+
+
+def bits_of(ids) -> bytes:
+    """A set of ids as bytes: bit ``i`` (little-endian) set for each id ``i``."""
+    number = 0
+    for pk in ids:
+        number |= 1 << pk
+    return _bytes_of(number)
+
+
+def _bytes_of(number: int) -> bytes:
+    return number.to_bytes((number.bit_length() + 7) // 8, "little")
+
+
+def bits_union(values) -> int:
+    """The union of sets stored by ``bits_of``, as an int."""
+    number = 0
+    for value in values:
+        number |= int.from_bytes(bytes(value), "little")
+    return number
 
 
 # {table: {(day, neighborhood_id, *key): {measure: value}}}
@@ -315,6 +349,9 @@ def _place_rows(fresh: Rows) -> None:
 def _fresh(first: date, last: date, places) -> Rows:
     issues, resolution = _issue_rows(first, last, places)
     outreach, engagement = _outreach_rows(first, last, places)
+    sets: dict[tuple, set] = defaultdict(set)
+    for day, place, partner, category in engagement:
+        sets[(day, place, category)].add(partner)
     fresh = {
         "issues": issues,
         "resolution": resolution,
@@ -322,6 +359,7 @@ def _fresh(first: date, last: date, places) -> Rows:
         "outreach": outreach,
         "engagement": engagement,
         "officer": _officer_rows(first, last, places),
+        "partner_set": {key: {"partners": bits_of(ids)} for key, ids in sets.items()},
     }
     _place_rows(fresh)
     return fresh
@@ -384,8 +422,24 @@ def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _unions(table: str, grain: str, first: date, last: date, places) -> None:
+    """Each week or month row of a set table: the union of its day rows."""
+    _, key, (measure,) = TABLES[table]
+    start_of = _week_start if grain == Grain.WEEK else _month_start
+    unions: dict[tuple, int] = defaultdict(int)
+    for period, place, *rest, value in _rows_of(table, Grain.DAY, first, last, places).values_list(
+        "period", "neighborhood_id", *key, measure
+    ):
+        unions[(start_of(period), place, *rest)] |= bits_union([value])
+    rows = {k: {measure: _bytes_of(n)} for k, n in unions.items()}
+    _replace(table, grain, first, last, places, rows)
+
+
 def _sums(table: str, grain: str, first: date, last: date, places) -> None:
     """Each week or month row of [first, last] (whole weeks or months): the sum of its day rows."""
+    if table in SETS:
+        _unions(table, grain, first, last, places)
+        return
     _, key, measures = TABLES[table]
     trunc = TruncWeek("period") if grain == Grain.WEEK else TruncMonth("period")
     sums = (
@@ -457,7 +511,7 @@ def _city_officer_days(first: date, last: date) -> None:
 def _norm(values: dict | None) -> dict | None:
     if values is None:
         return None
-    return {name: Decimal(value) if isinstance(value, Decimal) else value for name, value in values.items() if value}
+    return {name: bytes(value) if isinstance(value, memoryview) else value for name, value in values.items() if value}
 
 
 # --- the three uses --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 Read from the summary tables (``insights.rollups``): activities that *started* in the period,
 in the place filter, per neighborhood and kind — the rows with no category count every
 activity, the rows of a category the activities linked to an issue or a Problem of it — and the
-partners engaged, distinct over the period's engagement rows.
+partners engaged: the union of the period's partner sets, one row per neighborhood and period.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
 from insights.figures.issues import DashboardScope
 from insights.figures.summaries import period_dates, period_q
-from insights.models import EngagementRollup, OutreachRollup
+from insights.models import OutreachRollup, PartnerSetRollup
+from insights.rollups import bits_union
 
 __all__ = ["OutreachFigures", "outreach_figures", "transparency_outreach_counts"]
 
@@ -65,14 +66,17 @@ def outreach_figures(scope: DashboardScope) -> OutreachFigures:
         figures.activities += n
         figures.hours += hours
         figures.attendance += attendance
-    engaged = EngagementRollup.objects.filter(where)
-    for place, partners in (
-        engaged.values_list("neighborhood_id").annotate(Count("partner_id", distinct=True)).order_by()
-    ):
+    engaged: dict[int, int] = {}
+    for place, partners in PartnerSetRollup.objects.filter(where).values_list("neighborhood_id", "partners"):
+        engaged[place] = engaged.get(place, 0) | bits_union([partners])
+    for place, partners in engaged.items():
         figures.by_neighborhood.setdefault(
             place, {"activities": 0, "hours": Decimal("0"), "attendance": 0, "partners": 0}
-        )["partners"] = partners
-    figures.partners_engaged = engaged.aggregate(n=Count("partner_id", distinct=True))["n"] or 0
+        )["partners"] = partners.bit_count()
+    everyone = 0
+    for partners in engaged.values():
+        everyone |= partners
+    figures.partners_engaged = everyone.bit_count()
     return figures
 
 

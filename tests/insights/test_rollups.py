@@ -100,6 +100,7 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             not_fixed=int(not answer.fixed),
             satisfaction_sum=answer.satisfaction,
         )
+    partner_sets: dict[tuple, set] = defaultdict(set)
     for activity in Activity.objects.prefetch_related("issues", "partners").select_related("problem"):
         categories = {issue.category_id for issue in activity.issues.all()}
         if activity.problem and activity.problem.category_id:
@@ -117,8 +118,23 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             )
             for partner in activity.partners.all():
                 add("engagement", day, activity.neighborhood_id, (partner.pk, category), activities=1)
+                partner_sets[(day, activity.neighborhood_id, category)].add(partner.pk)
     rows: dict[str, dict[tuple, dict]] = {table: {} for table in TABLES}
+    # Partner sets: a union, not a sum, over a week or month; stored as bits (bit i: partner i).
+    by_period: dict[tuple, set] = defaultdict(set)
+    for (day, place, category), partners in partner_sets.items():
+        for grain, start in (
+            (Grain.DAY, day),
+            (Grain.WEEK, day - timedelta(days=day.weekday())),
+            (Grain.MONTH, day.replace(day=1)),
+        ):
+            by_period[(grain, start, place, category)] |= partners
+    for key, partners in by_period.items():
+        number = sum(1 << pk for pk in partners)
+        rows["partner_set"][key] = {"partners": number.to_bytes((number.bit_length() + 7) // 8, "little")}
     for table, by_day in days.items():
+        if table == "partner_set":
+            continue
         for (day, place, *key), values in by_day.items():
             kept = {name: value for name, value in values.items() if value}
             if not kept:
@@ -136,7 +152,7 @@ def stored() -> dict[str, dict[tuple, dict]]:
     for table, (model, key, measures) in TABLES.items():
         rows[table] = {}
         for row in model.objects.values("grain", "period", "neighborhood_id", *key, *measures):
-            values = {name: row[name] for name in measures if row[name]}
+            values = {name: bytes(row[name]) if name == "partners" else row[name] for name in measures if row[name]}
             rows[table][(row["grain"], row["period"], row["neighborhood_id"], *(row[name] for name in key))] = values
     return rows
 
