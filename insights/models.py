@@ -156,10 +156,22 @@ class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
         ]
 
 
-class PlaceResolutionRollup(Rollup):
+class CityRows(models.Model):
+    """A table with rows for the whole city too: ``neighborhood`` None (``insights.rollups.CITY``),
+    the sum of every neighborhood's rows, so a city-wide read takes one row per period and key."""
+
+    neighborhood = models.ForeignKey(
+        Neighborhood, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class PlaceResolutionRollup(CityRows, Rollup):
     """``ResolutionRollup`` summed over categories and languages: the hour histogram per
-    neighborhood (public or not). A median reads its band first (``PlaceBandRollup``), then only
-    the hours of the band the middle falls in."""
+    neighborhood (public or not), and for the city. A median reads its band first
+    (``PlaceBandRollup``), then only the hours of the band the middle falls in."""
 
     public = models.BooleanField()
     hours = models.PositiveIntegerField()
@@ -173,7 +185,7 @@ class PlaceResolutionRollup(Rollup):
         ]
 
 
-class PlaceBandRollup(Rollup):
+class PlaceBandRollup(CityRows, Rollup):
     """The same histogram in bands (``insights.rollups.band_of``: a day wide for the first four weeks,
     then a week wide), a few dozen rows per neighborhood and period."""
 
@@ -189,16 +201,13 @@ class PlaceBandRollup(Rollup):
         ]
 
 
-class OfficerRollup(models.Model):
+class OfficerRollup(CityRows, models.Model):
     """Issues each officer finished (and of those, by their due time), by finishing day, per
     neighborhood and — with no neighborhood — for the whole city, so the dashboard's workload table
     reads a row per officer and period for the city."""
 
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
-    neighborhood = models.ForeignKey(
-        Neighborhood, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     finished = models.PositiveIntegerField(default=0)
     within_sla = models.PositiveIntegerField(default=0)

@@ -115,8 +115,9 @@ TABLES = {
 }
 SETS = {"partner_set"}
 
-# ``places`` meaning the whole-city rows (neighborhood None) of the officer table.
+# ``places`` meaning the whole-city rows (neighborhood None) of the tables that have them.
 CITY = "city"
+CITY_TABLES = {"officer", "place_resolution", "place_band"}
 
 # Hours to resolve, in bands: a day wide for the first four weeks, a week wide after.
 BAND_DAYS = 28
@@ -330,8 +331,9 @@ def _officer_rows(first: date, last: date, places) -> dict:
     return rows
 
 
-def _place_rows(fresh: Rows) -> None:
-    """The place tables, summed from the fresh issue, feedback and resolution rows (in place)."""
+def _place_rows(fresh: Rows, places) -> None:
+    """The place tables, summed from the fresh issue, feedback and resolution rows (in place); with
+    every neighborhood (``places`` None), the histograms' city rows too."""
     public = dict(Category.objects.values_list("pk", "is_public"))
     place: dict[tuple, dict] = {}
     for table in ("issues", "feedback"):
@@ -341,8 +343,9 @@ def _place_rows(fresh: Rows) -> None:
     place_band: dict[tuple, dict] = {}
     for (day, neighborhood, category, _language, hours), values in fresh["resolution"].items():
         is_public = public.get(category, False)
-        _add(place_resolution, (day, neighborhood, is_public, hours), values)
-        _add(place_band, (day, neighborhood, is_public, band_of(hours)), values)
+        for where in (neighborhood, None) if places is None else (neighborhood,):
+            _add(place_resolution, (day, where, is_public, hours), values)
+            _add(place_band, (day, where, is_public, band_of(hours)), values)
     fresh.update(place=place, place_resolution=place_resolution, place_band=place_band)
 
 
@@ -361,7 +364,7 @@ def _fresh(first: date, last: date, places) -> Rows:
         "officer": _officer_rows(first, last, places),
         "partner_set": {key: {"partners": bits_of(ids)} for key, ids in sets.items()},
     }
-    _place_rows(fresh)
+    _place_rows(fresh, places)
     return fresh
 
 
@@ -471,7 +474,7 @@ def _aggregates(first: date, last: date, places) -> None:
     for table in TABLES:
         for grain, start, end in spans:
             _sums(table, grain, start, end, places)
-            if table == "officer" and places not in (None, CITY):
+            if table in CITY_TABLES and places not in (None, CITY):
                 _sums(table, grain, start, end, CITY)
 
 
@@ -486,26 +489,26 @@ def _recompute(first: date, last: date, places, *, compare: bool = False) -> dic
             drift[table] = sum(1 for k in stored.keys() | rows.keys() if _norm(stored.get(k)) != _norm(rows.get(k)))
         _replace(table, Grain.DAY, first, last, places, rows)
     if places is not None:
-        # Some neighborhoods' officer rows changed: the city's are their sum over every neighborhood.
-        _city_officer_days(first, last)
+        # Some neighborhoods' rows changed: the city's are their sum over every neighborhood.
+        for table in CITY_TABLES:
+            _city_days(table, first, last)
     _aggregates(first, last, places)
     return drift
 
 
-def _city_officer_days(first: date, last: date) -> None:
+def _city_days(table: str, first: date, last: date) -> None:
+    model, key, measures = TABLES[table]
     sums = (
-        OfficerRollup.objects.filter(
-            grain=Grain.DAY, period__gte=first, period__lte=last, neighborhood_id__isnull=False
-        )
-        .values("period", "assignee_id")
-        .annotate(finished=Sum("finished"), within_sla=Sum("within_sla"))
+        model.objects.filter(grain=Grain.DAY, period__gte=first, period__lte=last, neighborhood_id__isnull=False)
+        .values("period", *key)
+        .annotate(**{f"sum_{name}": Sum(name) for name in measures})
         .order_by()
     )
     rows = {
-        (row["period"], None, row["assignee_id"]): {"finished": row["finished"], "within_sla": row["within_sla"]}
+        (row["period"], None, *(row[name] for name in key)): {name: row[f"sum_{name}"] for name in measures}
         for row in sums
     }
-    _replace("officer", Grain.DAY, first, last, CITY, rows)
+    _replace(table, Grain.DAY, first, last, CITY, rows)
 
 
 def _norm(values: dict | None) -> dict | None:

@@ -263,16 +263,15 @@ def _median_days(scope: DashboardScope) -> float | None:
             _hours_histogram(ResolutionRollup.objects.filter(parts, scope.place_q(), category_id=scope.category_id))
         )
     else:
+        # The city's own rows for the whole city; a place's neighborhoods' rows otherwise.
+        where = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
         bands = dict(
-            PlaceBandRollup.objects.filter(parts, scope.place_q())
-            .values_list("band")
-            .annotate(Sum("issues"))
-            .order_by()
+            PlaceBandRollup.objects.filter(parts, where).values_list("band").annotate(Sum("issues")).order_by()
         )
         hours = banded_median(
             bands,
             lambda lo, hi: _hours_histogram(
-                PlaceResolutionRollup.objects.filter(parts, scope.place_q(), hours__gte=lo, hours__lte=hi)
+                PlaceResolutionRollup.objects.filter(parts, where, hours__gte=lo, hours__lte=hi)
             ),
         )
     return None if hours is None else hours / 24
@@ -504,7 +503,7 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
         figures[place] = {"reported": reported, "finished": finished, "median_days": None}
     bands: dict[int, dict[int, int]] = defaultdict(dict)
     for place, band, n in (
-        PlaceBandRollup.objects.filter(parts, public=True)
+        PlaceBandRollup.objects.filter(parts, public=True, neighborhood_id__isnull=False)
         .values_list("neighborhood_id", "band")
         .annotate(Sum("issues"))
         .order_by()
@@ -519,7 +518,7 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
             (Q(neighborhood_id=place, hours__gte=lo, hours__lte=hi) for place, (lo, hi, *_rest) in wanted),
         )
         for place, value, n in (
-            PlaceResolutionRollup.objects.filter(parts, middle, public=True)
+            PlaceResolutionRollup.objects.filter(parts, middle, public=True, neighborhood_id__isnull=False)
             .values_list("neighborhood_id", "hours")
             .annotate(Sum("issues"))
             .order_by()

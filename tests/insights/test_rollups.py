@@ -79,10 +79,11 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             hours = int((issue.resolved_at - issue.created_at).total_seconds() // 3600)
             add("resolution", day, issue.neighborhood_id, (*key, hours), issues=1)
             is_public = public[issue.category_id]
-            add("place_resolution", day, issue.neighborhood_id, (is_public, hours), issues=1)
-            # Bands: a day wide for four weeks, then a week wide.
+            # Bands: a day wide for four weeks, then a week wide. Per neighborhood and for the city.
             band = hours // 24 if hours < 28 * 24 else 28 + (hours - 28 * 24) // 168
-            add("place_band", day, issue.neighborhood_id, (is_public, band), issues=1)
+            for place in (issue.neighborhood_id, None):
+                add("place_resolution", day, place, (is_public, hours), issues=1)
+                add("place_band", day, place, (is_public, band), issues=1)
             if issue.assignee_id:
                 for place in (issue.neighborhood_id, None):
                     add("officer", day, place, (issue.assignee_id,), finished=1, within_sla=within)
