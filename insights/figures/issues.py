@@ -245,7 +245,7 @@ def _flows(scope: DashboardScope, figures: IssueFigures) -> None:
         by_week["within_sla"] += within_sla
         by_week["crime"] += crime
     for name in ("reported", "finished", "within_sla", "crime"):
-        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
+        setattr(figures, name, sum(place[name] for place in figures.by_neighborhood.values()))
 
 
 def _hours_histogram(rows: QuerySet) -> dict[int, int]:
@@ -307,7 +307,7 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
         for name in counts:
             officer[name] += row[name]
     for name in ("open", "overdue", "escalated", "waiting"):
-        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
+        setattr(figures, name, sum(place[name] for place in figures.by_neighborhood.values()))
 
 
 def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
