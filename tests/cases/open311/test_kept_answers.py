@@ -5,6 +5,7 @@ been written, and one request builds it while the others asking the same wait.""
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -140,8 +141,8 @@ def test_a_transaction_that_has_written_reads_afresh():
 def test_many_clients_asking_the_same_new_search_wait_for_one_read(world, builds, snapshots):
     def ask_together():
         answers, barrier = [], threading.Barrier(8)
-        # A search not asked before in each run: no answer is kept for it yet.
-        search = {"status": "open", "run": str(len(snapshots)) + str(threading.get_ident())}
+        # A search not asked before in each run, retries included: no answer is kept for it yet.
+        search = {"status": "open", "run": uuid.uuid4().hex}
 
         def ask():
             try:
