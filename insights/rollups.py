@@ -10,8 +10,9 @@ those days fall in (sums of their days). It is used three ways:
     (``cases.models.ChangedDay``, written in the same transaction as each change, see
     ``cases.figure_changes``), recomputes those days of those neighborhoods and deletes the log
     rows, in one transaction: each change is folded in exactly once, however often the worker
-    runs or fails. Two workers taking days of the same neighborhood queue behind the
-    neighborhood's row lock, so the later one reads what the earlier one committed.
+    runs or fails. Appliers (and the nightly check) take turns behind the neighborhoods' row
+    locks — each rewrites the city rows, the sum over every neighborhood — so the later one reads
+    what the earlier one committed.
 ``rollups_repair``
     Nightly: recomputes a window (``ROLLUP_REPAIR_DAYS``, a year and a month by default) from
     the raw rows, compares it with what the tables hold, puts any difference right and reports
@@ -520,6 +521,15 @@ def _norm(values: dict | None) -> dict | None:
 # --- the three uses --------------------------------------------------------------------------
 
 
+def _take_turns() -> None:
+    """Wait for any other applier or check to commit, then go on (until this transaction ends).
+
+    Every recomputation rewrites the city rows (the sum over every neighborhood), so they all share
+    one lock: the neighborhoods' rows, taken in one order.
+    """
+    list(Neighborhood.objects.select_for_update().order_by("pk").values_list("pk"))
+
+
 def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
     """Fold one batch of the change log into the tables; the number of log rows taken."""
     with transaction.atomic():
@@ -533,9 +543,7 @@ def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
         places_by_day: dict[date, set[int]] = defaultdict(set)
         for _, day, place in pending:
             places_by_day[day].add(place)
-        # Appliers of the same neighborhood take turns: the later one reads what the earlier committed.
-        wanted = sorted({place for _, _, place in pending})
-        list(Neighborhood.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk"))
+        _take_turns()
         for day, places in sorted(places_by_day.items()):
             _recompute(day, day, sorted(places))
         ChangedDay.objects.filter(pk__in=[pk for pk, _, _ in pending]).delete()
@@ -570,6 +578,7 @@ def rollups_repair(
     months = list(_in_months(first, last))
     for done, (start, end) in enumerate(months, 1):
         with transaction.atomic():
+            _take_turns()
             for table, n in _recompute(start, end, None, compare=True).items():
                 drift[table] += n
         if progress:
