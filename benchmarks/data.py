@@ -45,11 +45,11 @@ from tqdm import tqdm
 
 from benchmarks.scale import issues_asked, spelled
 
-DATA_VERSION = "5"
+DATA_VERSION = "6"
 # Version 3 added the issues' report languages and the dashboard's summary tables, version 4 the
-# week rows and the place and officer tables, version 5 the partner sets; an earlier database is brought up to it in
-# place (``_upgrade``) rather than loaded again.
-UPGRADES = {"2": "5", "3": "5", "4": "5"}
+# week rows and the place and officer tables, version 5 the partner sets, version 6 the open issues'
+# tables; an earlier database is brought up to it in place (``_upgrade``) rather than loaded again.
+UPGRADES = {"2": "6", "3": "6", "4": "6", "5": "6"}
 N_ISSUES = issues_asked()
 N_OVERDUE = N_ISSUES // 10
 N_OPEN_NOT_DUE = N_ISSUES * 3 // 100
@@ -741,12 +741,25 @@ def _summaries() -> None:
     _log(f"summary tables: {record.rows_checked} day rows, {record.first_day} to {record.last_day}")
 
 
+def _open_tables() -> None:
+    """The open issues' summary tables alone (version 6), built as on a deployment's first run."""
+    from insights.models import OpenMark
+    from insights.rollups import rollups_advance_open
+
+    OpenMark.objects.all().delete()
+    rollups_advance_open()
+    _log(f"open tables: {_scalar('SELECT COUNT(*) FROM insights_openrollup')} rows")
+
+
 def _upgrade(version: str) -> None:
     """An earlier load brought to this version in place: languages, summary tables, statistics."""
     started = time.perf_counter()
     _log(f"upgrading the bench data from version {version} to {UPGRADES[version]} in place")
-    _languages()
-    _summaries()
+    if version == "5":
+        _open_tables()
+    else:
+        _languages()
+        _summaries()
     _vacuum()
     _execute("UPDATE bench_meta SET value = %s WHERE key = 'version'", [UPGRADES[version]])
     _log(f"upgraded in {time.perf_counter() - started:.0f} s")
@@ -820,6 +833,8 @@ def escalation_reset() -> None:
         )
         _execute("DELETE FROM cases_problem WHERE id > %s", [int(info["max_problem_id"])])
         _execute("DELETE FROM cases_sweeprun WHERE id > %s", [int(info["max_sweeprun_id"])])
+        # The summary tables' change log of what the sweep changed, now undone (nothing applies it here).
+        _execute("DELETE FROM cases_changedday")
     with _cursor() as cursor:
         for table in ("cases_issue", "cases_escalation", "cases_event", "cases_outboxmessage", "cases_problem"):
             cursor.execute(f"VACUUM ANALYZE {table}")

@@ -293,6 +293,8 @@ class Issue(TrackedFields, QuickChoiceDisplay, models.Model):
         "due_at",
         "status",
         "outcome",
+        "escalation_level",
+        "needs_decision",
     )
 
     Status = IssueStatus

@@ -9,7 +9,7 @@ other mode PostgreSQL; nothing else is supported (``has_item`` refuses other bac
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection as default_connection
 from django.db.models import DateTimeField, F, Func, IntegerField, Value
@@ -25,6 +25,12 @@ class Dialect:
     def dt(self, value: datetime):
         """A datetime parameter as the backend stores it (SQLite: naive UTC text)."""
         return self.conn.ops.adapt_datetimefield_value(value)
+
+    def moment(self, value) -> datetime:
+        """A timestamp a raw cursor read, as an aware datetime (SQLite gives naive UTC text)."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
     def in_ids(self, column: str) -> str:
         """``column`` among the ids of one parameter (``ids``): one array or JSON list, not 5 000 placeholders."""

@@ -239,6 +239,58 @@ class PartnerSetRollup(Rollup):
         ]
 
 
+class OpenRollup(Rollup):
+    """Issues still open now, by the day they were reported (the dashboard's cohort), per
+    neighborhood and category: open, and of those overdue and escalated. (Waiting for a decision is
+    read live from its own partial index: a supervisor who decides sees the count drop at once.)
+
+    A row changes when one of its issues does (its report day is logged, ``cases.figure_changes``;
+    the escalation sweep logs the days of the issues it escalates) and as time passes: ``overdue``
+    counts the issues due before ``OpenMark.as_of``, and the worker moves the mark on, recomputing
+    the days of the issues that fell due meanwhile (``insights.rollups.rollups_advance_open``). A
+    reader adds the issues that fell due between the mark and now (a read of the open issues' due
+    index, ``insights.figures.issues``)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_index=False)
+    open = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grain", "period", "neighborhood", "category"], name="open_rollup_key")
+        ]
+
+
+class OpenOfficerRollup(CityRows, models.Model):
+    """The same for each officer's open issues, per neighborhood and for the whole city (neighborhood
+    None): the dashboard's workload table reads a row per officer and period for the city."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    period = models.DateField()
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    open = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
+        indexes = [models.Index(fields=["grain", "period", "neighborhood", "assignee"], name="open_officer_rollup_idx")]
+
+    def __str__(self):
+        return f"OpenOfficerRollup {self.grain} {self.period} officer {self.assignee_id}"
+
+
+class OpenMark(models.Model):
+    """The moment the open tables' ``overdue`` counts are as of (one row, pk 1): issues due before
+    it. Moved on by the worker together with the rows it changes (``rollups_advance_open``)."""
+
+    as_of = models.DateTimeField()
+
+    def __str__(self):
+        return f"open tables overdue as of {self.as_of}"
+
+
 class RollupRepair(models.Model):
     """One nightly check of the summary tables against the raw rows (``rollups_repair``)."""
 

@@ -53,6 +53,9 @@ from insights.models import (
     Grain,
     IssueRollup,
     OfficerRollup,
+    OpenMark,
+    OpenOfficerRollup,
+    OpenRollup,
     OutreachRollup,
     PartnerSetRollup,
     PlaceBandRollup,
@@ -71,6 +74,7 @@ __all__ = [
     "bits_of",
     "bits_union",
     "month_after",
+    "rollups_advance_open",
     "rollups_apply",
     "rollups_rebuild",
     "rollups_repair",
@@ -113,12 +117,16 @@ TABLES = {
     "officer": (OfficerRollup, ("assignee_id",), ("finished", "within_sla")),
     # A set, not a sum: week and month rows are the union of their days (``_unions``).
     "partner_set": (PartnerSetRollup, ("category_id",), ("partners",)),
+    # Issues still open now, by report day; ``overdue`` as of ``OpenMark`` (``rollups_advance_open``).
+    "open": (OpenRollup, ("category_id",), ("open", "overdue", "escalated")),
+    "open_officer": (OpenOfficerRollup, ("assignee_id",), ("open", "overdue", "escalated")),
 }
 SETS = {"partner_set"}
+OPEN_TABLES = ("open", "open_officer")
 
 # ``places`` meaning the whole-city rows (neighborhood None) of the tables that have them.
 CITY = "city"
-CITY_TABLES = {"officer", "place_resolution", "place_band"}
+CITY_TABLES = {"officer", "place_resolution", "place_band", "open_officer"}
 
 # Hours to resolve, in bands: a day wide for the first four weeks, a week wide after.
 BAND_DAYS = 28
@@ -332,6 +340,68 @@ def _officer_rows(first: date, last: date, places) -> dict:
     return rows
 
 
+def _open_rows(first: date, last: date, places, mark: datetime) -> tuple[dict, dict]:
+    """Issues reported on [first, last] that are open now, per neighborhood and category and per
+    officer (with every neighborhood, the officers' city rows too); overdue: due before ``mark``.
+    One grouped index-only read of the open issues' own index (``issue_open_cohort_idx``)."""
+    opened: dict[tuple, dict] = {}
+    officers: dict[tuple, dict] = {}
+    for row in (
+        Issue.objects.filter(_within("created_at", first, last, places), status__in=Issue.OPEN_STATUSES)
+        .annotate(day=_day("created_at"))
+        .values("day", "neighborhood_id", "category_id", "assignee_id")
+        # ``created_at`` (in the index, never empty) rather than the id (not in it): no table row read.
+        .annotate(
+            open=Count("created_at"),
+            overdue=Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=mark)),
+            escalated=Count("created_at", filter=Q(escalation_level__gt=0)),
+        )
+        .order_by()
+    ):
+        values = {name: row[name] for name in ("open", "overdue", "escalated")}
+        _add(opened, (row["day"], row["neighborhood_id"], row["category_id"]), values)
+        if row["assignee_id"] is not None:
+            for where in (row["neighborhood_id"], None) if places is None else (row["neighborhood_id"],):
+                _add(officers, (row["day"], where, row["assignee_id"]), values)
+    return opened, officers
+
+
+def _open_mark() -> datetime:
+    """The moment the open tables count overdue issues as of; on the first call ever, now, and the
+    open tables are built for every day that has an open issue. Called behind ``_take_turns``."""
+    mark = OpenMark.objects.filter(pk=1).values_list("as_of", flat=True).first()
+    if mark is not None:
+        return mark
+    mark = timezone.now()
+    OpenMark.objects.create(pk=1, as_of=mark)
+    days = (
+        Issue.objects.filter(status__in=Issue.OPEN_STATUSES)
+        .annotate(day=_day("created_at"))
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by()
+    )
+    _recompute_days(_runs(sorted(days)), tables=OPEN_TABLES)
+    return mark
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days as [first, last] runs."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _recompute_days(runs, *, tables) -> None:
+    for first, last in runs:
+        for start, end in _in_months(first, last):
+            _recompute(start, end, None, tables=tables)
+
+
 def _place_rows(fresh: Rows, places) -> None:
     """The place tables, summed from the fresh issue, feedback and resolution rows (in place); with
     every neighborhood (``places`` None), the histograms' city rows too."""
@@ -350,7 +420,10 @@ def _place_rows(fresh: Rows, places) -> None:
     fresh.update(place=place, place_resolution=place_resolution, place_band=place_band)
 
 
-def _fresh(first: date, last: date, places) -> Rows:
+def _fresh(first: date, last: date, places, tables=None) -> Rows:
+    if tables == OPEN_TABLES:
+        opened, officers = _open_rows(first, last, places, _open_mark())
+        return {"open": opened, "open_officer": officers}
     issues, resolution = _issue_rows(first, last, places)
     outreach, engagement = _outreach_rows(first, last, places)
     sets: dict[tuple, set] = defaultdict(set)
@@ -366,6 +439,7 @@ def _fresh(first: date, last: date, places) -> Rows:
         "partner_set": {key: {"partners": bits_of(ids)} for key, ids in sets.items()},
     }
     _place_rows(fresh, places)
+    fresh["open"], fresh["open_officer"] = _open_rows(first, last, places, _open_mark())
     return fresh
 
 
@@ -466,23 +540,24 @@ def _as_date(value) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _aggregates(first: date, last: date, places) -> None:
+def _aggregates(first: date, last: date, places, tables=None) -> None:
     """The week and month rows of the weeks and months [first, last] touch."""
     spans = (
         (Grain.WEEK, _week_start(first), _week_start(last) + timedelta(days=6)),
         (Grain.MONTH, _month_start(first), _month_end(last)),
     )
-    for table in TABLES:
+    for table in tables or TABLES:
         for grain, start, end in spans:
             _sums(table, grain, start, end, places)
             if table in CITY_TABLES and places not in (None, CITY):
                 _sums(table, grain, start, end, CITY)
 
 
-def _recompute(first: date, last: date, places, *, compare: bool = False) -> dict[str, int]:
+def _recompute(first: date, last: date, places, *, compare: bool = False, tables=None) -> dict[str, int]:
     """Replace the day rows of [first, last] in ``places`` (None: everywhere) with a recomputation
-    from raw rows, then their months. With ``compare``, first count the rows that differ."""
-    fresh = _fresh(first, last, places)
+    from raw rows, then their weeks and months; only ``tables`` (``OPEN_TABLES``) when given. With
+    ``compare``, first count the rows that differ."""
+    fresh = _fresh(first, last, places, tables)
     drift = {}
     for table, rows in fresh.items():
         if compare:
@@ -491,9 +566,9 @@ def _recompute(first: date, last: date, places, *, compare: bool = False) -> dic
         _replace(table, Grain.DAY, first, last, places, rows)
     if places is not None:
         # Some neighborhoods' rows changed: the city's are their sum over every neighborhood.
-        for table in CITY_TABLES:
+        for table in CITY_TABLES.intersection(fresh):
             _city_days(table, first, last)
-    _aggregates(first, last, places)
+    _aggregates(first, last, places, tables)
     return drift
 
 
@@ -548,6 +623,31 @@ def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
             _recompute(day, day, sorted(places))
         ChangedDay.objects.filter(pk__in=[pk for pk, _, _ in pending]).delete()
     return len(pending)
+
+
+def rollups_advance_open(*, now: datetime | None = None) -> int:
+    """Move the open tables' mark on to now: recompute the days of the issues that fell due since
+    the last mark, and move the mark, in one transaction. The number of (day, neighborhood) pairs."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _take_turns()
+        mark = _open_mark()
+        if now <= mark:
+            return 0
+        pairs = set(
+            Issue.objects.filter(status__in=Issue.ESCALATING_STATUSES, due_at__gte=mark, due_at__lt=now)
+            .annotate(day=_day("created_at"))
+            .values_list("day", "neighborhood_id")
+            .distinct()
+            .order_by()
+        )
+        OpenMark.objects.filter(pk=1).update(as_of=now)
+        places_by_day: dict[date, set[int]] = defaultdict(set)
+        for day, place in pairs:
+            places_by_day[day].add(place)
+        for day, places in sorted(places_by_day.items()):
+            _recompute(day, day, sorted(places), tables=OPEN_TABLES)
+    return len(pairs)
 
 
 def rollups_apply_all() -> int:

@@ -11,9 +11,9 @@ from django.conf import settings
 
 @shared_task(name="insights.tasks.rollups_apply_task", expires=max(3 * settings.ROLLUP_APPLY_SECONDS, 3))
 def rollups_apply_task():
-    from insights.rollups import rollups_apply_all
+    from insights.rollups import rollups_advance_open, rollups_apply_all
 
-    return {"changes": rollups_apply_all()}
+    return {"changes": rollups_apply_all(), "fell_due": rollups_advance_open()}
 
 
 # Nightly. A run left waiting half a day expires; the next night's run checks the same window.

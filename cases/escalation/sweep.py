@@ -93,6 +93,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 
+from cases.figure_changes import days_changed, local_day
 from cases.models import (
     PRIORITY_ORDER,
     Category,
@@ -538,11 +539,16 @@ class _Batch:
             FROM x
             WHERE cases_issue.id = x.issue_id
               AND {d.in_ids("cases_issue.id")}
+            RETURNING cases_issue.created_at, cases_issue.neighborhood_id
         """
         # The redundant id filter lets PostgreSQL fetch the batch's issues by
         # primary key instead of hashing the whole table against the batch.
         with connection.cursor() as cursor:
             cursor.execute(sql, [d.ids(ids), d.dt(self.now), d.ids(issue_ids)])
+            changed = cursor.fetchall()
+        # Escalation level and "waiting for a decision" are figures of the open issues' summary
+        # tables: the report days of the issues changed go to their change log, in this transaction.
+        days_changed((local_day(d.moment(created)), place) for created, place in changed)
 
     def digest_lines(self, ids: list[int], recipients) -> list[tuple]:
         """What each recipient is told about this batch: one line per (recipient, issue), most overdue first.

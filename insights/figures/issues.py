@@ -64,6 +64,9 @@ from insights.models import (
     FeedbackRollup,
     IssueRollup,
     OfficerRollup,
+    OpenMark,
+    OpenOfficerRollup,
+    OpenRollup,
     PlaceBandRollup,
     PlaceResolutionRollup,
     PlaceRollup,
@@ -277,36 +280,93 @@ def _median_days(scope: DashboardScope) -> float | None:
     return None if hours is None else hours / 24
 
 
-def _open_counts(scope: DashboardScope) -> dict:
-    """Open issues, and of those overdue, escalated and waiting for a decision, as aggregates that
-    read only what the open issues' covering index holds (counting ``created_at``, never empty and in
-    the index, rather than the id, which is not: an index-only scan, no row of the table)."""
-    return {
-        "open": Count("created_at"),
-        "overdue": Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
-        "escalated": Count("created_at", filter=Q(escalation_level__gt=0)),
-        "waiting": Count("created_at", filter=decisions_waiting_q()),
-    }
+OPEN_FIGURES = ("open", "overdue", "escalated", "waiting")
+
+
+def _fell_due(scope: DashboardScope, keys: tuple[str, ...]) -> QuerySet:
+    """The open issues of the scope's cohort whose overdue state differs between the open tables'
+    mark (``OpenMark``) and now, grouped by ``keys``: +1 each that fell due since the mark, −1
+    each the mark counts as due that is not yet (a clock behind it). A range of the open issues'
+    due index (``issue_open_due_idx``): the few issues of the seconds since the worker last ran."""
+    mark = Subquery(OpenMark.objects.filter(pk=1).values("as_of")[:1])
+    now = scope.now
+    return (
+        Issue.objects.filter(
+            scope.issue_q(),
+            scope.cohort_q(),
+            Q(due_at__gte=mark, due_at__lt=now) | Q(due_at__gte=now, due_at__lt=mark),
+            status__in=Issue.ESCALATING_STATUSES,
+        )
+        .values(*keys)
+        .annotate(
+            open=Value(0),
+            overdue=Sum(Case(When(due_at__lt=now, then=Value(1)), default=Value(-1))),
+            escalated=Value(0),
+            waiting=Value(0),
+        )
+        .order_by()
+    )
+
+
+def _waiting(scope: DashboardScope, keys: tuple[str, ...]) -> QuerySet:
+    """The cohort's issues waiting for a decision now, grouped by ``keys``: read live from their own
+    partial index (``issue_needs_decision_idx``), so a supervisor who decides sees the count drop
+    at once, as the list beside it does."""
+    return (
+        _open_cohort(scope)
+        .filter(decisions_waiting_q())
+        .values(*keys)
+        .annotate(open=Value(0), overdue=Value(0), escalated=Value(0), waiting=Count("id"))
+        .order_by()
+    )
+
+
+def _open_rows(scope: DashboardScope, rows: QuerySet, keys: tuple[str, ...], *live: QuerySet) -> list[dict]:
+    """The open tables' rows of the scope's cohort summed by ``keys``, with the issues that fell due
+    since their mark and the ``live`` reads, in one statement (one snapshot: the mark and the rows
+    it is the mark of)."""
+    first, last = period_dates(scope)
+    summed = (
+        rows.filter(period_q(first, last))
+        .values(*keys)
+        .annotate(open=Sum("open"), overdue=Sum("overdue"), escalated=Sum("escalated"), waiting=Value(0))
+        .order_by()
+    )
+    return list(summed.union(_fell_due(scope, keys), *live, all=True))
 
 
 def _current(scope: DashboardScope, figures: IssueFigures) -> None:
     """The issues reported in the period that are still open now — open, overdue, escalated,
-    waiting for a decision — per neighborhood and category, then per officer: two grouped
-    index-only reads of the open issues' own index (``issue_open_cohort_idx``)."""
-    counts = _open_counts(scope)
-    for row in _open_cohort(scope).values("neighborhood_id", "category_id").annotate(**counts).order_by():
+    waiting for a decision — per neighborhood and category, then per officer: the open tables
+    (``OpenRollup``, ``OpenOfficerRollup``: a row per report day, week or month and key), plus the
+    issues that fell due since the worker last moved their mark on, plus those waiting now."""
+    place_keys = ("neighborhood_id", "category_id")
+    for row in _open_rows(scope, OpenRollup.objects.filter(scope.issue_q()), place_keys, _waiting(scope, place_keys)):
         place = _counts_for(row["neighborhood_id"], figures.by_neighborhood)
-        for name in counts:
+        for name in OPEN_FIGURES:
             place[name] += row[name]
         _counts_for(row["category_id"], figures.by_category)["open"] += row["open"]
-    del counts["waiting"]
-    for row in (
-        _open_cohort(scope).filter(assignee_id__isnull=False).values("assignee_id").annotate(**counts).order_by()
-    ):
+    officer_figures = ("open", "overdue", "escalated")
+    if scope.category_id:
+        # One category: the open issues themselves (the officer table has no category).
+        counts = {
+            "open": Count("created_at"),
+            "overdue": Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
+            "escalated": Count("created_at", filter=Q(escalation_level__gt=0)),
+        }
+        rows = _open_cohort(scope).filter(assignee_id__isnull=False).values("assignee_id").annotate(**counts).order_by()
+    else:
+        place = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        rows = [
+            row
+            for row in _open_rows(scope, OpenOfficerRollup.objects.filter(place), ("assignee_id",))
+            if row["assignee_id"] is not None
+        ]
+    for row in rows:
         officer = _counts_for(row["assignee_id"], figures.by_officer)
-        for name in counts:
+        for name in officer_figures:
             officer[name] += row[name]
-    for name in ("open", "overdue", "escalated", "waiting"):
+    for name in OPEN_FIGURES:
         setattr(figures, name, sum(place[name] for place in figures.by_neighborhood.values()))
 
 

@@ -21,9 +21,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases import services
+from cases.escalation import decisions, ladders
+from cases.escalation.sweep import escalation_sweep_run
 from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedback, Issue
-from insights.models import Grain, IssueRollup, PlaceRollup, ResolutionRollup, RollupRepair
-from insights.rollups import TABLES, rollups_apply, rollups_apply_all, rollups_rebuild, rollups_repair
+from insights.models import (
+    Grain,
+    IssueRollup,
+    OpenMark,
+    OpenOfficerRollup,
+    OpenRollup,
+    PlaceRollup,
+    ResolutionRollup,
+    RollupRepair,
+)
+from insights.rollups import (
+    TABLES,
+    rollups_advance_open,
+    rollups_apply,
+    rollups_apply_all,
+    rollups_rebuild,
+    rollups_repair,
+)
 from outreach.models import Activity
 from outreach.services import activities_delete, activity_create, activity_update
 from tests.factories import CategoryFactory, IssueFactory, NeighborhoodFactory, PartnerFactory, officer
@@ -87,6 +105,19 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             if issue.assignee_id:
                 for place in (issue.neighborhood_id, None):
                     add("officer", day, place, (issue.assignee_id,), finished=1, within_sla=within)
+    # Open now, by report day; overdue as of the open tables' mark (the reader adds what fell due since).
+    mark = OpenMark.objects.filter(pk=1).values_list("as_of", flat=True).first()
+    for issue in issues.values():
+        if issue.status not in Issue.OPEN_STATUSES:
+            continue
+        assert mark is not None, "an open issue and no open tables built"
+        day = local_day(issue.created_at)
+        overdue = int(issue.status in Issue.ESCALATING_STATUSES and issue.due_at < mark)
+        escalated = int(issue.escalation_level > 0)
+        add("open", day, issue.neighborhood_id, (issue.category_id,), open=1, overdue=overdue, escalated=escalated)
+        if issue.assignee_id:
+            for place in (issue.neighborhood_id, None):
+                add("open_officer", day, place, (issue.assignee_id,), open=1, overdue=overdue, escalated=escalated)
     for event in Event.objects.filter(kind=Event.Kind.REOPENED):
         issue = issues[event.issue_id]
         issue_figure(issue, "issues", local_day(event.created_at), (issue.category_id, issue.language), reopened=1)
@@ -175,6 +206,10 @@ class City:
     def __init__(self):
         self.places = [NeighborhoodFactory() for _ in range(4)]
         self.categories = [CategoryFactory(is_public=True), CategoryFactory(is_public=False)]
+        for category in self.categories:  # the sweep escalates what is overdue: levels and decisions
+            ladders.escalation_ladder_set(
+                category=category, ladder=[(1, 0, "notify_supervisor"), (2, 12, "needs_decision")]
+            )
         self.partners = [PartnerFactory(), PartnerFactory(), PartnerFactory()]
         self.actor = officer(neighborhoods=self.places)
         self.officers = [self.actor, officer(neighborhoods=self.places)]
@@ -248,6 +283,12 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
             partners=city.partners[c % 3 :],
             issues=city.issues[: a % 3],
         )
+    elif op == "sweep":
+        escalation_sweep_run(now=timezone.now())
+    elif op == "decide":
+        decisions.escalation_decide(issue=issue, actor=actor, decision=("acknowledge", "assign")[b % 2])
+    elif op == "advance":  # the worker moves the open tables' overdue mark on
+        rollups_advance_open()
     elif op == "delete" and city.activities:
         activity = city.activities.pop(a % len(city.activities))
         activities_delete(activities=Activity.objects.filter(pk=activity.pk))
@@ -255,7 +296,7 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
 
 OPS = st.sampled_from(
     ["submit", "submit", "acknowledge", "assign", "priority", "resolve", "refer", "crime", "duplicate", "reopen"]
-    + ["close"]
+    + ["close", "sweep", "sweep", "decide", "advance"]
     + ["feedback", "feedback", "log", "edit", "delete"]
 )
 SEQUENCES = st.lists(
@@ -276,9 +317,11 @@ def test_random_service_calls_leave_every_summary_row_equal_to_a_recomputation(s
         with time_machine.travel(moment, tick=False), contextlib.suppress(ValidationError):
             step(city, op, a, b, c)
         if hours % 3 == 0:  # the worker runs now and then, after one change or several
-            rollups_apply_all()
+            with time_machine.travel(moment, tick=False):
+                rollups_apply_all()
             assert_rollups_match_the_raw_rows()
-    rollups_apply_all()
+    with time_machine.travel(moment, tick=False):
+        rollups_apply_all()
     assert not ChangedDay.objects.exists()
     assert_rollups_match_the_raw_rows()
 
@@ -531,3 +574,96 @@ def test_the_change_log_switch_stops_and_restarts_the_log(settings):
         local_day(START),
         local_day(START + timedelta(days=2)),
     }
+
+
+# --- the open tables: overdue as time passes, the sweep and decisions --------------------------
+
+
+def open_figures(now, **scope):
+    from insights.figures.issues import DashboardScope, issue_figures
+
+    figures = issue_figures(
+        DashboardScope(start=START - timedelta(days=1), end=START + timedelta(days=9), now=now, **scope)
+    )
+    return figures.open, figures.overdue, figures.escalated, figures.waiting
+
+
+def stored_open(**where):
+    return list(OpenRollup.objects.filter(grain=Grain.DAY, **where).values_list("open", "overdue", "escalated"))
+
+
+def test_overdue_counts_what_fell_due_since_the_mark_and_the_worker_moves_the_mark_on():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 0, 0)  # public category: due in 72 hours
+        rollups_apply_all()
+    issue = city.issues[0]
+    due = Issue.objects.get(pk=issue.pk).due_at
+    assert OpenMark.objects.get().as_of == START
+    assert stored_open() == [(1, 0, 0)]
+    # The worker has not run since: the reader adds the issue that fell due after the mark.
+    assert open_figures(due + timedelta(minutes=5)) == (1, 1, 0, 0)
+    assert open_figures(due - timedelta(minutes=5)) == (1, 0, 0, 0)
+    # The worker moves the mark past the due time: the stored row counts it, the figures agree.
+    assert rollups_advance_open(now=due + timedelta(hours=1)) == 1
+    assert OpenMark.objects.get().as_of == due + timedelta(hours=1)
+    assert stored_open() == [(1, 1, 0)]
+    assert_rollups_match_the_raw_rows()
+    assert open_figures(due + timedelta(hours=2)) == (1, 1, 0, 0)
+    # A reader whose clock is behind the mark does not count an issue not yet due by its clock.
+    assert open_figures(due - timedelta(minutes=5)) == (1, 0, 0, 0)
+    # Nothing fell due since: the mark moves, no day is recomputed.
+    assert rollups_advance_open(now=due + timedelta(hours=3)) == 0
+    # Finished: no longer open anywhere.
+    with time_machine.travel(due + timedelta(hours=4), tick=False):
+        step(city, "resolve", 0, 0, 0)
+        rollups_apply_all()
+    assert stored_open() == []
+    assert open_figures(due + timedelta(hours=5)) == (0, 0, 0, 0)
+
+
+def test_the_sweep_and_a_decision_log_the_days_of_the_issues_they_change():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 0, 0)
+        step(city, "assign", 0, 0, 0)
+        rollups_apply_all()
+    due = Issue.objects.get(pk=city.issues[0].pk).due_at
+    rollups_advance_open(now=due + timedelta(hours=1))
+    assert stored_open() == [(1, 1, 0)]
+    # Thirteen hours overdue: level 1 (notify) and level 2 (needs a decision) in one sweep.
+    later = due + timedelta(hours=13)
+    assert escalation_sweep_run(now=later).escalations == 2
+    assert list(ChangedDay.objects.values_list("day", "neighborhood_id")) == [(local_day(START), city.places[0].pk)]
+    rollups_apply_all()
+    assert stored_open() == [(1, 1, 1)]
+    assert list(
+        OpenOfficerRollup.objects.filter(grain=Grain.DAY, neighborhood__isnull=True).values_list(
+            "assignee_id", "open", "overdue", "escalated"
+        )
+    ) == [(city.officers[0].pk, 1, 1, 1)]
+    assert_rollups_match_the_raw_rows()
+    assert open_figures(later) == (1, 1, 1, 1)
+    with time_machine.travel(later, tick=False):
+        decisions.escalation_decide(issue=city.issues[0], actor=city.actor, decision="Assign a second officer")
+    # Waiting for a decision is read live: it drops before the worker runs.
+    assert open_figures(later) == (1, 1, 1, 0)
+
+
+def test_the_open_tables_are_built_for_every_open_issue_when_they_have_no_mark_yet():
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 0, 0)
+    with time_machine.travel(START + timedelta(days=40), tick=False):
+        step(city, "submit", 1, 0, 1)
+        rollups_apply_all()
+    OpenMark.objects.all().delete()
+    OpenRollup.objects.all().delete()
+    OpenOfficerRollup.objects.all().delete()
+    # A deployment's first run after the migration: the worker builds them, every report day.
+    assert rollups_advance_open(now=START + timedelta(days=41)) == 0
+    assert sorted(OpenRollup.objects.filter(grain=Grain.DAY).values_list("period", flat=True)) == [
+        local_day(START),
+        local_day(START + timedelta(days=40)),
+    ]
+    assert_rollups_match_the_raw_rows()
