@@ -337,15 +337,24 @@ def _open_rows(scope: DashboardScope, rows: QuerySet, keys: tuple[str, ...], *li
 
 def _current(scope: DashboardScope, figures: IssueFigures) -> None:
     """The issues reported in the period that are still open now — open, overdue, escalated,
-    waiting for a decision — per neighborhood and category, then per officer: the open tables
+    waiting for a decision — per neighborhood, per category and per officer: the open tables
     (``OpenRollup``, ``OpenOfficerRollup``: a row per report day, week or month and key), plus the
-    issues that fell due since the worker last moved their mark on, plus those waiting now."""
-    place_keys = ("neighborhood_id", "category_id")
-    for row in _open_rows(scope, OpenRollup.objects.filter(scope.issue_q()), place_keys, _waiting(scope, place_keys)):
-        place = _counts_for(row["neighborhood_id"], figures.by_neighborhood)
+    issues that fell due since the worker last moved their mark on, plus those waiting now. Each
+    read is grouped by what it fills (fifty neighborhoods, twenty categories, the officers), not
+    by neighborhood and category together (a thousand rows to sum in Python)."""
+    place = ("neighborhood_id",)
+    for row in _open_rows(scope, OpenRollup.objects.filter(scope.issue_q()), place, _waiting(scope, place)):
+        counts = _counts_for(row["neighborhood_id"], figures.by_neighborhood)
         for name in OPEN_FIGURES:
-            place[name] += row[name]
-        _counts_for(row["category_id"], figures.by_category)["open"] += row["open"]
+            counts[name] += row[name]
+    first, last = period_dates(scope)
+    for category, n in (
+        OpenRollup.objects.filter(period_q(first, last), scope.issue_q())
+        .values_list("category_id")
+        .annotate(Sum("open"))
+        .order_by()
+    ):
+        _counts_for(category, figures.by_category)["open"] += n
     officer_figures = ("open", "overdue", "escalated")
     if scope.category_id:
         # One category: the open issues themselves (the officer table has no category).
@@ -356,10 +365,10 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
         }
         rows = _open_cohort(scope).filter(assignee_id__isnull=False).values("assignee_id").annotate(**counts).order_by()
     else:
-        place = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        where = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
         rows = [
             row
-            for row in _open_rows(scope, OpenOfficerRollup.objects.filter(place), ("assignee_id",))
+            for row in _open_rows(scope, OpenOfficerRollup.objects.filter(where), ("assignee_id",))
             if row["assignee_id"] is not None
         ]
     for row in rows:
@@ -367,7 +376,7 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
         for name in officer_figures:
             officer[name] += row[name]
     for name in OPEN_FIGURES:
-        setattr(figures, name, sum(place[name] for place in figures.by_neighborhood.values()))
+        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
 
 
 def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
@@ -518,7 +527,22 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]
         output_field=IntegerField(),
     )
     shown = _problem_scope(scope).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
-    problems = list(shown.select_related("category", "neighborhood", "owner").defer("neighborhood__boundary"))
+    # Only what the table, the map and the export show: a Problem's free-text SARA fields, the
+    # neighborhood's boundary and the owner's account stay in the database.
+    problems = list(
+        shown.select_related("category", "neighborhood", "owner").only(
+            "id",
+            "title",
+            "stage",
+            "created_at",
+            "category__name_en",
+            "category__name_es",
+            "neighborhood__name",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+        )
+    )
     located = Q(lat__isnull=False, lng__isnull=False)
     # By the ids shown (an index lookup each; the planner misjudges a subquery here and merges the
     # whole index). ``or [0]`` (no Problem has id 0) keeps the query — and the page's query count —
