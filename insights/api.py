@@ -306,7 +306,7 @@ class StatsView(APIView):
     def get(self, request):
         now = timezone.now()
         scope, neighborhoods, categories = _stats_scope(request, now)
-        board = dashboard_compose(scope, neighborhoods, categories)
+        board = dashboard_compose(scope, neighborhoods, categories, page=False)
         start = timezone.localtime(scope.start).date()
         end = timezone.localtime(scope.end - timedelta(microseconds=1)).date()
         return Response(StatsSerializer(_stats(board, start, end)).data)

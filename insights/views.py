@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +39,7 @@ from cases.escalation.decisions import (
     decision_open_problem,
 )
 from cases.models import Issue, Problem
-from cases.selectors.staff import assignable_officers
+from cases.selectors.staff import assignable_officers, assignable_q
 from core.dates import DateWriter
 from core.exports import csv_cell
 from core.once import cached_once
@@ -413,17 +413,19 @@ class Dashboard:
     trends: dict
 
 
-def dashboard_compose(scope: DashboardScope, neighborhoods, categories) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
+def dashboard_compose(scope: DashboardScope, neighborhoods, categories, *, page: bool = True) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size;
+    without ``page`` (the stats API) not the map's markers nor the problems' list, which only the
+    page shows."""
     outreach = outreach_figures(scope)
     problem_counts = active_problem_counts(scope)
     feedback = feedback_figures(scope)
     decisions = decisions_waiting(scope)
-    problems = active_problems(scope)
-    markers = open_issue_markers(scope)
+    problems = active_problems(scope) if page else []
+    markers = open_issue_markers(scope) if page else []
     active_partners = active_partner_count()
     issues = issue_figures(scope)
-    users = _users(issues.by_officer, assignable_officers())
+    users = _users(issues.by_officer)
     return Dashboard(
         scope=scope,
         issues=issues,
@@ -560,18 +562,14 @@ def trend_rows(trends: dict) -> list[dict]:
     return rows
 
 
-def _users(workload_ids, assignable_qs) -> list:
-    """Assignable officers and the holders of issues in scope, in one query (``assignable`` annotated)."""
+def _users(workload_ids) -> list:
+    """Assignable officers and the holders of issues in scope, in one query (``assignable``
+    annotated: the officers' test written once in the statement, not twice as a subquery)."""
+    assignable = assignable_q()
     return list(
-        User.objects.filter(Q(pk__in=assignable_qs.values("pk")) | Q(pk__in=list(workload_ids)))
+        User.objects.filter(assignable | Q(pk__in=list(workload_ids)))
         .only("id", "username", "first_name", "last_name")
-        .annotate(
-            assignable=Case(
-                When(pk__in=assignable_qs.values("pk"), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
+        .annotate(assignable=ExpressionWrapper(assignable, output_field=BooleanField()))
         .order_by("last_name", "first_name", "username")
     )
 
@@ -781,7 +779,7 @@ def _export_rows(table, scope, neighborhoods, categories):
         return header, [[r[k] for k in keys] for r in rows]
     if table == "officers":
         issues = issue_figures(scope)
-        rows = officer_rows(issues, _users(issues.by_officer, assignable_officers()))
+        rows = officer_rows(issues, _users(issues.by_officer))
         header = ["officer", "open", "overdue", "escalated", "finished", "finished_within_sla", "sla_share_pct"]
         return header, [
             [r["name"], r["open"], r["overdue"], r["escalated"], r["finished"], r["within_sla"], _pct(r["sla_share"])]
