@@ -42,6 +42,7 @@ from cases.models import Issue, Problem
 from cases.selectors.staff import assignable_officers, assignable_q
 from core.dates import DateWriter
 from core.exports import csv_cell
+from core.html_rows import html_rows
 from core.once import cached_once
 from core.permissions import supervisor_required
 from insights.figures.issues import (
@@ -463,8 +464,7 @@ def marker_list(items: list[tuple[dict, str]]) -> str:
     """The map's list of open issues (up to ``DASHBOARD_MARKER_LIMIT`` items), as HTML made here:
     five template lookups and filters a row cost more than the figures behind them."""
     overdue = format_html(" · <strong>{}</strong>", _("overdue"))
-    return format_html_join(
-        "",
+    return html_rows(
         '<li><a href="{}">{}</a> · {} · {}{}</li>',
         ((m["url"], m["code"], m["category"], text, overdue if m["overdue"] else "") for m, text in items),
     )
@@ -472,8 +472,7 @@ def marker_list(items: list[tuple[dict, str]]) -> str:
 
 def officer_table_rows(rows: list[dict]) -> str:
     """The workload table's rows (one per officer with work in scope), as HTML made here."""
-    return format_html_join(
-        "",
+    return html_rows(
         '<tr data-officer="{}"><td>{}</td><td class="num">{}</td><td class="num">{}</td>'
         '<td class="num">{}</td><td class="num">{}</td></tr>',
         ((r["id"], r["name"], r["open"], r["overdue"], r["finished"], r["sla_pct"]) for r in rows),
@@ -483,8 +482,7 @@ def officer_table_rows(rows: list[dict]) -> str:
 def problem_table_rows(rows: list[dict]) -> str:
     """The active problems table's rows (up to 100), as HTML made here."""
     owner = '<br><span class="muted">{}</span>'
-    return format_html_join(
-        "",
+    return html_rows(
         '<tr data-problem="{}"><td><a href="{}">{}</a>{}</td><td>{}</td><td>{}</td><td class="num">{} / {}</td></tr>',
         (
             (
