@@ -226,21 +226,25 @@ def _flow_rows(scope: DashboardScope, parts: Q) -> QuerySet:
 
 
 def _flows(scope: DashboardScope, figures: IssueFigures) -> None:
-    """Reported, finished, within SLA and crime reports, per neighborhood and week: the period's
-    weeks and the days at either end (a year is 53 weeks of fifty neighborhoods' rows)."""
+    """Reported, finished, within SLA and crime reports: per neighborhood over the period (its
+    months, then weeks, then days), and per week for the city (its weeks and the days at either
+    end) — fifty rows and a row a week, whatever the period."""
     first, last = period_dates(scope)
-    rows = (
-        _flow_rows(scope, period_q(first, last, months=False))
-        .values_list("grain", "period", "neighborhood_id")
-        .annotate(Sum("reported"), Sum("finished"), Sum("within_sla"), Sum("crime"))
-        .order_by()
-    )
-    for grain, start, place, reported, finished, within_sla, crime in rows:
+    sums = (Sum("reported"), Sum("finished"), Sum("within_sla"), Sum("crime"))
+    for place, reported, finished, within_sla, crime in (
+        _flow_rows(scope, period_q(first, last)).values_list("neighborhood_id").annotate(*sums).order_by()
+    ):
         counts = _counts_for(place, figures.by_neighborhood)
         counts["reported"] += reported
         counts["finished"] += finished
         counts["within_sla"] += within_sla
         counts["crime"] += crime
+    for grain, start, reported, finished, within_sla, crime in (
+        _flow_rows(scope, period_q(first, last, months=False))
+        .values_list("grain", "period")
+        .annotate(*sums)
+        .order_by()
+    ):
         week = week_of(grain, start)
         figures.new_by_week[week] = figures.new_by_week.get(week, 0) + reported
         by_week = figures.finished_by_week.setdefault(week, {"finished": 0, "within_sla": 0, "crime": 0})
