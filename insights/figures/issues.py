@@ -54,6 +54,7 @@ from cases.models import Category, Escalation, Issue, Problem
 from insights.figures.summaries import (
     banded_median,
     banded_range,
+    period_arms,
     period_dates,
     period_q,
     values_at,
@@ -240,10 +241,7 @@ def _flows(scope: DashboardScope, figures: IssueFigures) -> None:
         counts["within_sla"] += within_sla
         counts["crime"] += crime
     for grain, start, reported, finished, within_sla, crime in (
-        _flow_rows(scope, period_q(first, last, months=False))
-        .values_list("grain", "period")
-        .annotate(*sums)
-        .order_by()
+        _flow_rows(scope, period_q(first, last, months=False)).values_list("grain", "period").annotate(*sums).order_by()
     ):
         week = week_of(grain, start)
         figures.new_by_week[week] = figures.new_by_week.get(week, 0) + reported
@@ -600,13 +598,21 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
     where = {place: banded_range(by_band) for place, by_band in bands.items()}
     wanted = [(place, w) for place, w in where.items() if w is not None]
     hours: dict[int, dict[int, int]] = defaultdict(dict)
-    if wanted:
-        middle = reduce(
-            operator.or_,
-            (Q(neighborhood_id=place, hours__gte=lo, hours__lte=hi) for place, (lo, hi, *_rest) in wanted),
-        )
+    # Neighborhoods whose middle lies in the same band read it together, and each arm names the
+    # grain, periods, neighborhoods and hours: an index range of the key each, where a condition on
+    # neighborhood and hours apart from the periods' made the database read every hour of every
+    # neighborhood in each period and throw most away.
+    places_by_band: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for place, (lo, hi, *_rest) in wanted:
+        places_by_band[(lo, hi)].append(place)
+    arms = [
+        period & Q(neighborhood_id__in=places, hours__gte=lo, hours__lte=hi)
+        for period in period_arms(first, last)
+        for (lo, hi), places in places_by_band.items()
+    ]
+    if arms:
         for place, value, n in (
-            PlaceResolutionRollup.objects.filter(parts, middle, public=True, neighborhood_id__isnull=False)
+            PlaceResolutionRollup.objects.filter(reduce(operator.or_, arms), public=True)
             .values_list("neighborhood_id", "hours")
             .annotate(Sum("issues"))
             .order_by()

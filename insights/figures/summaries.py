@@ -86,14 +86,20 @@ def period_parts(first: date, last: date, *, months: bool = True) -> list[tuple[
     return parts
 
 
-def period_q(first: date, last: date, *, months: bool = True) -> Q:
-    """The rows of ``period_parts``."""
+def period_arms(first: date, last: date, *, months: bool = True) -> list[Q]:
+    """The rows of ``period_parts``, one condition per grain (each an index range of the key)."""
     by_grain: dict[str, list[date]] = defaultdict(list)
     for grain, start in period_parts(first, last, months=months):
         by_grain[grain].append(start)
-    if not by_grain:
+    return [Q(grain=grain, period__in=starts) for grain, starts in by_grain.items()]
+
+
+def period_q(first: date, last: date, *, months: bool = True) -> Q:
+    """The rows of ``period_parts``."""
+    arms = period_arms(first, last, months=months)
+    if not arms:
         return Q(pk__in=[])
-    return reduce(operator.or_, (Q(grain=grain, period__in=starts) for grain, starts in by_grain.items()))
+    return reduce(operator.or_, arms)
 
 
 def week_of(grain: str, start: date) -> date:

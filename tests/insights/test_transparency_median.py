@@ -79,6 +79,24 @@ def test_each_neighborhood_gets_its_own_median():
     assert figures[slow.pk]["median_days"] == 1150 / 24
 
 
+def test_neighborhoods_whose_middle_lies_in_one_band_keep_their_own_medians():
+    category = CategoryFactory(is_public=True)
+    first, second, other = NeighborhoodFactory(), NeighborhoodFactory(), NeighborhoodFactory()
+    created = datetime(2024, 3, 1, tzinfo=UTC)
+    for place, hours in ((first, (49, 50, 51)), (second, (55, 60, 70, 71)), (other, (5, 900, 901))):
+        for whole in hours:
+            _finished(place, category, created, whole * 3600)
+    # Hours of the same band outside a neighborhood's own count only for it.
+    _finished(first, category, created + timedelta(days=40), 1 * 3600)
+    _finished(first, category, created + timedelta(days=40), 1000 * 3600)
+    rollups_apply_all()
+    figures = transparency_issue_figures(FIRST, LAST)
+    assert band_of(50) == band_of(60) == band_of(70)
+    assert figures[first.pk]["median_days"] == 50 / 24
+    assert figures[second.pk]["median_days"] == 65 / 24
+    assert figures[other.pk]["median_days"] == 900 / 24
+
+
 def test_counts_and_median_leave_out_what_the_page_must_not_show():
     public, sensitive = CategoryFactory(is_public=True), CategoryFactory(is_public=False)
     place, empty = NeighborhoodFactory(), NeighborhoodFactory()
