@@ -667,3 +667,24 @@ def test_the_open_tables_are_built_for_every_open_issue_when_they_have_no_mark_y
         local_day(START + timedelta(days=40)),
     ]
     assert_rollups_match_the_raw_rows()
+
+
+def test_the_apply_command_folds_the_log_in_and_moves_the_overdue_mark_on():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    city = City()
+    with time_machine.travel(START, tick=False):
+        step(city, "submit", 0, 0, 0)
+        rollups_apply_all()
+    due = Issue.objects.get(pk=city.issues[0].pk).due_at
+    with time_machine.travel(due + timedelta(hours=1), tick=False):
+        step(city, "acknowledge", 0, 0, 0)
+        out = StringIO()
+        call_command("rollups", "--apply", stdout=out)
+    assert out.getvalue().strip() == "2 changes folded in; overdue mark moved on (1 report days recomputed)."
+    assert not ChangedDay.objects.exists()
+    assert OpenMark.objects.get().as_of == due + timedelta(hours=1)
+    assert stored_open() == [(1, 1, 0)]
+    assert_rollups_match_the_raw_rows()
