@@ -522,13 +522,25 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]
 
     Two queries: the Problems shown, then their issues' counts and centres in one grouped read
     (``issue_problem_idx``) — rather than four correlated subqueries per Problem, or grouping
-    the wide joined rows of the first query.
+    the wide joined rows of the first query. The first takes the newest ``limit`` of each stage
+    (``problem_stage_created_idx``, an index range each) and orders only those: not every active
+    Problem sorted by stage, which grows with the hot spots the sweep groups.
     """
     rank = Case(
         *[When(stage=s, then=Value(i)) for i, s in enumerate(Problem.Stage.values)],
         output_field=IntegerField(),
     )
-    shown = _problem_scope(scope).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
+    newest = reduce(
+        operator.or_,
+        (
+            Q(pk__in=_problem_scope(scope).filter(stage=stage).order_by("-created_at", "-id").values("pk")[:limit])
+            for stage in Problem.Stage.values
+            if stage != Problem.Stage.CLOSED
+        ),
+    )
+    shown = (
+        Problem.objects.filter(newest).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
+    )
     # Only what the table, the map and the export show: a Problem's free-text SARA fields, the
     # neighborhood's boundary and the owner's account stay in the database.
     problems = list(

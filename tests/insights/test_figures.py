@@ -149,3 +149,24 @@ def test_active_problems_count_and_centre_their_issues(known, period):
     assert (shown[1].center_lat, shown[1].center_lng) == (pytest.approx(39.2), pytest.approx(-94.6))
     assert (shown[0].issue_count, shown[0].open_issue_count, shown[0].center_lat) == (0, 0, None)
     assert [p.pk for p in active_problems(scope(period), limit=1)] == [empty.pk]
+
+
+def test_active_problems_shown_are_the_newest_of_each_stage_in_sara_order(known, period):
+    from tests import factories
+
+    def problem(stage, days_ago):
+        closed = {"closed_at": NOW} if stage == Problem.Stage.CLOSED else {}
+        made = factories.ProblemFactory(neighborhood=known.a, stage=stage, **closed)
+        Problem.objects.filter(pk=made.pk).update(created_at=NOW - timedelta(days=days_ago))
+        return made.pk
+
+    S = Problem.Stage
+    scanning = [problem(S.SCANNING, days) for days in (5, 1, 3)]
+    analysis = [problem(S.ANALYSIS, days) for days in (2, 9, 4)]
+    assessment = problem(S.ASSESSMENT, 0)
+    problem(S.CLOSED, 0)
+    shown = [p.pk for p in active_problems(scope(period), limit=5)]
+    # Scanning first, newest first; then analysis; a stage's older ones give way to the limit.
+    assert shown == [scanning[1], scanning[2], scanning[0], analysis[0], analysis[2]]
+    everything = [p.pk for p in active_problems(scope(period), limit=100)]
+    assert everything == [scanning[1], scanning[2], scanning[0], analysis[0], analysis[2], analysis[1], assessment]
