@@ -346,9 +346,9 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
     by neighborhood and category together (a thousand rows to sum in Python)."""
     place = ("neighborhood_id",)
     for row in _open_rows(scope, OpenRollup.objects.filter(scope.issue_q()), place, _waiting(scope, place)):
-        counts = _counts_for(row["neighborhood_id"], figures.by_neighborhood)
+        place_counts = _counts_for(row["neighborhood_id"], figures.by_neighborhood)
         for name in OPEN_FIGURES:
-            counts[name] += row[name]
+            place_counts[name] += row[name]
     first, last = period_dates(scope)
     for category, n in (
         OpenRollup.objects.filter(period_q(first, last), scope.issue_q())
@@ -360,12 +360,18 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
     officer_figures = ("open", "overdue", "escalated")
     if scope.category_id:
         # One category: the open issues themselves (the officer table has no category).
-        counts = {
+        aggregates = {
             "open": Count("created_at"),
             "overdue": Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
             "escalated": Count("created_at", filter=Q(escalation_level__gt=0)),
         }
-        rows = _open_cohort(scope).filter(assignee_id__isnull=False).values("assignee_id").annotate(**counts).order_by()
+        rows = (
+            _open_cohort(scope)
+            .filter(assignee_id__isnull=False)
+            .values("assignee_id")
+            .annotate(**aggregates)
+            .order_by()
+        )
     else:
         where = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
         rows = [
@@ -378,7 +384,7 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
         for name in officer_figures:
             officer[name] += row[name]
     for name in OPEN_FIGURES:
-        setattr(figures, name, sum(counts[name] for counts in figures.by_neighborhood.values()))
+        setattr(figures, name, sum(place_counts[name] for place_counts in figures.by_neighborhood.values()))
 
 
 def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
