@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import ChangedDay, Escalation, EscalationRule, Issue, Notification, OutboxMessage, SweepRun
-from insights.models import IssueRollup
+from insights.models import IssueRollup, OpenMark, OpenRollup
 from tests.factories import CategoryFactory, EscalationRuleFactory, IssueFactory, NeighborhoodFactory, supervisor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +129,16 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
     # is MIME-encoded; the body is plain).
     _assert_eventually(lambda: f"To: {boss.email}" in log.read_text(), proc, log)
     assert f"{issue.tracking_code} — " in log.read_text()
+    # The sweep logged the issue's report day; the worker folded it into the open issues' table,
+    # and moved the overdue mark on past its due time.
+    def in_open_table():
+        return (
+            not ChangedDay.objects.exists()
+            and OpenRollup.objects.filter(grain="d", neighborhood=place, open=1, overdue=1, escalated=1).exists()
+            and OpenMark.objects.filter(as_of__gt=issue.due_at).exists()
+        )
+
+    _assert_eventually(in_open_table, proc, log)
     # Beat keeps sweeping; nothing happens twice.
     runs = SweepRun.objects.count()
     _assert_eventually(lambda: SweepRun.objects.count() >= runs + 2, proc, log)
