@@ -129,6 +129,7 @@ def test_worker_and_beat_escalate_an_overdue_issue_and_deliver_its_notifications
     # is MIME-encoded; the body is plain).
     _assert_eventually(lambda: f"To: {boss.email}" in log.read_text(), proc, log)
     assert f"{issue.tracking_code} — " in log.read_text()
+
     # The sweep logged the issue's report day; the worker folded it into the open issues' table,
     # and moved the overdue mark on past its due time.
     def in_open_table():
