@@ -600,9 +600,11 @@ def _take_turns() -> None:
     """Wait for any other applier or check to commit, then go on (until this transaction ends).
 
     Every recomputation rewrites the city rows (the sum over every neighborhood), so they all share
-    one lock: the neighborhoods' rows, taken in one order.
+    one lock: the neighborhoods' rows, taken in one order. ``FOR NO KEY UPDATE``, which two appliers
+    cannot both hold but a foreign key check (``FOR KEY SHARE``) passes: an issue filed or saved
+    meanwhile does not wait for the applier (``FOR UPDATE`` made every new report wait).
     """
-    list(Neighborhood.objects.select_for_update().order_by("pk").values_list("pk"))
+    list(Neighborhood.objects.select_for_update(no_key=True).order_by("pk").values_list("pk"))
 
 
 def rollups_apply(*, batch: int = APPLY_BATCH) -> int:

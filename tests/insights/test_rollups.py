@@ -688,3 +688,37 @@ def test_the_apply_command_folds_the_log_in_and_moves_the_overdue_mark_on():
     assert OpenMark.objects.get().as_of == due + timedelta(hours=1)
     assert stored_open() == [(1, 1, 0)]
     assert_rollups_match_the_raw_rows()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_applier_taking_its_turn_does_not_hold_up_a_resident_filing_an_issue():
+    """Appliers take turns behind the neighborhoods' rows; a new issue's foreign key check shares
+    its neighborhood's row. The turn is a lock that does not conflict with that check."""
+    from django.db import transaction
+
+    from insights.rollups import _take_turns
+
+    place, category = NeighborhoodFactory(), CategoryFactory()
+    holding, release = threading.Event(), threading.Event()
+
+    def applier():
+        try:
+            with transaction.atomic():
+                _take_turns()
+                holding.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=applier)
+    thread.start()
+    try:
+        assert holding.wait(20)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            report = services.issue_submit(category=category, text="Trash piled by the bus stop", neighborhood=place)
+    finally:
+        release.set()
+        thread.join()
+    assert Issue.objects.filter(pk=report.issue.pk, neighborhood=place).exists()
