@@ -74,6 +74,7 @@ __all__ = [
     "bits_of",
     "bits_union",
     "month_after",
+    "open_counts",
     "rollups_advance_open",
     "rollups_apply",
     "rollups_rebuild",
@@ -350,12 +351,7 @@ def _open_rows(first: date, last: date, places, mark: datetime) -> tuple[dict, d
         Issue.objects.filter(_within("created_at", first, last, places), status__in=Issue.OPEN_STATUSES)
         .annotate(day=_day("created_at"))
         .values("day", "neighborhood_id", "category_id", "assignee_id")
-        # ``created_at`` (in the index, never empty) rather than the id (not in it): no table row read.
-        .annotate(
-            open=Count("created_at"),
-            overdue=Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=mark)),
-            escalated=Count("created_at", filter=Q(escalation_level__gt=0)),
-        )
+        .annotate(**open_counts(mark))
         .order_by()
     ):
         values = {name: row[name] for name in ("open", "overdue", "escalated")}
@@ -374,32 +370,22 @@ def _open_mark() -> datetime:
         return mark
     mark = timezone.now()
     OpenMark.objects.create(pk=1, as_of=mark)
-    days = (
-        Issue.objects.filter(status__in=Issue.OPEN_STATUSES)
-        .annotate(day=_day("created_at"))
-        .values_list("day", flat=True)
-        .distinct()
-        .order_by()
-    )
-    _recompute_days(_runs(sorted(days)), tables=OPEN_TABLES)
+    oldest = Issue.objects.filter(status__in=Issue.OPEN_STATUSES).order_by("created_at").values("created_at").first()
+    if oldest is not None:
+        for start, end in _in_months(local_day(oldest["created_at"]), local_day(mark)):
+            _recompute(start, end, None, tables=OPEN_TABLES)
     return mark
 
 
-def _runs(days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive days as [first, last] runs."""
-    runs: list[list[date]] = []
-    for day in days:
-        if runs and day == runs[-1][1] + timedelta(days=1):
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(first, last) for first, last in runs]
-
-
-def _recompute_days(runs, *, tables) -> None:
-    for first, last in runs:
-        for start, end in _in_months(first, last):
-            _recompute(start, end, None, tables=tables)
+def open_counts(due_before: datetime) -> dict:
+    """Open issues (the rows counted are open ones), and of those overdue (due before
+    ``due_before``, not on hold) and escalated, as aggregates that read only what the open issues'
+    index holds (``created_at``, never empty and in it, rather than the id, which is not)."""
+    return {
+        "open": Count("created_at"),
+        "overdue": Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=due_before)),
+        "escalated": Count("created_at", filter=Q(escalation_level__gt=0)),
+    }
 
 
 def _place_rows(fresh: Rows, places) -> None:
@@ -607,6 +593,15 @@ def _take_turns() -> None:
     list(Neighborhood.objects.select_for_update(no_key=True).order_by("pk").values_list("pk"))
 
 
+def _recompute_pairs(pairs: Iterable[tuple[date, int]], *, tables=None) -> None:
+    """Recompute each day for the neighborhoods named with it (behind ``_take_turns``)."""
+    places_by_day: dict[date, set[int]] = defaultdict(set)
+    for day, place in pairs:
+        places_by_day[day].add(place)
+    for day, places in sorted(places_by_day.items()):
+        _recompute(day, day, sorted(places), tables=tables)
+
+
 def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
     """Fold one batch of the change log into the tables; the number of log rows taken."""
     with transaction.atomic():
@@ -617,12 +612,8 @@ def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
         )
         if not pending:
             return 0
-        places_by_day: dict[date, set[int]] = defaultdict(set)
-        for _, day, place in pending:
-            places_by_day[day].add(place)
         _take_turns()
-        for day, places in sorted(places_by_day.items()):
-            _recompute(day, day, sorted(places))
+        _recompute_pairs((day, place) for _, day, place in pending)
         ChangedDay.objects.filter(pk__in=[pk for pk, _, _ in pending]).delete()
     return len(pending)
 
@@ -644,11 +635,7 @@ def rollups_advance_open(*, now: datetime | None = None) -> int:
             .order_by()
         )
         OpenMark.objects.filter(pk=1).update(as_of=now)
-        places_by_day: dict[date, set[int]] = defaultdict(set)
-        for day, place in pairs:
-            places_by_day[day].add(place)
-        for day, places in sorted(places_by_day.items()):
-            _recompute(day, day, sorted(places), tables=OPEN_TABLES)
+        _recompute_pairs(pairs, tables=OPEN_TABLES)
     return len(pairs)
 
 

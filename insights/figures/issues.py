@@ -73,6 +73,7 @@ from insights.models import (
     PlaceRollup,
     ResolutionRollup,
 )
+from insights.rollups import open_counts
 from partners.models import Neighborhood
 
 __all__ = [
@@ -360,16 +361,11 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
     officer_figures = ("open", "overdue", "escalated")
     if scope.category_id:
         # One category: the open issues themselves (the officer table has no category).
-        aggregates = {
-            "open": Count("created_at"),
-            "overdue": Count("created_at", filter=Q(status__in=Issue.ESCALATING_STATUSES, due_at__lt=scope.now)),
-            "escalated": Count("created_at", filter=Q(escalation_level__gt=0)),
-        }
         rows = (
             _open_cohort(scope)
             .filter(assignee_id__isnull=False)
             .values("assignee_id")
-            .annotate(**aggregates)
+            .annotate(**open_counts(scope.now))
             .order_by()
         )
     else:
