@@ -51,7 +51,9 @@ def test_supervisor_moderates_on_a_phone_by_keyboard(live_server, phone_page, sc
     screenshot(page, "queue")
     # The thumbnail is the original, through the staff view.
     thumb = page.locator("img.report-photo-thumb").first
-    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Lazy-loaded: the browser fetches it as it nears the screen, maybe after the page's load event.
+    thumb.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle(), timeout=10_000)
 
     # Keyboard only: focus the approve form's reason, type it, submit with Enter.
     reason = page.locator("input[id^=approve-reason-]").first
