@@ -23,6 +23,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from cases.models import Category, ChangedDay, Event, Feedback, Issue
+from partners.models import Neighborhood
 
 __all__ = ["days_changed", "issue_days", "local_day"]
 
@@ -110,27 +111,51 @@ def _remember_public(sender, instance, raw=False, **kwargs):
 @receiver(post_save, sender=Category, weak=False)
 def _public_changed(sender, instance, created=False, raw=False, **kwargs):
     """A category made public or private moves its issues and answers between the public and the
-    private rows of the place tables: every day they count on is logged (a grouped read per date)."""
+    private rows of the place tables: every day they count on is logged."""
     was = getattr(instance, "_was_public", None)
     if created or raw or was is None or was[0] == instance.is_public:
         return
+    _every_day_of("category_id", instance.pk)
+
+
+@receiver(pre_save, sender=Neighborhood, weak=False)
+def _remember_district(sender, instance, raw=False, **kwargs):
+    instance._was_district = (
+        None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).values_list("district").first()
+    )
+
+
+@receiver(post_save, sender=Neighborhood, weak=False)
+def _district_changed(sender, instance, created=False, raw=False, **kwargs):
+    """A neighborhood moved to another district moves its figures between the districts' rows of the
+    tables that have them (``insights.models.CityRows``): every day they count on is logged, and the
+    worker sums both districts again."""
+    was = getattr(instance, "_was_district", None)
+    if created or raw or was is None or was[0] == instance.district:
+        return
+    _every_day_of("neighborhood_id", instance.pk)
+
+
+def _every_day_of(column: str, pk: int) -> None:
+    """Log every day the issues and answers of one category or neighborhood (``column``) count on:
+    a grouped read per date."""
     zone = timezone.get_default_timezone()
-    for model, column in (
+    for model, moment in (
         (Issue, "created_at"),
         (Issue, "acknowledged_at"),
         (Issue, "resolved_at"),
         (Feedback, "created_at"),
     ):
         days_changed(
-            model.objects.filter(category_id=instance.pk, **{f"{column}__isnull": False})
-            .annotate(day=TruncDate(column, tzinfo=zone))
+            model.objects.filter(**{column: pk, f"{moment}__isnull": False})
+            .annotate(day=TruncDate(moment, tzinfo=zone))
             .values_list("day", "neighborhood_id")
             .distinct()
             .order_by()
         )
     days_changed(
         (local_day(moment), place)
-        for moment, place in Event.objects.filter(kind=Event.Kind.REOPENED, issue__category_id=instance.pk)
+        for moment, place in Event.objects.filter(kind=Event.Kind.REOPENED, **{f"issue__{column}": pk})
         .values_list("created_at", "issue__neighborhood_id")
         .order_by()
     )

@@ -157,12 +157,17 @@ class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
 
 
 class CityRows(models.Model):
-    """A table with rows for the whole city too: ``neighborhood`` None (``insights.rollups.CITY``),
-    the sum of every neighborhood's rows, so a city-wide read takes one row per period and key."""
+    """A table with rows for the whole city and for each district too (``insights.rollups.CITY``):
+    ``neighborhood`` None and ``district`` blank, the sum of every neighborhood's rows; ``neighborhood``
+    None and ``district`` named, the sum of that district's neighborhoods' rows (a neighborhood's
+    own rows leave ``district`` blank). A city-wide or district read takes one row per period and
+    key, not one per neighborhood. A neighborhood moved to another district re-logs the days its
+    issues count on (``cases.figure_changes``): the worker sums both districts again."""
 
     neighborhood = models.ForeignKey(
         Neighborhood, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    district = models.CharField(max_length=80, blank=True, default="")
 
     class Meta:
         abstract = True
@@ -180,7 +185,8 @@ class PlaceResolutionRollup(CityRows, Rollup):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "period", "neighborhood", "public", "hours"], name="place_resolution_rollup_key"
+                fields=["grain", "period", "neighborhood", "district", "public", "hours"],
+                name="place_resolution_rollup_key",
             )
         ]
 
@@ -196,15 +202,15 @@ class PlaceBandRollup(CityRows, Rollup):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grain", "period", "neighborhood", "public", "band"], name="place_band_rollup_key"
+                fields=["grain", "period", "neighborhood", "district", "public", "band"], name="place_band_rollup_key"
             )
         ]
 
 
 class OfficerRollup(CityRows, models.Model):
     """Issues each officer finished (and of those, by their due time), by finishing day, per
-    neighborhood and — with no neighborhood — for the whole city, so the dashboard's workload table
-    reads a row per officer and period for the city."""
+    neighborhood and for each district and the whole city (``CityRows``), so the dashboard's workload
+    table reads a row per officer and period for the city or a district."""
 
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
@@ -215,7 +221,9 @@ class OfficerRollup(CityRows, models.Model):
     class Meta:
         # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
         indexes = [
-            models.Index(fields=["grain", "period", "neighborhood", "assignee"], name="officer_rollup_period_idx")
+            models.Index(
+                fields=["grain", "period", "neighborhood", "district", "assignee"], name="officer_rollup_period_idx"
+            )
         ]
 
     def __str__(self):
@@ -263,8 +271,8 @@ class OpenRollup(Rollup):
 
 
 class OpenOfficerRollup(CityRows, models.Model):
-    """The same for each officer's open issues, per neighborhood and for the whole city (neighborhood
-    None): the dashboard's workload table reads a row per officer and period for the city."""
+    """The same for each officer's open issues, per neighborhood, district and for the whole city
+    (``CityRows``): the dashboard's workload table reads a row per officer and period."""
 
     grain = models.CharField(max_length=1, choices=Grain.choices)
     period = models.DateField()
@@ -275,7 +283,11 @@ class OpenOfficerRollup(CityRows, models.Model):
 
     class Meta:
         # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
-        indexes = [models.Index(fields=["grain", "period", "neighborhood", "assignee"], name="open_officer_rollup_idx")]
+        indexes = [
+            models.Index(
+                fields=["grain", "period", "neighborhood", "district", "assignee"], name="open_officer_rollup_idx"
+            )
+        ]
 
     def __str__(self):
         return f"OpenOfficerRollup {self.grain} {self.period} officer {self.assignee_id}"

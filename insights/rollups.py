@@ -112,21 +112,24 @@ TABLES = {
             "satisfaction_sum",
         ),
     ),
-    "place_resolution": (PlaceResolutionRollup, ("public", "hours"), ("issues",)),
-    "place_band": (PlaceBandRollup, ("public", "band"), ("issues",)),
-    # Per neighborhood, and for the whole city under neighborhood None (``CITY``).
-    "officer": (OfficerRollup, ("assignee_id",), ("finished", "within_sla")),
+    # Per neighborhood (district blank), and under neighborhood None for each district and the
+    # whole city (district blank): ``CITY_TABLES``, ``_wide``.
+    "place_resolution": (PlaceResolutionRollup, ("district", "public", "hours"), ("issues",)),
+    "place_band": (PlaceBandRollup, ("district", "public", "band"), ("issues",)),
+    "officer": (OfficerRollup, ("district", "assignee_id"), ("finished", "within_sla")),
     # A set, not a sum: week and month rows are the union of their days (``_unions``).
     "partner_set": (PartnerSetRollup, ("category_id",), ("partners",)),
     # Issues still open now, by report day; ``overdue`` as of ``OpenMark`` (``rollups_advance_open``).
     "open": (OpenRollup, ("category_id",), ("open", "overdue", "escalated")),
-    "open_officer": (OpenOfficerRollup, ("assignee_id",), ("open", "overdue", "escalated")),
+    "open_officer": (OpenOfficerRollup, ("district", "assignee_id"), ("open", "overdue", "escalated")),
 }
 SETS = {"partner_set"}
 OPEN_TABLES = ("open", "open_officer")
 
-# ``places`` meaning the whole-city rows (neighborhood None) of the tables that have them.
+# ``places`` meaning the city's and the districts' rows (neighborhood None) of the tables that have
+# them, and meaning every neighborhood's own rows (not those).
 CITY = "city"
+NEIGHBORHOODS = "neighborhoods"
 CITY_TABLES = {"officer", "place_resolution", "place_band", "open_officer"}
 
 # Hours to resolve, in bands: a day wide for the first four weeks, a week wide after.
@@ -322,8 +325,7 @@ def _outreach_rows(first: date, last: date, places) -> tuple[dict, dict]:
 
 
 def _officer_rows(first: date, last: date, places) -> dict:
-    """Finished issues per officer, per neighborhood; with every neighborhood (``places`` None),
-    the city rows too."""
+    """Finished issues per officer, per neighborhood."""
     rows: dict[tuple, dict] = {}
     for row in (
         Issue.objects.filter(
@@ -335,15 +337,13 @@ def _officer_rows(first: date, last: date, places) -> dict:
         .order_by()
     ):
         values = {"finished": row["n"], "within_sla": row["sla"]}
-        _add(rows, (row["day"], row["neighborhood_id"], row["assignee_id"]), values)
-        if places is None:
-            _add(rows, (row["day"], None, row["assignee_id"]), values)
+        _add(rows, (row["day"], row["neighborhood_id"], "", row["assignee_id"]), values)
     return rows
 
 
 def _open_rows(first: date, last: date, places, mark: datetime) -> tuple[dict, dict]:
     """Issues reported on [first, last] that are open now, per neighborhood and category and per
-    officer (with every neighborhood, the officers' city rows too); overdue: due before ``mark``.
+    officer and neighborhood; overdue: due before ``mark``.
     One grouped index-only read of the open issues' own index (``issue_open_cohort_idx``)."""
     opened: dict[tuple, dict] = {}
     officers: dict[tuple, dict] = {}
@@ -357,8 +357,7 @@ def _open_rows(first: date, last: date, places, mark: datetime) -> tuple[dict, d
         values = {name: row[name] for name in ("open", "overdue", "escalated")}
         _add(opened, (row["day"], row["neighborhood_id"], row["category_id"]), values)
         if row["assignee_id"] is not None:
-            for where in (row["neighborhood_id"], None) if places is None else (row["neighborhood_id"],):
-                _add(officers, (row["day"], where, row["assignee_id"]), values)
+            _add(officers, (row["day"], row["neighborhood_id"], "", row["assignee_id"]), values)
     return opened, officers
 
 
@@ -388,9 +387,8 @@ def open_counts(due_before: datetime) -> dict:
     }
 
 
-def _place_rows(fresh: Rows, places) -> None:
-    """The place tables, summed from the fresh issue, feedback and resolution rows (in place); with
-    every neighborhood (``places`` None), the histograms' city rows too."""
+def _place_rows(fresh: Rows) -> None:
+    """The place tables, summed from the fresh issue, feedback and resolution rows (in place)."""
     public = dict(Category.objects.values_list("pk", "is_public"))
     place: dict[tuple, dict] = {}
     for table in ("issues", "feedback"):
@@ -400,13 +398,37 @@ def _place_rows(fresh: Rows, places) -> None:
     place_band: dict[tuple, dict] = {}
     for (day, neighborhood, category, _language, hours), values in fresh["resolution"].items():
         is_public = public.get(category, False)
-        for where in (neighborhood, None) if places is None else (neighborhood,):
-            _add(place_resolution, (day, where, is_public, hours), values)
-            _add(place_band, (day, where, is_public, band_of(hours)), values)
+        _add(place_resolution, (day, neighborhood, "", is_public, hours), values)
+        _add(place_band, (day, neighborhood, "", is_public, band_of(hours)), values)
     fresh.update(place=place, place_resolution=place_resolution, place_band=place_band)
 
 
+def _wide(rows: dict[tuple, dict], districts: dict[int, str]) -> dict[tuple, dict]:
+    """The city's and the districts' rows of a ``CITY_TABLES`` table: its neighborhoods' rows
+    ``(day, neighborhood, "", *key)`` summed by ``(day, None, "", *key)`` and, for a neighborhood
+    in a district, by ``(day, None, district, *key)``."""
+    wide: dict[tuple, dict] = {}
+    for (day, neighborhood, _blank, *key), values in rows.items():
+        _add(wide, (day, None, "", *key), values)
+        if districts.get(neighborhood):
+            _add(wide, (day, None, districts[neighborhood], *key), values)
+    return wide
+
+
+def _districts() -> dict[int, str]:
+    return dict(Neighborhood.objects.values_list("pk", "district"))
+
+
 def _fresh(first: date, last: date, places, tables=None) -> Rows:
+    fresh = _fresh_rows(first, last, places, tables)
+    if places is None:  # every neighborhood: the city's and the districts' rows too
+        districts = _districts()
+        for table in CITY_TABLES.intersection(fresh):
+            fresh[table].update(_wide(fresh[table], districts))
+    return fresh
+
+
+def _fresh_rows(first: date, last: date, places, tables=None) -> Rows:
     if tables == OPEN_TABLES:
         opened, officers = _open_rows(first, last, places, _open_mark())
         return {"open": opened, "open_officer": officers}
@@ -424,7 +446,7 @@ def _fresh(first: date, last: date, places, tables=None) -> Rows:
         "officer": _officer_rows(first, last, places),
         "partner_set": {key: {"partners": bits_of(ids)} for key, ids in sets.items()},
     }
-    _place_rows(fresh, places)
+    _place_rows(fresh)
     fresh["open"], fresh["open_officer"] = _open_rows(first, last, places, _open_mark())
     return fresh
 
@@ -433,11 +455,14 @@ def _fresh(first: date, last: date, places, tables=None) -> Rows:
 
 
 def _rows_of(table: str, grain: str, first: date, last: date, places):
-    """The rows of [first, last] in ``places``: None is every row, ``CITY`` the city rows."""
+    """The rows of [first, last] in ``places``: None is every row, ``CITY`` the city's and the
+    districts' rows, ``NEIGHBORHOODS`` every neighborhood's own rows."""
     model, _, _ = TABLES[table]
     rows = model.objects.filter(grain=grain, period__gte=first, period__lte=last)
     if places == CITY:
         rows = rows.filter(neighborhood_id__isnull=True)
+    elif places == NEIGHBORHOODS:
+        rows = rows.filter(neighborhood_id__isnull=False)
     elif places is not None:
         rows = rows.filter(neighborhood_id__in=list(places))
     return rows
@@ -551,26 +576,13 @@ def _recompute(first: date, last: date, places, *, compare: bool = False, tables
             drift[table] = sum(1 for k in stored.keys() | rows.keys() if _norm(stored.get(k)) != _norm(rows.get(k)))
         _replace(table, Grain.DAY, first, last, places, rows)
     if places is not None:
-        # Some neighborhoods' rows changed: the city's are their sum over every neighborhood.
+        # Some neighborhoods' rows changed: the city's and the districts' are sums of every
+        # neighborhood's (every district's: a neighborhood may have moved from one to another).
+        districts = _districts()
         for table in CITY_TABLES.intersection(fresh):
-            _city_days(table, first, last)
+            _replace(table, Grain.DAY, first, last, CITY, _wide(_stored(table, first, last, NEIGHBORHOODS), districts))
     _aggregates(first, last, places, tables)
     return drift
-
-
-def _city_days(table: str, first: date, last: date) -> None:
-    model, key, measures = TABLES[table]
-    sums = (
-        model.objects.filter(grain=Grain.DAY, period__gte=first, period__lte=last, neighborhood_id__isnull=False)
-        .values("period", *key)
-        .annotate(**{f"sum_{name}": Sum(name) for name in measures})
-        .order_by()
-    )
-    rows = {
-        (row["period"], None, *(row[name] for name in key)): {name: row[f"sum_{name}"] for name in measures}
-        for row in sums
-    }
-    _replace(table, Grain.DAY, first, last, CITY, rows)
 
 
 def _norm(values: dict | None) -> dict | None:

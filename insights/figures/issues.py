@@ -138,6 +138,13 @@ class DashboardScope:
             q &= Q(**{f"{prefix}neighborhood_id": self.neighborhood_id})
         return q
 
+    def wide_q(self) -> Q:
+        """The rows a table with city and district rows (``insights.models.CityRows``) is read by:
+        a neighborhood's own, a district's, or the city's."""
+        if self.neighborhood_id:
+            return self.place_q()
+        return Q(neighborhood_id__isnull=True, district=self.district)
+
     def issue_q(self, prefix: str = "") -> Q:
         q = self.place_q(prefix)
         if self.category_id:
@@ -269,8 +276,7 @@ def _median_days(scope: DashboardScope) -> float | None:
             _hours_histogram(ResolutionRollup.objects.filter(parts, scope.place_q(), category_id=scope.category_id))
         )
     else:
-        # The city's own rows for the whole city; a place's neighborhoods' rows otherwise.
-        where = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        where = scope.wide_q()
         bands = dict(
             PlaceBandRollup.objects.filter(parts, where).values_list("band").annotate(Sum("issues")).order_by()
         )
@@ -369,7 +375,7 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
             .order_by()
         )
     else:
-        where = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        where = scope.wide_q()
         rows = [
             row
             for row in _open_rows(scope, OpenOfficerRollup.objects.filter(where), ("assignee_id",))
@@ -384,8 +390,8 @@ def _current(scope: DashboardScope, figures: IssueFigures) -> None:
 
 
 def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
-    """Issues each officer finished in the period (and within SLA): the officer table's city rows,
-    or its neighborhoods' rows for a place; with a category filter, the finished issues themselves."""
+    """Issues each officer finished in the period (and within SLA): the officer table's city,
+    district or neighborhood rows; with a category filter, the finished issues themselves."""
     first, last = period_dates(scope)
     if scope.category_id:
         rows = (
@@ -395,7 +401,7 @@ def _officers_finished(scope: DashboardScope, figures: IssueFigures) -> None:
             .order_by()
         )
     else:
-        place = scope.place_q() if scope.has_place else Q(neighborhood_id__isnull=True)
+        place = scope.wide_q()
         rows = (
             OfficerRollup.objects.filter(period_q(first, last), place)
             .values_list("assignee_id")

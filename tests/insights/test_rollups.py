@@ -27,6 +27,7 @@ from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedbac
 from insights.models import (
     Grain,
     IssueRollup,
+    OfficerRollup,
     OpenMark,
     OpenOfficerRollup,
     OpenRollup,
@@ -44,6 +45,7 @@ from insights.rollups import (
 )
 from outreach.models import Activity
 from outreach.services import activities_delete, activity_create, activity_update
+from partners.models import Neighborhood
 from tests.factories import CategoryFactory, IssueFactory, NeighborhoodFactory, PartnerFactory, officer
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +70,14 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             row[name] += value
 
     public = dict(Category.objects.values_list("pk", "is_public"))
+    districts = dict(Neighborhood.objects.values_list("pk", "district"))
+
+    def wide(place):
+        """Where a figure of a table with city and district rows counts: (neighborhood, district)."""
+        yield place, ""
+        yield None, ""
+        if districts[place]:
+            yield None, districts[place]
 
     def issue_figure(issue, table, day, key, **values):
         """A figure of an issue or an answer: in its own table, and in the place table (its
@@ -99,12 +109,12 @@ def oracle() -> dict[str, dict[tuple, dict]]:
             is_public = public[issue.category_id]
             # Bands: a day wide for four weeks, then a week wide. Per neighborhood and for the city.
             band = hours // 24 if hours < 28 * 24 else 28 + (hours - 28 * 24) // 168
-            for place in (issue.neighborhood_id, None):
-                add("place_resolution", day, place, (is_public, hours), issues=1)
-                add("place_band", day, place, (is_public, band), issues=1)
+            for place, district in wide(issue.neighborhood_id):
+                add("place_resolution", day, place, (district, is_public, hours), issues=1)
+                add("place_band", day, place, (district, is_public, band), issues=1)
             if issue.assignee_id:
-                for place in (issue.neighborhood_id, None):
-                    add("officer", day, place, (issue.assignee_id,), finished=1, within_sla=within)
+                for place, district in wide(issue.neighborhood_id):
+                    add("officer", day, place, (district, issue.assignee_id), finished=1, within_sla=within)
     # Open now, by report day; overdue as of the open tables' mark (the reader adds what fell due since).
     mark = OpenMark.objects.filter(pk=1).values_list("as_of", flat=True).first()
     for issue in issues.values():
@@ -116,8 +126,16 @@ def oracle() -> dict[str, dict[tuple, dict]]:
         escalated = int(issue.escalation_level > 0)
         add("open", day, issue.neighborhood_id, (issue.category_id,), open=1, overdue=overdue, escalated=escalated)
         if issue.assignee_id:
-            for place in (issue.neighborhood_id, None):
-                add("open_officer", day, place, (issue.assignee_id,), open=1, overdue=overdue, escalated=escalated)
+            for place, district in wide(issue.neighborhood_id):
+                add(
+                    "open_officer",
+                    day,
+                    place,
+                    (district, issue.assignee_id),
+                    open=1,
+                    overdue=overdue,
+                    escalated=escalated,
+                )
     for event in Event.objects.filter(kind=Event.Kind.REOPENED):
         issue = issues[event.issue_id]
         issue_figure(issue, "issues", local_day(event.created_at), (issue.category_id, issue.language), reopened=1)
@@ -204,7 +222,8 @@ def assert_rollups_match_the_raw_rows():
 
 class City:
     def __init__(self):
-        self.places = [NeighborhoodFactory() for _ in range(4)]
+        # Two districts, one of two neighborhoods, and a neighborhood in none.
+        self.places = [NeighborhoodFactory(district=district) for district in ("Central", "Central", "East", "")]
         self.categories = [CategoryFactory(is_public=True), CategoryFactory(is_public=False)]
         for category in self.categories:  # the sweep escalates what is overdue: levels and decisions
             ladders.escalation_ladder_set(
@@ -289,6 +308,10 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
         decisions.escalation_decide(issue=issue, actor=actor, decision=("acknowledge", "assign")[b % 2])
     elif op == "advance":  # the worker moves the open tables' overdue mark on
         rollups_advance_open()
+    elif op == "redistrict":  # an administrator moves a neighborhood to another district
+        place = pick(city.places, a)
+        place.district = ("Central", "East", "North", "")[b % 4]
+        place.save()
     elif op == "delete" and city.activities:
         activity = city.activities.pop(a % len(city.activities))
         activities_delete(activities=Activity.objects.filter(pk=activity.pk))
@@ -296,7 +319,7 @@ def step(city: City, op: str, a: int, b: int, c: int) -> None:
 
 OPS = st.sampled_from(
     ["submit", "submit", "acknowledge", "assign", "priority", "resolve", "refer", "crime", "duplicate", "reopen"]
-    + ["close", "sweep", "sweep", "decide", "advance"]
+    + ["close", "sweep", "sweep", "decide", "advance", "redistrict"]
     + ["feedback", "feedback", "log", "edit", "delete"]
 )
 SEQUENCES = st.lists(
@@ -556,6 +579,69 @@ def test_a_category_made_private_moves_its_figures_to_the_private_rows():
     assert not PlaceRollup.objects.filter(public=True).exists()
 
 
+def officer_figures(district, now):
+    from insights.figures.issues import DashboardScope, issue_figures
+
+    scope = DashboardScope(start=START - timedelta(days=1), end=START + timedelta(days=9), now=now, district=district)
+    return {
+        officer: (counts["finished"], counts["open"])
+        for officer, counts in issue_figures(scope).by_officer.items()
+        if counts["finished"] or counts["open"]
+    }
+
+
+def test_a_neighborhood_moved_to_another_district_moves_its_figures_between_the_districts():
+    """The officer tables and the histograms have a row per district: moving a neighborhood re-logs
+    every day its issues count on, and the worker sums both districts again."""
+    city = City()
+    central = city.places[0]
+    with time_machine.travel(START, tick=False):
+        for a in (0, 1):  # two issues in Central's first neighborhood, one assigned and finished
+            services.issue_submit(
+                category=city.categories[a], text="Broken light", language="en", neighborhood=central, now=START
+            )
+        first, second = Issue.objects.order_by("pk")
+        services.issue_assign(issue=first, officer=city.actor, actor=city.actor)
+        services.issue_assign(issue=second, officer=city.actor, actor=city.actor)
+    with time_machine.travel(START + timedelta(days=2), tick=False):
+        services.issue_resolve(issue=first, actor=city.actor, note="Replaced")
+        rollups_apply_all()
+    now = START + timedelta(days=2)
+    assert officer_figures("Central", now) == {city.actor.pk: (1, 1)}
+    assert officer_figures("East", now) == {}
+    assert OfficerRollup.objects.filter(neighborhood__isnull=True, district="Central").exists()
+    assert_rollups_match_the_raw_rows()
+    central.district = "East"
+    central.save()
+    assert ChangedDay.objects.exists()
+    rollups_apply_all()
+    assert_rollups_match_the_raw_rows()
+    assert officer_figures("Central", now) == {}
+    assert officer_figures("East", now) == {city.actor.pk: (1, 1)}
+    assert officer_figures("", now) == {city.actor.pk: (1, 1)}  # the city's rows did not move
+
+
+def test_the_migration_sums_the_districts_rows_from_the_neighborhoods_rows():
+    """A deployment upgraded to district rows gets them from its neighborhoods' rows of every grain."""
+    import importlib
+
+    from django.apps import apps
+
+    city = City()
+    for op, a, c in (("submit", 0, 0), ("submit", 1, 2), ("assign", 0, 0), ("assign", 1, 0), ("resolve", 0, 0)):
+        with time_machine.travel(START + timedelta(hours=5 * a + c), tick=False):
+            step(city, op, a, 0, c)
+    rollups_apply_all()
+    for table in ("officer", "open_officer", "place_resolution", "place_band"):
+        TABLES[table][0].objects.filter(neighborhood__isnull=True).exclude(district="").delete()
+    with pytest.raises(AssertionError):
+        assert_rollups_match_the_raw_rows()
+    migration = importlib.import_module("insights.migrations.0006_district_rows")
+    with connection.schema_editor() as editor:
+        migration.district_rows(apps, editor)
+    assert_rollups_match_the_raw_rows()
+
+
 def test_the_change_log_switch_stops_and_restarts_the_log(settings):
     """``ROLLUP_CHANGE_LOG`` off (only to measure what the log costs the write paths): a new issue
     and an edit log nothing; on again, the next change logs its days."""
@@ -638,7 +724,7 @@ def test_the_sweep_and_a_decision_log_the_days_of_the_issues_they_change():
     rollups_apply_all()
     assert stored_open() == [(1, 1, 1)]
     assert list(
-        OpenOfficerRollup.objects.filter(grain=Grain.DAY, neighborhood__isnull=True).values_list(
+        OpenOfficerRollup.objects.filter(grain=Grain.DAY, neighborhood__isnull=True, district="").values_list(
             "assignee_id", "open", "overdue", "escalated"
         )
     ) == [(city.officers[0].pk, 1, 1, 1)]
