@@ -122,8 +122,14 @@ class OutreachRollup(Rollup):
     attendance = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Replaced, never upserted (``rollups``): an index, as the key holds a NULL.
-        indexes = [models.Index(fields=["grain", "period", "neighborhood", "kind"], name="outreach_rollup_period_idx")]
+        # Replaced, never upserted (``rollups``): an index, as the key holds a NULL. The measures
+        # are in it too: a period's rows are read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["grain", "period", "neighborhood", "kind", "category", "activities", "hours", "attendance"],
+                name="outreach_rollup_period_idx",
+            )
+        ]
 
 
 class EngagementRollup(Rollup):
@@ -219,10 +225,12 @@ class OfficerRollup(CityRows, models.Model):
     within_sla = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
+        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL;
+        # with the measures, so a period's rows are read from the index alone.
         indexes = [
             models.Index(
-                fields=["grain", "period", "neighborhood", "district", "assignee"], name="officer_rollup_period_idx"
+                fields=["grain", "period", "neighborhood", "district", "assignee", "finished", "within_sla"],
+                name="officer_rollup_period_idx",
             )
         ]
 
@@ -282,10 +290,12 @@ class OpenOfficerRollup(CityRows, models.Model):
     escalated = models.PositiveIntegerField(default=0)
 
     class Meta:
-        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL.
+        # Replaced, never upserted (``rollups``): an index, as the city rows' key holds a NULL;
+        # with the measures, so a period's rows are read from the index alone.
         indexes = [
             models.Index(
-                fields=["grain", "period", "neighborhood", "district", "assignee"], name="open_officer_rollup_idx"
+                fields=["grain", "period", "neighborhood", "district", "assignee", "open", "overdue", "escalated"],
+                name="open_officer_rollup_idx",
             )
         ]
 
