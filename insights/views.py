@@ -24,6 +24,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -360,14 +361,23 @@ def _chart_data(scope, issues, outreach, categories, neighborhoods) -> dict:
 
 
 def chart_tables(charts: dict) -> dict:
-    """Each chart's figures as table rows, shown beside it: what the chart draws, readable without sight."""
+    """Each chart's figures as table rows, shown beside it: what the chart draws, readable without
+    sight. The two weekly tables (53 rows each for a year) are HTML made here, each week's date
+    written once."""
+    week_of = DateWriter("DATE_FORMAT")
+    weeks = [week_of(date.fromisoformat(week)) for week in charts["weeks"]]
     return {
-        "weekly": [
-            {"week": date.fromisoformat(week), "new": new, "finished": finished, "sla": sla}
-            for week, new, finished, sla in zip(
-                charts["weeks"], charts["new"], charts["finished"], charts["sla"], strict=True
-            )
-        ],
+        "weekly": html_rows(
+            '<tr><th scope="row">{}</th><td class="num">{}</td><td class="num">{}</td></tr>',
+            zip(weeks, charts["new"], charts["finished"], strict=True),
+        ),
+        "sla": html_rows(
+            '<tr><th scope="row">{}</th><td class="num">{}</td></tr>',
+            (
+                (week, "—" if sla is None else floatformat(sla, "-1"))
+                for week, sla in zip(weeks, charts["sla"], strict=True)
+            ),
+        ),
         **{
             name: list(zip(charts[name]["labels"], charts[name]["values"], strict=True))
             for name in ("open_by_category", "hours_by_kind", "hours_by_neighborhood")
