@@ -861,6 +861,9 @@ class OutboxMessage(models.Model):
     recipient_email = models.EmailField(blank=True)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    # Emails to residents: the same message as HTML, and the link that stops them (RFC 8058).
+    html_body = models.TextField(blank=True)
+    unsubscribe_url = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=200, blank=True)
     issue = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox_messages")
     # Unique through Meta.constraints (one index; ``unique=True`` would add a LIKE twin on PostgreSQL).
@@ -889,6 +892,37 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel}: {self.subject}"
+
+
+class Follower(models.Model):
+    """Someone who gets an issue's updates by email, in their language: its reporter, when they
+    left an address and agreed to be contacted (confirmed at once), or anyone who followed it from
+    its status page (confirmed when they open the link emailed to them). The address is a
+    resident's contact detail: staff and public pages never show it, logs never name it, and it
+    is erased with the issue's other contact details (``cases.services.retention``)."""
+
+    class Source(models.TextChoices):
+        REPORTER = "reporter", _("Reporter")
+        FOLLOWER = "follower", _("Follower")
+
+    # Indexed as the leading column of follower_issue_email_key.
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="followers", db_index=False)
+    email = models.EmailField()
+    language = models.CharField(max_length=8, default="en")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["issue", "email"], name="follower_issue_email_key")]
+
+    def __str__(self):
+        return f"Follower {self.pk} of issue {self.issue_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
 
 
 class Notification(models.Model):

@@ -282,6 +282,7 @@ class ComposeStack:
         self.redis_url = redis_url
         self.given = {
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "SITE_URL": f"https://{self.HOST}",
             "ALLOWED_HOSTS": f"{self.HOST},127.0.0.1",
             "CSRF_TRUSTED_ORIGINS": f"https://{self.HOST}",
             "WEB_WORKERS": "2",

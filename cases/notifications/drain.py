@@ -65,11 +65,12 @@ from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from cases.models import Notification, OutboxMessage
+from core.site import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -175,16 +176,27 @@ def _email_for(message: OutboxMessage, mail_connection) -> EmailMessage:
     if not address:
         raise _Undeliverable("no email address")
     body = message.body
-    if message.url:
-        site = settings.SITE_URL.rstrip("/")
-        body = f"{body}\n\n{site}{message.url}"
-    return EmailMessage(
+    if message.url and message.url not in body:
+        link = message.url if message.url.startswith(("https://", "http://")) else absolute_url(message.url)
+        body = f"{body}\n\n{link}"
+    headers = {}
+    if message.unsubscribe_url:
+        # RFC 8058: a mail client may offer the reader one click that POSTs to this address.
+        headers = {
+            "List-Unsubscribe": f"<{message.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    email = EmailMultiAlternatives(
         subject=message.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
+        headers=headers,
         connection=mail_connection,
     )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+    return email
 
 
 # --- in-app: claim, deliver and mark sent in one transaction -------------------------

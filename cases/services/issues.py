@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from cases.models import (
     ChangedDay,
     Event,
     Feedback,
+    Follower,
     Issue,
     ModerationItem,
     OutboxMessage,
@@ -37,8 +39,10 @@ from cases.models import (
     Report,
 )
 from cases.notifications.outbox import outbox_enqueue
+from cases.notifications.residents import reporter_follows, updates_enqueue
 from cases.redaction import Masked, mask_text
 from core.inserts import Row, rows_insert
+from core.site import absolute_url
 from core.text import clean_text
 from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
@@ -103,7 +107,7 @@ def event_record(
         if masked != message:
             data = {**data, "original_message": message}
             message = masked
-    return Event.objects.create(
+    event = Event.objects.create(
         issue=issue,
         kind=kind,
         actor=actor,
@@ -112,6 +116,8 @@ def event_record(
         data=data,
         created_at=at or timezone.now(),
     )
+    updates_enqueue(event)  # the issue's followers hear about it (``cases.notifications.residents``)
+    return event
 
 
 def public_text_for(*, text: str, issue: Issue | None = None, report: Report | None = None) -> str:
@@ -303,6 +309,15 @@ def issue_submit(
     ]
     if report.reporter_email:
         rows.append(Row(_report_receipt(issue=issue, report=report, category=category, now=now), refs={"issue_id": 0}))
+        if report.contact_consent:  # they hear about its updates (cases.notifications.residents)
+            follower = Follower(
+                email=report.reporter_email.lower(),
+                language=report.language,
+                source=Follower.Source.REPORTER,
+                confirmed_at=now,
+                created_at=now,
+            )
+            rows.append(Row(follower, refs={"issue_id": 0}))
     # The rollups' change log, in the same statement; the save signal rows_insert sends then
     # leaves it alone (cases.figure_changes).
     if settings.ROLLUP_CHANGE_LOG:
@@ -374,11 +389,14 @@ def _report_join(
     )
     if report.reporter_email:
         _report_receipt(issue=issue, report=report, category=category, now=now).save(force_insert=True)
+        reporter_follows(report=report, now=now)
     return report
 
 
 def _report_receipt(*, issue: Issue, report: Report, category: Category, now: datetime) -> OutboxMessage:
-    """The confirmation email to the resident (unsaved), with the tracking code and the date it is due."""
+    """The confirmation email to the resident (unsaved), with the tracking code, the date it is due
+    and the status page's address (absolute, in the language of the page that took the report)."""
+    status_url = absolute_url(reverse("report_status", args=[issue.tracking_code]))
     return OutboxMessage(
         channel=OutboxMessage.Channel.EMAIL,
         recipient_email=report.reporter_email,
@@ -386,14 +404,15 @@ def _report_receipt(*, issue: Issue, report: Report, category: Category, now: da
         subject=(_("We received your report %(code)s") % {"code": issue.tracking_code})[:200],
         body=_(
             "Thank you. Your report about %(category)s has tracking code %(code)s.\n"
-            "We expect to act on it by %(due)s. Follow it at /report/%(code)s/."
+            "We expect to act on it by %(due)s. Follow it at %(url)s"
         )
         % {
             "category": category.name,
             "code": issue.tracking_code,
             "due": date_format(timezone.localtime(issue.due_at), "DATE_FORMAT"),
+            "url": status_url,
         },
-        url=f"/report/{issue.tracking_code}/",
+        url=status_url,
         next_attempt_at=now,
         created_at=now,
     )

@@ -9,6 +9,8 @@ What is erased, per issue:
 
 - every report's ``reporter_name``, ``reporter_email`` and ``reporter_phone`` (blanked;
   ``contact_consent`` becomes False, ``contact_erased_at`` says when);
+- the followers of its updates (``cases.notifications.residents``: the reporter, or anyone
+  who followed it from the status page), deleted with their addresses;
 - the copies in the outbox: messages addressed to a resident (no staff ``recipient``)
   of the issue and of the issues merged into it as duplicates (their reports moved
   here, their receipts did not). The address becomes ``ERASED_ADDRESS`` — the table's
@@ -48,7 +50,7 @@ from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
 
-from cases.models import Event, Issue, OutboxMessage, Report
+from cases.models import Event, Follower, Issue, OutboxMessage, Report
 
 __all__ = [
     "ERASED_ADDRESS",
@@ -90,9 +92,9 @@ def contact_retention_cutoff(now: datetime | None = None) -> datetime:
 
 def _due_issues(cutoff: datetime) -> QuerySet[Issue]:
     return Issue.objects.filter(
+        Q(pk__in=Report.objects.filter(HAS_CONTACT).values("issue_id")) | Q(pk__in=Follower.objects.values("issue_id")),
         status__in=Issue.FINISHED_STATUSES,
         resolved_at__lt=cutoff,
-        pk__in=Report.objects.filter(HAS_CONTACT).values("issue_id"),
     )
 
 
@@ -149,12 +151,15 @@ def _erase_batch(cutoff: datetime, now: datetime, batch_size: int) -> ErasureBat
     cancelled = to_residents.filter(state=OutboxMessage.State.PENDING).update(
         state=OutboxMessage.State.FAILED, last_error=CANCELLED
     )
-    # Every SET reads the row as it was, so subject and body lose the address being replaced.
+    # Every SET reads the row as it was, so subject and bodies lose the address being replaced.
     messages = to_residents.update(
         recipient_email=ERASED_ADDRESS,
         subject=Replace(F("subject"), F("recipient_email"), Value(ERASED_TEXT)),
         body=Replace(F("body"), F("recipient_email"), Value(ERASED_TEXT)),
+        html_body=Replace(F("html_body"), F("recipient_email"), Value(ERASED_TEXT)),
     )
+    # Who followed the issues' updates: their addresses go too (no more updates after the deadline).
+    Follower.objects.filter(issue_id__in=_merged_into(issue_ids)).delete()
 
     events = []
     for issue_id in sorted(set(per_issue) | set(messages_per_issue)):

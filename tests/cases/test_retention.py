@@ -72,6 +72,7 @@ def finished(clock, cat, place, cop):
     outbox_drain(now=T0)
     assert OutboxMessage.objects.filter(state=OutboxMessage.State.SENT, recipient_email=EMAIL).count() == 1
     issue = issue_resolve(issue=report.issue, actor=cop, note="Painted over")
+    outbox_drain(now=T0)  # the "resolved" update to each reporter, sent too
     return issue
 
 
@@ -105,11 +106,12 @@ def test_erased_after_90_days_not_at_89(finished, clock):
         assert report.contact_erased_at == moment and not report.contact_consent and not report.has_contact
     [event] = Event.objects.filter(kind=Event.Kind.CONTACT_ERASED)
     assert event.issue_id == finished.pk and event.actor is None and not event.is_public
-    assert event.data == {"reports": 2, "fields": ["name", "email", "phone"], "messages": 2}
+    # Two receipts, and the "resolved" update each reporter (who agreed to be contacted) got.
+    assert event.data == {"reports": 2, "fields": ["name", "email", "phone"], "messages": 4}
     assert event.created_at == moment and event.message == ""
-    # The receipts keep their existence, not their addresses.
+    # The receipts and updates keep their existence, not their addresses.
     receipts = OutboxMessage.objects.filter(issue=finished)
-    assert receipts.count() == 2
+    assert receipts.count() == 4
     assert set(receipts.values_list("recipient_email", flat=True)) == {ERASED_ADDRESS}
     assert all(state == OutboxMessage.State.SENT for state in receipts.values_list("state", flat=True))
     assert_no_trace(NAME, EMAIL, PHONE, "Bo Ng", "bo.ng@example.net")
@@ -125,7 +127,8 @@ def test_open_issues_and_other_issues_are_untouched(finished, clock, cat, cop):
     assert contact_rows(still_open) == [("Open Owner", "open@example.org", "816-555-0001")]
     assert contact_rows(recent.issue) == [("Recent Owner", "recent@example.org", "")]
     assert OutboxMessage.objects.filter(issue=still_open, recipient_email="open@example.org").count() == 1
-    assert OutboxMessage.objects.filter(issue=recent.issue, recipient_email="recent@example.org").count() == 1
+    # Its receipt and the "resolved" update.
+    assert OutboxMessage.objects.filter(issue=recent.issue, recipient_email="recent@example.org").count() == 2
     clock(T0 + 151 * DAY)
     assert contact_details_erase() == 1  # the recent one, 90 days after its own finish
     assert contact_rows(recent.issue) == [("", "", "")]
@@ -180,9 +183,12 @@ def test_a_pending_message_to_the_resident_is_cancelled_not_sent(clock, cat, cop
     issue_resolve(issue=report.issue, actor=cop, note="Done")
     clock(T0 + 91 * DAY)
     contact_details_erase()
-    receipt = OutboxMessage.objects.get(issue=report.issue)
-    assert receipt.state == OutboxMessage.State.FAILED
-    assert receipt.recipient_email == ERASED_ADDRESS and "retention" in receipt.last_error
+    # Its receipt and its "resolved" update, neither ever sent.
+    messages = OutboxMessage.objects.filter(issue=report.issue)
+    assert messages.count() == 2
+    for message in messages:
+        assert message.state == OutboxMessage.State.FAILED
+        assert message.recipient_email == ERASED_ADDRESS and "retention" in message.last_error
     from django.core import mail
 
     outbox_drain()
@@ -213,9 +219,13 @@ def test_the_receipt_of_a_merged_duplicate_is_erased_with_the_issue_its_report_m
     issue_resolve(issue=first.issue, actor=cop, note="Done")
     clock(T0 + 91 * DAY)
     assert contact_details_erase() == 1
-    assert OutboxMessage.objects.filter(issue=second.issue).get().recipient_email == ERASED_ADDRESS
+    # The duplicate's receipt and its "merged" update.
+    assert list(OutboxMessage.objects.filter(issue=second.issue).values_list("recipient_email", flat=True)) == [
+        ERASED_ADDRESS,
+        ERASED_ADDRESS,
+    ]
     dup_event = Event.objects.get(kind=Event.Kind.CONTACT_ERASED, issue=second.issue)
-    assert dup_event.data == {"reports": 0, "fields": [], "messages": 1}
+    assert dup_event.data == {"reports": 0, "fields": [], "messages": 2}
     assert Event.objects.get(kind=Event.Kind.CONTACT_ERASED, issue=first.issue).data["reports"] == 2
     assert_no_trace("Dup Reporter", "dup@example.org", "816-555-0002", "ann@example.org")
 

@@ -88,7 +88,7 @@ def test_start_order(services):
 
 def test_each_app_service_gets_the_environment_it_needs(services):
     for name in APP_SERVICES + ("migrate",):
-        env = app_environment(services, name, {"SECRET_KEY": "x" * 60})
+        env = app_environment(services, name, {"SECRET_KEY": "x" * 60, "SITE_URL": "https://cg.example.org"})
         assert env["ENVIRONMENT"] == "production"
         assert env["SECRET_KEY"] == "x" * 60
         assert env["ALLOWED_HOSTS"]
@@ -110,6 +110,11 @@ def test_secret_key_has_no_default(services):
         app_environment(services, "web")
 
 
+def test_site_url_has_no_default(services):
+    with pytest.raises(KeyError, match="SITE_URL"):
+        app_environment(services, "web", {"SECRET_KEY": "x" * 60})
+
+
 def test_every_variable_given_to_the_app_is_one_the_settings_read(services):
     source = (ROOT / "config" / "settings.py").read_text(encoding="utf-8")
     read = set(re.findall(r"env(?:_bool|_list|_int)?\(\s*\"([A-Z_0-9]+)\"", source))
@@ -119,7 +124,9 @@ def test_every_variable_given_to_the_app_is_one_the_settings_read(services):
 
 
 def test_the_production_environment_passes_check_deploy(services, tmp_path):
-    env = app_environment(services, "web", {"SECRET_KEY": secrets.token_urlsafe(50)})
+    env = app_environment(
+        services, "web", {"SECRET_KEY": secrets.token_urlsafe(50), "SITE_URL": "https://cg.example.org"}
+    )
     env.update(PATH=os.environ["PATH"], HOME=str(tmp_path), VAR_DIR=str(tmp_path / "var"))
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

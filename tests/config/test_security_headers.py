@@ -142,7 +142,13 @@ def _settings_in(tmp_path, **values):
 
 def test_one_policy_in_every_mode(tmp_path):
     embedded = _settings_in(tmp_path)
-    production = _settings_in(tmp_path, ENVIRONMENT="production", SECRET_KEY="x" * 50, ALLOWED_HOSTS="cg.example.org")
+    production = _settings_in(
+        tmp_path,
+        ENVIRONMENT="production",
+        SECRET_KEY="x" * 50,
+        SITE_URL="https://cg.example.org",
+        ALLOWED_HOSTS="cg.example.org",
+    )
     tests = _settings_in(tmp_path, ENVIRONMENT="test", DEBUG="0")
     assert embedded["csp"] == production["csp"] == tests["csp"]
     for mode in (embedded, production, tests):
@@ -154,6 +160,7 @@ def test_one_policy_in_every_mode(tmp_path):
         tmp_path,
         ENVIRONMENT="production",
         SECRET_KEY="x" * 50,
+        SITE_URL="https://cg.example.org",
         MAP_TILE_URL="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png",
     )
     assert tiled["csp"]["DIRECTIVES"]["img-src"] == ["'self'", "data:", "blob:", "https://*.tile.openstreetmap.org"]

@@ -59,6 +59,7 @@ def production(**values):
     return {
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "SITE_URL": "https://cg.example.org",
         "ALLOWED_HOSTS": "cg.example.org",
         **values,
     }
@@ -133,6 +134,14 @@ def test_production_refuses_to_start_without_secret_key(tmp_path):
         done = run(tmp_path, args, **production(SECRET_KEY=None))
         assert done.returncode != 0
         assert "ImproperlyConfigured: SECRET_KEY must be set when ENVIRONMENT=production." in done.stderr
+
+
+def test_production_refuses_to_start_without_its_public_address(tmp_path):
+    """Residents' emails carry absolute links: production needs SITE_URL, a full address."""
+    for site in (None, "cg.example.org"):
+        done = run(tmp_path, ["manage.py", "check"], **production(SITE_URL=site))
+        assert done.returncode != 0
+        assert "ImproperlyConfigured: SITE_URL must be set when ENVIRONMENT=production" in done.stderr
 
 
 def test_every_environment_variable_is_documented_in_the_readme():

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from cases.web.public import updates as update_views
 from cases.web.public import views as public_views
 from cases.web.staff import messages as message_views
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("report/same-problem/", public_views.report_same_problem, name="report_same_problem"),
     path("report/neighborhoods.geojson", public_views.neighborhoods_geojson, name="report_neighborhoods"),
     path("report/<str:code>/", public_views.report_status, name="report_status"),
+    # The link in every update email: stop them (a page, then one POST; RFC 8058 one-click).
+    path("updates/stop/<str:token>/", update_views.updates_stop, name="follower_unsubscribe"),
     # Anonymous messages with the department, unlocked by the report's private key.
     path("report/<str:code>/messages/", message_views.message_thread, name="report_messages"),
     path("report/<str:code>/messages/unlock/", message_views.message_unlock, name="report_messages_unlock"),
