@@ -22,8 +22,11 @@ from cases.models import Event, Follower, Issue, OutboxMessage, Report
 from core.site import absolute_url
 
 __all__ = [
+    "CONFIRM_MAX_AGE",
     "UPDATE_KINDS",
+    "follower_confirm",
     "follower_from_token",
+    "follower_request",
     "follower_unsubscribe",
     "reporter_follows",
     "unsubscribe_token",
@@ -40,6 +43,9 @@ UPDATE_KINDS = (
     Event.Kind.DUPLICATE,
 )
 UNSUBSCRIBE_SALT = "cases.follower.unsubscribe"
+CONFIRM_SALT = "cases.follower.confirm"
+# How long the link that confirms a follower works (seconds).
+CONFIRM_MAX_AGE = 7 * 24 * 3600
 
 
 def reporter_follows(*, report: Report, now=None) -> Follower | None:
@@ -57,6 +63,71 @@ def reporter_follows(*, report: Report, now=None) -> Follower | None:
         },
     )
     return follower
+
+
+def follower_request(*, issue: Issue, email: str, language: str, now=None) -> Follower | None:
+    """Someone asks to follow ``issue`` from its status page: a follower waiting for confirmation,
+    and an email with the link that confirms it (double opt-in: nobody can sign someone else up).
+    None, and no email, when that address already follows it; the page answers the same either
+    way, so it never tells whether an address follows an issue."""
+    now = now or timezone.now()
+    email = email.strip().lower()
+    follower, created = Follower.objects.get_or_create(
+        issue=issue,
+        email=email,
+        defaults={"language": language, "source": Follower.Source.FOLLOWER, "created_at": now},
+    )
+    if not created:
+        if follower.active:
+            return None
+        # Waiting for confirmation, or stopped earlier: a new link; confirming starts the updates again.
+        follower.language = language
+        follower.confirmed_at = None
+        follower.unsubscribed_at = None
+        follower.save(update_fields=["language", "confirmed_at", "unsubscribed_at"])
+    token = signing.dumps(follower.pk, salt=CONFIRM_SALT, compress=True)
+    with translation.override(language):
+        context = {
+            "code": issue.tracking_code,
+            "category": issue.category.name,
+            "confirm_url": absolute_url(reverse("follower_confirm", args=[token])),
+            "status_url": absolute_url(reverse("report_status", args=[issue.tracking_code])),
+            "days": CONFIRM_MAX_AGE // 86400,
+            "language": language,
+        }
+        subject = render_to_string("emails/follow_confirm_subject.txt", context).strip()
+        body = render_to_string("emails/follow_confirm.txt", context)
+        html = render_to_string("emails/follow_confirm.html", context)
+    OutboxMessage.objects.create(
+        channel=OutboxMessage.Channel.EMAIL,
+        recipient_email=email,
+        issue=issue,
+        subject=subject[:200],
+        body=body,
+        html_body=html,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    return follower
+
+
+def follower_confirm(token: str, *, confirm: bool = True) -> tuple[Follower | None, str]:
+    """The follower a confirmation link names, confirmed (unless ``confirm`` is False: only looked
+    up), and what became of the link: "ok", "expired" or "invalid"."""
+    try:
+        pk = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.SignatureExpired:
+        return None, "expired"
+    except signing.BadSignature:
+        return None, "invalid"
+    follower = Follower.objects.select_related("issue").filter(pk=pk).first() if isinstance(pk, int) else None
+    if follower is None:
+        return None, "invalid"
+    if confirm and follower.confirmed_at is None:
+        follower.confirmed_at = timezone.now()
+        follower.unsubscribed_at = None
+        follower.save(update_fields=["confirmed_at", "unsubscribed_at"])
+    return follower, "ok"
 
 
 def unsubscribe_token(follower: Follower) -> str:

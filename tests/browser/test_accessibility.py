@@ -214,7 +214,8 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
 def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix):
     """What a crawl of links cannot reach: the form with its errors, "is this the same problem?",
     the confirmation, a status page with a public timeline, its message thread, and a code not found."""
-    from cases.models import Event
+    from cases.models import Event, Follower, OutboxMessage
+    from cases.notifications.residents import unsubscribe_token
 
     with_timeline = (
         Event.objects.filter(is_public=True, issue__category__is_public=True).exclude(message="").order_by("pk").first()
@@ -265,5 +266,25 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         ):
             page.goto(f"{live_server.url}{path}", wait_until="load")
             _check_here(page, found, f"{path} ({label})", viewport)
+
+        # Following it by email: the form with its error, "check your inbox", the page the emailed
+        # link opens, that page once confirmed, and the page that stops the emails.
+        page.goto(f"{live_server.url}{prefix}/report/{code}/", wait_until="load")
+        page.click("#follow-form button[type=submit]")
+        page.wait_for_selector("#error-summary")
+        _check_here(page, found, f"{prefix}/report/{code}/follow/ with its error", viewport)
+        page.fill("#id_email", f"neighbour-{viewport['width']}@example.org")
+        page.click("#follow-form button[type=submit]")
+        page.wait_for_selector("[role=status]")
+        _check_here(page, found, f"{prefix}/report/{code}/follow/ (check your inbox)", viewport)
+        confirm = re.search(r"/(?:es/)?updates/confirm/[^/\s]+/", OutboxMessage.objects.latest("pk").body).group(0)
+        page.goto(f"{live_server.url}{confirm}", wait_until="load")
+        _check_here(page, found, f"{prefix}/updates/confirm/<link>/", viewport)
+        page.click("#confirm-form button[type=submit]")
+        page.wait_for_selector("[role=status]")
+        _check_here(page, found, f"{prefix}/updates/confirm/<link>/ (confirmed)", viewport)
+        stop = unsubscribe_token(Follower.objects.latest("pk"))
+        page.goto(f"{live_server.url}{prefix}/updates/stop/{stop}/", wait_until="load")
+        _check_here(page, found, f"{prefix}/updates/stop/<link>/", viewport)
         context.close()
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)

@@ -373,3 +373,18 @@ class FeedbackForm(_AccessibleFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": COMMENT_MAX}),
     )
     website = forms.CharField(required=False, max_length=200)
+
+
+class FollowForm(_AccessibleFormMixin, forms.Form):
+    """Follow an issue from its status page: an email address, confirmed by a link sent to it."""
+
+    email = forms.EmailField(
+        label=_("Your email"),
+        max_length=254,
+        help_text=_("We send a link to confirm. The address is never shown to anyone."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address like name@example.org."),
+        },
+    )

@@ -1,19 +1,64 @@
-"""Stopping an issue's update emails: the link in every update (``cases.notifications.residents``).
+"""Following an issue by email, and stopping: the status page's form, the link that confirms it
+and the link in every update (``cases.notifications.residents``).
 
-The page (GET) says which report the emails are about and offers one button; opening the link
-changes nothing, so a mail scanner that follows links cannot stop them. A POST stops them: the
-button, or a mail client's one-click unsubscribe (RFC 8058), which posts without a cookie or a
-form token — the signed link is the authority, so the view takes no CSRF token.
+Pages opened from an email (confirm, stop) ask before they change anything: opening the link
+shows one button, so a mail scanner that follows links neither confirms nor stops. Stopping also
+takes a mail client's one-click POST (RFC 8058), which comes without a cookie or a form token —
+the signed link is the authority there, so that view takes no CSRF token.
 """
 
 from __future__ import annotations
 
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cases.notifications.residents import follower_from_token, follower_unsubscribe
+from cases.notifications.residents import (
+    follower_confirm,
+    follower_from_token,
+    follower_request,
+    follower_unsubscribe,
+)
+from cases.selectors.public import public_issue_by_code
+from cases.web.public.forms import FollowForm
+from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_follow(request, code):
+    """The status page's "tell me too" form: a confirmation link to the address given. (Opened
+    rather than sent — the language switcher on its answer does that — it is the status page's form.)"""
+    issue = public_issue_by_code(code)
+    if issue is None:
+        return render(request, "public/not_found.html", {"code": code[:40]}, status=404)
+    if request.method == "GET":
+        return redirect(reverse("report_status", args=[issue.tracking_code]) + "#follow")
+    form = FollowForm(request.POST)
+    context = {"issue": issue, "form": form}
+    if rate_limit_exceeded(request, scope="follow") or not rate_limit_consume(request, scope="follow"):
+        context["limit"] = _("You have asked several times in a short time. Please wait an hour and try again.")
+        response = render(request, "public/follow.html", context, status=429)
+        response["Retry-After"] = str(rate_limit_retry_after())
+        return response
+    if not form.is_valid():
+        return render(request, "public/follow.html", context, status=400)
+    follower_request(issue=issue, email=form.cleaned_data["email"], language=get_language() or "en")
+    return render(request, "public/follow.html", {**context, "sent": True})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def follow_confirm(request, token):
+    follower, state = follower_confirm(token, confirm=request.method == "POST")
+    status = {"ok": 200, "expired": 410, "invalid": 404}[state]
+    context = {"state": state, "code": follower.issue.tracking_code if follower else ""}
+    context["confirmed"] = follower is not None and follower.confirmed_at is not None
+    return render(request, "public/follow_confirm.html", context, status=status)
 
 
 @never_cache

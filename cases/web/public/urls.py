@@ -12,7 +12,10 @@ urlpatterns = [
     path("report/same-problem/", public_views.report_same_problem, name="report_same_problem"),
     path("report/neighborhoods.geojson", public_views.neighborhoods_geojson, name="report_neighborhoods"),
     path("report/<str:code>/", public_views.report_status, name="report_status"),
-    # The link in every update email: stop them (a page, then one POST; RFC 8058 one-click).
+    # Following an issue by email: the status page's form, the emailed link that confirms it,
+    # and the link in every update that stops them (a page, then one POST; RFC 8058 one-click).
+    path("report/<str:code>/follow/", update_views.report_follow, name="report_follow"),
+    path("updates/confirm/<str:token>/", update_views.follow_confirm, name="follower_confirm"),
     path("updates/stop/<str:token>/", update_views.updates_stop, name="follower_unsubscribe"),
     # Anonymous messages with the department, unlocked by the report's private key.
     path("report/<str:code>/messages/", message_views.message_thread, name="report_messages"),

@@ -36,7 +36,7 @@ from cases.selectors.public import (
     same_problem_candidates,
 )
 from cases.services import feedback_submit, issue_submit
-from cases.web.public.forms import HONEYPOT_FIELD, FeedbackForm, ReportForm
+from cases.web.public.forms import HONEYPOT_FIELD, FeedbackForm, FollowForm, ReportForm
 from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
 from partners.models import Neighborhood
 
@@ -429,6 +429,8 @@ def report_status(request, code):
             "submitted": submitted,
             "honeypot_field": HONEYPOT_FIELD,
             "is_open": issue.is_open,
+            # Anyone may follow it by email (a duplicate is followed under the issue it joined).
+            "follow_form": None if issue.duplicate_of_id else FollowForm(),
         },
         status=status,
     )

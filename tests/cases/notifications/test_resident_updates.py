@@ -6,10 +6,12 @@ one-click unsubscribe (RFC 8058) that stops the next one."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from cases import services
 from cases.models import Follower, OutboxMessage
@@ -166,3 +168,80 @@ def test_erasing_contact_details_forgets_the_followers(city, settings):
     settings.CONTACT_RETENTION_DAYS = 0
     contact_details_erase()
     assert not Follower.objects.exists()
+
+
+# --- anyone may follow an issue from its status page (double opt-in) ---------------------------
+
+
+def confirm_link(email) -> str:
+    (link,) = [link for link in links(email.body) if "/updates/confirm/" in link]
+    return link.removeprefix(SITE)
+
+
+def test_a_neighbour_follows_from_the_status_page_confirms_and_hears_in_spanish(city):
+    _, _, actor = city
+    issue = report(city)
+    client = Client()
+    page = client.get(f"/es/report/{issue.tracking_code}/")
+    assert f'action="/es/report/{issue.tracking_code}/follow/"' in page.content.decode()
+    answer = client.post(f"/es/report/{issue.tracking_code}/follow/", {"email": "Vecina@Example.org"})
+    assert answer.status_code == 200 and "Revise su bandeja" in answer.content.decode()
+    follower = Follower.objects.get(email="vecina@example.org")
+    assert follower.confirmed_at is None and follower.language == "es"
+    # Not confirmed yet: no update.
+    services.issue_acknowledge(issue=issue, actor=actor)
+    sent = delivered()
+    (confirmation,) = [e for e in sent if e.to == ["vecina@example.org"]]
+    assert confirmation.subject == f"Confirme: seguir el informe {issue.tracking_code}"
+    assert confirmation.alternatives[0][1] == "text/html"
+    path = confirm_link(confirmation)
+    assert path.startswith("/es/updates/confirm/")
+    # Opening the link asks; the button confirms.
+    assert client.get(path).status_code == 200
+    assert Follower.objects.get(pk=follower.pk).confirmed_at is None
+    assert client.post(path).status_code == 200
+    assert Follower.objects.get(pk=follower.pk).active
+    services.issue_resolve(issue=issue, actor=actor, note="Limpio")
+    (update,) = [e for e in updates(delivered()) if e.to == ["vecina@example.org"]]
+    assert update.subject == f"Novedad en el informe {issue.tracking_code}: Resuelto"
+    assert "Recibe estos correos porque sigue este informe." in update.body
+
+
+def test_following_again_sends_no_second_link_and_the_page_says_the_same(city):
+    issue = report(city)
+    client = Client()
+    url = f"/report/{issue.tracking_code}/follow/"
+    first = client.post(url, {"email": "neighbour@example.org"})
+    client.post(confirm_link(delivered()[-1]))
+    again = client.post(url, {"email": "neighbour@example.org"})
+    assert again.status_code == first.status_code == 200
+    assert again.content.decode().count("Check your inbox") == first.content.decode().count("Check your inbox")
+    assert delivered() == []  # no new link: the address already follows it
+
+
+def test_bad_addresses_forged_and_expired_links_change_nothing(city, time_machine):
+    issue = report(city)
+    client = Client()
+    url = f"/report/{issue.tracking_code}/follow/"
+    bad = client.post(url, {"email": "not an address"})
+    assert bad.status_code == 400 and "Enter an email address like name@example.org." in bad.content.decode()
+    assert client.post("/report/CG-AAAA-AAAA/follow/", {"email": "a@example.org"}).status_code == 404
+    # Opened rather than sent (the language switcher on its answer): the status page's form.
+    assert client.get(f"/es{url}")["Location"] == f"/es/report/{issue.tracking_code}/#follow"
+    assert not Follower.objects.exclude(source=Follower.Source.REPORTER).exists()
+    client.post(url, {"email": "late@example.org"})
+    path = confirm_link(delivered()[-1])
+    assert client.post(path[:-4] + "abcd/").status_code == 404
+    time_machine.move_to(timezone.now() + timedelta(days=8))
+    expired = client.post(path)
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
+    assert Follower.objects.get(email="late@example.org").confirmed_at is None
+
+
+def test_following_is_rate_limited_per_client(city, settings):
+    settings.REPORT_RATE_LIMIT = "2/h"
+    issue = report(city)
+    client = Client()
+    url = f"/report/{issue.tracking_code}/follow/"
+    assert [client.post(url, {"email": f"n{i}@example.org"}).status_code for i in range(3)] == [200, 200, 429]
+    assert Follower.objects.filter(source=Follower.Source.FOLLOWER).count() == 2
