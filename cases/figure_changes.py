@@ -101,39 +101,21 @@ def _reopened(sender, instance, created=False, raw=False, **kwargs):
         days_changed([(local_day(instance.created_at), instance.issue.neighborhood_id)])
 
 
-@receiver(pre_save, sender=Category, weak=False)
-def _remember_public(sender, instance, raw=False, **kwargs):
-    instance._was_public = (
-        None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).values_list("is_public").first()
-    )
+def relog_on_change(model, field: str, column: str) -> None:
+    """When ``field`` of a ``model`` row changes (not on creation), log every day the issues and
+    answers whose ``column`` names that row count on: their figures move between summary rows."""
+    remembered = f"_was_{field}"
 
+    @receiver(pre_save, sender=model, weak=False)
+    def remember(sender, instance, raw=False, **kwargs):
+        stored = None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).values_list(field)
+        setattr(instance, remembered, None if stored is None else stored.first())
 
-@receiver(post_save, sender=Category, weak=False)
-def _public_changed(sender, instance, created=False, raw=False, **kwargs):
-    """A category made public or private moves its issues and answers between the public and the
-    private rows of the place tables: every day they count on is logged."""
-    was = getattr(instance, "_was_public", None)
-    if created or raw or was is None or was[0] == instance.is_public:
-        return
-    _every_day_of("category_id", instance.pk)
-
-
-@receiver(pre_save, sender=Neighborhood, weak=False)
-def _remember_district(sender, instance, raw=False, **kwargs):
-    instance._was_district = (
-        None if raw or instance.pk is None else sender.objects.filter(pk=instance.pk).values_list("district").first()
-    )
-
-
-@receiver(post_save, sender=Neighborhood, weak=False)
-def _district_changed(sender, instance, created=False, raw=False, **kwargs):
-    """A neighborhood moved to another district moves its figures between the districts' rows of the
-    tables that have them (``insights.models.CityRows``): every day they count on is logged, and the
-    worker sums both districts again."""
-    was = getattr(instance, "_was_district", None)
-    if created or raw or was is None or was[0] == instance.district:
-        return
-    _every_day_of("neighborhood_id", instance.pk)
+    @receiver(post_save, sender=model, weak=False)
+    def changed(sender, instance, created=False, raw=False, **kwargs):
+        was = getattr(instance, remembered, None)
+        if not (created or raw or was is None or was[0] == getattr(instance, field)):
+            _every_day_of(column, instance.pk)
 
 
 def _every_day_of(column: str, pk: int) -> None:
@@ -159,3 +141,11 @@ def _every_day_of(column: str, pk: int) -> None:
         .values_list("created_at", "issue__neighborhood_id")
         .order_by()
     )
+
+
+# A category made public or private moves its issues and answers between the public and the
+# private rows of the place tables.
+relog_on_change(Category, "is_public", "category_id")
+# A neighborhood moved to another district moves its figures between the districts' rows of the
+# tables that have them (``insights.models.CityRows``); the worker sums both districts again.
+relog_on_change(Neighborhood, "district", "neighborhood_id")
