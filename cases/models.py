@@ -86,6 +86,10 @@ class Category(models.Model):
         default=3, help_text="Open issues in one neighborhood within the window that make a hot spot."
     )
     hotspot_window_hours = models.PositiveIntegerField(default=14 * 24)
+    fixed_check_days = models.PositiveSmallIntegerField(
+        default=7,
+        help_text='Days after an issue is resolved to ask its reporter by email "is it fixed?"; 0: never.',
+    )
     sort_order = models.PositiveIntegerField(default=0)
     # Stamped on every save, so each process's copy of the active categories (the resident form's
     # lookup, cases.selectors.public.active_category) sees an edit made by another process.
@@ -923,6 +927,29 @@ class Follower(models.Model):
     @property
     def active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class FixedCheck(models.Model):
+    """ "Is it fixed?", asked by email of a reporter who follows the issue, some days after it was
+    resolved (``Category.fixed_check_days``; ``cases.notifications.residents``), and the answer
+    given with one of the email's two links (each works once: the first answer stays)."""
+
+    # Indexed as the leading column of fixed_check_key.
+    follower = models.ForeignKey(Follower, on_delete=models.CASCADE, related_name="fixed_checks", db_index=False)
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="fixed_checks")
+    # The resolution asked about: reopened and resolved again, the reporter is asked again.
+    resolved_at = models.DateTimeField()
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    fixed = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "issue", "resolved_at"], name="fixed_check_key"),
+        ]
+
+    def __str__(self):
+        return f"FixedCheck {self.pk} of issue {self.issue_id}"
 
 
 class Notification(models.Model):

@@ -34,6 +34,13 @@ def outbox_drain_task():
     return outbox_drain()
 
 
+@shared_task(name="cases.tasks.fixed_checks_send_task", expires=3600)
+def fixed_checks_send_task():
+    from cases.services.fixed_checks import fixed_checks_send
+
+    return {"asked": fixed_checks_send()}
+
+
 # Daily (03:30). A run left waiting half a day expires; the next day's run erases what is due then.
 @shared_task(name="cases.tasks.contact_details_erase_task", expires=12 * 3600)
 def contact_details_erase_task():

@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.outbox_drain_task",
         "schedule": timedelta(seconds=OUTBOX_DRAIN_SECONDS),
     },
+    # "Is it fixed?" to reporters some days after their issue was resolved (hourly).
+    "fixed-checks": {
+        "task": "cases.tasks.fixed_checks_send_task",
+        "schedule": crontab(minute=15),
+    },
 }
 
 # --- Caches (rate limits, sign-in lockout, throttling) ------------------------

@@ -214,8 +214,11 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
 def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix):
     """What a crawl of links cannot reach: the form with its errors, "is this the same problem?",
     the confirmation, a status page with a public timeline, its message thread, and a code not found."""
-    from cases.models import Event, Follower, OutboxMessage
+    from django.utils import timezone
+
+    from cases.models import Event, FixedCheck, Follower, Issue, OutboxMessage
     from cases.notifications.residents import unsubscribe_token
+    from cases.services.fixed_checks import fixed_check_token
 
     with_timeline = (
         Event.objects.filter(is_public=True, issue__category__is_public=True).exclude(message="").order_by("pk").first()
@@ -286,5 +289,25 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         stop = unsubscribe_token(Follower.objects.latest("pk"))
         page.goto(f"{live_server.url}{prefix}/updates/stop/{stop}/", wait_until="load")
         _check_here(page, found, f"{prefix}/updates/stop/<link>/", viewport)
+
+        # "Is it fixed?": the page a link of the email opens sends the answer by itself; then the
+        # thanks, and the same link again.
+        resolved = Issue.objects.filter(status=Issue.Status.RESOLVED).order_by("pk").first()
+        reporter = Follower.objects.create(
+            issue=resolved,
+            email=f"reporter-{viewport['width']}@example.org",
+            source=Follower.Source.REPORTER,
+            confirmed_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+        check = FixedCheck.objects.create(
+            follower=reporter, issue=resolved, resolved_at=resolved.resolved_at, asked_at=timezone.now()
+        )
+        answer = f"{prefix}/updates/fixed/{fixed_check_token(check, True)}/"
+        page.goto(f"{live_server.url}{answer}", wait_until="load")
+        page.wait_for_selector("[role=status]")
+        _check_here(page, found, f"{prefix}/updates/fixed/<link>/ (answered)", viewport)
+        page.goto(f"{live_server.url}{answer}", wait_until="load")
+        _check_here(page, found, f"{prefix}/updates/fixed/<link>/ (answered before)", viewport)
         context.close()
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)

@@ -24,6 +24,7 @@ from cases.notifications.residents import (
     follower_unsubscribe,
 )
 from cases.selectors.public import public_issue_by_code
+from cases.services.fixed_checks import fixed_check_answer
 from cases.web.public.forms import FollowForm
 from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
 
@@ -72,3 +73,20 @@ def updates_stop(request, token):
         follower_unsubscribe(follower)
     context = {"code": follower.issue.tracking_code, "stopped": follower.unsubscribed_at is not None}
     return render(request, "public/updates_stop.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def fixed_check_answer_view(request, token):
+    """A "yes" or "no" link from the "is it fixed?" email. Opening it shows the answer about to be
+    sent, which the page sends at once (``fixed-answer.js``): one click for the resident, nothing
+    for a mail scanner that opens links without running scripts. Without scripts, one button."""
+    result = fixed_check_answer(token, record=request.method == "POST")
+    status = {"expired": 410, "invalid": 404}.get(result.state, 200)
+    check = result.check
+    context = {
+        "state": result.state,
+        "code": check.issue.tracking_code if check else "",
+        "fixed": check.fixed if check and check.answered_at else None,
+    }
+    return render(request, "public/fixed_check.html", context, status=status)

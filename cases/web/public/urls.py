@@ -17,6 +17,8 @@ urlpatterns = [
     path("report/<str:code>/follow/", update_views.report_follow, name="report_follow"),
     path("updates/confirm/<str:token>/", update_views.follow_confirm, name="follower_confirm"),
     path("updates/stop/<str:token>/", update_views.updates_stop, name="follower_unsubscribe"),
+    # "Is it fixed?": the email's yes and no links (cases.services.fixed_checks).
+    path("updates/fixed/<str:token>/", update_views.fixed_check_answer_view, name="fixed_check_answer"),
     # Anonymous messages with the department, unlocked by the report's private key.
     path("report/<str:code>/messages/", message_views.message_thread, name="report_messages"),
     path("report/<str:code>/messages/unlock/", message_views.message_unlock, name="report_messages_unlock"),
