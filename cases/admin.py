@@ -83,6 +83,7 @@ class CategoryAdmin(admin.ModelAdmin):
             {"fields": ("target_hours_urgent", "target_hours_high", "target_hours_normal", "target_hours_low")},
         ),
         ("Hot spots", {"fields": ("hotspot_threshold", "hotspot_window_hours")}),
+        ("Notice on the form", {"fields": ("notice_en", "notice_es", "notice_url", "notice_stops")}),
         ('"Is it fixed?"', {"fields": ("fixed_check_days",)}),
     )
     inlines = [EscalationRuleInline, CategoryAttributeInline]

@@ -86,6 +86,15 @@ class Category(models.Model):
         default=3, help_text="Open issues in one neighborhood within the window that make a hot spot."
     )
     hotspot_window_hours = models.PositiveIntegerField(default=14 * 24)
+    # Shown with the category on the resident form, before the report is written: "call 911 now",
+    # "the city's 311 handles this" (with its link). With ``notice_stops`` the category takes no
+    # report through any channel: the notice says where to go instead.
+    notice_en = models.TextField(max_length=500, blank=True, help_text="Shown with the category on the form.")
+    notice_es = models.TextField(max_length=500, blank=True)
+    notice_url = models.URLField(blank=True, help_text="A link the notice points to (e.g. the city's 311).")
+    notice_stops = models.BooleanField(
+        default=False, help_text="The form takes no report of this category: the notice says where to go instead."
+    )
     fixed_check_days = models.PositiveSmallIntegerField(
         default=7,
         help_text='Days after an issue is resolved to ask its reporter by email "is it fixed?"; 0: never.',
@@ -108,6 +117,8 @@ class Category(models.Model):
             ),
             models.CheckConstraint(condition=Q(hotspot_threshold__gte=2), name="category_hotspot_threshold_min2"),
             models.CheckConstraint(condition=Q(hotspot_window_hours__gt=0), name="category_hotspot_window_positive"),
+            # A category that takes no report says where to go instead.
+            models.CheckConstraint(condition=Q(notice_stops=False) | ~Q(notice_en=""), name="category_stop_has_notice"),
         ]
 
     def __str__(self):
@@ -120,6 +131,10 @@ class Category(models.Model):
     @property
     def hint(self):
         return self.hint_es if (get_language() or "en").startswith("es") and self.hint_es else self.hint_en
+
+    @property
+    def notice(self):
+        return self.notice_es if (get_language() or "en").startswith("es") and self.notice_es else self.notice_en
 
     @property
     def group(self):

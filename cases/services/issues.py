@@ -235,6 +235,9 @@ def issue_submit(
     text = clean_text(text, field="description")
     if not category.is_active:
         raise ValidationError({"category": _("This category no longer takes reports.")})
+    if category.notice_stops:  # every channel: the notice says where to go instead
+        where = f"{category.notice} {category.notice_url}".strip()
+        raise ValidationError({"category": _("This is not reported here. %(notice)s") % {"notice": where}})
     if priority not in _PRIORITIES:
         raise ValidationError({"priority": _("Unknown priority.")})
     if anonymous:

@@ -129,6 +129,9 @@ class _ActiveCategoryField(forms.Field):
             category = None
         if category is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        if category.notice_stops:  # its notice, shown with it, says where to go instead
+            where = f"{category.notice} {category.notice_url}".strip()
+            raise ValidationError(_("This is not reported here. %(notice)s") % {"notice": where}, code="stopped")
         return category
 
 
