@@ -613,6 +613,7 @@ def test_admin_edits_the_ladder_in_hours_on_the_category_page(client, django_use
         "target_hours_low": 168,
         "hotspot_threshold": 3,
         "hotspot_window_hours": 336,
+        "fixed_check_days": 7,
         "escalation_rules-TOTAL_FORMS": 2,
         "escalation_rules-INITIAL_FORMS": 0,
         "escalation_rules-0-level": 1,
