@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import router
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import get_language, gettext
 
 from cases.models import Category, Event, Issue, tracking_code_normalize
@@ -259,4 +260,103 @@ def _candidate(issue: Issue, distance: float | None) -> PublicCandidate:
         distance_m=None if distance is None else int(round(distance)),
         lat=None if issue.lat is None else _coarse(issue.lat),
         lng=None if issue.lng is None else _coarse(issue.lng),
+    )
+
+
+# --- /around/: recent public reports near a place or in a neighborhood ------------------------
+
+AROUND_DAYS = 60
+AROUND_LIMIT = 50
+AROUND_RADIUS_M = 800
+
+
+@dataclass(frozen=True)
+class AroundItem:
+    """A recent public report as /around/ shows it: public fields only, the point coarsened."""
+
+    tracking_code: str
+    status: str
+    status_label: str
+    created_at: datetime
+    category: str
+    neighborhood: str
+    text: str
+    lat: float | None
+    lng: float | None
+    distance_m: float | None
+
+
+def around_issues(
+    *,
+    neighborhood: Neighborhood | None = None,
+    lat: float | None = None,
+    lng: float | None = None,
+    now: datetime | None = None,
+    radius_m: float = AROUND_RADIUS_M,
+    days: int = AROUND_DAYS,
+    limit: int = AROUND_LIMIT,
+) -> list[AroundItem]:
+    """The newest public reports of the last ``days`` days in a neighborhood, or within
+    ``radius_m`` of a point (in every neighborhood whose box the circle's box touches): public
+    categories only, no duplicates, the masked public text, points coarsened as on the status
+    page. Two queries (the public categories; the issues, newest first, by the neighborhoods'
+    index on (neighborhood, created_at)), reading at most ``limit`` rows a neighborhood range."""
+    now = now or timezone.now()
+    public = list(Category.objects.filter(is_public=True).values_list("pk", flat=True))
+    rows = (
+        Issue.objects.filter(category_id__in=public, created_at__gte=now - timedelta(days=days))
+        .exclude(status=Issue.Status.DUPLICATE)
+        .select_related("category", "neighborhood")
+        .only(
+            "id",
+            "tracking_code",
+            "status",
+            "created_at",
+            "lat",
+            "lng",
+            "public_description",
+            "category__name_en",
+            "category__name_es",
+            "category__is_public",
+            "neighborhood__name",
+        )
+        .order_by("-created_at", "-id")
+    )
+    if lat is not None and lng is not None:
+        dlat = radius_m / _METRES_PER_DEGREE_LAT
+        dlng = radius_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+        near = Neighborhood.objects.filter(
+            min_lat__lte=lat + dlat, max_lat__gte=lat - dlat, min_lng__lte=lng + dlng, max_lng__gte=lng - dlng
+        ).values("pk")
+        rows = rows.filter(
+            neighborhood__in=near, lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng
+        )
+        found = []
+        for issue in rows[: limit * 4]:
+            # From the coarsened point, as shown: distances from several places must not add up
+            # to the exact one.
+            point = public_location(issue)
+            distance = geo.distance_m(lat, lng, *point) if point else None
+            if distance is not None and distance <= radius_m:
+                found.append(_around(issue, distance))
+        return found[:limit]
+    if neighborhood is None:
+        return []
+    return [_around(issue, None) for issue in rows.filter(neighborhood=neighborhood)[:limit]]
+
+
+def _around(issue: Issue, distance: float | None) -> AroundItem:
+    point = public_location(issue)
+    text = issue.public_description
+    return AroundItem(
+        tracking_code=issue.tracking_code,
+        status=issue.status,
+        status_label=issue.get_status_display(),
+        created_at=issue.created_at,
+        category=issue.category.name,
+        neighborhood=issue.neighborhood.name,
+        text=text if len(text) <= 280 else text[:279].rstrip() + "…",
+        lat=point[0] if point else None,
+        lng=point[1] if point else None,
+        distance_m=None if distance is None else round(distance / 50) * 50,
     )

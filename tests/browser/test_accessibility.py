@@ -266,6 +266,7 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
             (f"{prefix}/report/{code}/", "a status page with a public timeline"),
             (f"{prefix}/report/{code}/messages/", "its message thread"),
             (f"{prefix}/report/lookup/?code=CG-0000-0000", "a code that is not found"),
+            (f"{prefix}/around/?neighborhood={pinned.slug}", "a neighborhood's recent reports, listed and mapped"),
         ):
             page.goto(f"{live_server.url}{path}", wait_until="load")
             _check_here(page, found, f"{path} ({label})", viewport)
