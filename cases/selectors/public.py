@@ -360,3 +360,62 @@ def _around(issue: Issue, distance: float | None) -> AroundItem:
         lng=point[1] if point else None,
         distance_m=None if distance is None else round(distance / 50) * 50,
     )
+
+
+# --- Atom feeds: a neighborhood's (or the city's) new public reports and resolutions ---------
+
+FEED_DAYS = 30
+FEED_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class AreaUpdate:
+    """One entry of an area's feed: a public report made, or resolved."""
+
+    kind: str  # "reported" or "resolved"
+    at: datetime
+    tracking_code: str
+    category: str
+    neighborhood: str
+    text: str
+
+
+def area_updates(*, neighborhood: Neighborhood | None = None, now: datetime | None = None) -> list[AreaUpdate]:
+    """The newest public reports made and resolved in the last ``FEED_DAYS`` days, in one
+    neighborhood or the whole city, newest first, at most ``FEED_LIMIT``: three queries (the
+    public categories, the reports by creation, the resolutions by resolution), each reading at
+    most ``FEED_LIMIT`` rows of an index on its date."""
+    now = now or timezone.now()
+    since = now - timedelta(days=FEED_DAYS)
+    public = list(Category.objects.filter(is_public=True).values_list("pk", flat=True))
+    base = Issue.objects.filter(category_id__in=public).select_related("category", "neighborhood")
+    if neighborhood is not None:
+        base = base.filter(neighborhood=neighborhood)
+    base = base.only(
+        "id",
+        "tracking_code",
+        "created_at",
+        "resolved_at",
+        "public_description",
+        "category__name_en",
+        "category__name_es",
+        "neighborhood__name",
+    )
+    reported = base.filter(created_at__gte=since).exclude(status=Issue.Status.DUPLICATE).order_by("-created_at", "-id")
+    resolved = base.filter(resolved_at__gte=since, outcome=Issue.Outcome.RESOLVED).order_by("-resolved_at", "-id")
+    entries = [_update("reported", issue.created_at, issue) for issue in reported[:FEED_LIMIT]]
+    entries += [_update("resolved", issue.resolved_at, issue) for issue in resolved[:FEED_LIMIT]]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:FEED_LIMIT]
+
+
+def _update(kind: str, at: datetime, issue: Issue) -> AreaUpdate:
+    text = issue.public_description
+    return AreaUpdate(
+        kind=kind,
+        at=at,
+        tracking_code=issue.tracking_code,
+        category=issue.category.name,
+        neighborhood=issue.neighborhood.name,
+        text=text if len(text) <= 280 else text[:279].rstrip() + "…",
+    )

@@ -5,12 +5,16 @@ from django.urls import path
 from cases.web.public import around as around_views
 from cases.web.public import updates as update_views
 from cases.web.public import views as public_views
+from cases.web.public.feeds import AreaFeed
 from cases.web.staff import messages as message_views
 
 urlpatterns = [
     path("report/", public_views.report_form, name="report_form"),
     # Recent public reports near a place or in a neighborhood.
     path("around/", around_views.around, name="around"),
+    # Atom feeds of new public reports and resolutions, for the city and per neighborhood.
+    path("feeds/city.atom", AreaFeed(), name="feed_city"),
+    path("feeds/<slug:slug>.atom", AreaFeed(), name="feed_neighborhood"),
     path("report/lookup/", public_views.report_lookup, name="report_lookup"),
     path("report/same-problem/", public_views.report_same_problem, name="report_same_problem"),
     path("report/neighborhoods.geojson", public_views.neighborhoods_geojson, name="report_neighborhoods"),
