@@ -944,6 +944,29 @@ class Follower(models.Model):
         return self.confirmed_at is not None and self.unsubscribed_at is None
 
 
+class AreaSubscription(models.Model):
+    """Someone who gets a daily email of the new public reports and resolutions in one or more
+    neighborhoods (``cases.notifications.alerts``): confirmed by the link emailed to them (double
+    opt-in), stopped by the link in every digest. The address is a resident's contact detail:
+    never shown, never logged."""
+
+    email = models.EmailField(unique=True)
+    language = models.CharField(max_length=8, default="en")
+    neighborhoods = models.ManyToManyField(Neighborhood, related_name="+")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # The end of the window the last digest covered: the next covers what came after.
+    digested_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"AreaSubscription {self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
 class FixedCheck(models.Model):
     """ "Is it fixed?", asked by email of a reporter who follows the issue, some days after it was
     resolved (``Category.fixed_check_days``; ``cases.notifications.residents``), and the answer

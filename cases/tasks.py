@@ -34,6 +34,13 @@ def outbox_drain_task():
     return outbox_drain()
 
 
+@shared_task(name="cases.tasks.alert_digests_send_task", expires=12 * 3600)
+def alert_digests_send_task():
+    from cases.notifications.alerts import alert_digests_send
+
+    return {"digests": alert_digests_send()}
+
+
 @shared_task(name="cases.tasks.fixed_checks_send_task", expires=3600)
 def fixed_checks_send_task():
     from cases.services.fixed_checks import fixed_checks_send

@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.outbox_drain_task",
         "schedule": timedelta(seconds=OUTBOX_DRAIN_SECONDS),
     },
+    # Neighborhood alerts: one digest a day per subscriber (07:00 in TIME_ZONE).
+    "alert-digests": {
+        "task": "cases.tasks.alert_digests_send_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
     # "Is it fixed?" to reporters some days after their issue was resolved (hourly).
     "fixed-checks": {
         "task": "cases.tasks.fixed_checks_send_task",

@@ -1,5 +1,5 @@
 """The Administrator again holds every permission of its apps, the issue followers'
-(``cases.Follower``, ``cases.FixedCheck``) included: ``0002`` gave it those that existed then. (The same steps as
+(``cases.Follower``, ``cases.FixedCheck``, ``cases.AreaSubscription``) included: ``0002`` gave it those that existed then. (The same steps as
 ``0002``, written out again: a migration does not import code that may change after it.)"""
 
 from django.contrib.auth.management import create_permissions
@@ -21,6 +21,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0002_administrator_change_log"), ("cases", "0025_fixed_checks")]
+    dependencies = [("accounts", "0002_administrator_change_log"), ("cases", "0027_area_subscriptions")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from cases.web.public import alerts as alert_views
 from cases.web.public import around as around_views
 from cases.web.public import updates as update_views
 from cases.web.public import views as public_views
@@ -12,6 +13,10 @@ urlpatterns = [
     path("report/", public_views.report_form, name="report_form"),
     # Recent public reports near a place or in a neighborhood.
     path("around/", around_views.around, name="around"),
+    # A daily email of a neighborhood's new and resolved public reports (double opt-in).
+    path("alerts/", alert_views.alerts, name="alerts"),
+    path("alerts/confirm/<str:token>/", alert_views.alerts_confirm, name="alerts_confirm"),
+    path("alerts/stop/<str:token>/", alert_views.alerts_stop, name="alerts_stop"),
     # Atom feeds of new public reports and resolutions, for the city and per neighborhood.
     path("feeds/city.atom", AreaFeed(), name="feed_city"),
     path("feeds/<slug:slug>.atom", AreaFeed(), name="feed_neighborhood"),
