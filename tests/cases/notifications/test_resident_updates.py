@@ -164,10 +164,14 @@ def test_links_are_absolute_without_site_url_in_development(city, settings):
 def test_erasing_contact_details_forgets_the_followers(city, settings):
     _, _, actor = city
     issue = report(city)
-    services.issue_resolve(issue=issue, actor=actor, note="Done")
+    anonymous = report(city, consent=False)  # followed by a neighbour only
+    Client().post(f"/report/{anonymous.tracking_code}/follow/", {"email": "neighbour@example.org"})
+    still_open = report(city, email="open@example.org")
+    for finished in (issue, anonymous):
+        services.issue_resolve(issue=finished, actor=actor, note="Done")
     settings.CONTACT_RETENTION_DAYS = 0
     contact_details_erase()
-    assert not Follower.objects.exists()
+    assert list(Follower.objects.values_list("issue_id", "email")) == [(still_open.pk, "open@example.org")]
 
 
 # --- anyone may follow an issue from its status page (double opt-in) ---------------------------
