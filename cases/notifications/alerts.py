@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from cases.models import AreaSubscription, OutboxMessage
+from cases.notifications.outbox import resident_email
 from cases.selectors.public import area_updates
 from core.site import absolute_url
 
@@ -58,19 +58,9 @@ def subscription_request(*, email: str, neighborhoods, language: str, now: datet
             "names": names,
             "confirm_url": absolute_url(reverse("alerts_confirm", args=[token])),
             "days": CONFIRM_MAX_AGE // 86400,
-            "language": language,
         }
-        subject = render_to_string("emails/alerts_confirm_subject.txt", context).strip()
-        body = render_to_string("emails/alerts_confirm.txt", context)
-        html = render_to_string("emails/alerts_confirm.html", context)
-    OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL,
-        recipient_email=email,
-        subject=subject[:200],
-        body=body,
-        html_body=html,
-        next_attempt_at=now,
-        created_at=now,
+    resident_email(template="alerts_confirm", context=context, language=language, recipient_email=email, now=now).save(
+        force_insert=True
     )
 
 
@@ -181,19 +171,13 @@ def _digest(subscription: AreaSubscription, sections, now: datetime, day: str) -
             ],
             "count": sum(len(entries) for _, entries in sections),
             "unsubscribe_url": stop_url,
-            "language": subscription.language,
         }
-        subject = render_to_string("emails/alerts_digest_subject.txt", context).strip()
-        body = render_to_string("emails/alerts_digest.txt", context)
-        html = render_to_string("emails/alerts_digest.html", context)
-    return OutboxMessage(
-        channel=OutboxMessage.Channel.EMAIL,
+    return resident_email(
+        template="alerts_digest",
+        context=context,
+        language=subscription.language,
         recipient_email=subscription.email,
-        subject=subject[:200],
-        body=body,
-        html_body=html,
+        now=now,
         unsubscribe_url=stop_url,
         dedupe_key=f"digest:{subscription.pk}:{day}",
-        next_attempt_at=now,
-        created_at=now,
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 from cases.models import Issue, Notification, OutboxMessage
 
-__all__ = ["outbox_enqueue", "notification_mark_read", "notification_mark_all_read"]
+__all__ = ["outbox_enqueue", "notification_mark_read", "notification_mark_all_read", "resident_email"]
 
 
 def outbox_enqueue(
@@ -44,6 +45,29 @@ def outbox_enqueue(
         return OutboxMessage.objects.create(**fields)
     message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     return message if created else None
+
+
+def resident_email(
+    *, template: str, context: dict, language: str, recipient_email: str, now: datetime, **fields
+) -> OutboxMessage:
+    """An email to a resident (unsaved): subject, plain text and HTML rendered in ``language`` from
+    ``emails/<template>_subject.txt``, ``emails/<template>.txt`` and ``emails/<template>.html``
+    (which read ``language`` for their ``lang``); ``fields`` are the message's other columns."""
+    context = {**context, "language": language}
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    return OutboxMessage(
+        channel=OutboxMessage.Channel.EMAIL,
+        recipient_email=recipient_email,
+        subject=subject[:200],
+        body=body,
+        html_body=html,
+        next_attempt_at=now,
+        created_at=now,
+        **fields,
+    )
 
 
 @transaction.atomic

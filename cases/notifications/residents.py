@@ -14,11 +14,11 @@ issue it was merged into from then on.
 from __future__ import annotations
 
 from django.core import signing
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from cases.models import Event, Follower, Issue, OutboxMessage, Report
+from cases.notifications.outbox import resident_email
 from core.site import absolute_url
 
 __all__ = [
@@ -93,21 +93,10 @@ def follower_request(*, issue: Issue, email: str, language: str, now=None) -> Fo
             "confirm_url": absolute_url(reverse("follower_confirm", args=[token])),
             "status_url": absolute_url(reverse("report_status", args=[issue.tracking_code])),
             "days": CONFIRM_MAX_AGE // 86400,
-            "language": language,
         }
-        subject = render_to_string("emails/follow_confirm_subject.txt", context).strip()
-        body = render_to_string("emails/follow_confirm.txt", context)
-        html = render_to_string("emails/follow_confirm.html", context)
-    OutboxMessage.objects.create(
-        channel=OutboxMessage.Channel.EMAIL,
-        recipient_email=email,
-        issue=issue,
-        subject=subject[:200],
-        body=body,
-        html_body=html,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    resident_email(
+        template="follow_confirm", context=context, language=language, recipient_email=email, now=now, issue=issue
+    ).save(force_insert=True)
     return follower
 
 
@@ -169,22 +158,16 @@ def _update_message(*, event: Event, issue: Issue, follower: Follower, merged_in
             "status_url": status_url,
             "unsubscribe_url": unsubscribe_url,
             "reporter": follower.source == Follower.Source.REPORTER,
-            "language": follower.language,
         }
-        subject = render_to_string("emails/issue_update_subject.txt", context).strip()
-        body = render_to_string("emails/issue_update.txt", context)
-        html = render_to_string("emails/issue_update.html", context)
-    return OutboxMessage(
-        channel=OutboxMessage.Channel.EMAIL,
+    return resident_email(
+        template="issue_update",
+        context=context,
+        language=follower.language,
         recipient_email=follower.email,
+        now=event.created_at,
         issue=issue,
-        subject=subject[:200],
-        body=body,
-        html_body=html,
         unsubscribe_url=unsubscribe_url,
         dedupe_key=f"update:{event.pk}:{follower.pk}",
-        next_attempt_at=event.created_at,
-        created_at=event.created_at,
     )
 
 

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import Category, Event, FixedCheck, Follower, Issue, OutboxMessage
+from cases.notifications.outbox import resident_email
 from cases.services.issues import event_record, issue_reopen
 from core.site import absolute_url
 
@@ -42,22 +42,16 @@ def _question(check: FixedCheck, issue: Issue, follower: Follower) -> OutboxMess
             "yes_url": absolute_url(reverse("fixed_check_answer", args=[fixed_check_token(check, True)])),
             "no_url": absolute_url(reverse("fixed_check_answer", args=[fixed_check_token(check, False)])),
             "status_url": absolute_url(reverse("report_status", args=[issue.tracking_code])),
-            "language": follower.language,
             "days": FIXED_CHECK_ANSWER_DAYS,
         }
-        subject = render_to_string("emails/fixed_check_subject.txt", context).strip()
-        body = render_to_string("emails/fixed_check.txt", context)
-        html = render_to_string("emails/fixed_check.html", context)
-    return OutboxMessage(
-        channel=OutboxMessage.Channel.EMAIL,
+    return resident_email(
+        template="fixed_check",
+        context=context,
+        language=follower.language,
         recipient_email=follower.email,
+        now=check.asked_at,
         issue=issue,
-        subject=subject[:200],
-        body=body,
-        html_body=html,
         dedupe_key=f"fixed:{check.pk}",
-        next_attempt_at=check.asked_at,
-        created_at=check.asked_at,
     )
 
 
