@@ -21,10 +21,9 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Static files are collected at build time (whitenoise serves them, hashed and
-# compressed). The key and address exist only for this build step; the settings
-# refuse to start without the real SECRET_KEY and SITE_URL at run time.
+# compressed). The key exists only for this build step; the settings refuse to
+# start without the real SECRET_KEY at run time (and `migrate` without SITE_URL).
 RUN SECRET_KEY=build-time-only-collectstatic-key-not-used-at-run-time-0000 \
-    SITE_URL=https://build.invalid \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin app \
  && mkdir -p /app/var /app/media \

@@ -326,14 +326,10 @@ MESSAGE_SEND_RATE_LIMIT = env("MESSAGE_SEND_RATE_LIMIT", "20/d")
 MESSAGE_UNLOCK_SECONDS = env_int("MESSAGE_UNLOCK_SECONDS", 30 * 60)
 PUBLIC_LOCATION_DECIMALS = env_int("PUBLIC_LOCATION_DECIMALS", 3)
 # Public URL of the site, for links in emails (e.g. https://cg.example.org). Required in
-# production; in development, empty means the address of the request that queued the email
-# (``core.site``).
+# production — a system check (``core.site``) stops ``check``, ``migrate`` and ``runserver``
+# without it, while build steps such as ``collectstatic`` need none; in development, empty means
+# the address of the request that queued the email.
 SITE_URL = env("SITE_URL", "").rstrip("/")
-if PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured(
-        "SITE_URL must be set when ENVIRONMENT=production: the site's public address, for the links "
-        "in residents' emails (e.g. https://cg.example.org)."
-    )
 # Reverse proxies in front of the app whose X-Forwarded-For hop is trusted for rate limits.
 RATE_LIMIT_TRUSTED_PROXIES = env_int("RATE_LIMIT_TRUSTED_PROXIES", 0)
 # Staff sign-in lockout: failures per username+address within the window lock that pair.

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models import IntegerField, JSONField
 
+        import core.site  # noqa: F401 (registers the SITE_URL system check)
         from core.heap import freeze_after_first_request
         from core.lookups import HasItem, InArray
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from django.conf import settings
+from django.core import checks
 
-__all__ = ["DEVELOPMENT_ADDRESS", "SiteAddressMiddleware", "absolute_url", "site_url"]
+__all__ = ["DEVELOPMENT_ADDRESS", "SiteAddressMiddleware", "absolute_url", "check_site_url", "site_url"]
 
 DEVELOPMENT_ADDRESS = "http://127.0.0.1:8000"
 _request_address: ContextVar[str] = ContextVar("request_address", default="")
@@ -26,6 +27,23 @@ def site_url() -> str:
 def absolute_url(path: str) -> str:
     """``path`` (starting with a slash) on the site's address."""
     return f"{site_url()}{path}"
+
+
+@checks.register()
+def check_site_url(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Production needs its public address for the links in residents' emails. A system check
+    rather than a refusal in the settings: ``check``, ``migrate`` (the deployment's first step)
+    and ``runserver`` stop on it, while a build step that needs no address (``collectstatic``
+    runs only the static files' checks) goes on."""
+    if getattr(settings, "PRODUCTION", False) and not settings.SITE_URL.startswith(("https://", "http://")):
+        return [
+            checks.Error(
+                "SITE_URL must be set when ENVIRONMENT=production: the site's public address, for the "
+                "links in residents' emails (e.g. https://cg.example.org).",
+                id="core.E001",
+            )
+        ]
+    return []
 
 
 class SiteAddressMiddleware:
