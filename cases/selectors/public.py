@@ -210,6 +210,19 @@ class PublicCandidate:
     lng: float | None
 
 
+def _box(lat: float, radius_m: float) -> tuple[float, float]:
+    """Half the sides, in degrees of latitude and longitude, of the box around a circle of
+    ``radius_m`` at latitude ``lat`` (what an index on lat and lng can narrow to)."""
+    return radius_m / _METRES_PER_DEGREE_LAT, radius_m / (
+        _METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01)
+    )
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    """A public text cut to ``limit`` characters for a list or a feed."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def same_problem_candidates(
     *,
     category: Category,
@@ -231,8 +244,7 @@ def same_problem_candidates(
     rows = Issue.objects.filter(category=category, status__in=Issue.OPEN_STATUSES).select_related("neighborhood")
     rows = rows.only("id", "tracking_code", "status", "created_at", "report_count", "lat", "lng", "neighborhood__name")
     if lat is not None and lng is not None:
-        dlat = radius_m / _METRES_PER_DEGREE_LAT
-        dlng = radius_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+        dlat, dlng = _box(lat, radius_m)
         rows = rows.filter(lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng).order_by(
             "-created_at"
         )[:200]
@@ -323,8 +335,7 @@ def around_issues(
         .order_by("-created_at", "-id")
     )
     if lat is not None and lng is not None:
-        dlat = radius_m / _METRES_PER_DEGREE_LAT
-        dlng = radius_m / (_METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 0.01))
+        dlat, dlng = _box(lat, radius_m)
         near = Neighborhood.objects.filter(
             min_lat__lte=lat + dlat, max_lat__gte=lat - dlat, min_lng__lte=lng + dlng, max_lng__gte=lng - dlng
         ).values("pk")
@@ -347,7 +358,6 @@ def around_issues(
 
 def _around(issue: Issue, distance: float | None) -> AroundItem:
     point = public_location(issue)
-    text = issue.public_description
     return AroundItem(
         tracking_code=issue.tracking_code,
         status=issue.status,
@@ -355,7 +365,7 @@ def _around(issue: Issue, distance: float | None) -> AroundItem:
         created_at=issue.created_at,
         category=issue.category.name,
         neighborhood=issue.neighborhood.name,
-        text=text if len(text) <= 280 else text[:279].rstrip() + "…",
+        text=_excerpt(issue.public_description),
         lat=point[0] if point else None,
         lng=point[1] if point else None,
         distance_m=None if distance is None else round(distance / 50) * 50,
@@ -410,12 +420,11 @@ def area_updates(*, neighborhood: Neighborhood | None = None, now: datetime | No
 
 
 def _update(kind: str, at: datetime, issue: Issue) -> AreaUpdate:
-    text = issue.public_description
     return AreaUpdate(
         kind=kind,
         at=at,
         tracking_code=issue.tracking_code,
         category=issue.category.name,
         neighborhood=issue.neighborhood.name,
-        text=text if len(text) <= 280 else text[:279].rstrip() + "…",
+        text=_excerpt(issue.public_description),
     )

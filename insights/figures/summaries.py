@@ -88,8 +88,12 @@ def period_parts(first: date, last: date, *, months: bool = True) -> list[tuple[
 
 def period_arms(first: date, last: date, *, months: bool = True) -> list[Q]:
     """The rows of ``period_parts``, one condition per grain (each an index range of the key)."""
+    return _arms(period_parts(first, last, months=months))
+
+
+def _arms(parts: list[tuple[str, date]]) -> list[Q]:
     by_grain: dict[str, list[date]] = defaultdict(list)
-    for grain, start in period_parts(first, last, months=months):
+    for grain, start in parts:
         by_grain[grain].append(start)
     return [Q(grain=grain, period__in=starts) for grain, starts in by_grain.items()]
 
@@ -101,7 +105,7 @@ def period_q(first: date, last: date, *, months: bool = True) -> Q:
     parts = period_parts(first, last, months=months)
     if not parts:
         return Q(pk__in=[])
-    arms = period_arms(first, last, months=months)
+    arms = _arms(parts)
     within = Q(grain__in=sorted({grain for grain, _ in parts}), period__in=sorted({start for _, start in parts}))
     return within & reduce(operator.or_, arms) if len(arms) > 1 else arms[0]
 

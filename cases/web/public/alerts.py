@@ -19,7 +19,8 @@ from cases.notifications.alerts import (
     subscription_request,
     subscription_unsubscribe,
 )
-from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
+from cases.web.public.views import too_many
+from core.ratelimit import rate_limit_reserve
 from partners.models import Neighborhood
 
 
@@ -47,11 +48,9 @@ def alerts(request):
     form = AlertsForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST":
-        if rate_limit_exceeded(request, scope="alerts") or not rate_limit_consume(request, scope="alerts"):
+        if not rate_limit_reserve(request, scope="alerts"):
             context["limit"] = _("You have asked several times in a short time. Please wait an hour and try again.")
-            response = render(request, "public/alerts.html", context, status=429)
-            response["Retry-After"] = str(rate_limit_retry_after())
-            return response
+            return too_many(render(request, "public/alerts.html", context))
         if not form.is_valid():
             return render(request, "public/alerts.html", context, status=400)
         subscription_request(

@@ -10,15 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.selectors.public import AROUND_DAYS, AROUND_RADIUS_M, around_issues, public_neighborhoods
+from cases.web.public.views import float_param
 from partners.models import Neighborhood
-
-
-def _coordinate(value: str | None, bound: float) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and -bound <= number <= bound else None
 
 
 @require_GET
@@ -28,7 +21,7 @@ def around(request):
     raw_lat, raw_lng = request.GET.get("lat", "").strip(), request.GET.get("lng", "").strip()
     error, neighborhood, lat, lng = "", None, None, None
     if raw_lat or raw_lng:
-        lat, lng = _coordinate(raw_lat, 90), _coordinate(raw_lng, 180)
+        lat, lng = float_param(raw_lat, 90), float_param(raw_lng, 180)
         if lat is None or lng is None:
             lat = lng = None
             error = _("That place could not be read. Choose a neighborhood instead.")

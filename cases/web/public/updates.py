@@ -26,7 +26,8 @@ from cases.notifications.residents import (
 from cases.selectors.public import public_issue_by_code
 from cases.services.fixed_checks import fixed_check_answer
 from cases.web.public.forms import FollowForm
-from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_retry_after
+from cases.web.public.views import too_many
+from core.ratelimit import rate_limit_reserve
 
 
 @never_cache
@@ -41,11 +42,9 @@ def report_follow(request, code):
         return redirect(reverse("report_status", args=[issue.tracking_code]) + "#follow")
     form = FollowForm(request.POST)
     context = {"issue": issue, "form": form}
-    if rate_limit_exceeded(request, scope="follow") or not rate_limit_consume(request, scope="follow"):
+    if not rate_limit_reserve(request, scope="follow"):
         context["limit"] = _("You have asked several times in a short time. Please wait an hour and try again.")
-        response = render(request, "public/follow.html", context, status=429)
-        response["Retry-After"] = str(rate_limit_retry_after())
-        return response
+        return too_many(render(request, "public/follow.html", context))
     if not form.is_valid():
         return render(request, "public/follow.html", context, status=400)
     follower_request(issue=issue, email=form.cleaned_data["email"], language=get_language() or "en")

@@ -61,7 +61,7 @@ def _limit_message():
     )
 
 
-def _too_many(response):
+def too_many(response):
     """A 429 says when the window resets, so a resident's browser or a client can wait that long."""
     response.status_code = 429
     response["Retry-After"] = str(rate_limit_retry_after())
@@ -106,7 +106,7 @@ def _report_post(request):
     # only reports that are saved (and the honeypot's catches) count.
     reservation = rate_limit_reserve(request, scope="report")
     if not reservation:
-        return _too_many(_render_form(request, ReportForm(request.POST), form_error=_limit_message()))
+        return too_many(_render_form(request, ReportForm(request.POST), form_error=_limit_message()))
     if request.POST.get(HONEYPOT_FIELD):
         # Counted like a report, so a bot that keeps trying is soon refused outright.
         return _render_form(
@@ -305,8 +305,8 @@ def _service_errors_to_form(form, error: ValidationError) -> None:
 def report_same_problem(request):
     """The "is this the same problem?" list for the chosen category and point (HTML fragment for the form)."""
     category = _int_param(request.GET.get("category"))
-    lat = _float_param(request.GET.get("lat"), 90)
-    lng = _float_param(request.GET.get("lng"), 180)
+    lat = float_param(request.GET.get("lat"), 90)
+    lng = float_param(request.GET.get("lng"), 180)
     neighborhood_id = _int_param(request.GET.get("neighborhood"))
     if category is None:
         return HttpResponseBadRequest("category is required")
@@ -334,7 +334,7 @@ def _int_param(value):
     return int(value)
 
 
-def _float_param(value, bound):
+def float_param(value, bound):
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -435,7 +435,7 @@ def report_status(request, code):
         status=status,
     )
     if status == 429:
-        _too_many(response)
+        too_many(response)
     if submitted:
         response.delete_cookie(SUBMITTED_COOKIE, path=request.path, samesite="Lax")
     return response
