@@ -54,8 +54,8 @@ SUPERVISOR_PERMISSIONS = {
 }
 
 ROLE_PERMISSIONS = {OFFICER: OFFICER_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS}
-# Administrator receives every permission of the three apps plus auth's.
-ADMIN_APPS = ("partners", "cases", "outreach", "auth", "authtoken")
+# Administrator receives every permission of the four apps plus auth's (insights: the trust pulse's statements).
+ADMIN_APPS = ("partners", "cases", "outreach", "insights", "auth", "authtoken")
 
 
 def roles_of(user):

@@ -329,3 +329,65 @@ class RollupRepair(models.Model):
 
     def __str__(self):
         return f"Rollup check {self.first_day}..{self.last_day}: {sum(self.drift.values())} rows repaired"
+
+
+# --- Community trust pulse (``insights.pulse``) -----------------------------------------------
+# An anonymous survey: no account, no contact, no address, no time finer than the quarter. A
+# response keeps the quarter, the neighborhood the resident chose, the language of the page, the
+# resident's score and the optional "number one problem"; its answers keep the statement and the
+# value. Its key is random, so the order of the rows does not tell the order of the answers.
+
+
+class PulseStatement(models.Model):
+    """One statement residents rate from 1 ("strongly disagree") to 5 ("strongly agree"); the
+    survey asks the active ones (three to five), in ``position`` order. Edited in the admin."""
+
+    text_en = models.CharField("statement (English)", max_length=200)
+    text_es = models.CharField("statement (Spanish)", max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.text_en
+
+    def text(self, language: str) -> str:
+        return self.text_es if (language or "").startswith("es") else self.text_en
+
+
+class PulseResponse(models.Model):
+    id = models.UUIDField(primary_key=True, editable=False)
+    quarter = models.DateField()  # the first day of the quarter it was answered in
+    neighborhood = models.ForeignKey(Neighborhood, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=8)
+    # 0–100: the mean of the resident's answers, 1 → 0 and 5 → 100. An area's score is the mean
+    # of its residents' scores, with its margin of error from their spread.
+    score = models.FloatField()
+    top_problem = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["quarter", "neighborhood"], name="pulse_quarter_place_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=0, score__lte=100), name="pulse_score_0_100"),
+        ]
+
+    def __str__(self):
+        return f"pulse answer {self.quarter} in neighborhood {self.neighborhood_id}"
+
+
+class PulseAnswer(models.Model):
+    response = models.ForeignKey(PulseResponse, on_delete=models.CASCADE, related_name="answers")
+    # A statement once answered is kept (deactivated, not deleted): its answers are the trend.
+    statement = models.ForeignKey(PulseStatement, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "statement"], name="pulse_answer_once"),
+            models.CheckConstraint(condition=models.Q(value__gte=1, value__lte=5), name="pulse_value_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.value} to statement {self.statement_id}"

@@ -69,6 +69,7 @@ from insights.figures.summaries import (
     public_language_parity,
     year_over_year,
 )
+from insights.pulse_results import pulse_board, pulse_public, pulse_public_chart
 from outreach.models import Activity
 from partners.models import Neighborhood
 
@@ -672,13 +673,15 @@ def dashboard(request):
     board = dashboard_compose(scope, neighborhoods, categories)
     charts = _chart_data(scope, board.issues, board.outreach, categories, neighborhoods)
     problem_table = problem_rows(board.problems)
+    period_end = timezone.localtime(scope.end - timedelta(microseconds=1)).date()
     context = {
         "form": form,
         "board": board,
         "scope": scope,
         "period_start": timezone.localtime(scope.start).date(),
-        "period_end": timezone.localtime(scope.end - timedelta(microseconds=1)).date(),
+        "period_end": period_end,
         "kpis": kpis(board),
+        "pulse": pulse_board(scope, neighborhoods, categories, period_end),
         "map_settings": _map_settings(),
         # Rendered once, used in every row of the decisions table (200 officers × 50 rows otherwise).
         "officer_options": format_html_join(
@@ -990,7 +993,8 @@ def transparency_compose(start: date, end: date) -> dict:
         "activities": sum(r["activities"] for r in rows),
     }
     shapes = [{"id": n.pk, "name": n.name, "boundary": n.boundary} for n in neighborhoods if n.boundary]
-    return {"rows": rows, "totals": totals, "shapes": shapes, "start": start, "end": end}
+    pulse = pulse_public(neighborhoods, end)
+    return {"rows": rows, "totals": totals, "shapes": shapes, "start": start, "end": end, "pulse": pulse}
 
 
 def transparency_languages_compose(start: date, end: date) -> dict:
@@ -1027,7 +1031,7 @@ def transparency(request):
     start, end = transparency_period(today)
     # Recomputed by one request when stale, the others answering meanwhile with the stale copy.
     data = cached_once(
-        f"transparency:v2:{start.isoformat()}:{end.isoformat()}",
+        f"transparency:v3:{start.isoformat()}:{end.isoformat()}",
         lambda: transparency_compose(start, end),
         fresh_seconds=TRANSPARENCY_CACHE_SECONDS,
         stale_seconds=TRANSPARENCY_STALE_SECONDS,
@@ -1037,7 +1041,13 @@ def transparency(request):
     return render(
         request,
         "transparency/transparency.html",
-        {**data, "shapes_data": shapes, "map_settings": _map_settings(), "language": get_language()},
+        {
+            **data,
+            "shapes_data": shapes,
+            "map_settings": _map_settings(),
+            "language": get_language(),
+            "pulse": pulse_public_chart(data["pulse"]),
+        },
     )
 
 

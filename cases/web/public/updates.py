@@ -87,5 +87,7 @@ def fixed_check_answer_view(request, token):
         "state": result.state,
         "code": check.issue.tracking_code if check else "",
         "fixed": check.fixed if check and check.answered_at else None,
+        # After the answer, the trust survey is offered for the issue's neighborhood.
+        "neighborhood_slug": check.issue.neighborhood.slug if check and result.state == "recorded" else "",
     }
     return render(request, "public/fixed_check.html", context, status=status)

@@ -412,7 +412,8 @@ def report_status(request, code):
                         messages.success(
                             request, _("Thank you for telling us. We have reopened it and will look at it again.")
                         )
-                    return redirect(reverse("report_status", kwargs={"code": issue.tracking_code}))
+                    # Back to the page, which then offers the trust survey (``pulse_invite``).
+                    return redirect(reverse("report_status", kwargs={"code": issue.tracking_code}) + "?feedback=sent")
     submitted = _submitted_notice(request, issue)
     response = render(
         request,
@@ -431,6 +432,7 @@ def report_status(request, code):
             "is_open": issue.is_open,
             # Anyone may follow it by email (a duplicate is followed under the issue it joined).
             "follow_form": None if issue.duplicate_of_id else FollowForm(),
+            "pulse_invite": request.method == "GET" and request.GET.get("feedback") == "sent",
         },
         status=status,
     )

@@ -193,7 +193,8 @@ def test_not_fixed_reopens_the_issue(client, cat, place, cop):
     issue = resolved(cat, place, cop)
     response = client.post(f"/es/report/{issue.tracking_code.lower()}/", {"fixed": "no", "satisfaction": "2"})
     assert response.status_code == 302
-    assert response["Location"] == f"/es/report/{issue.tracking_code}/"
+    # Back to the page, which offers the trust survey after an answer (tests/insights/test_pulse.py).
+    assert response["Location"] == f"/es/report/{issue.tracking_code}/?feedback=sent"
     issue.refresh_from_db()
     assert issue.status in Issue.OPEN_STATUSES and issue.reopen_count == 1
     assert issue.events.filter(kind=Event.Kind.REOPENED, is_public=True).exists()
