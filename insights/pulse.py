@@ -46,6 +46,33 @@ SCALE = [
 ]
 
 
+# The first statements (21st Century Policing rec. 1.7), as ``insights`` migration 0009 adds them.
+DEFAULT_STATEMENTS = [
+    (
+        "Police in my neighborhood treat people with respect.",
+        "La policía de mi vecindario trata a las personas con respeto.",
+    ),
+    (
+        "I would report a problem in my neighborhood to the police.",
+        "Yo reportaría a la policía un problema de mi vecindario.",
+    ),
+    ("I feel safe in my neighborhood.", "Me siento seguro o segura en mi vecindario."),
+    (
+        "Police and residents work together to solve problems here.",
+        "La policía y los vecinos trabajan juntos para resolver los problemas aquí.",
+    ),
+]
+
+
+def pulse_statements_default() -> None:
+    """The first statements, when there are none (a database emptied since its migrations ran)."""
+    if not PulseStatement.objects.exists():
+        PulseStatement.objects.bulk_create(
+            PulseStatement(text_en=en, text_es=es, position=10 * (i + 1))
+            for i, (en, es) in enumerate(DEFAULT_STATEMENTS)
+        )
+
+
 def active_statements() -> list[PulseStatement]:
     return list(PulseStatement.objects.filter(active=True).order_by("position", "id"))
 

@@ -119,11 +119,14 @@ def trend_svg(points: list[tuple[str, PulseFigure]], title: str, title_id: str) 
                     f"{y(high):.1f}",
                 )
             )
+        # The figure inside the bar's foot, in white (clear of the whisker); above a bar too short.
+        inside = y(0) - y(figure.score) >= 22
         parts.append(
             format_html(
-                '<text x="{}" y="{}" class="value" text-anchor="middle">{}</text>',
-                f"{middle + width / 2 + 4:.1f}",
-                f"{y(figure.score) + 14:.1f}",
+                '<text x="{}" y="{}" class="{}" text-anchor="middle">{}</text>',
+                f"{middle:.1f}",
+                f"{y(0) - 8:.1f}" if inside else f"{y(figure.score) - 6:.1f}",
+                "value inside" if inside else "value",
                 f"{figure.score:.0f}",
             )
         )

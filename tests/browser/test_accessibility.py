@@ -184,9 +184,9 @@ def test_every_page_meets_wcag_21_aa_at_360_and_1366_px_and_reflows_at_320(brows
         pages = _checked_pages_of(live_server, role)
         # The crawl really reached the pages (a broken crawl must not pass by checking nothing).
         paths = {urlparse(url).path for url in pages}
-        expected = {"/", "/report/", "/transparency/", "/transparency/languages/"}
+        expected = {"/", "/report/", "/transparency/", "/transparency/languages/", "/pulse/"}
         if role is None:
-            expected |= {"/es/", "/es/report/", "/es/transparency/", "/es/transparency/languages/"}
+            expected |= {"/es/", "/es/report/", "/es/transparency/", "/es/transparency/languages/", "/es/pulse/"}
         else:
             expected |= {"/queue/", "/issues/", "/outreach/", "/outreach/new/", "/partners/", "/notifications/"}
         if role in ("supervisor", "admin"):
@@ -327,5 +327,19 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         page.click("#confirm-form button[type=submit]")
         page.wait_for_selector("[role=status]")
         _check_here(page, found, f"{prefix}/alerts/confirm/<link>/ (confirmed)", viewport)
+
+        # The trust pulse: the survey with its errors, answered, and asked again this quarter.
+        page.goto(f"{live_server.url}{prefix}/pulse/", wait_until="load")
+        page.click("#pulse-form button[type=submit]")
+        page.wait_for_selector("#error-summary")
+        _check_here(page, found, f"{prefix}/pulse/ with its errors", viewport)
+        page.select_option("#id_neighborhood", value=pinned.slug)
+        for fieldset in page.locator("#pulse-form fieldset").all():
+            fieldset.locator("input[type=radio]").nth(3).check()
+        page.click("#pulse-form button[type=submit]")
+        page.wait_for_selector("#pulse-done")
+        _check_here(page, found, f"{prefix}/pulse/ (answered)", viewport)
+        page.goto(f"{live_server.url}{prefix}/pulse/", wait_until="load")
+        _check_here(page, found, f"{prefix}/pulse/ (answered this quarter)", viewport)
         context.close()
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)

@@ -94,7 +94,10 @@ def post(client, data, path="/pulse/"):
 
 
 def test_the_migration_seeds_four_statements_in_both_languages():
+    from insights.pulse import DEFAULT_STATEMENTS
+
     seeded = statements()
+    assert [(s.text_en, s.text_es) for s in seeded] == DEFAULT_STATEMENTS
     assert len(seeded) == 4
     assert all(s.text_en and s.text_es and s.text_en != s.text_es for s in seeded)
     assert "respect" in seeded[0].text_en and "respeto" in seeded[0].text_es

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -60,6 +61,9 @@ from cases.models import (
     Report,
 )
 from cases.redaction import mask_text
+from insights.figures.pulse import quarter_before, quarter_of
+from insights.models import PulseAnswer, PulseResponse, PulseStatement
+from insights.pulse import pulse_statements_default
 from insights.rollups import rollups_rebuild
 from outreach.models import Activity
 from outreach.services import partner_figures_refresh
@@ -364,7 +368,7 @@ class Seeder:
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.issue_count = issue_count
         self.activity_count = activity_count
-        self.bar = tqdm(total=issue_count + activity_count + 9, desc="seed_demo", unit="step", disable=quiet)
+        self.bar = tqdm(total=issue_count + activity_count + 10, desc="seed_demo", unit="step", disable=quiet)
         self.label = ""
         self.codes = set(Issue.objects.values_list("tracking_code", flat=True))
         self.crime_numbers = set()
@@ -422,6 +426,7 @@ class Seeder:
             self.plan_issues()
             self.write_issues()
             self.write_activities()
+            self.write_pulse()
         finally:
             self.bar.close()
         return {
@@ -435,6 +440,7 @@ class Seeder:
             "escalations": Escalation.objects.count(),
             "problems": Problem.objects.count(),
             "activities": Activity.objects.count(),
+            "trust survey answers": PulseResponse.objects.count(),
         }
 
     def load_neighborhoods(self):
@@ -1619,6 +1625,41 @@ class Seeder:
         self.step("timelines")
 
     # --- outreach --------------------------------------------------------------------
+
+    def write_pulse(self):
+        """Four quarters of trust survey answers, this one included: each neighborhood a few to a
+        few dozen answers a quarter (some below the ten a figure needs), trust a little higher where
+        the neighborhood starts higher and rising slowly, a "number one problem" named by most."""
+        pulse_statements_default()
+        statements = list(PulseStatement.objects.filter(active=True))
+        categories = list(Category.objects.filter(is_active=True, is_public=True))
+        quarter = quarter_of(timezone.localdate(self.now))
+        quarters = [quarter]
+        for _ in range(3):
+            quarters.append(quarter_before(quarters[-1]))
+        responses, answers = [], []
+        for hood in Neighborhood.objects.order_by("pk"):
+            base = self.rng.uniform(2.4, 3.8)
+            for age, when in enumerate(reversed(quarters)):
+                for _ in range(self.rng.choice((4, 8, 12, 16, 20, 28))):
+                    mean = base + 0.15 * age
+                    values = [min(5, max(1, round(self.rng.gauss(mean, 0.9)))) for _ in statements]
+                    response = PulseResponse(
+                        id=uuid.UUID(int=self.rng.getrandbits(128), version=4),
+                        quarter=when,
+                        neighborhood=hood,
+                        language="es" if self.rng.random() < 0.3 else "en",
+                        score=sum((v - 1) * 25 for v in values) / len(values),
+                        top_problem=self.rng.choice(categories) if categories and self.rng.random() < 0.7 else None,
+                    )
+                    responses.append(response)
+                    answers += [
+                        PulseAnswer(response=response, statement=s, value=v)
+                        for s, v in zip(statements, values, strict=True)
+                    ]
+        PulseResponse.objects.bulk_create(responses, batch_size=1000)
+        PulseAnswer.objects.bulk_create(answers, batch_size=2000)
+        self.step("trust survey")
 
     def write_activities(self):
         rng = self.rng
