@@ -317,6 +317,8 @@ MAP_CENTER = [float(x) for x in env_list("MAP_CENTER", "39.0997,-94.5786")]
 # Dotted path of a callable(address: str) -> (lat, lng) | None. Off by default.
 GEOCODER = env("GEOCODER", "")
 REPORT_RATE_LIMIT = env("REPORT_RATE_LIMIT", "10/h")
+# Address suggestions (/addresses/suggest/) per client address: a resident typing sends a few dozen.
+ADDRESS_SUGGEST_RATE_LIMIT = env("ADDRESS_SUGGEST_RATE_LIMIT", "600/h")
 # Anonymous messages (cases.services.messages): tries of a private message key per client
 # address (hashed, never stored), tries by every client together, and messages sent under one key.
 MESSAGE_KEY_RATE_LIMIT = env("MESSAGE_KEY_RATE_LIMIT", "10/h")

@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 
 from core.admin_fields import URL_FORM_FIELDS
 from partners import services
-from partners.models import Neighborhood, Partner, PartnerContact, StaffProfile
+from partners.addresses import normalize
+from partners.models import AddressPoint, Neighborhood, Partner, PartnerContact, StaffProfile
 
 
 @admin.register(Neighborhood)
@@ -51,3 +52,35 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__first_name", "user__last_name", "badge_number")
     filter_horizontal = ("neighborhoods",)
     list_select_related = ("user",)
+
+
+@admin.register(AddressPoint)
+class AddressPointAdmin(admin.ModelAdmin):
+    """The city's address points: loaded by ``manage.py import_addresses``, looked at here (and removed
+    if need be), not typed in one by one."""
+
+    list_display = ("label", "neighborhood", "lat", "lng", "source_id")
+    list_filter = ("neighborhood",)
+    search_fields = ("search", "source_id")
+    list_select_related = ("neighborhood",)
+    readonly_fields = (
+        "source_id",
+        "number",
+        "street",
+        "unit",
+        "city",
+        "postal_code",
+        "label",
+        "search",
+        "lat",
+        "lng",
+        "neighborhood",
+    )
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Searched in the stored form: "12th street" finds "12TH ST".
+        return super().get_search_results(request, queryset, normalize(search_term) or search_term)

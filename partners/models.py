@@ -198,3 +198,46 @@ class StaffProfile(models.Model):
 
     def __str__(self):
         return f"{self.user.get_full_name() or self.user.username}"
+
+
+class AddressPoint(models.Model):
+    """One of the city's address points, as it publishes them (``manage.py import_addresses``).
+
+    Public data: where the resident form's address field finds a place without an outside
+    geocoder. ``search`` is the address in one normal form (``partners.addresses.normalize``) so
+    that "12th street" finds "12TH ST"; ``label`` is the address as the city writes it.
+    """
+
+    source_id = models.CharField(max_length=100, unique=True, help_text="The city's own id of the point.")
+    number = models.CharField(max_length=20, blank=True)
+    street = models.CharField(max_length=120, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    label = models.CharField(max_length=250, help_text="The address as published, for display.")
+    search = models.CharField(max_length=250, help_text="Upper case, no punctuation, street types abbreviated.")
+    lat = models.FloatField()
+    lng = models.FloatField()
+    # Resolved from the point when imported (the boundaries' point-in-polygon test); empty outside them.
+    neighborhood = models.ForeignKey(
+        Neighborhood, null=True, blank=True, on_delete=models.SET_NULL, related_name="address_points"
+    )
+
+    class Meta:
+        ordering = ["search", "id"]
+        indexes = [
+            # The form's exact match of a typed address (no JavaScript, Open311's address_string).
+            # The suggestions' LIKE '%…%' is served on PostgreSQL by a pg_trgm GIN index the
+            # migration adds (partners 0003), which Django's Meta cannot spell portably.
+            models.Index(fields=["search"], name="addresspoint_search_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__gte=-90, lat__lte=90, lng__gte=-180, lng__lte=180),
+                name="addresspoint_coordinates_range",
+            ),
+            models.CheckConstraint(condition=~Q(search=""), name="addresspoint_search_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.label

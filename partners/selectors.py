@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from django.db import router
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 from django.shortcuts import get_object_or_404
 
 from core.snapshots import Snapshot
 from partners import geo
-from partners.models import Neighborhood, Partner, StaffProfile
+from partners.addresses import normalize, query_words
+from partners.models import AddressPoint, Neighborhood, Partner, StaffProfile
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,27 @@ def neighborhood_for_point(lat: float, lng: float) -> Neighborhood | None:
     change a few times a year). The neighborhood comes without its boundary
     (read on first use, like any deferred field).
     """
+    best = _outline_at(_OUTLINES.get(), lat, lng)
+    if best is None:
+        return None
+    return Neighborhood.from_db(router.db_for_read(Neighborhood), _OUTLINE_FIELDS, best.values)
+
+
+def neighborhood_locator():
+    """``(lat, lng) -> neighborhood id or None``, as ``neighborhood_for_point`` decides, from the
+    boundaries read and parsed once (one statement): for resolving many points in one go."""
+    outlines = _outlines_build()
+
+    def locate(lat: float, lng: float) -> int | None:
+        best = _outline_at(outlines, lat, lng)
+        return None if best is None else best.values[0]
+
+    return locate
+
+
+def _outline_at(outlines, lat: float, lng: float):
     best = None
-    for outline in _OUTLINES.get():
+    for outline in outlines:
         if (
             outline.min_lat <= lat <= outline.max_lat
             and outline.min_lng <= lng <= outline.max_lng
@@ -38,9 +58,7 @@ def neighborhood_for_point(lat: float, lng: float) -> Neighborhood | None:
             and geo.polygons_contain(outline.polygons, lat, lng)
         ):
             best = outline
-    if best is None:
-        return None
-    return Neighborhood.from_db(router.db_for_read(Neighborhood), _OUTLINE_FIELDS, best.values)
+    return best
 
 
 _OUTLINE_FIELDS = ("id", "name", "slug", "district", "beat", "min_lat", "max_lat", "min_lng", "max_lng")
@@ -238,3 +256,67 @@ def _names_build() -> tuple[tuple[tuple, tuple[str, ...]], ...]:
 
 
 _NAMES = Snapshot(Neighborhood, _names_build)
+
+
+# --- Address points (issue 18, item 6) ---------------------------------------------
+
+SUGGESTION_LIMIT = 8
+SUGGESTION_MIN_CHARS = 3
+
+
+def address_suggestions(query: str, *, limit: int = SUGGESTION_LIMIT) -> list[dict]:
+    """The address points that contain every word of ``query`` (normalised), best first, in one statement.
+
+    Best: the address that starts with what was typed, then the shortest, then by text. One code
+    path for both databases: ``LIKE '%WORD%'`` per word, which PostgreSQL serves from the pg_trgm
+    GIN index on ``search`` (partners 0003) and SQLite answers by scanning the table.
+    """
+    words = query_words(query)
+    if not words:
+        return []
+    condition = Q()
+    for alternatives in words:
+        either = Q()
+        for word in alternatives:
+            either |= Q(search__contains=word)
+        condition &= either
+    starts = Case(When(search__startswith=normalize(query), then=Value(0)), default=Value(1))
+    rows = (
+        AddressPoint.objects.filter(condition)
+        .annotate(starts=starts, size=Length("search"))
+        .order_by("starts", "size", "search", "id")
+        .values_list("label", "lat", "lng", "neighborhood_id", "neighborhood__slug", "neighborhood__name")[:limit]
+    )
+    return [
+        {
+            "label": label,
+            "lat": lat,
+            "lng": lng,
+            "neighborhood": {"id": hood_id, "slug": slug, "name": name} if hood_id is not None else None,
+        }
+        for label, lat, lng, hood_id, slug, name in rows
+    ]
+
+
+def address_point_for(address: str) -> tuple[float, float] | None:
+    """The point of the address point whose normalised address is exactly the one typed, or None.
+
+    "1200 Main Street, Kansas City" is also looked up as "1200 MAIN ST" (what precedes the first
+    comma). An address that names two different points is not placed (None): the caller then asks
+    the department's geocoder or the neighborhood. One statement; none for an empty address.
+    """
+    keys = [normalize(address)]
+    head = normalize((address or "").split(",", 1)[0])
+    if head and head not in keys:
+        keys.append(head)
+    keys = [key for key in keys if key]
+    if not keys:
+        return None
+    rows = list(AddressPoint.objects.filter(search__in=keys).values_list("search", "lat", "lng")[:20])
+    for key in keys:
+        points = {(lat, lng) for search, lat, lng in rows if search == key}
+        if len(points) == 1:
+            return points.pop()
+        if points:
+            return None
+    return None

@@ -7,9 +7,16 @@ from django.utils.text import slugify
 
 from partners import geo
 from partners.geo import GeometryError
-from partners.models import Neighborhood
+from partners.models import AddressPoint, Neighborhood
+from partners.selectors import neighborhood_locator
 
-__all__ = ["GeometryError", "neighborhood_refresh_geometry", "neighborhood_upsert", "neighborhoods_import"]
+__all__ = [
+    "GeometryError",
+    "address_points_import",
+    "neighborhood_refresh_geometry",
+    "neighborhood_upsert",
+    "neighborhoods_import",
+]
 
 
 def neighborhood_refresh_geometry(*, neighborhood: Neighborhood) -> None:
@@ -142,3 +149,54 @@ def neighborhoods_import(
         if progress:
             progress()
     return {"created": created, "updated": updated}
+
+
+# --- Address points (issue 18, item 6) ----------------------------------------------
+
+
+ADDRESS_POINT_FIELDS = ("number", "street", "unit", "city", "postal_code", "label", "search", "lat", "lng")
+
+
+@transaction.atomic
+def address_points_import(*, rows, batch_size: int = 2000, progress=None) -> dict:
+    """Write checked address points (``partners.address_import.AddressRow``), all in one transaction.
+
+    Upserted by the city's id in batches (``INSERT … ON CONFLICT (source_id) DO UPDATE`` on both
+    databases): a second run of the same file writes the same rows, a changed point is updated in
+    place. Each point's neighborhood comes from the boundaries, parsed once for the whole import.
+    Points the file no longer has are left as they are. ``progress(written)`` after every batch.
+    """
+    locate = neighborhood_locator()
+    before = AddressPoint.objects.count()
+    written = outside = 0
+    batch: list[AddressPoint] = []
+
+    def flush():
+        nonlocal written
+        AddressPoint.objects.bulk_create(
+            batch,
+            update_conflicts=True,
+            unique_fields=["source_id"],
+            update_fields=[*ADDRESS_POINT_FIELDS, "neighborhood"],
+        )
+        written += len(batch)
+        batch.clear()
+        if progress:
+            progress(written)
+
+    for row in rows:
+        neighborhood_id = locate(row.lat, row.lng)
+        outside += neighborhood_id is None
+        batch.append(
+            AddressPoint(
+                source_id=row.source_id,
+                neighborhood_id=neighborhood_id,
+                **{name: getattr(row, name) for name in ADDRESS_POINT_FIELDS},
+            )
+        )
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    created = AddressPoint.objects.count() - before
+    return {"written": written, "created": created, "updated": written - created, "outside": outside}

@@ -29,7 +29,7 @@ from cases.open311 import selectors
 from cases.open311.render import Open311Error
 from cases.photos import photo_clean
 from partners.models import Neighborhood
-from partners.selectors import neighborhood_for_point, neighborhood_named_in
+from partners.selectors import address_point_for, neighborhood_for_point, neighborhood_named_in
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,8 @@ def _location(data: QueryDict, errors: _Errors) -> dict:
     if errors.messages:
         return place
     if address:
-        point = _geocode(address)
+        # The city's address points first (the web form's lookup), then the department's geocoder.
+        point = address_point_for(address) or _geocode(address)
         if point is not None:
             neighborhood = neighborhood_for_point(*point)
             if neighborhood is not None:

@@ -157,6 +157,15 @@
     }
     if (clearButton) clearButton.addEventListener("click", clearPoint);
 
+    // An address chosen from the suggestions (address-suggest.js): its point, and its neighborhood
+    // (known even before the outlines have loaded, or with no map at all).
+    form.addEventListener("address-chosen", function (event) {
+      var item = event.detail;
+      if (select && item.neighborhood) select.value = String(item.neighborhood.id);
+      if (map) map.setView([item.lat, item.lng], Math.max(map.getZoom(), 16));
+      setPoint(item.lat, item.lng);
+    });
+
     var mapEl = $("#report-map", form);
     if (mapEl && window.L) {
       $("#map-wrap", form).hidden = false;

@@ -235,6 +235,14 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         page = context.new_page()
 
         page.goto(f"{live_server.url}{prefix}/report/", wait_until="load")
+        # The address field's suggestions, open, one highlighted (the demo's address points).
+        page.click("#id_address")
+        page.keyboard.type("troost ave")
+        page.wait_for_selector("#address-suggestions [role=option]")
+        page.keyboard.press("ArrowDown")
+        _check_here(page, found, f"{prefix}/report/ with the address suggestions open", viewport)
+        page.keyboard.press("Escape")
+        page.fill("#id_address", "")
         page.click("#submit-report")
         page.wait_for_selector("#error-summary")  # the server's answer: the form again, with its errors
         _check_here(page, found, f"{prefix}/report/ with every error", viewport)

@@ -17,7 +17,7 @@ from cases.photos import photo_clean, photo_unstash
 from cases.selectors.public import active_category
 from core.forms import CleansFieldsDirectly, copies_fields_quickly, fields_copied
 from partners.models import Neighborhood
-from partners.selectors import neighborhood_for_point, neighborhood_named_in
+from partners.selectors import address_point_for, neighborhood_for_point, neighborhood_named_in
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +276,9 @@ class ReportForm(CleansFieldsDirectly, _AccessibleFormMixin, forms.Form):
             self.add_error("lat", _("The point on the map is incomplete. Click the map again."))
             return
         if lat is None:
-            point = _geocode(data.get("address", ""))
+            # No pin (no JavaScript, or none placed): the city's address points, then its geocoder.
+            address = data.get("address", "")
+            point = address_point_for(address) or _geocode(address)
             if point and neighborhood_for_point(*point) is not None:
                 data["lat"], data["lng"] = lat, lng = point
         if lat is not None:

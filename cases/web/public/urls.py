@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from cases.web.public import addresses as address_views
 from cases.web.public import alerts as alert_views
 from cases.web.public import around as around_views
 from cases.web.public import updates as update_views
@@ -11,6 +12,8 @@ from cases.web.staff import messages as message_views
 
 urlpatterns = [
     path("report/", public_views.report_form, name="report_form"),
+    # The city's address points matching what is typed in the form's address field (JSON).
+    path("addresses/suggest/", address_views.address_suggest, name="address_suggest"),
     # Recent public reports near a place or in a neighborhood.
     path("around/", around_views.around, name="around"),
     # A daily email of a neighborhood's new and resolved public reports (double opt-in).

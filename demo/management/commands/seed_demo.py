@@ -68,8 +68,10 @@ from insights.rollups import rollups_rebuild
 from outreach.models import Activity
 from outreach.services import partner_figures_refresh
 from partners import geo
-from partners.models import Neighborhood, Partner, PartnerContact, StaffProfile
-from partners.services import NeighborhoodImportError, neighborhoods_import
+from partners.address_import import AddressRow
+from partners.addresses import normalize
+from partners.models import AddressPoint, Neighborhood, Partner, PartnerContact, StaffProfile
+from partners.services import NeighborhoodImportError, address_points_import, neighborhoods_import
 
 User = get_user_model()
 
@@ -305,6 +307,59 @@ def _ascii(text):
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
 
 
+# --- the demo city's streets ---------------------------------------------------------
+
+MAIN_LNG = -94.5836  # Main Street: "East" and "West" numbered streets begin here
+NORTH_LAT = 39.1200  # the river: numbers grow southward from here
+STREET_GAP_LAT, STREET_GAP_LNG = 0.003, 0.004  # between two streets
+HOUSE_GAP = 0.0025  # between two address points along a street
+WEST_STREETS = (
+    "Main St", "Delaware St", "Wyandotte St", "Central St", "Broadway Blvd", "Washington St", "Pennsylvania Ave",
+    "Jefferson St", "Summit St", "Madison Ave", "Belleview Ave", "Roanoke Pkwy", "Jarboe St", "Holly St",
+    "Mercier St", "Genessee St",
+)  # fmt: skip
+EAST_STREETS = (
+    "Walnut St", "Grand Blvd", "McGee St", "Oak St", "Locust St", "Cherry St", "Holmes St", "Charlotte St",
+    "Campbell St", "Troost Ave", "Forest Ave", "Tracy Ave", "The Paseo", "Virginia Ave", "Woodland Ave",
+    "Brooklyn Ave", "Prospect Ave", "Olive St",
+)  # fmt: skip
+BOX = (39.024, 39.118, -94.642, -94.518)  # the demo neighborhoods' extent (demo/data/neighborhoods.geojson)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def demo_street_addresses():
+    """(number, street, lat, lng) of every house on the demo grid inside ``BOX``, in a fixed order."""
+    south, north, west, east = BOX
+    # Numbered streets, east–west: even numbers on the north side, odd on the south.
+    row = 1
+    while NORTH_LAT - row * STREET_GAP_LAT >= south:
+        lat = round(NORTH_LAT - row * STREET_GAP_LAT, 6)
+        name = f"{_ordinal(row + 2)} St"
+        lng = west
+        while lng <= east:
+            blocks = abs(lng - MAIN_LNG) / STREET_GAP_LNG
+            number = 100 + int(blocks * 100)
+            side = "E" if lng >= MAIN_LNG else "W"
+            for odd, offset in ((0, 0.00015), (1, -0.00015)):
+                yield number - number % 2 + odd, f"{side} {name}", round(lat + offset, 6), round(lng, 6)
+            lng += HOUSE_GAP
+        row += 1
+    # Named streets, north–south: one side of the street.
+    named = [(name, MAIN_LNG - index * STREET_GAP_LNG) for index, name in enumerate(WEST_STREETS)]
+    named += [(name, MAIN_LNG + index * STREET_GAP_LNG) for index, name in enumerate(EAST_STREETS, start=1)]
+    for name, lng in named:
+        if west <= lng <= east:
+            lat = north
+            while lat >= south:
+                number = 100 + int((NORTH_LAT - lat) / STREET_GAP_LAT * 100)
+                yield number - number % 2, name, round(lat, 6), round(lng + 0.00015, 6)
+                lat -= HOUSE_GAP
+
+
 class Command(BaseCommand):
     help = "Load demo data (neighborhoods, categories, partners, staff, issues, outreach). Idempotent."
 
@@ -419,6 +474,7 @@ class Seeder:
     def run(self):
         try:
             self.load_neighborhoods()
+            self.load_address_points()
             self.load_categories()
             self.load_partners()
             self.load_staff()
@@ -431,6 +487,7 @@ class Seeder:
             self.bar.close()
         return {
             "neighborhoods": Neighborhood.objects.count(),
+            "address points": AddressPoint.objects.count(),
             "categories": Category.objects.count(),
             "partners": Partner.objects.count(),
             "staff": StaffProfile.objects.count(),
@@ -459,6 +516,32 @@ class Seeder:
         self.hoods = [by_name[name] for name in sorted(by_name)]
         self.hood_by_name = by_name
         self.step("neighborhoods")
+
+    def load_address_points(self):
+        """A street grid laid over the demo city, Kansas City-style: numbered streets run east–west
+        (East/West of Main), named streets north–south, a hundred numbers to a block; the houses
+        inside a neighborhood become address points (through the importer's service, in bulk).
+        Computed, not drawn from the seed's random numbers: the rest of the data is unchanged."""
+        rows = []
+        for number, street, lat, lng in demo_street_addresses():
+            rows.append(
+                AddressRow(
+                    source_id=f"DEMO-{len(rows) + 1:05d}",
+                    number=str(number),
+                    street=street,
+                    unit="",
+                    city="Kansas City",
+                    postal_code="",
+                    label=f"{number} {street}, Kansas City",
+                    search=normalize(f"{number} {street}"),
+                    lat=lat,
+                    lng=lng,
+                )
+            )
+        address_points_import(rows=rows)
+        # Only the points inside a demo neighborhood are kept: the grid's box is larger than the city.
+        AddressPoint.objects.filter(source_id__startswith="DEMO-", neighborhood__isnull=True).delete()
+        self.step("address points")
 
     def load_categories(self):
         data = demo_file("categories.json")

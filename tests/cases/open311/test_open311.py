@@ -297,6 +297,18 @@ def test_a_failing_geocoder_falls_back_to_the_neighborhood_name(client, world, s
     assert Issue.objects.get().lat is None
 
 
+def test_post_address_string_is_placed_by_an_address_point_before_the_geocoder(client, world, settings):
+    from partners.address_import import AddressRow
+    from partners.services import address_points_import
+
+    settings.GEOCODER = "tests.cases.open311.test_open311.fake_geocoder"
+    row = {"number": "1200", "street": "Main St", "unit": "", "city": "", "postal_code": "", "label": "1200 Main St"}
+    address_points_import(rows=[AddressRow(source_id="A1", search="1200 MAIN ST", lat=39.003, lng=-94.597, **row)])
+    post(client, valid_graffiti(world, lat=None, long=None, address_string="1200 Main Street"))
+    issue = Issue.objects.get()
+    assert (issue.lat, issue.lng, issue.neighborhood) == (39.003, -94.597, world["westside"])
+
+
 def fake_geocoder(address):
     return (39.002, -94.598) if address == "1200 Main St" else None
 
