@@ -1,5 +1,5 @@
 """The Administrator also holds every permission of ``insights``: the trust pulse's statements
-(``insights.PulseStatement``) are edited in the admin. (The same steps as ``0003``, written out
+(``insights.PulseStatement``) are edited in the admin. (The same steps as ``0004``, written out
 again: a migration does not import code that may change after it.)"""
 
 from django.contrib.auth.management import create_permissions
@@ -65,6 +65,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0003_administrator_followers"), ("insights", "0009_pulse_statements")]
+    dependencies = [("accounts", "0004_administrator_address_points"), ("insights", "0009_pulse_statements")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
