@@ -24,7 +24,6 @@ from insights.figures.pulse import (
     statement_scores,
     top_problems,
 )
-from insights.models import PulseStatement
 
 
 def quarter_label(quarter: date) -> str:
@@ -169,7 +168,7 @@ class PulseBoard:
 
 def pulse_board(scope, neighborhoods, categories, last_day: date) -> PulseBoard:
     """The dashboard's card for the scope's place: the quarter holding the period's last day and
-    the seven before it. Four statements whatever the number of answers."""
+    the seven before it. Three statements whatever the number of answers."""
     quarters = quarters_to(last_day, TREND_QUARTERS)
     results = pulse_results(neighborhoods, quarters)
     key = scope_key(scope.district, scope.neighborhood_id)
@@ -191,13 +190,10 @@ def pulse_board(scope, neighborhoods, categories, last_day: date) -> PulseBoard:
         ids = None
         if key != CITY:
             ids = [n.pk for n in neighborhoods if key in {("neighborhood", n.pk), ("district", n.district)}]
-        language = get_language() or "en"
-        texts = {s.pk: s.text(language) for s in PulseStatement.objects.only("id", "text_en", "text_es")}
-        scores = statement_scores(quarters[-1], ids)
+        spanish = (get_language() or "en").startswith("es")
         statements = [
-            (texts[pk], figure_text(PulseFigure(t.n, t.score, t.margin)))
-            for pk, t in sorted(scores.items(), key=lambda item: item[0])
-            if pk in texts
+            (es if spanish else en, figure_text(PulseFigure(t.n, t.score, t.margin)))
+            for en, es, t in statement_scores(quarters[-1], ids)
         ]
         names = {c.pk: c.name for c in categories}
         problems = [(names.get(pk, "?"), n) for pk, n in top_problems(quarters[-1], ids)]

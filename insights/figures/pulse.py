@@ -162,15 +162,22 @@ def scope_key(district: str = "", neighborhood_id: int | None = None) -> tuple[s
     return CITY
 
 
-def statement_scores(quarter: date, neighborhood_ids) -> dict[int, Tally]:
-    """{statement id: Tally of its answers on the 0–100 scale} in a quarter, over the given
-    neighborhoods (None: the city). One statement."""
+def statement_scores(quarter: date, neighborhood_ids) -> list[tuple[str, str, Tally]]:
+    """[(English text, Spanish text, Tally of its answers on the 0–100 scale)] per statement answered
+    in a quarter over the given neighborhoods (None: the city), in the survey's order. One statement."""
     answers = PulseAnswer.objects.filter(response__quarter=quarter)
     if neighborhood_ids is not None:
         answers = answers.filter(response__neighborhood_id__in=neighborhood_ids)
     scaled = (F("value") - 1) * 25.0
-    rows = answers.values("statement_id").annotate(n=Count("id"), total=Sum(scaled), squares=Sum(scaled * scaled))
-    return {row["statement_id"]: Tally(row["n"], row["total"], row["squares"]) for row in rows.order_by()}
+    rows = (
+        answers.values("statement_id", "statement__text_en", "statement__text_es", "statement__position")
+        .annotate(n=Count("id"), total=Sum(scaled), squares=Sum(scaled * scaled))
+        .order_by("statement__position", "statement_id")
+    )
+    return [
+        (row["statement__text_en"], row["statement__text_es"], Tally(row["n"], row["total"], row["squares"]))
+        for row in rows
+    ]
 
 
 def top_problems(quarter: date, neighborhood_ids, limit: int = 3) -> list[tuple[int, int]]:

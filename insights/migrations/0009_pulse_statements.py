@@ -6,13 +6,13 @@ from django.db import migrations
 STATEMENTS = [
     (
         "Police in my neighborhood treat people with respect.",
-        "La policía de mi vecindario trata a las personas con respeto.",
+        "La policía de mi barrio trata a las personas con respeto.",
     ),
     (
         "I would report a problem in my neighborhood to the police.",
-        "Yo reportaría a la policía un problema de mi vecindario.",
+        "Yo reportaría a la policía un problema de mi barrio.",
     ),
-    ("I feel safe in my neighborhood.", "Me siento seguro o segura en mi vecindario."),
+    ("I feel safe in my neighborhood.", "Me siento seguro o segura en mi barrio."),
     (
         "Police and residents work together to solve problems here.",
         "La policía y los vecinos trabajan juntos para resolver los problemas aquí.",

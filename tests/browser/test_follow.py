@@ -68,10 +68,10 @@ def test_a_neighbour_follows_confirms_answers_is_it_fixed_in_one_click_then_the_
     page.wait_for_selector("#pulse-form")
     assert page.locator("#id_neighborhood").input_value() == place.slug
     legends = page.locator("#pulse-form fieldset legend").all_inner_texts()
-    assert legends[0] == "La policía de mi vecindario trata a las personas con respeto."
+    assert legends[0] == "La policía de mi barrio trata a las personas con respeto."
     for number, fieldset in enumerate(page.locator("#pulse-form fieldset").all()):
         fieldset.get_by_label("De acuerdo" if number % 2 else "Muy de acuerdo", exact=True).check()
-    page.get_by_label("El problema número uno de su vecindario (opcional)").select_option(label=category.name_es)
+    page.get_by_label("El problema número uno de su barrio (opcional)").select_option(label=category.name_es)
     page.get_by_role("button", name="Enviar mis respuestas").press("Enter")
     page.wait_for_selector("text=Su respuesta está contada")
     response = PulseResponse.objects.get()

@@ -376,7 +376,7 @@ def test_the_dashboard_reads_the_pulse_in_a_fixed_number_of_queries(
         client.get("/dashboard/?start=2026-10-01&end=2026-11-20")
     pulse = [q for q in large.captured_queries if "insights_pulse" in q["sql"]]
     assert len(large.captured_queries) == len(small.captured_queries)
-    assert len(pulse) == 4  # the tallies, the statements' texts and scores, the top problems
+    assert len(pulse) == 3  # the tallies, the statements' scores, the top problems
 
 
 def test_transparency_shows_the_scores_by_district_and_neighborhood_in_both_languages(client, places):
