@@ -668,10 +668,16 @@ def _in_months(first: date, last: date) -> Iterable[tuple[date, date]]:
 
 
 def rollups_repair(
-    *, days: int | None = None, first: date | None = None, last: date | None = None, progress: Callable | None = None
+    *,
+    days: int | None = None,
+    first: date | None = None,
+    last: date | None = None,
+    progress: Callable | None = None,
+    rebuild: bool = False,
 ) -> RollupRepair:
     """Recompute [first, last] (default: the last ``ROLLUP_REPAIR_DAYS`` days) from raw rows,
-    month by month, and put right what differs; recorded and, if anything differed, logged."""
+    month by month, and put right what differs; recorded and, if anything differed, logged — as
+    drift (a warning), or for a ``rebuild`` of tables filled past the change log as what it wrote."""
     last = last or local_day(timezone.now())
     first = first or last - timedelta(days=(days or settings.ROLLUP_REPAIR_DAYS) - 1)
     record = RollupRepair.objects.create(started_at=timezone.now(), first_day=first, last_day=last)
@@ -688,7 +694,9 @@ def rollups_repair(
     record.rows_checked = sum(_rows_of(table, Grain.DAY, first, last, None).count() for table in TABLES)
     record.finished_at = timezone.now()
     record.save(update_fields=["drift", "rows_checked", "finished_at"])
-    if any(drift.values()):
+    if rebuild:
+        logger.info("rollups: rebuilt %d summary rows between %s and %s", sum(drift.values()), first, last)
+    elif any(drift.values()):
         logger.warning(
             "rollups: %d summary rows differed from the raw rows between %s and %s and were repaired: %s",
             sum(drift.values()),
@@ -708,4 +716,4 @@ def rollups_rebuild(*, progress: Callable | None = None) -> RollupRepair:
     firsts = [local_day(moment) for moment in firsts if moment is not None]
     today = local_day(timezone.now())
     ChangedDay.objects.all().delete()  # everything is recomputed: the log has nothing to add
-    return rollups_repair(first=min(firsts, default=today), last=today, progress=progress)
+    return rollups_repair(first=min(firsts, default=today), last=today, progress=progress, rebuild=True)
