@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from partners.addresses import normalize
+from partners.geo import feature_properties
 
 csv.field_size_limit(1 << 20)
 
@@ -278,11 +279,7 @@ def _features(handle) -> Iterator[Record]:
 
 def _feature_record(index: int, feature) -> Record:
     where = f"feature {index}"
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise AddressFileError(f"{where}: not a GeoJSON Feature.")
-    properties = feature.get("properties") or {}
-    if not isinstance(properties, dict):
-        raise AddressFileError(f"{where}: properties must be an object.")
+    properties = feature_properties(feature, where, AddressFileError)
     if "id" in feature and "id" not in properties:  # the Feature's own id (RFC 7946 §3.2)
         properties = {**properties, "id": feature["id"]}
     geometry = feature.get("geometry")

@@ -32,6 +32,17 @@ def _check_ring(ring, where):
         raise GeometryError(f"{where}: a linear ring must end where it starts.")
 
 
+def feature_properties(feature, where: str, error: type[Exception]) -> dict:
+    """A GeoJSON Feature's properties, or ``error`` naming ``where`` when it is not a Feature or
+    its properties are not an object (none: an empty dict)."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise error(f"{where}: not a GeoJSON Feature.")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise error(f"{where}: properties must be an object.")
+    return properties
+
+
 def polygons_of(geometry) -> list:
     """Validate a Polygon or MultiPolygon and return it as a list of polygons."""
     if not isinstance(geometry, dict):

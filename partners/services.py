@@ -100,11 +100,7 @@ def neighborhoods_import(
     rows, seen = [], {}
     for index, feature in enumerate(features):
         where = f"feature {index}"
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise NeighborhoodImportError(f"{where}: not a GeoJSON Feature.")
-        props = feature.get("properties") or {}
-        if not isinstance(props, dict):
-            raise NeighborhoodImportError(f"{where}: properties must be an object.")
+        props = geo.feature_properties(feature, where, NeighborhoodImportError)
         name = _text(props.get(name_property))
         if not name:
             present = ", ".join(sorted(props)) or "none"
