@@ -293,6 +293,7 @@ def run_naive(now, issue_ids: list[int], *, atomic: bool) -> int:
                         issue.neighborhood.name,
                         max(rule.level, line[6] if line else 0),
                         max(hours, line[7] if line else 0),
+                        issue.category.name_es,
                     )
     # The digests: one per recipient and channel, each message created on its own.
     with transaction.atomic() if atomic else contextlib.nullcontext():
@@ -300,10 +301,23 @@ def run_naive(now, issue_ids: list[int], *, atomic: bool) -> int:
         lines = []
         for issues in told.values():
             ordered = sorted(issues.values(), key=lambda t: (-t[7], t[2]))
-            for rank, (uid, email, pk, code, category, place, level, hours) in enumerate(ordered, start=1):
+            for rank, (uid, email, pk, code, category, place, level, hours, category_es) in enumerate(ordered, start=1):
                 if rank <= DIGEST_LINES:
                     lines.append(
-                        (uid, email, rank, len(ordered), pk, code, category, place, level, hours, priorities[pk])
+                        (
+                            uid,
+                            email,
+                            rank,
+                            len(ordered),
+                            pk,
+                            code,
+                            category,
+                            place,
+                            level,
+                            hours,
+                            priorities[pk],
+                            category_es,
+                        )
                     )
         for message in escalation_digests(lines, now=now, key=f"naive:{now.timestamp()}"):
             message.save(force_insert=True)

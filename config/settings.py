@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "core.site.SiteAddressMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The staff pages in the staff member's language (after the session and LocaleMiddleware).
+    "core.language.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last (innermost): its 503 and 404 pages still pass through every middleware above.

@@ -6,11 +6,13 @@ from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
-from config import views
+from config import language_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switcher (Django's set_language, and the staff member's profile keeps it).
+    path("i18n/setlang/", language_views.language_set, name="set_language"),
+    path("accounts/profile/", language_views.profile, name="profile"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("open311/v2/", include("cases.open311.urls")),

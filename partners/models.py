@@ -187,6 +187,13 @@ class StaffProfile(models.Model):
     districts = models.JSONField(default=list, blank=True, help_text="Whole districts, e.g. ['Central'].")
     languages = models.JSONField(default=list, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # The language of the staff pages and emails for this person (``core.language``).
+    language = models.CharField(
+        "language of the pages",
+        max_length=8,
+        choices=[("en", "English"), ("es", "Español")],
+        default="en",
+    )
 
     class Meta:
         ordering = ["user__username"]

@@ -92,6 +92,8 @@ from django.contrib.auth.models import Permission
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.figure_changes import days_changed, local_day
 from cases.models import (
@@ -101,6 +103,7 @@ from cases.models import (
     Event,
     Issue,
     OutboxMessage,
+    Priority,
     Problem,
     ProblemEvent,
     SweepRun,
@@ -439,6 +442,7 @@ class _Batch:
         self.d = dialect
         self.now = now
         self.labels = labels
+        self.languages: dict[int, str] = {}  # the digests' recipients not in English
 
     def _labels_cte(self) -> tuple[str, list]:
         return _values_cte("a", ["action", "label"], sorted(self.labels.items()), self.d)
@@ -554,7 +558,7 @@ class _Batch:
         """What each recipient is told about this batch: one line per (recipient, issue), most overdue first.
 
         Returns ``(user_id, email, rank, issues, issue_id, tracking_code, category, place, level,
-        hours_overdue, priority)`` rows, at most ``DIGEST_LINES`` per recipient; ``issues`` is the
+        hours_overdue, priority, category_es)`` rows, at most ``DIGEST_LINES`` per recipient; ``issues`` is the
         recipient's whole count for the batch. A recipient named by both notify actions for the
         same issue (a commander who also covers the neighborhood) gets one line, at the higher level.
         """
@@ -571,7 +575,7 @@ class _Batch:
             WITH {rcp_cte},
             ei AS MATERIALIZED (
                 SELECT e.level, e.action, e.hours_overdue, i.id AS issue_id, i.tracking_code, i.priority,
-                       i.neighborhood_id, c.name_en AS category, n.name AS place
+                       i.neighborhood_id, c.name_en AS category, c.name_es AS category_es, n.name AS place
                 FROM cases_escalation e
                 JOIN cases_issue i ON i.id = e.issue_id
                 JOIN cases_category c ON c.id = i.category_id
@@ -579,11 +583,12 @@ class _Batch:
                 WHERE {d.in_ids("e.id")} AND e.action IN {notify}
             ),
             per_issue AS (
-                SELECT rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.place, e.priority,
-                       MAX(e.level) AS level, MAX(e.hours_overdue) AS hours_overdue
+                SELECT rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.category_es, e.place,
+                       e.priority, MAX(e.level) AS level, MAX(e.hours_overdue) AS hours_overdue
                 FROM ei e
                 JOIN rcp ON rcp.neighborhood_id = e.neighborhood_id AND rcp.action = e.action
-                GROUP BY rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.place, e.priority
+                GROUP BY rcp.user_id, rcp.email, e.issue_id, e.tracking_code, e.category, e.category_es, e.place,
+                         e.priority
             ),
             ranked AS (
                 SELECT per_issue.*,
@@ -592,7 +597,7 @@ class _Batch:
                 FROM per_issue
             )
             SELECT user_id, email, rank, issues, issue_id, tracking_code, category, place, level,
-                   hours_overdue, priority
+                   hours_overdue, priority, category_es
             FROM ranked
             WHERE rank <= %s
             ORDER BY user_id, rank
@@ -609,7 +614,7 @@ class _Batch:
         the dedupe keys unique.
         """
         lines = self.digest_lines(ids, recipients)
-        messages = escalation_digests(lines, now=self.now, key=key)
+        messages = escalation_digests(lines, now=self.now, key=key, languages=self.languages)
         OutboxMessage.objects.bulk_create(messages)
         return len(messages)
 
@@ -618,36 +623,29 @@ class _Batch:
 DIGEST_LINES = 50
 
 
-def escalation_digests(lines: list[tuple], *, now: datetime, key: str) -> list[OutboxMessage]:
-    """The digest messages (email if the recipient has an address, and in-app) from ``digest_lines`` rows."""
+def recipient_languages(recipients) -> dict[int, str]:
+    """{user id: language} of the notified staff (``supervisor_recipients`` rows, or user ids) whose
+    pages are not in English (one statement)."""
+    ids = {row[2] if isinstance(row, tuple) else row for row in recipients}
+    if not ids:
+        return {}
+    return dict(StaffProfile.objects.filter(user_id__in=ids).exclude(language="en").values_list("user_id", "language"))
+
+
+def escalation_digests(
+    lines: list[tuple], *, now: datetime, key: str, languages: dict[int, str] | None = None
+) -> list[OutboxMessage]:
+    """The digest messages (email if the recipient has an address, and in-app) from ``digest_lines``
+    rows, each in its recipient's language (``languages``; English for anyone not in it)."""
     by_user: dict[int, list[tuple]] = defaultdict(list)
     for row in lines:
         by_user[row[0]].append(row)
     messages = []
     for user_id, rows in by_user.items():
-        email, issues = rows[0][1], rows[0][3]
-        if issues == 1:
-            _, _, _, _, issue_id, code, category, place, level, _, _ = rows[0]
-            subject = f"Escalated, level {level}: {code} — {category} in {place}"
-            url = f"/issues/{issue_id}/"
-            single = issue_id
-        else:
-            places = sorted({row[7] for row in rows})
-            where = places[0] if len(places) == 1 and issues == len(rows) else "your area"
-            subject = f"Escalated: {issues:,} issues in {where}"
-            url = "/issues/?status=open&escalation=1"
-            single = None
-        body_lines = [
-            f"{code} — {category}, {place}: level {level}, {hours:,} hours past its due time, priority {priority}"
-            for _, _, _, _, _, code, category, place, level, hours, priority in rows
-        ]
-        intro = (
-            "An issue you oversee has escalated."
-            if issues == 1
-            else f"{issues:,} issues you oversee have escalated, most overdue first."
-        )
-        more = issues - len(rows)
-        body = "\n".join([intro, "", *body_lines] + ([f"… and {more:,} more."] if more > 0 else []))
+        language = (languages or {}).get(user_id, "en")
+        with translation.override(language):
+            subject, body, url, single, issues = _digest_text(rows, spanish=language == "es")
+        email = rows[0][1]
         for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
             if channel == OutboxMessage.Channel.EMAIL and not email:
                 continue
@@ -667,6 +665,53 @@ def escalation_digests(lines: list[tuple], *, now: datetime, key: str) -> list[O
                 )
             )
     return messages
+
+
+def _digest_text(rows: list[tuple], *, spanish: bool) -> tuple[str, str, str, int | None, int]:
+    """(subject, body, url, the one issue's id or None, issues) of one recipient's digest, in the
+    active language."""
+    issues = rows[0][3]
+    priorities = dict(Priority.choices)  # named in the active language, lower case as stored
+
+    def category_of(row):
+        return row[11] if spanish and len(row) > 11 and row[11] else row[6]
+
+    if issues == 1:
+        row = rows[0]
+        subject = _("Escalated, level %(level)s: %(code)s — %(category)s in %(place)s") % {
+            "level": row[8],
+            "code": row[5],
+            "category": category_of(row),
+            "place": row[7],
+        }
+        url, single = f"/issues/{row[4]}/", row[4]
+        intro = _("An issue you oversee has escalated.")
+    else:
+        places = sorted({row[7] for row in rows})
+        if len(places) == 1 and issues == len(rows):
+            subject = _("Escalated: %(n)s issues in %(place)s") % {"n": f"{issues:,}", "place": places[0]}
+        else:
+            subject = _("Escalated: %(n)s issues in your area") % {"n": f"{issues:,}"}
+        url, single = "/issues/?status=open&escalation=1", None
+        intro = _("%(n)s issues you oversee have escalated, most overdue first.") % {"n": f"{issues:,}"}
+    line = _(
+        "%(code)s — %(category)s, %(place)s: level %(level)s, %(hours)s hours past its due time, priority %(priority)s"
+    )
+    body_lines = [
+        line
+        % {
+            "code": row[5],
+            "category": category_of(row),
+            "place": row[7],
+            "level": row[8],
+            "hours": f"{row[9]:,}",
+            "priority": str(priorities.get(row[10], row[10])).lower(),
+        }
+        for row in rows
+    ]
+    more = issues - len(rows)
+    tail = [_("… and %(n)s more.") % {"n": f"{more:,}"}] if more > 0 else []
+    return subject, "\n".join([intro, "", *body_lines, *tail]), url, single, issues
 
 
 @dataclass
@@ -805,9 +850,23 @@ def _notify_problems(problem_ids, *, now: datetime, reason: str, recipients_by_n
     if not problem_ids:
         return 0
     problems = list(Problem.objects.filter(pk__in=problem_ids).annotate(issue_count=Count("issues")).order_by("pk"))
+    told = {user_id for problem in problems for user_id, _email in recipients_by_nbhd.get(problem.neighborhood_id, [])}
+    languages = recipient_languages(told)
     messages = []
     for problem in problems:
         for user_id, email in recipients_by_nbhd.get(problem.neighborhood_id, []):
+            with translation.override(languages.get(user_id, "en")):
+                said = _(reason)
+                subject = f"{said}: {problem.title}"
+                body = _(
+                    "%(reason)s. Problem-solving project (SARA stage: %(stage)s): %(title)s. "
+                    "%(n)s issue(s) grouped so far."
+                ) % {
+                    "reason": said,
+                    "stage": problem.get_stage_display(),
+                    "title": problem.title,
+                    "n": problem.issue_count,
+                }
             for channel in (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.IN_APP):
                 if channel == OutboxMessage.Channel.EMAIL and not email:
                     continue
@@ -817,9 +876,8 @@ def _notify_problems(problem_ids, *, now: datetime, reason: str, recipients_by_n
                         channel=channel,
                         recipient_id=user_id,
                         recipient_email=email if channel == OutboxMessage.Channel.EMAIL else "",
-                        subject=f"{reason}: {problem.title}"[:200],
-                        body=f"{reason}. Problem-solving project (SARA stage: {problem.get_stage_display()}): "
-                        f"{problem.title}. {problem.issue_count} issue(s) grouped so far.",
+                        subject=subject[:200],
+                        body=body,
                         url=problem.get_absolute_url(),
                         next_attempt_at=now,
                         created_at=now,
@@ -856,6 +914,7 @@ def _chunks(items: list, size: int):
 def _run_escalation_batches(now, ladders, result: SweepResult, batch_size: int, recipients) -> None:
     dialect = Dialect(connection)
     batch = _Batch(dialect, now, _action_labels())
+    batch.languages = recipient_languages(recipients)
     candidates = _due_issue_ids(now, ladders, dialect)
     by_action: dict[str, int] = defaultdict(int)
     by_nbhd = None
@@ -902,7 +961,7 @@ def _escalation_problems(rows, *, now, recipients_by_nbhd) -> _Grouped:
         groups,
         source=Problem.Source.ESCALATION,
         now=now,
-        reason="Opened by escalation",
+        reason=gettext_noop("Opened by escalation"),
         recipients_by_nbhd=recipients_by_nbhd,
     )
 
@@ -945,7 +1004,7 @@ def _run_hotspots(now, result: SweepResult, recipients, *, chunk: int = 200) -> 
                 _loose_window_issues(spots, now),
                 source=Problem.Source.HOTSPOT,
                 now=now,
-                reason="Hot spot",
+                reason=gettext_noop("Hot spot"),
                 recipients_by_nbhd=by_nbhd,
             )
             done = _Committed(

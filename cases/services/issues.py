@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -44,7 +44,7 @@ from cases.redaction import Masked, mask_text
 from core.inserts import Row, rows_insert
 from core.site import absolute_url
 from core.text import clean_text
-from partners.models import Neighborhood
+from partners.models import Neighborhood, StaffProfile
 from partners.selectors import neighborhood_for_point
 
 User = get_user_model()
@@ -460,11 +460,15 @@ def issue_assign(*, issue: Issue, officer, actor) -> Issue:
         data={"from": previous.pk if previous else None, "to": officer.pk if officer else None},
     )
     if officer is not None and officer != actor:
+        # In the officer's language, not the assigning person's.
+        language = StaffProfile.objects.filter(user=officer).values_list("language", flat=True).first() or "en"
+        with translation.override(language):
+            subject = _("Issue %(code)s assigned to you") % {"code": issue.tracking_code}
         outbox_enqueue(
             channel=OutboxMessage.Channel.IN_APP,
             recipient=officer,
             issue=issue,
-            subject=_("Issue %(code)s assigned to you") % {"code": issue.tracking_code},
+            subject=subject,
             body=issue.description[:300],
             url=issue.get_absolute_url(),
         )

@@ -224,3 +224,18 @@ def test_assign_refuses_someone_who_cannot_work_issues():
         services.issue_assign(issue=issue, officer=civilian, actor=None)
     issue.refresh_from_db()
     assert issue.assignee is None
+
+
+def test_the_assignment_notice_is_in_the_officers_language_not_the_assigners():
+    from django.utils import translation
+
+    from partners.models import StaffProfile
+    from tests.factories import officer, supervisor
+
+    issue = IssueFactory()
+    oficial, boss = officer(neighborhoods=[issue.neighborhood]), supervisor(districts=[issue.neighborhood.district])
+    StaffProfile.objects.filter(user=oficial).update(language="es")
+    with translation.override("en"):  # the supervisor's page is in English
+        services.issue_assign(issue=issue, officer=oficial, actor=boss)
+    notice = OutboxMessage.objects.get(recipient=oficial, channel=OutboxMessage.Channel.IN_APP)
+    assert notice.subject == f"Se le asignó el caso {issue.tracking_code}"

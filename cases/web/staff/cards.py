@@ -116,7 +116,8 @@ def issue_cards(issues, user) -> SafeString:
     words = _Words()
     items = "".join(_card(issue, user, words) for issue in issues)
     if not items:
-        items = f'  <li class="empty">{escape(gettext("No issues match."))}</li>\n'
+        empty = gettext("No issues match.")  # outside the f-string, where makemessages finds it
+        items = f'  <li class="empty">{escape(empty)}</li>\n'
     # Every value above was escaped; the markup around it is ours.
     return mark_safe(f'<ul class="issue-cards">\n{items}</ul>')  # noqa: S308
 
@@ -165,6 +166,7 @@ def problem_list_rows(problems) -> SafeString:
     words = _ProblemWords()
     rows = "".join(_problem_row(problem, words) for problem in problems)
     if not rows:
-        rows = f'    <tr><td colspan="7" class="muted">{escape(gettext("No problems match."))}</td></tr>\n'
+        empty = gettext("No problems match.")  # outside the f-string, where makemessages finds it
+        rows = f'    <tr><td colspan="7" class="muted">{escape(empty)}</td></tr>\n'
     # Every value above was escaped; the markup around it is ours.
     return mark_safe(rows)  # noqa: S308

@@ -366,6 +366,28 @@ def test_escalations_of_one_sweep_reach_a_supervisor_as_one_digest(clock, catego
     assert OutboxMessage.objects.count() == 2
 
 
+def test_a_spanish_speaking_supervisor_gets_the_digest_in_spanish(clock, category, neighborhood):
+    """The digest is written in each recipient's language (their profile's), the category in it too."""
+    from partners.models import StaffProfile
+
+    no_hotspots(category)
+    EscalationRuleFactory(category=category, level=1, hours_overdue=0, action=Action.NOTIFY_SUPERVISOR)
+    jefa, boss = supervisor(neighborhoods=[neighborhood]), supervisor(neighborhoods=[neighborhood])
+    StaffProfile.objects.filter(user=jefa).update(language="es")
+    one = overdue_issue(category, neighborhood, hours_to_due=10)
+    clock(73)
+    escalation_sweep_run()
+    spanish = OutboxMessage.objects.get(recipient=jefa, channel="email")
+    english = OutboxMessage.objects.get(recipient=boss, channel="email")
+    assert spanish.subject == f"Escalado, nivel 1: {one.tracking_code} — {category.name_es} en {neighborhood.name}"
+    assert spanish.body.splitlines()[0] == "Un caso que usted supervisa ha escalado."
+    assert spanish.body.splitlines()[2].endswith(
+        f"{category.name_es}, {neighborhood.name}: nivel 1, 63 horas después de su plazo, prioridad normal"
+    )
+    assert OutboxMessage.objects.get(recipient=jefa, channel="in_app").subject == spanish.subject
+    assert english.subject == f"Escalated, level 1: {one.tracking_code} — {category.name_en} in {neighborhood.name}"
+
+
 def test_digest_lists_the_first_lines_and_counts_the_rest(clock, category, neighborhood, monkeypatch):
     monkeypatch.setattr("cases.escalation.sweep.DIGEST_LINES", 2)
     no_hotspots(category)
@@ -498,6 +520,26 @@ def test_open_problem_joins_an_open_manual_problem_not_a_closed_one(clock, categ
 
 def hot_issue(category, neighborhood, hours, **kwargs):
     return overdue_issue(category, neighborhood, created=T0 + hours * H, hours_to_due=1000, **kwargs)
+
+
+def test_a_hot_spot_is_told_in_each_supervisors_language(clock, category, neighborhood):
+    from partners.models import StaffProfile
+
+    jefa, boss = supervisor(neighborhoods=[neighborhood]), supervisor(neighborhoods=[neighborhood])
+    StaffProfile.objects.filter(user=jefa).update(language="es")
+    category.hotspot_threshold, category.hotspot_window_hours = 3, 14 * 24
+    category.save()
+    for hour in (0, 100, 200):
+        hot_issue(category, neighborhood, hour)
+    clock(201)
+    escalation_sweep_run()
+    problem = Problem.objects.get()
+    spanish = OutboxMessage.objects.get(recipient=jefa, channel="email")
+    english = OutboxMessage.objects.get(recipient=boss, channel="email")
+    assert spanish.subject == f"Punto crítico: {problem.title}"
+    assert spanish.body.startswith("Punto crítico. Proyecto de resolución de problemas (etapa SARA: Exploración)")
+    assert english.subject == f"Hot spot: {problem.title}"
+    assert english.body.startswith("Hot spot. Problem-solving project (SARA stage: Scanning)")
 
 
 def test_hotspot_groups_like_issues_under_a_problem_and_notifies_once(clock, category, neighborhood):

@@ -1,0 +1,28 @@
+"""The staff timeline's words in the reader's language, where an event stored them in the
+actor's: the approach chosen (its code is kept too) and the reason a contact was viewed."""
+
+from django import template
+
+from cases.models import Approach, Event
+from cases.selectors.audit import audit_reason
+
+register = template.Library()
+
+
+@register.filter
+def approach_label(code):
+    """An approach's name in the active language ("deter" → "Deter" / "Disuadir")."""
+    return str(Approach(code).label) if code in Approach.values else code
+
+
+@register.filter
+def event_message(event) -> str:
+    """What the timeline shows as the event's message."""
+    data = event.data or {}
+    if event.kind == Event.Kind.APPROACH and data.get("to") in Approach.values:
+        return approach_label(data["to"])
+    if event.kind == Event.Kind.CONTACT_VIEWED:
+        if getattr(event, "reason_code", None) is None:
+            event.reason_code = data.get("reason_code")
+        return audit_reason(event)
+    return data.get("original_message") or event.message
