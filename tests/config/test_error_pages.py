@@ -58,7 +58,7 @@ def anon():
     [
         ("/no-such-page/", "en"),
         ("/es/no-such-page/", "es"),  # matched by no pattern, yet Spanish: the prefix says so
-        ("/es/queue/", "es"),  # a staff path under /es/ does not exist
+        ("/es/queue/nothing/", "es"),  # under a staff path, /es/ or not: no such page
         ("/report/lookup/deeper/nothing/", "en"),
     ],
 )
