@@ -1,10 +1,13 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from cases.models import (
     ApiClient,
+    AssignmentRule,
     Category,
     CategoryAttribute,
     Escalation,
@@ -21,6 +24,7 @@ from cases.models import (
 )
 from cases.services.issues import public_text_for
 from core.admin_fields import URL_FORM_FIELDS
+from partners.models import Neighborhood
 
 
 class CategoryAttributeInline(admin.TabularInline):
@@ -342,3 +346,48 @@ class SweepRunAdmin(admin.ModelAdmin):
 
 admin.site.site_header = "CommonGround administration"
 admin.site.site_title = "CommonGround"
+
+
+class AssignmentRuleForm(forms.ModelForm):
+    class Meta:
+        model = AssignmentRule
+        fields = ("name", "category", "neighborhood", "district", "mode", "officer", "pool", "position", "active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        districts = sorted(set(Neighborhood.objects.exclude(district="").values_list("district", flat=True)))
+        self.fields["district"] = forms.ChoiceField(
+            label="District",
+            required=False,
+            choices=[("", "—")] + [(d, d) for d in districts],
+            help_text="A whole district, instead of one neighborhood.",
+        )
+        workers = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["officer"].queryset = workers
+        self.fields["pool"].queryset = workers
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("neighborhood") and cleaned.get("district"):
+            raise ValidationError("Name a neighborhood or a district, not both.")
+        mode = cleaned.get("mode")
+        people = [cleaned["officer"]] if mode == AssignmentRule.Mode.OFFICER and cleaned.get("officer") else []
+        if mode == AssignmentRule.Mode.OFFICER and not people:
+            raise ValidationError({"officer": "Choose the officer who gets these issues."})
+        if mode != AssignmentRule.Mode.OFFICER:
+            people = list(cleaned.get("pool") or [])
+            if not people:
+                raise ValidationError({"pool": "Choose at least one officer for the pool."})
+        cannot = [user.get_username() for user in people if not user.has_perm("cases.work_issue")]
+        if cannot:
+            raise ValidationError(f"Cannot work issues: {', '.join(cannot)}.")
+        return cleaned
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    form = AssignmentRuleForm
+    list_display = ("name", "category", "neighborhood", "district", "mode", "officer", "position", "active")
+    list_filter = ("active", "mode", "category")
+    filter_horizontal = ("pool",)
+    search_fields = ("name",)

@@ -683,6 +683,7 @@ class Event(QuickChoiceDisplay, models.Model):
         CONTACT_ERASED = "contact_erased", _("Contact details erased")
         MESSAGE_RECEIVED = "message_received", _("Message from the resident")
         MESSAGE_REPLIED = "message_replied", _("Reply to the resident")
+        RECATEGORIZED = "recategorized", _("Category changed")
 
     # Kinds the audit log (/audit/) lists: who saw contact details, who changed what the public sees.
     AUDIT_KINDS = ("contact_viewed", "moderated", "contact_erased")
@@ -1205,3 +1206,55 @@ class ChangedDay(models.Model):
 
     def __str__(self):
         return f"{self.day} in neighborhood {self.neighborhood_id}"
+
+
+class AssignmentRule(models.Model):
+    """Who gets a new issue: by category and place, to one officer or a pool taken in turn or by
+    least open work (``cases.services.assignment``). Applied when an issue is filed, reopened
+    unassigned or moved to another category; the most specific active rule wins (a category and a
+    neighborhood over a category and a district, over a category, over a place alone, over none),
+    then the lowest ``position``."""
+
+    class Mode(models.TextChoices):
+        OFFICER = "officer", _("One officer")
+        TURNS = "turns", _("A pool, in turn")
+        LEAST_OPEN = "least_open", _("A pool, whoever has the least open work")
+
+    name = models.CharField(_("name"), max_length=120)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text=_("Empty: any category.")
+    )
+    neighborhood = models.ForeignKey(Neighborhood, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    district = models.CharField(
+        _("district"), max_length=80, blank=True, help_text=_("A whole district, instead of one neighborhood.")
+    )
+    mode = models.CharField(_("assign to"), max_length=12, choices=Mode.choices, default=Mode.OFFICER)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pool = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("pool"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    turn = models.PositiveIntegerField(default=0, editable=False)  # the pool's next member, taken in turn
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(neighborhood__isnull=True) | Q(district=""), name="assignmentrule_one_place"
+            ),
+            models.CheckConstraint(
+                condition=~Q(mode="officer") | Q(officer__isnull=False), name="assignmentrule_officer_named"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def specificity(self) -> int:
+        """Higher wins: category and neighborhood 5, category and district 4, category 3,
+        neighborhood 2, district 1, nothing 0."""
+        place = 2 if self.neighborhood_id else 1 if self.district else 0
+        return 3 + place if self.category_id else place

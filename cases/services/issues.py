@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -38,13 +38,13 @@ from cases.models import (
     Priority,
     Report,
 )
-from cases.notifications.outbox import outbox_enqueue
 from cases.notifications.residents import reporter_follows, updates_enqueue
 from cases.redaction import Masked, mask_text
+from cases.services.assignment import assignment_notice, officer_by_rule, rule_event, rule_for
 from core.inserts import Row, rows_insert
 from core.site import absolute_url
 from core.text import clean_text
-from partners.models import Neighborhood, StaffProfile
+from partners.models import Neighborhood
 from partners.selectors import neighborhood_for_point
 
 User = get_user_model()
@@ -161,6 +161,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "crime-report": tuple(Issue.OPEN_STATUSES),
     "reopen": (Status.RESOLVED, Status.CLOSED, Status.REFERRED),
     "close": (Status.RESOLVED,),
+    "recategorize": tuple(Issue.OPEN_STATUSES),
 }
 
 
@@ -302,6 +303,13 @@ def issue_submit(
         Row(report, refs={"issue_id": 0}),
         Row(event, refs={"issue_id": 0}, json_refs={"data": {"report_id": 1}}),
     ]
+    # An assignment rule gives it an officer at once (cases.services.assignment): no statement
+    # when no rule fits; the timeline says which rule, in the same statement as the issue.
+    rule = rule_for(category_id=category.pk, neighborhood=place)
+    officer = officer_by_rule(rule) if rule is not None else None
+    if officer is not None:
+        issue.assignee = officer
+        rows.append(Row(rule_event(issue=issue, rule=rule, officer=officer, now=now), refs={"issue_id": 0}))
     # A new issue's description is its first report's text: the text's queue item is the
     # description's (no report, as a moderator edits it), the photo's names the report.
     rows += [
@@ -327,6 +335,8 @@ def issue_submit(
         rows.append(Row(ChangedDay(day=local_day(now), neighborhood_id=place.pk)))
         issue.figure_days_logged = True
     rows_insert(*rows)
+    if officer is not None:
+        assignment_notice(issue=issue, officer=officer, now=now).save(force_insert=True)
     return report
 
 
@@ -461,17 +471,7 @@ def issue_assign(*, issue: Issue, officer, actor) -> Issue:
     )
     if officer is not None and officer != actor:
         # In the officer's language, not the assigning person's.
-        language = StaffProfile.objects.filter(user=officer).values_list("language", flat=True).first() or "en"
-        with translation.override(language):
-            subject = _("Issue %(code)s assigned to you") % {"code": issue.tracking_code}
-        outbox_enqueue(
-            channel=OutboxMessage.Channel.IN_APP,
-            recipient=officer,
-            issue=issue,
-            subject=subject,
-            body=issue.description[:300],
-            url=issue.get_absolute_url(),
-        )
+        assignment_notice(issue=issue, officer=officer, now=timezone.now()).save(force_insert=True)
     return issue
 
 
@@ -764,6 +764,63 @@ def issue_reopen(*, issue: Issue, actor, reason: str, by_resident: bool = False)
         data={"by_resident": by_resident, "due_at": issue.due_at.isoformat()},
         at=now,
     )
+    _assign_by_rule(issue, now=now)
+    return issue
+
+
+def _assign_by_rule(issue: Issue, *, now: datetime) -> None:
+    """An open issue nobody is assigned to goes where its assignment rule says, if one fits
+    (reopened, or moved to another category); recorded and told as at filing."""
+    if issue.assignee_id is not None:
+        return
+    rule = rule_for(category_id=issue.category_id, neighborhood=issue.neighborhood)
+    officer = officer_by_rule(rule) if rule is not None else None
+    if officer is None:
+        return
+    issue.assignee = officer
+    issue.save(update_fields=["assignee", "updated_at"])
+    event = rule_event(issue=issue, rule=rule, officer=officer, now=now)
+    event_record(
+        issue=issue,
+        kind=event.kind,
+        actor=None,
+        is_public=False,
+        message=event.message,
+        data=event.data,
+        at=now,
+    )
+    assignment_notice(issue=issue, officer=officer, now=now).save(force_insert=True)
+
+
+@transaction.atomic
+def issue_recategorize(*, issue: Issue, category: Category, actor) -> Issue:
+    """Move an open issue to another category: its due time moves by the difference between the
+    two categories' targets (time on hold stays counted), and an unassigned issue goes where the
+    new category's assignment rule says."""
+    issue = _locked(issue)
+    _require(issue, "recategorize", _("change the category of"))
+    if not category.is_active:
+        raise ValidationError({"category": _("This category no longer takes reports.")})
+    if category.pk == issue.category_id:
+        raise ValidationError({"category": _("The issue is already in that category.")})
+    previous = issue.category
+    now = timezone.now()
+    shift = due_at_for(category=category, priority=issue.priority, start=now) - due_at_for(
+        category=previous, priority=issue.priority, start=now
+    )
+    issue.category = category
+    issue.due_at = issue.due_at + shift
+    issue.save(update_fields=["category", "due_at", "updated_at"])
+    event_record(
+        issue=issue,
+        kind=Event.Kind.RECATEGORIZED,
+        actor=actor,
+        is_public=False,
+        message=category.name_en,
+        data={"from": previous.pk, "to": category.pk, "due_at": issue.due_at.isoformat()},
+        at=now,
+    )
+    _assign_by_rule(issue, now=now)
     return issue
 
 

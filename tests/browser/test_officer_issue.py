@@ -1,7 +1,7 @@
 """An officer on a phone works an issue from new to resolved; the resident's status page follows.
 
 Real Chromium, 360 px wide. The officer signs in through the login page, opens
-the issue from the queue, and acknowledges, assigns it to themself, chooses an
+the issue from the queue, and acknowledges it (taking it, as the page offers), chooses an
 approach, adds a public note and resolves it — each step an htmx update in
 place (no page reload). The public status page then shows the note and
 "Resolved", and none of the reporter's contact details.
@@ -57,14 +57,13 @@ def test_officer_works_an_issue_to_resolved_on_a_phone(live_server, phone_page, 
     page.evaluate("window.__stillSamePage = true")
     status = page.locator("[data-testid=issue-status]")
 
+    # Nobody has it yet: acknowledging takes it too, ticked by default (assignment rules, issue 19).
+    assert page.is_checked("form.action-acknowledge input[name=take]")
     page.click("form.action-acknowledge button")
-    page.wait_for_selector("text=Issue acknowledged.")
-    assert status.inner_text() == "Acknowledged"
-
-    page.click("form.action-assign:has(input[type=hidden][name=officer]) button")
-    page.wait_for_selector("text=Issue assigned to you.")
+    page.wait_for_selector("text=Issue acknowledged. It is assigned to you.")
     assert status.inner_text() == "In progress"
     assert "(me)" in page.locator("[data-testid=issue-assignee]").inner_text()
+    assert page.locator("form.action-assign:has(input[type=hidden][name=officer])").count() == 0
 
     page.check("form.action-approach input[value=problem_solve]")
     page.click("form.action-approach button")
@@ -126,7 +125,7 @@ def test_actions_work_without_javascript(live_server, browser, screenshot):
         page.goto(f"{live_server.url}/issues/{issue.pk}/")
         page.click("form.action-acknowledge button")
         page.wait_for_url(f"{live_server.url}/issues/{issue.pk}/")
-        assert "Issue acknowledged." in page.inner_text(".messages")
+        assert "Issue acknowledged. It is assigned to you." in page.inner_text(".messages")
         # A refused action: the message sits beside the form, nothing changes.
         page.click("details.action-block summary:has-text('Resolve')")
         page.fill("form.action-resolve textarea[name=note]", "   ")  # passes the browser's check, not ours
@@ -136,4 +135,4 @@ def test_actions_work_without_javascript(live_server, browser, screenshot):
     finally:
         context.close()
     issue.refresh_from_db()
-    assert issue.status == Issue.Status.ACKNOWLEDGED
+    assert issue.status == Issue.Status.IN_PROGRESS and issue.assignee == officer

@@ -116,13 +116,22 @@ class IssueFilterForm(forms.Form):
 # --- issue actions --------------------------------------------------------------------
 
 
-class ActionForm(forms.Form):
-    """Base of the action forms: knows the issue and the acting user."""
+# Acting on an issue nobody is assigned to offers to take it, ticked: the one who acts gets it
+# (and the credit in the workload figures).
+TAKE_ACTIONS = ("acknowledge", "note", "resolve", "hold", "refer")
 
-    def __init__(self, *args, issue: Issue, user, **kwargs):
+
+class ActionForm(forms.Form):
+    """Base of the action forms: knows the issue and the acting user (and which action it is for)."""
+
+    def __init__(self, *args, issue: Issue, user, action: str = "", **kwargs):
         self.issue = issue
         self.user = user
         super().__init__(*args, **kwargs)
+        if action in TAKE_ACTIONS and issue.assignee_id is None and user.has_perm("cases.work_issue"):
+            self.fields["take"] = forms.BooleanField(
+                label=_("Take it: assign this issue to me"), required=False, initial=True
+            )
         use_fast_selects(self)
 
 
@@ -214,6 +223,21 @@ class CrimeReportForm(ActionForm):
     )
 
 
+class RecategorizeForm(ActionForm):
+    category = forms.ModelChoiceField(
+        label=_("New category"),
+        queryset=Category.objects.filter(is_active=True),
+        error_messages={
+            "required": _("Choose a category."),
+            "invalid_choice": _("Choose one of the categories listed."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True).exclude(pk=self.issue.category_id)
+
+
 class ReopenForm(ActionForm):
     reason = forms.CharField(label=_("Why reopen?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -292,6 +316,12 @@ def _run_reopen(form, issue, user):
     return gettext("Issue reopened with a new due time.")
 
 
+def _run_recategorize(form, issue, user):
+    category = form.cleaned_data["category"]
+    services.issue_recategorize(issue=issue, category=category, actor=user)
+    return gettext("Category changed to %(category)s.") % {"category": category.name}
+
+
 def _run_close(form, issue, user):
     services.issue_close(issue=issue, actor=user)
     return gettext("Issue closed.")
@@ -331,5 +361,6 @@ ACTIONS: dict[str, IssueAction] = {
         IssueAction("crime-report", _("Became a crime report"), CrimeReportForm, _run_crime_report, True),
         IssueAction("reopen", _("Reopen"), ReopenForm, _run_reopen),
         IssueAction("close", _("Close"), EmptyActionForm, _run_close),
+        IssueAction("recategorize", _("Change category"), RecategorizeForm, _run_recategorize),
     ]
 }

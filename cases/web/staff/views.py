@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases import services
 from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.issues import issue_queue_branches
@@ -167,7 +170,7 @@ def _detail_context(request, issue, *, reveal=None, bound=None, reveal_form=None
             if bound is not None and bound.slug == action.slug:
                 actions.append({"spec": action, "form": bound.form, "failed": True})
             elif action.offered_for(issue):
-                form = action.form_class(issue=issue, user=user, auto_id=f"id_{action.slug}_%s")
+                form = action.form_class(issue=issue, user=user, auto_id=f"id_{action.slug}_%s", action=action.slug)
                 actions.append({"spec": action, "form": form, "failed": False})
     now = timezone.now()
     return {
@@ -241,6 +244,22 @@ class _Bound:
         self.form = form
 
 
+@transaction.atomic
+def _run_taking(spec, form, issue, user) -> str:
+    """Run the action; with "take it" ticked, also assign the issue to whoever acts — after an
+    acknowledgement (which starts from "new"), before anything else — both or neither."""
+    take = form.cleaned_data.get("take")
+    if take and spec.slug != "acknowledge":
+        services.issue_assign(issue=issue, officer=user, actor=user)
+    done = spec.run(form, issue, user)
+    if take and spec.slug == "acknowledge":
+        services.issue_assign(issue=issue, officer=user, actor=user)
+    if not take:
+        return done
+    taken = gettext("It is assigned to you.")  # outside the f-string, where makemessages finds it
+    return f"{done} {taken}"
+
+
 @staff_required
 @require_POST
 def issue_action(request, pk, action):
@@ -250,10 +269,10 @@ def issue_action(request, pk, action):
     issue = issue_for_user(request.user, pk)
     if not can_work_issue(request.user, issue):
         raise PermissionDenied(_("You may not act on issues outside your neighborhoods."))
-    form = spec.form_class(request.POST, issue=issue, user=request.user, auto_id=f"id_{spec.slug}_%s")
+    form = spec.form_class(request.POST, issue=issue, user=request.user, auto_id=f"id_{spec.slug}_%s", action=spec.slug)
     if form.is_valid():
         try:
-            done = spec.run(form, issue, request.user)
+            done = _run_taking(spec, form, issue, request.user)
         except ValidationError as error:
             form_add_service_errors(form, error)
         else:

@@ -47,6 +47,7 @@ from cases.models import (
     TRACKING_ALPHABET,
     ApiClient,
     Approach,
+    AssignmentRule,
     Category,
     CategoryAttribute,
     Escalation,
@@ -689,7 +690,28 @@ class Seeder:
                 for district in districts:
                     self.supervisors_of_district.setdefault(district, []).append(user)
         self.officers = [self.users[s[0]] for s in STAFF if s[3] == OFFICER]
+        self.load_assignment_rules()
         self.step("staff")
+
+    def load_assignment_rules(self):
+        """New reports find an officer: each demo officer's neighborhoods go to them, and the
+        other neighborhoods' reports to the officers' pool, whoever has the least open work."""
+        if AssignmentRule.objects.exists():
+            return
+        for username, _first, _last, role, hood_names, _districts, _langs, _badge in STAFF:
+            for name in hood_names if role == OFFICER else ():
+                AssignmentRule.objects.create(
+                    name=f"{name}: {username}",
+                    neighborhood=self.hood_by_name[name],
+                    officer=self.users[username],
+                    position=10,
+                )
+        pool = AssignmentRule.objects.create(
+            name="Everywhere else: the officers, least open work first",
+            mode=AssignmentRule.Mode.LEAST_OPEN,
+            position=100,
+        )
+        pool.pool.set(self.officers)
 
     def load_api_clients(self):
         # Written in this same transaction: its presence marks a complete load.
