@@ -1,9 +1,10 @@
 """The staff timeline's words in the reader's language, where an event stored them in the
-actor's: the approach chosen (its code is kept too) and the reason a contact was viewed."""
+actor's: the approach chosen (its code is kept too) and the reason a contact was viewed; and what
+an approach means, for the issue's facts."""
 
 from django import template
 
-from cases.models import Approach, Event
+from cases.models import APPROACH_MEANINGS, Approach, Event
 from cases.selectors.audit import audit_reason
 
 register = template.Library()
@@ -13,6 +14,12 @@ register = template.Library()
 def approach_label(code):
     """An approach's name in the active language ("deter" → "Deter" / "Disuadir")."""
     return str(Approach(code).label) if code in Approach.values else code
+
+
+@register.filter
+def approach_meaning(code) -> str:
+    """What an approach means, in a sentence, in the active language ("" for none or an unknown code)."""
+    return str(APPROACH_MEANINGS[code]) if code in Approach.values else ""
 
 
 @register.filter
