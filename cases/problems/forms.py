@@ -132,9 +132,24 @@ class AdvanceForm(forms.Form):
     note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000, widget=TEXTAREA)
 
 
+class MoveForm(AdvanceForm):
+    """A stage move: the button pressed names the stage. Any stage parses; whether the Problem may
+    go there from where it stands is the service's to say (``cases.services.STAGE_MOVES``)."""
+
+    to = forms.ChoiceField(label=_("Move to"), choices=Problem.Stage.choices, widget=forms.HiddenInput())
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_move_%s")
+        super().__init__(*args, **kwargs)
+
+
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Problem.Outcome.choices])
     note = forms.CharField(label=_("What the assessment showed"), required=False, max_length=5000, widget=TEXTAREA)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_close_%s")  # the move form beside it has a note too
+        super().__init__(*args, **kwargs)
 
 
 class AddIssuesForm(forms.Form):
