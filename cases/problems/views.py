@@ -282,6 +282,8 @@ def problem_action(request, pk, action):
         raise PermissionDenied
     if action == "add-issues":
         form = f.AddIssuesForm(request.POST, candidates=problem_candidate_issues(problem))
+    elif action == "response":
+        form = f.ResponseForm(request.POST, problem=problem)
     else:
         form = FORMS[action](request.POST)
     if form.is_valid():
