@@ -63,6 +63,14 @@ class Approach(models.TextChoices):
     ENFORCE = "enforce", _("Enforce")
 
 
+# What each approach means, in a sentence: the issue page says it beside the approach chosen.
+APPROACH_MEANINGS = {
+    Approach.DETER: _("Prevent it by being seen: patrols, lighting, signs, a word with those involved."),
+    Approach.PROBLEM_SOLVE: _("Fix the cause with partners and residents so it does not come back."),
+    Approach.ENFORCE: _("Use the law: citations, tows, code enforcement or arrests."),
+}
+
+
 class Category(models.Model):
     """A kind of quality-of-life issue, its Open311 service, and its SLA in hours."""
 

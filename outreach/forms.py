@@ -15,6 +15,7 @@ from cases.models import Problem
 from core.widgets import show_rows, use_fast_selects
 from outreach.models import Activity
 from outreach.selectors import ActivityFilters, issues_by_codes, normalize_tracking_code, officer_choices
+from partners.forms import PartnersField, partners_to_pick
 from partners.models import LANGUAGE_CHOICES, Neighborhood, Partner
 from partners.selectors import neighborhood_choices, partner_choices
 
@@ -38,7 +39,7 @@ class ActivityForm(forms.Form):
     """Log or edit an outreach activity.
 
     ``issues`` is a text box of tracking codes so the form works without
-    JavaScript; static/js/outreach.js turns it (and the partner and officer
+    JavaScript; static/js/picker.js turns it (and the partner and officer
     lists) into search-as-you-type pickers that fill the same fields.
     """
 
@@ -56,12 +57,7 @@ class ActivityForm(forms.Form):
         error_messages={"required": _("Name at least one officer.")},
         widget=forms.SelectMultiple(attrs={"data-picker": "local", "size": 4}),
     )
-    partners = forms.ModelMultipleChoiceField(
-        label=_("Partners"),
-        queryset=Partner.objects.none(),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"data-picker": "remote", "data-search-url": "/partners/search/", "size": 5}),
-    )
+    partners = PartnersField(label=_("Partners"))
     attendance = forms.IntegerField(
         label=_("Attendance"),
         required=False,
@@ -106,14 +102,11 @@ class ActivityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.activity = activity
-        # Inactive partners stay selectable on an activity that already names them.
-        partners = Q(is_active=True)
         problems = ~Q(stage=Problem.Stage.CLOSED)
-        if activity is not None:
-            partners |= Q(pk__in=activity.partners.values("pk"))
-            if activity.problem_id:
-                problems |= Q(pk=activity.problem_id)
-        self.fields["partners"].queryset = Partner.objects.filter(partners).order_by("name")
+        if activity is not None and activity.problem_id:
+            problems |= Q(pk=activity.problem_id)
+        # Inactive partners stay selectable on an activity that already names them.
+        self.fields["partners"].queryset = partners_to_pick(activity.partners.values("pk") if activity else None)
         self.fields["officers"].queryset = officer_choices(activity)
         self.fields["problem"].queryset = Problem.objects.filter(problems).order_by("-created_at")
 

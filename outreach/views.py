@@ -28,20 +28,8 @@ log_required = perm_required("outreach.add_activity")
 export_required = perm_required("cases.export_data")
 
 
-def _picker_text() -> dict:
-    """Words static/js/outreach.js shows, in the page's language."""
-    return {
-        "placeholder": _("Type to search…"),
-        "issuePlaceholder": _("Tracking code or words of the issue…"),
-        "issueHelp": _("Search by tracking code or by words of the description or address."),
-        "noMatches": _("No matches."),
-        "remove": _("Remove"),
-        "failed": _("Search failed; try again."),
-    }
-
-
 def _form_page(request, form, activity, status):
-    context = {"form": form, "activity": activity, "picker_text": _picker_text()}
+    context = {"form": form, "activity": activity}
     return render(request, "outreach/activity_form.html", context, status=status)
 
 

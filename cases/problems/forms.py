@@ -16,7 +16,8 @@ from cases.models import Approach, Category, Issue, Problem
 from cases.selectors.public import category_choices
 from cases.selectors.staff import normalize_tracking_code
 from core.widgets import show_rows, use_fast_selects
-from partners.models import Neighborhood, Partner
+from partners.forms import PartnersField, partners_to_pick
+from partners.models import Neighborhood
 from partners.selectors import neighborhood_choices
 
 User = get_user_model()
@@ -132,9 +133,24 @@ class AdvanceForm(forms.Form):
     note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000, widget=TEXTAREA)
 
 
+class MoveForm(AdvanceForm):
+    """A stage move: the button pressed names the stage. Any stage parses; whether the Problem may
+    go there from where it stands is the service's to say (``cases.services.STAGE_MOVES``)."""
+
+    to = forms.ChoiceField(label=_("Move to"), choices=Problem.Stage.choices, widget=forms.HiddenInput())
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_move_%s")
+        super().__init__(*args, **kwargs)
+
+
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Problem.Outcome.choices])
     note = forms.CharField(label=_("What the assessment showed"), required=False, max_length=5000, widget=TEXTAREA)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_close_%s")  # the move form beside it has a note too
+        super().__init__(*args, **kwargs)
 
 
 class AddIssuesForm(forms.Form):
@@ -201,29 +217,26 @@ class AnalysisForm(forms.Form):
         )
 
 
-class PartnerChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.get_kind_display()})"
-
-
 class ResponseForm(forms.Form):
     approach = forms.ChoiceField(label=_("Approach"), required=False, choices=[("", "—"), *Approach.choices])
     plan = forms.CharField(label=_("Response plan"), required=False, max_length=5000, widget=forms.Textarea)
-    partners = PartnerChoiceField(
-        label=_("Partners involved"),
-        queryset=Partner.objects.filter(is_active=True).order_by("name"),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
+    # The outreach form's partner picker (partners.forms): search as you type, a list without JavaScript.
+    partners = PartnersField(label=_("Partners involved"))
+
+    def __init__(self, *args, problem=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Inactive partners stay selectable on a Problem that already names them.
+        self.fields["partners"].queryset = partners_to_pick(problem.partners.values("pk") if problem else None)
 
     @classmethod
     def for_problem(cls, problem):
         return cls(
+            problem=problem,
             initial={
                 "approach": problem.approach,
                 "plan": problem.response_plan,
-                "partners": list(problem.partners.all()),
-            }
+                "partners": [p.pk for p in problem.partners.all()],
+            },
         )
 
 

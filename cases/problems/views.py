@@ -40,9 +40,11 @@ from cases.services import (
     problem_add_note,
     problem_advance_stage,
     problem_close,
+    problem_move_stage,
     problem_open,
     problem_remove_issue,
     problem_set_owner,
+    problem_stage_moves,
     problem_update_analysis,
     problem_update_response,
 )
@@ -128,7 +130,13 @@ def _detail_context(request, problem: Problem, bound: dict | None = None) -> dic
     bound = bound or {}
     candidates = problem_candidate_issues(problem) if can_lead else []
     stage_index = SARA_ORDER.index(problem.stage) if problem.stage in ACTIVE_STAGES else len(SARA_ORDER)
-    next_stage = SARA_ORDER[stage_index + 1] if stage_index < len(SARA_ORDER) - 1 else None
+    # The buttons are the moves the service allows from here (STAGE_MOVES), forward move first.
+    allowed = problem_stage_moves(problem) if can_lead else ()
+    moves = [
+        {"value": to, "label": Problem.Stage(to).label, "forward": SARA_ORDER.index(to) > stage_index}
+        for to in allowed
+        if to != Problem.Stage.CLOSED
+    ]
     steps = [
         {
             "value": s,
@@ -162,7 +170,8 @@ def _detail_context(request, problem: Problem, bound: dict | None = None) -> dic
         "activities": problem_activities(problem),
         "assessment": assessment,
         "steps": steps,
-        "next_stage": next_stage,
+        "moves": moves,
+        "can_close": Problem.Stage.CLOSED in allowed,
         "can_lead": can_lead,
         "can_contribute": can_contribute,
         # Follow-up notes stay possible after closing ("still quiet six months on").
@@ -181,7 +190,7 @@ def _detail_context(request, problem: Problem, bound: dict | None = None) -> dic
             if assessment
             else None
         ),
-        "advance_form": bound.get("advance") or f.AdvanceForm(),
+        "move_form": bound.get("move") or bound.get("advance") or f.MoveForm(),
         "close_form": bound.get("close") or f.CloseForm(),
         "add_form": bound.get("add-issues") or f.AddIssuesForm(candidates=candidates),
         "analysis_form": bound.get("analysis") or f.AnalysisForm.for_problem(problem),
@@ -200,7 +209,7 @@ def problem_detail(request, pk):
     return render(request, "problems/detail.html", _detail_context(request, problem))
 
 
-LEAD_ACTIONS = {"advance", "close", "add-issues", "remove-issue", "owner"}
+LEAD_ACTIONS = {"advance", "move", "close", "add-issues", "remove-issue", "owner"}
 CONTRIBUTE_ACTIONS = {"analysis", "response", "note"}
 
 
@@ -210,6 +219,9 @@ def _run(action, request, problem, form):
     user = request.user
     if action == "advance":
         problem = problem_advance_stage(problem=problem, actor=user, note=data["note"])
+        return _("Moved to %(stage)s.") % {"stage": problem.get_stage_display()}
+    if action == "move":
+        problem = problem_move_stage(problem=problem, to=data["to"], actor=user, note=data["note"])
         return _("Moved to %(stage)s.") % {"stage": problem.get_stage_display()}
     if action == "close":
         problem_close(problem=problem, actor=user, outcome=data["outcome"], note=data["note"])
@@ -248,6 +260,7 @@ def _run(action, request, problem, form):
 
 FORMS = {
     "advance": f.AdvanceForm,
+    "move": f.MoveForm,
     "close": f.CloseForm,
     "remove-issue": f.RemoveIssueForm,
     "owner": f.OwnerForm,
@@ -269,6 +282,8 @@ def problem_action(request, pk, action):
         raise PermissionDenied
     if action == "add-issues":
         form = f.AddIssuesForm(request.POST, candidates=problem_candidate_issues(problem))
+    elif action == "response":
+        form = f.ResponseForm(request.POST, problem=problem)
     else:
         form = FORMS[action](request.POST)
     if form.is_valid():

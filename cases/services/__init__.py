@@ -55,13 +55,16 @@ from cases.services.moderation import (
 )
 from cases.services.problems import (
     SARA_ORDER,
+    STAGE_MOVES,
     problem_add_issues,
     problem_add_note,
     problem_advance_stage,
     problem_close,
+    problem_move_stage,
     problem_open,
     problem_remove_issue,
     problem_set_owner,
+    problem_stage_moves,
     problem_update_analysis,
     problem_update_response,
 )
@@ -109,13 +112,16 @@ __all__ = [
     "report_public_text_edit",
     "report_unhide",
     "SARA_ORDER",
+    "STAGE_MOVES",
     "problem_add_issues",
     "problem_add_note",
     "problem_advance_stage",
     "problem_close",
+    "problem_move_stage",
     "problem_open",
     "problem_remove_issue",
     "problem_set_owner",
+    "problem_stage_moves",
     "problem_update_analysis",
     "problem_update_response",
 ]

@@ -27,8 +27,11 @@ from partners.models import Neighborhood, Partner
 
 __all__ = [
     "SARA_ORDER",
+    "STAGE_MOVES",
+    "problem_stage_moves",
     "problem_open",
     "problem_advance_stage",
+    "problem_move_stage",
     "problem_add_issues",
     "problem_remove_issue",
     "problem_update_analysis",
@@ -40,6 +43,19 @@ __all__ = [
 
 Stage = Problem.Stage
 SARA_ORDER = [Stage.SCANNING, Stage.ANALYSIS, Stage.RESPONSE, Stage.ASSESSMENT]
+# The SARA moves: from each stage, the stages a Problem may go to, forward move first. Forward
+# one stage (``_stage_gate`` checks the work the stage was for is there); back one stage when
+# the work shows the earlier one was not done, and from Assessment back to Analysis too (the
+# response failed because the analysis missed the cause: SARA is a loop, not a line); closed,
+# with an outcome, from any open stage (a hot spot that proves to be no problem is closed from
+# Scanning). The problem page offers exactly these moves; the services refuse every other.
+STAGE_MOVES: dict[str, tuple[str, ...]] = {
+    Stage.SCANNING: (Stage.ANALYSIS, Stage.CLOSED),
+    Stage.ANALYSIS: (Stage.RESPONSE, Stage.SCANNING, Stage.CLOSED),
+    Stage.RESPONSE: (Stage.ASSESSMENT, Stage.ANALYSIS, Stage.CLOSED),
+    Stage.ASSESSMENT: (Stage.CLOSED, Stage.RESPONSE, Stage.ANALYSIS),
+    Stage.CLOSED: (),
+}
 ANALYSIS_FIELDS = ("analysis_place", "analysis_harmed", "analysis_causing", "analysis_when", "analysis_why")
 TEXT_LIMIT = 5000
 
@@ -178,21 +194,39 @@ def _stage_gate(problem: Problem, target: str) -> None:
         raise ValidationError(_("Choose the approach and write the response plan first."))
 
 
-@transaction.atomic
-def problem_advance_stage(*, problem: Problem, actor, note: str = "", now: datetime | None = None) -> Problem:
-    """Move to the next SARA stage. Entering Response starts the clock the assessment measures from."""
-    problem = _locked(problem)
+def problem_stage_moves(problem: Problem) -> tuple[str, ...]:
+    """The stages ``problem`` may go to from where it stands (``STAGE_MOVES``), forward move first."""
+    return STAGE_MOVES.get(problem.stage, ())
+
+
+def _require_move(problem: Problem, target: str) -> None:
     _require_open(problem)
-    index = SARA_ORDER.index(Stage(problem.stage))
-    if index == len(SARA_ORDER) - 1:
-        raise ValidationError(_("Assessment is the last stage; close the problem with its outcome."))
-    target = SARA_ORDER[index + 1]
-    _stage_gate(problem, target)
-    now = now or timezone.now()
+    if target not in Stage.values:
+        raise ValidationError({"to": _("Unknown stage.")})
+    if target not in STAGE_MOVES[problem.stage]:
+        raise ValidationError(
+            {
+                "to": _("A problem in %(stage)s cannot move to %(target)s.")
+                % {"stage": problem.get_stage_display(), "target": Stage(target).label}
+            }
+        )
+
+
+def _move(*, problem: Problem, target: str, actor, note: str, now: datetime | None) -> Problem:
+    """Move the locked, open ``problem`` to ``target`` (an allowed move other than closing)."""
+    _require_move(problem, target)
+    if target == Stage.CLOSED:
+        raise ValidationError({"to": _("Close the problem with its outcome.")})
     previous = problem.stage
+    forward = SARA_ORDER.index(Stage(target)) > SARA_ORDER.index(Stage(previous))
+    if forward:
+        _stage_gate(problem, target)
+    now = now or timezone.now()
     problem.stage = target
     fields = ["stage", "updated_at"]
-    if target == Stage.RESPONSE and problem.response_started_at is None:
+    # Entering Response from Analysis starts a response, and the clock the assessment measures
+    # from; coming back to it from Assessment carries on with the response already under way.
+    if target == Stage.RESPONSE and (problem.response_started_at is None or previous == Stage.ANALYSIS):
         problem.response_started_at = now
         fields.append("response_started_at")
     problem.save(update_fields=fields)
@@ -201,10 +235,27 @@ def problem_advance_stage(*, problem: Problem, actor, note: str = "", now: datet
         kind=ProblemEvent.Kind.STAGE,
         actor=actor,
         message=_text(note, field="note"),
-        data={"from": previous, "to": target},
+        data={"from": previous, "to": target, "back": not forward},
         at=now,
     )
     return problem
+
+
+@transaction.atomic
+def problem_move_stage(*, problem: Problem, to: str, actor, note: str = "", now: datetime | None = None) -> Problem:
+    """Move to another SARA stage, forward or back, as ``STAGE_MOVES`` allows; closing is ``problem_close``."""
+    return _move(problem=_locked(problem), target=to, actor=actor, note=note, now=now)
+
+
+@transaction.atomic
+def problem_advance_stage(*, problem: Problem, actor, note: str = "", now: datetime | None = None) -> Problem:
+    """Move to the next SARA stage. Entering Response starts the clock the assessment measures from."""
+    problem = _locked(problem)
+    _require_open(problem)
+    index = SARA_ORDER.index(Stage(problem.stage))
+    if index == len(SARA_ORDER) - 1:
+        raise ValidationError(_("Assessment is the last stage; close the problem with its outcome."))
+    return _move(problem=problem, target=SARA_ORDER[index + 1], actor=actor, note=note, now=now)
 
 
 @transaction.atomic
@@ -366,7 +417,7 @@ def problem_set_owner(*, problem: Problem, owner, actor, now: datetime | None = 
 def problem_close(*, problem: Problem, actor, outcome: str, note: str = "", now: datetime | None = None) -> Problem:
     """Close with the assessed outcome (POP Center's: eliminated, reduced, handled better, displaced, no change)."""
     problem = _locked(problem)
-    _require_open(problem)
+    _require_move(problem, Stage.CLOSED)
     if outcome not in Problem.Outcome.values:
         raise ValidationError({"outcome": _("Choose the outcome.")})
     note = _text(note, field="note")

@@ -1,9 +1,10 @@
 """The staff timeline's words in the reader's language, where an event stored them in the
-actor's: the approach chosen (its code is kept too) and the reason a contact was viewed."""
+actor's: the approach chosen (its code is kept too) and the reason a contact was viewed; and what
+an approach means, for the issue's facts; a Problem's stages, which its timeline keeps as codes."""
 
 from django import template
 
-from cases.models import Approach, Event
+from cases.models import APPROACH_MEANINGS, Approach, Event, Problem
 from cases.selectors.audit import audit_reason
 
 register = template.Library()
@@ -13,6 +14,18 @@ register = template.Library()
 def approach_label(code):
     """An approach's name in the active language ("deter" → "Deter" / "Disuadir")."""
     return str(Approach(code).label) if code in Approach.values else code
+
+
+@register.filter
+def stage_label(code):
+    """A SARA stage's name in the active language, as a Problem's timeline stored its code."""
+    return str(Problem.Stage(code).label) if code in Problem.Stage.values else code
+
+
+@register.filter
+def approach_meaning(code) -> str:
+    """What an approach means, in a sentence, in the active language ("" for none or an unknown code)."""
+    return str(APPROACH_MEANINGS[code]) if code in Approach.values else ""
 
 
 @register.filter

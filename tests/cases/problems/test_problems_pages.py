@@ -34,8 +34,11 @@ def test_officers_view_and_contribute_supervisors_lead(client, officer, problem)
     assert "analysis-form" in page and "note-form" in page
     assert "advance-form" not in page and "close-form" not in page
     assert client.get("/problems/new/").status_code == 403
-    for action in ("advance", "close", "add-issues", "remove-issue", "owner"):
-        assert client.post(f"/problems/{problem.pk}/{action}/", {"outcome": "reduced"}).status_code == 403
+    for action in ("advance", "move", "close", "add-issues", "remove-issue", "owner"):
+        assert (
+            client.post(f"/problems/{problem.pk}/{action}/", {"outcome": "reduced", "to": "analysis"}).status_code
+            == 403
+        )
     problem.refresh_from_db()
     assert problem.stage == Stage.SCANNING
     response = client.post(f"/problems/{problem.pk}/note/", {"text": "Talked to the store owner"})
