@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import (
     ApiClient,
@@ -20,6 +21,7 @@ from cases.models import (
     Problem,
     ProblemEvent,
     Report,
+    ResponseTemplate,
     SweepRun,
 )
 from cases.services.issues import public_text_for
@@ -101,6 +103,24 @@ class EscalationRuleAdmin(admin.ModelAdmin):
     list_display = ("category", "level", "hours_overdue", "action")
     list_filter = ("action", "category")
     list_select_related = ("category",)
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    """Public notes officers reuse, edited by administrators (the Administrator group holds the
+    model's permissions; officers and supervisors pick them on the issue page). The model's
+    ``clean`` refuses an unknown or malformed placeholder, its constraints a second automatic
+    template for one category and status, each with a message beside the field."""
+
+    list_display = ("name", "category_or_any", "status", "auto", "is_active", "updated_at")
+    list_filter = ("status", "auto", "is_active", "category")
+    list_select_related = ("category",)
+    search_fields = ("name", "text_en", "text_es")
+    fields = ("name", "category", "status", "text_en", "text_es", "auto", "is_active")
+
+    @admin.display(description=_("category"), ordering="category__name_en")
+    def category_or_any(self, obj):
+        return obj.category.name if obj.category_id else _("Any category")
 
 
 # Residents' contact details are not in the admin at all: every reveal must go through the

@@ -2,6 +2,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cases.response_templates import placeholder_errors
 from core.models import QuickChoiceDisplay, TrackedFields
 from partners.models import Neighborhood, Partner
 
@@ -1266,3 +1268,110 @@ class AssignmentRule(models.Model):
         neighborhood 2, district 1, nothing 0."""
         place = 2 if self.neighborhood_id else 1 if self.district else 0
         return 3 + place if self.category_id else place
+
+
+# The statuses an officer's action moves an issue into, so the ones an automatic response template
+# can answer: "new" is only ever the start (or a reopening), "duplicate" has its own merge note.
+RESPONSE_AUTO_STATUSES = (
+    IssueStatus.ACKNOWLEDGED,
+    IssueStatus.IN_PROGRESS,
+    IssueStatus.ON_HOLD,
+    IssueStatus.RESOLVED,
+    IssueStatus.CLOSED,
+    IssueStatus.REFERRED,
+)
+
+
+class ResponseTemplate(models.Model):
+    """A public note officers reuse, per category (or any) and issue status, in English and Spanish.
+
+    An officer picks one on the issue page (rendered in the language the issue was reported in);
+    an ``auto`` one is posted as a public note when an issue enters its status
+    (``cases.services.response_templates``). Placeholders: ``cases.response_templates``.
+    """
+
+    AUTO_STATUSES = RESPONSE_AUTO_STATUSES
+
+    name = models.CharField(_("name"), max_length=120, help_text=_("What officers see in the list."))
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="response_templates",
+        db_index=False,  # the leading column of responsetemplate_lookup_idx
+        help_text=_("Empty: any category. A category's own template wins over an any-category one."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=IssueStatus.choices,
+        help_text=_("Offered on issues in this status (and on the form that moves an issue into it)."),
+    )
+    text_en = models.TextField(
+        _("text in English"),
+        max_length=2000,
+        help_text=_("Placeholders: {category}, {neighborhood}, {due} (the due date)."),
+    )
+    text_es = models.TextField(_("text in Spanish"), max_length=2000)
+    auto = models.BooleanField(
+        _("automatic"),
+        default=False,
+        help_text=_(
+            "Posted as a public note when an issue enters this status, unless the officer writes "
+            "public text in the same action (a resolution note, a hold reason): the officer's text wins."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("response template")
+        verbose_name_plural = _("response templates")
+        indexes = [
+            # The issue page's list and the status change's automatic one: active, by category and status.
+            models.Index(
+                fields=["category", "status"], name="responsetemplate_lookup_idx", condition=Q(is_active=True)
+            ),
+        ]
+        constraints = [
+            # One automatic answer per (category, status), and one for any category: two would post twice.
+            models.UniqueConstraint(
+                fields=["category", "status"],
+                condition=Q(auto=True, is_active=True, category__isnull=False),
+                name="responsetemplate_one_auto_per_category",
+                violation_error_message=_(
+                    "Another active automatic template already answers this category and status."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(auto=True, is_active=True, category__isnull=True),
+                name="responsetemplate_one_auto_any_category",
+                violation_error_message=_(
+                    "Another active automatic template already answers this status for any category."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(auto=False) | Q(status__in=[str(status) for status in RESPONSE_AUTO_STATUSES]),
+                name="responsetemplate_auto_status",
+                violation_error_message=_("No action moves an issue into this status: it cannot be automatic."),
+            ),
+            models.CheckConstraint(condition=~Q(text_en="") & ~Q(text_es=""), name="responsetemplate_both_languages"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for field in ("text_en", "text_es"):
+            problems = placeholder_errors(getattr(self, field) or "")
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)

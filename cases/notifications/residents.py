@@ -142,7 +142,9 @@ def follower_unsubscribe(follower: Follower) -> Follower:
     return follower
 
 
-def _update_message(*, event: Event, issue: Issue, follower: Follower, merged_into: Issue | None) -> OutboxMessage:
+def _update_message(
+    *, event: Event, issue: Issue, follower: Follower, merged_into: Issue | None, also: str = ""
+) -> OutboxMessage:
     with translation.override(follower.language):
         status_url = absolute_url(reverse("report_status", args=[issue.tracking_code]))
         unsubscribe_url = absolute_url(reverse("follower_unsubscribe", args=[unsubscribe_token(follower)]))
@@ -150,7 +152,9 @@ def _update_message(*, event: Event, issue: Issue, follower: Follower, merged_in
             "code": issue.tracking_code,
             "category": issue.category.name,
             "what": Event.Kind(event.kind).label,
-            "note": event.message if event.kind != Event.Kind.DUPLICATE else "",
+            "note": "\n\n".join(
+                part for part in (event.message if event.kind != Event.Kind.DUPLICATE else "", also) if part
+            ),
             "merged_into": merged_into.tracking_code if merged_into else "",
             "merged_url": absolute_url(reverse("report_status", args=[merged_into.tracking_code]))
             if merged_into
@@ -171,8 +175,10 @@ def _update_message(*, event: Event, issue: Issue, follower: Follower, merged_in
     )
 
 
-def updates_enqueue(event: Event) -> int:
-    """Queue the email each active follower of the event's issue gets about it; the number queued."""
+def updates_enqueue(event: Event, *, also: str = "") -> int:
+    """Queue the email each active follower of the event's issue gets about it; the number queued.
+    ``also``: public words the email carries after the event's own (an automatic response, which
+    is a note of its own on the timeline, answering this status change)."""
     if not event.is_public or event.kind not in UPDATE_KINDS:
         return 0
     issue = event.issue
@@ -180,7 +186,9 @@ def updates_enqueue(event: Event) -> int:
         Follower.objects.filter(issue=issue, confirmed_at__isnull=False, unsubscribed_at__isnull=True).order_by("pk")
     )
     merged_into = issue.duplicate_of if event.kind == Event.Kind.DUPLICATE else None
-    messages = [_update_message(event=event, issue=issue, follower=f, merged_into=merged_into) for f in followers]
+    messages = [
+        _update_message(event=event, issue=issue, follower=f, merged_into=merged_into, also=also) for f in followers
+    ]
     OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
     if merged_into is not None:
         _follow_instead(issue, merged_into)

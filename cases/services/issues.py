@@ -9,6 +9,7 @@ with a message fit to show the user.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,9 +38,12 @@ from cases.models import (
     OutboxMessage,
     Priority,
     Report,
+    ResponseTemplate,
 )
 from cases.notifications.residents import reporter_follows, updates_enqueue
 from cases.redaction import Masked, mask_text
+from cases.response_templates import template_render
+from cases.selectors.response_templates import response_template_auto_for
 from cases.services.assignment import assignment_notice, officer_by_rule, rule_event, rule_for
 from core.inserts import Row, rows_insert
 from core.site import absolute_url
@@ -97,10 +101,12 @@ def event_record(
     data: dict | None = None,
     at: datetime | None = None,
     names=(),
+    update_note: str = "",
 ) -> Event:
     """A timeline entry. A public one's message is masked like residents' text (``names``: more
     names to hide, e.g. the issue's reporters'); staff read the words as typed in
-    ``data["original_message"]``, kept only when masking changed something."""
+    ``data["original_message"]``, kept only when masking changed something. ``update_note``: more
+    public words the followers' email carries (an automatic response to this status change)."""
     data = data or {}
     if is_public and message:
         masked = mask_text(message, names=names).text
@@ -116,8 +122,48 @@ def event_record(
         data=data,
         created_at=at or timezone.now(),
     )
-    updates_enqueue(event)  # the issue's followers hear about it (``cases.notifications.residents``)
+    # The issue's followers hear about it (``cases.notifications.residents``).
+    updates_enqueue(event, also=mask_text(update_note, names=names).text if update_note else "")
     return event
+
+
+@dataclass(frozen=True)
+class _AutoResponse:
+    template: ResponseTemplate
+    text: str
+
+
+def _auto_response(issue: Issue, *, officer_text: str = "") -> _AutoResponse | None:
+    """The automatic response template for the status the issue just entered, rendered in the
+    language it was reported in, or None when none applies.
+
+    The officer's text wins: an action that carries public words of the officer's (a resolution
+    note, a hold reason) gets no automatic note as well — one answer per action, never two.
+    """
+    if officer_text.strip():
+        return None
+    template = response_template_auto_for(issue, issue.status)
+    if template is None:
+        return None
+    return _AutoResponse(template=template, text=template_render(template, issue))
+
+
+def _auto_note(issue: Issue, *, actor, auto: _AutoResponse | None, at: datetime) -> Event | None:
+    """Record the automatic response as a public note (the path an officer's public note takes:
+    masked, on the timeline and the status page), right after the status event it answers; that
+    event's email to the followers already carries its words (``event_record``'s ``update_note``)."""
+    if auto is None:
+        return None
+    return event_record(
+        issue=issue,
+        kind=Event.Kind.NOTE,
+        actor=actor,
+        message=auto.text,
+        is_public=True,
+        names=_reporter_names(issue),
+        data={"response_template": auto.template.pk, "response_template_name": auto.template.name, "automatic": True},
+        at=at,
+    )
 
 
 def public_text_for(*, text: str, issue: Issue | None = None, report: Report | None = None) -> str:
@@ -442,7 +488,16 @@ def issue_acknowledge(*, issue: Issue, actor) -> Issue:
     issue.status = Status.ACKNOWLEDGED
     issue.acknowledged_at = now
     issue.save(update_fields=["status", "acknowledged_at", "updated_at"])
-    event_record(issue=issue, kind=Event.Kind.ACKNOWLEDGED, actor=actor, is_public=True, at=now)
+    auto = _auto_response(issue)
+    event_record(
+        issue=issue,
+        kind=Event.Kind.ACKNOWLEDGED,
+        actor=actor,
+        is_public=True,
+        at=now,
+        update_note=auto.text if auto else "",
+    )
+    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -462,13 +517,16 @@ def issue_assign(*, issue: Issue, officer, actor) -> Issue:
         issue.status = Status.IN_PROGRESS
         fields.append("status")
     issue.save(update_fields=fields)
-    event_record(
+    event = event_record(
         issue=issue,
         kind=Event.Kind.ASSIGNED,
         actor=actor,
         message=officer.get_full_name() or officer.get_username() if officer else _("Unassigned"),
         data={"from": previous.pk if previous else None, "to": officer.pk if officer else None},
     )
+    if "status" in fields:  # taken up: the issue entered "in progress"
+        auto = _auto_response(issue)
+        _auto_note(issue, actor=actor, auto=auto, at=event.created_at)
     if officer is not None and officer != actor:
         # In the officer's language, not the assigning person's.
         assignment_notice(issue=issue, officer=officer, now=timezone.now()).save(force_insert=True)
@@ -550,6 +608,8 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
     issue.hold_started_at = now
     issue.hold_reason = reason
     issue.save(update_fields=["status", "hold_started_at", "hold_reason", "updated_at"])
+    # The reason is required and public: the officer's words answer, never an automatic note too.
+    auto = _auto_response(issue, officer_text=reason)
     event_record(
         issue=issue,
         kind=Event.Kind.HELD,
@@ -559,7 +619,9 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
         names=_reporter_names(issue),
         data={"status_before": status_before},
         at=now,
+        update_note=auto.text if auto else "",
     )
+    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -647,6 +709,9 @@ def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
     issue.referred_to = agency
     issue.resolution_note = note.strip()
     issue.save(update_fields=fields + ["referred_to", "resolution_note"])
+    # The referral's note is internal (the resolution note): the public reads the agency, and the
+    # automatic response when there is one.
+    auto = _auto_response(issue)
     event_record(
         issue=issue,
         kind=Event.Kind.REFERRED,
@@ -655,7 +720,9 @@ def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
         message=_("Referred to %(agency)s.") % {"agency": agency},
         data={"agency": agency},
         at=now,
+        update_note=auto.text if auto else "",
     )
+    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -668,6 +735,8 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
     fields = _finish(issue, status=Status.RESOLVED, outcome=Issue.Outcome.RESOLVED, now=now)
     issue.resolution_note = note
     issue.save(update_fields=fields + ["resolution_note"])
+    # The resolution note is required and public: the officer's words answer, not an automatic note.
+    auto = _auto_response(issue, officer_text=note)
     event_record(
         issue=issue,
         kind=Event.Kind.RESOLVED,
@@ -676,7 +745,9 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
         message=note,
         at=now,
         names=_reporter_names(issue),
+        update_note=auto.text if auto else "",
     )
+    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -715,7 +786,13 @@ def issue_close(*, issue: Issue, actor) -> Issue:
     issue.status = Status.CLOSED
     issue.closed_at = now
     issue.save(update_fields=["status", "closed_at", "updated_at"])
-    event_record(issue=issue, kind=Event.Kind.CLOSED, actor=actor, is_public=True, at=now)
+    # Only this plain closing answers with the automatic "closed" template: a crime report closes
+    # too, but what the public reads of it stays the department's one line.
+    auto = _auto_response(issue)
+    event_record(
+        issue=issue, kind=Event.Kind.CLOSED, actor=actor, is_public=True, at=now, update_note=auto.text if auto else ""
+    )
+    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 

@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cases import services
 from cases.models import Approach, Category, Issue, Priority
+from cases.response_templates import template_language, template_render
 from cases.selectors.public import category_choices
+from cases.selectors.response_templates import response_templates_for
 from cases.selectors.staff import assignable_officer_choices, assignable_officers, issue_by_tracking_code
 from core.widgets import show_rows, use_fast_selects
 from partners.models import Neighborhood
@@ -119,20 +121,93 @@ class IssueFilterForm(forms.Form):
 # Acting on an issue nobody is assigned to offers to take it, ticked: the one who acts gets it
 # (and the credit in the workload figures).
 TAKE_ACTIONS = ("acknowledge", "note", "resolve", "hold", "refer")
+# The name of each language a response template is filled in, for the hint under its select.
+TEMPLATE_LANGUAGES = {"en": _("English"), "es": _("Spanish")}
 
 
 class ActionForm(forms.Form):
-    """Base of the action forms: knows the issue and the acting user (and which action it is for)."""
+    """Base of the action forms: knows the issue, the acting user and which action it is for.
 
-    def __init__(self, *args, issue: Issue, user, action: str = "", **kwargs):
+    A form with ``template_target`` (the text field a resident reads) offers "Use a response
+    template": the active templates for the issue's category (or any) and ``template_status`` (the
+    status the action moves the issue into; None: the issue's current one). Each template's text,
+    rendered in the issue's reporting language, goes to the page (``template_texts``) for the
+    small script that fills the field; without the script, a chosen template's text is used when
+    the field is left empty. ``response_templates``: the issue's templates read once by the page
+    for all its forms (read here when not given).
+    """
+
+    template_target = ""
+    template_status: str | None = None
+
+    def __init__(self, *args, issue: Issue, user, action: str = "", response_templates=None, **kwargs):
         self.issue = issue
         self.user = user
         super().__init__(*args, **kwargs)
+        self.template_texts: dict[str, str] = {}
+        self.used_template = False
+        if self.template_target:
+            self._offer_templates(response_templates)
         if action in TAKE_ACTIONS and issue.assignee_id is None and user.has_perm("cases.work_issue"):
             self.fields["take"] = forms.BooleanField(
                 label=_("Take it: assign this issue to me"), required=False, initial=True
             )
         use_fast_selects(self)
+
+    def _offer_templates(self, response_templates) -> None:
+        status = self.template_status or self.issue.status
+        if response_templates is None:
+            response_templates = response_templates_for(self.issue, [status])
+        templates = [template for template in response_templates if template.status == status]
+        if not templates:
+            return
+        language = template_language(self.issue.language)
+        self.template_texts = {str(template.pk): template_render(template, self.issue) for template in templates}
+        field = forms.ChoiceField(
+            label=_("Use a response template"),
+            required=False,
+            choices=[("", _("None: write your own")), *[(str(template.pk), template.name) for template in templates]],
+            help_text=gettext(
+                "Fills the text in %(language)s, the language the issue was reported in; edit it before saving."
+            )
+            % {"language": TEMPLATE_LANGUAGES[language]},
+            error_messages={"invalid_choice": _("That response template is not offered for this issue any more.")},
+        )
+        target_id = self.auto_id % self.add_prefix(self.template_target) if self.auto_id else ""
+        field.widget.attrs.update({"data-template-fill": target_id, "data-template-texts": self.template_texts_id})
+        self.fields["template"] = field
+        self.fields[self.template_target].required = False
+        # The select first, then the text it fills.
+        self.order_fields(["template", self.template_target])
+
+    @property
+    def template_texts_id(self) -> str:
+        return (self.auto_id % "template_texts") if self.auto_id else "template_texts"
+
+    def clean(self):
+        data = super().clean()
+        if "template" not in self.fields:
+            return data
+        target = self.template_target
+        if self.has_error(target) or self.has_error("template"):
+            return data
+        if (data.get(target) or "").strip():
+            return data  # the officer's words, typed or a filled-in template edited
+        chosen = data.get("template")
+        if not chosen:
+            self.add_error(target, gettext("Write the text, or choose a response template."))
+            return data
+        text = self.template_texts[chosen]
+        limit = self.fields[target].max_length
+        if limit and len(text) > limit:
+            self.add_error(
+                "template",
+                gettext("That template is longer than %(n)d characters: write the text instead.") % {"n": limit},
+            )
+            return data
+        data[target] = text
+        self.used_template = True
+        return data
 
 
 class EmptyActionForm(ActionForm):
@@ -165,6 +240,8 @@ class PriorityForm(ActionForm):
 
 
 class NoteForm(ActionForm):
+    template_target = "text"
+
     VISIBILITY_CHOICES = [
         ("internal", _("Internal: staff only")),
         ("public", _("Public: shown on the resident's status page")),
@@ -176,6 +253,9 @@ class NoteForm(ActionForm):
 
 
 class HoldForm(ActionForm):
+    template_target = "reason"
+    template_status = Status.ON_HOLD
+
     reason = forms.CharField(
         label=_("Reason for the hold"),
         max_length=300,
@@ -208,6 +288,9 @@ class ReferForm(ActionForm):
 
 
 class ResolveForm(ActionForm):
+    template_target = "note"
+    template_status = Status.RESOLVED
+
     note = forms.CharField(
         label=_("Resolution note"),
         max_length=5000,
@@ -273,7 +356,9 @@ def _run_priority(form, issue, user):
 
 
 def _run_note(form, issue, user):
-    public = form.cleaned_data["visibility"] == "public"
+    # Response templates are written for residents: a note made from one (no script filled the
+    # text in) is public, whatever the default "internal" left as it was.
+    public = form.cleaned_data["visibility"] == "public" or form.used_template
     services.issue_add_note(issue=issue, actor=user, text=form.cleaned_data["text"], public=public)
     return gettext("Public note added.") if public else gettext("Internal note added.")
 

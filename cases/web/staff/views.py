@@ -24,6 +24,7 @@ from cases.photos import staff_photo_path
 from cases.selectors import can_view_contacts, can_work_issue, issue_for_user, issue_queue_for
 from cases.selectors.issues import issue_queue_branches
 from cases.selectors.messages import with_unread_messages
+from cases.selectors.response_templates import response_templates_for
 from cases.selectors.staff import (
     issue_duplicates,
     issue_reports,
@@ -166,11 +167,21 @@ def _detail_context(request, issue, *, reveal=None, bound=None, reveal_form=None
         contact_view_record(issue=issue, actor=user, **reveal)
     actions = []
     if may_work:
+        # Every form's response templates in one query: the note's (the current status), the
+        # resolve and hold forms' (the status they move the issue into).
+        statuses = {issue.status, *(a.form_class.template_status for a in ACTIONS.values() if a.offered_for(issue))}
+        templates = response_templates_for(issue, statuses - {None})
         for action in ACTIONS.values():
             if bound is not None and bound.slug == action.slug:
                 actions.append({"spec": action, "form": bound.form, "failed": True})
             elif action.offered_for(issue):
-                form = action.form_class(issue=issue, user=user, auto_id=f"id_{action.slug}_%s", action=action.slug)
+                form = action.form_class(
+                    issue=issue,
+                    user=user,
+                    auto_id=f"id_{action.slug}_%s",
+                    action=action.slug,
+                    response_templates=templates,
+                )
                 actions.append({"spec": action, "form": form, "failed": False})
     now = timezone.now()
     return {

@@ -60,6 +60,7 @@ from cases.models import (
     Problem,
     ProblemEvent,
     Report,
+    ResponseTemplate,
 )
 from cases.redaction import mask_text
 from insights.figures.pulse import quarter_before, quarter_of
@@ -477,6 +478,7 @@ class Seeder:
             self.load_neighborhoods()
             self.load_address_points()
             self.load_categories()
+            self.load_response_templates()
             self.load_partners()
             self.load_staff()
             self.load_api_clients()
@@ -490,6 +492,7 @@ class Seeder:
             "neighborhoods": Neighborhood.objects.count(),
             "address points": AddressPoint.objects.count(),
             "categories": Category.objects.count(),
+            "response templates": ResponseTemplate.objects.count(),
             "partners": Partner.objects.count(),
             "staff": StaffProfile.objects.count(),
             "issues": Issue.objects.count(),
@@ -594,6 +597,63 @@ class Seeder:
             self.rules.setdefault(rule.category_id, []).append(rule)
         self.specs = {spec.code: spec for spec in self.category_specs}
         self.step("categories")
+
+    def load_response_templates(self):
+        """A few public notes officers reuse, in both languages: one automatic ("we have your
+        report", on acknowledging any category), the rest picked on the issue page. Kept as an
+        administrator left them when they exist (matched by name)."""
+        graffiti = self.categories.get("graffiti")
+        rows = [
+            {
+                "name": "We have your report",
+                "category": None,
+                "status": Issue.Status.ACKNOWLEDGED,
+                "auto": True,
+                "text_en": "Thank you for reporting {category} in {neighborhood}. An officer will look into it; "
+                "we aim to resolve it by {due}.",
+                "text_es": "Gracias por reportar {category} en {neighborhood}. Un agente lo revisará; "
+                "queremos resolverlo antes del {due}.",
+            },
+            {
+                "name": "We are on it",
+                "category": None,
+                "status": Issue.Status.IN_PROGRESS,
+                "text_en": "An officer is working on this {category} report in {neighborhood}. "
+                "We will post here when it is resolved.",
+                "text_es": "Un agente está trabajando en este reporte de {category} en {neighborhood}. "
+                "Publicaremos aquí cuando esté resuelto.",
+            },
+            {
+                "name": "Waiting for another agency",
+                "category": None,
+                "status": Issue.Status.ON_HOLD,
+                "text_en": "We are waiting for another city agency before we can act. The clock is paused meanwhile.",
+                "text_es": "Esperamos a otra dependencia de la ciudad antes de actuar. Mientras tanto, el plazo está "
+                "en pausa.",
+            },
+        ]
+        if graffiti is not None:
+            rows += [
+                {
+                    "name": "Graffiti: removal requested",
+                    "category": graffiti,
+                    "status": Issue.Status.ACKNOWLEDGED,
+                    "text_en": "We have asked for the graffiti in {neighborhood} to be removed, by {due} at the "
+                    "latest.",
+                    "text_es": "Pedimos que se quite el grafiti en {neighborhood}, a más tardar el {due}.",
+                },
+                {
+                    "name": "Graffiti: painted over",
+                    "category": graffiti,
+                    "status": Issue.Status.RESOLVED,
+                    "text_en": "The graffiti in {neighborhood} has been painted over. Thank you for helping keep "
+                    "the neighborhood clean.",
+                    "text_es": "El grafiti en {neighborhood} ya se cubrió con pintura. Gracias por ayudar a mantener "
+                    "limpio el vecindario.",
+                },
+            ]
+        existing = set(ResponseTemplate.objects.values_list("name", flat=True))
+        ResponseTemplate.objects.bulk_create(ResponseTemplate(**row) for row in rows if row["name"] not in existing)
 
     def load_partners(self):
         data = demo_file("partners.json")["partners"]

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from cases import services
-from cases.models import Report
+from cases.models import Report, ResponseTemplate
 from tests import factories
 
 
@@ -321,6 +321,16 @@ def _populate(size, officer, neighborhood, category):
         services.issue_add_note(issue=first, actor=officer if i % 2 else colleague, text=f"note {i}")
     for dup in issues[1 : 1 + size // 5]:
         services.issue_mark_duplicate(issue=dup, of=first, actor=officer)
+    # Response templates for the page's note, resolve and hold forms (read in one query).
+    for i in range(size // 4 + 1):
+        for status in ("new", "resolved", "on_hold"):
+            ResponseTemplate.objects.create(
+                name=f"{status} {i}",
+                category=category if i % 2 else None,
+                status=status,
+                text_en="About {category} in {neighborhood}, due {due}",
+                text_es="Sobre {category} en {neighborhood}, para {due}",
+            )
     return first
 
 
@@ -346,7 +356,9 @@ def test_pages_run_a_fixed_number_of_queries(
         response = client.get(url)
     assert response.status_code == 200
     if "{pk}" in path:
-        assert response.content.decode().count('class="report"') == Report.objects.filter(issue=first).count() >= size
+        body = response.content.decode()
+        assert body.count('class="report"') == Report.objects.filter(issue=first).count() >= size
+        assert body.count('<option value="') >= 3 * (size // 4 + 1)  # every template offered
 
 
 @pytest.mark.parametrize("size", [3, 40])
