@@ -1270,13 +1270,13 @@ class AssignmentRule(models.Model):
         return 3 + place if self.category_id else place
 
 
-# The statuses an officer's action moves an issue into, so the ones an automatic response template
-# can answer: "new" is only ever the start (or a reopening), "duplicate" has its own merge note.
+# The statuses an officer's action moves an issue into without public words of the officer's own,
+# so the ones an automatic response template can answer: "new" is only ever the start (or a
+# reopening), "duplicate" has its own merge note, and resolving or putting on hold carries the
+# officer's resolution note or hold reason, which would always win (such a template never posts).
 RESPONSE_AUTO_STATUSES = (
     IssueStatus.ACKNOWLEDGED,
     IssueStatus.IN_PROGRESS,
-    IssueStatus.ON_HOLD,
-    IssueStatus.RESOLVED,
     IssueStatus.CLOSED,
     IssueStatus.REFERRED,
 )

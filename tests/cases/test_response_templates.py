@@ -236,14 +236,15 @@ def test_referring_and_closing_answer(officer, issue, category):
     assert [n.message for n in _notes(other)] == ["Closed, thank you."]
 
 
-def test_the_officers_own_words_win_over_the_automatic_template(officer, issue):
-    _template(status=Status.RESOLVED, auto=True, text_en="Resolved: thank you.")
-    _template(status=Status.ON_HOLD, auto=True, text_en="On hold.")
-    services.issue_hold(issue=issue, actor=officer, reason="Waiting for the owner")
-    services.issue_resume(issue=issue, actor=officer)
-    services.issue_resolve(issue=issue, actor=officer, note="Painted over by Public Works")
-    assert _notes(issue) == []
-    assert Event.objects.get(issue=issue, kind=Event.Kind.RESOLVED).message == "Painted over by Public Works"
+@pytest.mark.parametrize("status", [Status.RESOLVED, Status.ON_HOLD])
+def test_no_automatic_template_for_a_status_the_officers_own_words_answer(status):
+    """Resolving carries the officer's resolution note and putting on hold the reason: an automatic
+    template there would never post, so it cannot be made (the database refuses it too)."""
+    template = ResponseTemplate(name="x", status=status, auto=True, text_en="Done.", text_es="Hecho.")
+    with pytest.raises(ValidationError, match="cannot be automatic"):
+        template.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        template.save()
 
 
 def test_a_crime_report_does_not_post_the_closed_template(officer, issue):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases import services
@@ -122,7 +122,7 @@ class IssueFilterForm(forms.Form):
 # (and the credit in the workload figures).
 TAKE_ACTIONS = ("acknowledge", "note", "resolve", "hold", "refer")
 # The name of each language a response template is filled in, for the hint under its select.
-TEMPLATE_LANGUAGES = {"en": _("English"), "es": _("Spanish")}
+TEMPLATE_LANGUAGES = {"en": pgettext_lazy("in a sentence", "English"), "es": pgettext_lazy("in a sentence", "Spanish")}
 
 
 class ActionForm(forms.Form):
