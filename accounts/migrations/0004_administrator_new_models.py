@@ -1,11 +1,16 @@
-"""The Administrator again holds every permission of its apps, the assignment rules
-(``cases.AssignmentRule``) included: they are edited in the admin. (The same steps as ``0005``, written out
-again: a migration does not import code that may change after it.)"""
+"""The Administrator holds every permission of its apps again, those of the models added since
+``0003`` included: the city's address points (``partners.AddressPoint``), the trust survey's
+statements (``insights`` joins its apps: ``insights.PulseStatement`` is edited in the admin), the
+assignment rules (``cases.AssignmentRule``) and the response templates
+(``cases.ResponseTemplate``). The roles are stated again beside the Administrator's apps; the
+steps are those of ``0003``, written out again: a migration does not import code that may change
+after it."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-# The roles as they stand (unchanged since ``0001``), stated again beside the Administrator's apps.
+# The roles as they stand (unchanged since ``0001``: officers use the templates through the issue
+# page, which needs no permission of the model), stated again beside the Administrator's apps.
 OFFICER_PERMISSIONS = {
     "partners": ["view_neighborhood", "view_partner", "view_partnercontact", "view_staffprofile"],
     "cases": [
@@ -65,6 +70,11 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_administrator_pulse"), ("cases", "0028_assignment_rules")]
+    dependencies = [
+        ("accounts", "0003_administrator_followers"),
+        ("partners", "0003_address_points"),
+        ("insights", "0009_pulse_statements"),
+        ("cases", "0029_response_templates"),
+    ]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
