@@ -133,15 +133,10 @@ class _AutoResponse:
     text: str
 
 
-def _auto_response(issue: Issue, *, officer_text: str = "") -> _AutoResponse | None:
+def _auto_response(issue: Issue) -> _AutoResponse | None:
     """The automatic response template for the status the issue just entered, rendered in the
-    language it was reported in, or None when none applies.
-
-    The officer's text wins: an action that carries public words of the officer's (a resolution
-    note, a hold reason) gets no automatic note as well — one answer per action, never two.
-    """
-    if officer_text.strip():
-        return None
+    language it was reported in, or None when none applies. (Resolving and putting on hold carry
+    the officer's own public words: no template for those statuses can be automatic.)"""
     template = response_template_auto_for(issue, issue.status)
     if template is None:
         return None
@@ -164,6 +159,18 @@ def _auto_note(issue: Issue, *, actor, auto: _AutoResponse | None, at: datetime)
         data={"response_template": auto.template.pk, "response_template_name": auto.template.name, "automatic": True},
         at=at,
     )
+
+
+def _status_event(issue: Issue, *, kind: str, actor, at: datetime, **fields) -> Event:
+    """A status change's public timeline event, answered by the automatic response template for
+    the status it entered, if any: its words in that event's email to the followers, and as a
+    public note right after it."""
+    auto = _auto_response(issue)
+    event = event_record(
+        issue=issue, kind=kind, actor=actor, is_public=True, at=at, update_note=auto.text if auto else "", **fields
+    )
+    _auto_note(issue, actor=actor, auto=auto, at=at)
+    return event
 
 
 def public_text_for(*, text: str, issue: Issue | None = None, report: Report | None = None) -> str:
@@ -488,16 +495,7 @@ def issue_acknowledge(*, issue: Issue, actor) -> Issue:
     issue.status = Status.ACKNOWLEDGED
     issue.acknowledged_at = now
     issue.save(update_fields=["status", "acknowledged_at", "updated_at"])
-    auto = _auto_response(issue)
-    event_record(
-        issue=issue,
-        kind=Event.Kind.ACKNOWLEDGED,
-        actor=actor,
-        is_public=True,
-        at=now,
-        update_note=auto.text if auto else "",
-    )
-    _auto_note(issue, actor=actor, auto=auto, at=now)
+    _status_event(issue, kind=Event.Kind.ACKNOWLEDGED, actor=actor, at=now)
     return issue
 
 
@@ -608,8 +606,7 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
     issue.hold_started_at = now
     issue.hold_reason = reason
     issue.save(update_fields=["status", "hold_started_at", "hold_reason", "updated_at"])
-    # The reason is required and public: the officer's words answer, never an automatic note too.
-    auto = _auto_response(issue, officer_text=reason)
+    # The reason is required and public: the officer's words answer (no automatic template for "on hold").
     event_record(
         issue=issue,
         kind=Event.Kind.HELD,
@@ -619,9 +616,7 @@ def issue_hold(*, issue: Issue, actor, reason: str) -> Issue:
         names=_reporter_names(issue),
         data={"status_before": status_before},
         at=now,
-        update_note=auto.text if auto else "",
     )
-    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -711,18 +706,14 @@ def issue_refer(*, issue: Issue, agency: str, actor, note: str = "") -> Issue:
     issue.save(update_fields=fields + ["referred_to", "resolution_note"])
     # The referral's note is internal (the resolution note): the public reads the agency, and the
     # automatic response when there is one.
-    auto = _auto_response(issue)
-    event_record(
-        issue=issue,
+    _status_event(
+        issue,
         kind=Event.Kind.REFERRED,
         actor=actor,
-        is_public=True,
+        at=now,
         message=_("Referred to %(agency)s.") % {"agency": agency},
         data={"agency": agency},
-        at=now,
-        update_note=auto.text if auto else "",
     )
-    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -735,8 +726,8 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
     fields = _finish(issue, status=Status.RESOLVED, outcome=Issue.Outcome.RESOLVED, now=now)
     issue.resolution_note = note
     issue.save(update_fields=fields + ["resolution_note"])
-    # The resolution note is required and public: the officer's words answer, not an automatic note.
-    auto = _auto_response(issue, officer_text=note)
+    # The resolution note is required and public: the officer's words answer (no automatic template
+    # for "resolved").
     event_record(
         issue=issue,
         kind=Event.Kind.RESOLVED,
@@ -745,9 +736,7 @@ def issue_resolve(*, issue: Issue, actor, note: str) -> Issue:
         message=note,
         at=now,
         names=_reporter_names(issue),
-        update_note=auto.text if auto else "",
     )
-    _auto_note(issue, actor=actor, auto=auto, at=now)
     return issue
 
 
@@ -788,11 +777,7 @@ def issue_close(*, issue: Issue, actor) -> Issue:
     issue.save(update_fields=["status", "closed_at", "updated_at"])
     # Only this plain closing answers with the automatic "closed" template: a crime report closes
     # too, but what the public reads of it stays the department's one line.
-    auto = _auto_response(issue)
-    event_record(
-        issue=issue, kind=Event.Kind.CLOSED, actor=actor, is_public=True, at=now, update_note=auto.text if auto else ""
-    )
-    _auto_note(issue, actor=actor, auto=auto, at=now)
+    _status_event(issue, kind=Event.Kind.CLOSED, actor=actor, at=now)
     return issue
 
 
