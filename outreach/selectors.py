@@ -54,6 +54,8 @@ class ActivityFilters:
     partner_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # A staff member's area (``core.area``): activities in these neighborhoods.
+    neighborhood_ids: frozenset[int] | None = None
 
 
 def officers_prefetch():
@@ -86,6 +88,8 @@ def activity_list(user, filters: ActivityFilters) -> QuerySet[Activity]:
         qs = qs.filter(pk__in=as_officer.union(as_author))
     if filters.neighborhood_id:
         qs = qs.filter(neighborhood_id=filters.neighborhood_id)
+    elif filters.neighborhood_ids is not None:
+        qs = qs.filter(neighborhood_id__in=sorted(filters.neighborhood_ids))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.partner_id:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.area import area_switch, shows_area
 from core.exports import csv_cell
 from core.pagination import count_cap_for, page_from_request
 from core.permissions import perm_required, staff_required
@@ -20,6 +22,7 @@ from outreach import selectors
 from outreach.cards import activity_items
 from outreach.forms import ActivityFilterForm, ActivityForm
 from outreach.services import activity_create, activity_update
+from partners.selectors import staff_area
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 500
@@ -34,8 +37,15 @@ def _form_page(request, form, activity, status):
 
 
 def _filters(request):
+    """The filter form, the filters, and the "my area / whole city" switch: the list and its
+    export show the same activities."""
     form = ActivityFilterForm(request.GET or None)
-    return form, form.to_filters()
+    filters = form.to_filters()
+    area = staff_area(request.user)
+    switch = area_switch(request.GET, label=area.label, place_params=("neighborhood",))
+    if shows_area(switch):
+        filters = replace(filters, neighborhood_ids=area.neighborhood_ids)
+    return form, filters, switch
 
 
 def _query_without_page(request) -> str:
@@ -47,7 +57,7 @@ def _query_without_page(request) -> str:
 @staff_required
 @require_GET
 def activity_list(request):
-    form, filters = _filters(request)
+    form, filters, switch = _filters(request)
     activities = selectors.activity_list(request.user, filters)
     # The totals above the list count every matching activity, so the page needs no count of its own.
     page = page_from_request(request, activities, ("-starts_at", "-id"), size=PAGE_SIZE, count_cap=None)
@@ -56,6 +66,7 @@ def activity_list(request):
         "outreach/activity_list.html",
         {
             "form": form,
+            "area": switch,
             "page": page,
             "items": activity_items(page.object_list),
             "totals": selectors.activity_totals_capped(activities, count_cap_for(PAGE_SIZE)),
@@ -119,7 +130,7 @@ def _export_rows(activities):
 @require_GET
 def activity_export(request):
     """The filtered outreach log as CSV, streamed. No notes (free text) and no one's contact details."""
-    _form, filters = _filters(request)
+    _form, filters, _switch = _filters(request)
     activities = (
         selectors.activity_list(request.user, filters).prefetch_related("issues").iterator(chunk_size=EXPORT_CHUNK)
     )

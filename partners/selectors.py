@@ -206,6 +206,64 @@ def neighborhood_by_slug(slug: str) -> Neighborhood:
     return get_object_or_404(Neighborhood, slug=slug)
 
 
+@dataclass(frozen=True)
+class StaffArea:
+    """Where a staff member works, from their profile: whole districts, and single neighborhoods.
+
+    ``neighborhood_ids`` holds every neighborhood covered, the districts' included; ``names`` is
+    how the area is named on the pages (the districts, then the neighborhoods outside them).
+    """
+
+    districts: tuple[str, ...] = ()
+    neighborhood_ids: frozenset[int] = frozenset()
+    names: tuple[str, ...] = ()
+    district_neighborhood_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.districts and not self.neighborhood_ids
+
+    @property
+    def extra_neighborhood_ids(self) -> frozenset[int]:
+        """The neighborhoods covered one by one, outside the whole districts."""
+        return self.neighborhood_ids - self.district_neighborhood_ids
+
+    @property
+    def label(self) -> str:
+        return ", ".join(self.names)
+
+
+NO_AREA = StaffArea()
+
+
+def staff_area(user) -> StaffArea:
+    """The user's area (``StaffArea``), read once per request: the profile, then one statement for
+    its neighborhoods and its districts' (kept on the user object, which lives for one request)."""
+    cached = getattr(user, "_cg_staff_area", None)
+    if cached is not None:
+        return cached
+    area = NO_AREA
+    profile = getattr(user, "staff_profile", None) if user.is_authenticated else None
+    if profile is not None:
+        districts = tuple(sorted({d for d in profile.districts or [] if isinstance(d, str) and d}))
+        direct = StaffProfile.neighborhoods.through.objects.filter(staffprofile_id=profile.pk).values("neighborhood_id")
+        rows = list(
+            Neighborhood.objects.filter(Q(pk__in=direct) | Q(district__in=districts))
+            .order_by("name", "pk")
+            .values_list("pk", "name", "district")
+        )
+        in_districts = frozenset(pk for pk, _name, district in rows if district in districts)
+        names = (*districts, *(name for pk, name, _district in rows if pk not in in_districts))
+        area = StaffArea(
+            districts=districts,
+            neighborhood_ids=frozenset(pk for pk, _name, _district in rows),
+            names=names,
+            district_neighborhood_ids=in_districts,
+        )
+    user._cg_staff_area = area
+    return area
+
+
 def staff_assigned_to(neighborhood: Neighborhood) -> list[StaffProfile]:
     """Officers and supervisors attached to the neighborhood itself or to its whole district.
 

@@ -8,6 +8,8 @@ action re-renders the page with the message beside the form, nothing saved.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,9 +51,11 @@ from cases.services import (
     problem_update_response,
 )
 from cases.web.staff.cards import problem_list_rows
+from core.area import area_switch, shows_area
 from core.forms import form_add_service_errors
 from core.permissions import perm_required, supervisor_required
 from partners.models import Neighborhood
+from partners.selectors import staff_area
 
 PAGE_SIZE = 30
 problems_staff_required = perm_required("cases.view_problem")
@@ -63,6 +67,10 @@ def problem_list_view(request):
     districts = sorted(set(Neighborhood.objects.exclude(district="").values_list("district", flat=True)))
     form = f.ProblemFilterForm(request.GET or None, districts=districts)
     filters = ProblemFilters(**form.selector_kwargs(request.user))
+    area = staff_area(request.user)
+    switch = area_switch(request.GET, label=area.label, place_params=("district", "neighborhood"))
+    if shows_area(switch):
+        filters = replace(filters, neighborhood_ids=area.neighborhood_ids)
     counts = problem_stage_counts(request.user, filters)
     page = problem_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE, counts=counts)
     query = request.GET.copy()
@@ -76,6 +84,7 @@ def problem_list_view(request):
         "problems/list.html",
         {
             "form": form,
+            "area": switch,
             "page": page,
             "rows": problem_list_rows(page.object_list),
             "tabs": tabs,

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from cases.models import Issue
-from partners.models import Neighborhood
+from partners.selectors import staff_area
 
 __all__ = [
     "issues_visible_to",
@@ -49,19 +49,9 @@ def _is_staff_member(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and _has_perm(user, "cases.view_issue"))
 
 
-def neighborhood_ids_of(user) -> set[int]:
+def neighborhood_ids_of(user) -> frozenset[int]:
     """Neighborhoods a staff member is attached to, directly or through whole districts (cached)."""
-    cached = getattr(user, "_cg_neighborhood_ids", None)
-    if cached is not None:
-        return cached
-    ids: set[int] = set()
-    profile = getattr(user, "staff_profile", None) if user.is_authenticated else None
-    if profile is not None:
-        ids |= set(profile.neighborhoods.values_list("id", flat=True))
-        if profile.districts:
-            ids |= set(Neighborhood.objects.filter(district__in=profile.districts).values_list("id", flat=True))
-    user._cg_neighborhood_ids = ids
-    return ids
+    return staff_area(user).neighborhood_ids
 
 
 def issues_visible_to(user) -> QuerySet[Issue]:

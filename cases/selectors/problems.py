@@ -77,6 +77,8 @@ class ProblemFilters:
     category_id: int | None = None
     owner_id: int | None = None
     q: str = ""
+    # A staff member's area (``core.area``): problems in these neighborhoods, and those of none.
+    neighborhood_ids: frozenset[int] | None = None
 
 
 def _filtered(user, filters: ProblemFilters, *, with_stage: bool = True) -> QuerySet[Problem]:
@@ -90,6 +92,9 @@ def _filtered(user, filters: ProblemFilters, *, with_stage: bool = True) -> Quer
         qs = qs.filter(neighborhood_id=filters.neighborhood_id)
     if filters.district:
         qs = qs.filter(neighborhood__district=filters.district)
+    if filters.neighborhood_ids is not None:
+        # A problem of no one neighborhood (the whole city, a corridor) concerns every area.
+        qs = qs.filter(Q(neighborhood_id__in=sorted(filters.neighborhood_ids)) | Q(neighborhood__isnull=True))
     if filters.category_id:
         qs = qs.filter(category_id=filters.category_id)
     if filters.owner_id:

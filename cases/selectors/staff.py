@@ -117,6 +117,7 @@ def issues_filtered(
     status: str = "",
     category=None,
     neighborhood=None,
+    neighborhood_ids=None,
     priority: str = "",
     overdue: bool | None = None,
     escalation_level: int | None = None,
@@ -128,7 +129,8 @@ def issues_filtered(
 
     ``status`` is a status value or ``"open"`` / ``"finished"``; ``assignee`` is
     ``"me"``, ``"unassigned"`` or a user id; ``escalation_level`` ``n`` means "at
-    least n" (3 shows everything that reached level 3 or beyond).
+    least n" (3 shows everything that reached level 3 or beyond); ``neighborhood_ids`` narrows
+    to a staff member's area (``core.area``).
     """
     now = now or timezone.now()
     queryset = with_overdue(issues_listed_to(user), now)
@@ -145,6 +147,8 @@ def issues_filtered(
         queryset = queryset.filter(category=category)
     if neighborhood is not None:
         queryset = queryset.filter(neighborhood=neighborhood)
+    elif neighborhood_ids is not None:
+        queryset = queryset.filter(neighborhood_id__in=sorted(neighborhood_ids))
     if priority:
         queryset = queryset.filter(priority=priority)
     if overdue is False:

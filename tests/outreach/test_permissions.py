@@ -66,6 +66,7 @@ def expect(officer, other_officer, supervisor):
 # (method, path template, data builder or None, {role: expected})
 MATRIX = [
     ("get", "/outreach/", None, expect(200, 200, 200)),
+    ("get", "/outreach/?area=city", None, expect(200, 200, 200)),
     ("get", "/outreach/?mine=on&kind=cultural", None, expect(200, 200, 200)),
     ("get", "/outreach/new/", None, expect(200, 200, 200)),
     (

@@ -52,9 +52,10 @@ def populate(n, *, neighborhood, category, officers, supervisor):
 # Ceilings are the measured counts: session, user, permissions and roles (5), then the page's own reads.
 PAGES = [
     ("/outreach/", 12),
+    ("/outreach/?area=city", 12),
     ("/outreach/?mine=on&kind=community_meeting&partner={partner}&neighborhood={neighborhood}", 14),
     ("/outreach/{activity}/", 11),
-    ("/outreach/export.csv", 8),
+    ("/outreach/export.csv", 9),  # +1: the supervisor's area, which the export follows as the list does
     ("/outreach/issue-search/?q=tags", 5),
     ("/partners/", 9),
     ("/partners/?cops_type=community&neighborhood={neighborhood}", 10),

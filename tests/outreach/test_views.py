@@ -217,15 +217,19 @@ class TestList:
 
     def test_everything_newest_first(self, client, officer, data):
         client.force_login(officer)
+        # The log opens on the officer's own neighborhoods; the whole city is one link away.
         response = client.get("/outreach/")
         assert response.status_code == 200
+        assert self.titles(response) == ["Mine at school", "Old clean-up"]
+        assert response.context["totals"]["activities"] == 2
+        response = client.get("/outreach/?area=city")
         assert self.titles(response) == ["Mine at school", "Theirs with partner", "Theirs naming me", "Old clean-up"]
         assert response.context["totals"]["activities"] == 4
         assert response.context["totals"]["attendance"] == 40
 
     def test_mine_means_logged_by_me_or_naming_me(self, client, officer, data):
         client.force_login(officer)
-        assert self.titles(client.get("/outreach/?mine=on")) == ["Mine at school", "Theirs naming me"]
+        assert self.titles(client.get("/outreach/?area=city&mine=on")) == ["Mine at school", "Theirs naming me"]
 
     def test_neighborhood_kind_partner_and_dates(self, client, officer, neighborhood, partners, data):
         client.force_login(officer)
@@ -233,11 +237,11 @@ class TestList:
             "Mine at school",
             "Old clean-up",
         ]
-        assert self.titles(client.get("/outreach/?kind=school_event")) == ["Mine at school"]
-        assert self.titles(client.get(f"/outreach/?partner={partners[0].pk}")) == ["Theirs with partner"]
+        assert self.titles(client.get("/outreach/?area=city&kind=school_event")) == ["Mine at school"]
+        assert self.titles(client.get(f"/outreach/?area=city&partner={partners[0].pk}")) == ["Theirs with partner"]
         today = timezone.localdate()
         start, end = today - timedelta(days=50), today - timedelta(days=3)
-        assert self.titles(client.get(f"/outreach/?date_from={start}&date_to={end}")) == [
+        assert self.titles(client.get(f"/outreach/?area=city&date_from={start}&date_to={end}")) == [
             "Theirs with partner",
             "Theirs naming me",
         ]

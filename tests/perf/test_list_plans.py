@@ -677,6 +677,10 @@ def _q(**params) -> str:
     return "?" + urlencode(params)
 
 
+def _city(query: str) -> str:
+    return f"{query}&area=city" if query else "?area=city"
+
+
 ISSUE_LIST_FILTERS = {
     "plain": "",
     "status-open": _q(status="open"),
@@ -758,11 +762,24 @@ OPEN311_FILTERS = {
 LISTS: dict[str, Page] = {
     "queue": Page("officer", "/queue/", 25),
     "queue-page-2": Page("officer", "/queue/", 25, second=True),
-    **{f"issues-{name}": Page("supervisor", f"/issues/{query}", 25) for name, query in ISSUE_LIST_FILTERS.items()},
-    "issues-page-2": Page("supervisor", "/issues/", 25, second=True),
-    "issues-status-open-page-2": Page("supervisor", "/issues/" + _q(status="open"), 25, second=True),
-    "issues-q-common-word-page-2": Page("supervisor", "/issues/" + _q(q=COMMON), 25, second=True),
+    # The filters over the whole city ("Whole city", one click from the supervisor's own area).
+    **{
+        f"issues-{name}": Page("supervisor", f"/issues/{_city(query)}", 25)
+        for name, query in ISSUE_LIST_FILTERS.items()
+    },
+    "issues-page-2": Page("supervisor", "/issues/?area=city", 25, second=True),
+    "issues-status-open-page-2": Page("supervisor", "/issues/" + _city(_q(status="open")), 25, second=True),
+    "issues-q-common-word-page-2": Page("supervisor", "/issues/" + _city(_q(q=COMMON)), 25, second=True),
+    # What the list opens on: the supervisor's district (5 neighborhoods of 20), an officer's two.
+    "issues-area": Page("supervisor", "/issues/", 25),
+    "issues-area-page-2": Page("supervisor", "/issues/", 25, second=True),
+    "issues-area-status-open": Page("supervisor", "/issues/" + _q(status="open"), 25),
+    "issues-area-overdue": Page("supervisor", "/issues/" + _q(overdue="yes"), 25),
+    "issues-officer-area": Page("officer", "/issues/", 25),
+    "issues-officer-area-page-2": Page("officer", "/issues/", 25, second=True),
     "outreach": Page("supervisor", "/outreach/", 25, reads="outreach_activity"),
+    "outreach-city": Page("supervisor", "/outreach/?area=city", 25, reads="outreach_activity"),
+    "outreach-officer-area": Page("officer", "/outreach/", 25, reads="outreach_activity"),
     "outreach-page-2": Page("supervisor", "/outreach/", 25, reads="outreach_activity", second=True),
     "outreach-mine": Page("officer", "/outreach/?mine=on", 25, reads="outreach_activity"),
     "outreach-neighborhood": Page("supervisor", "/outreach/?neighborhood={neighborhood}", 25, "outreach_activity"),
@@ -771,6 +788,7 @@ LISTS: dict[str, Page] = {
     "partners": Page("supervisor", "/partners/", 25, reads=None),
     "partners-page-2": Page("supervisor", "/partners/", 25, reads=None, second=True),
     "problems": Page("supervisor", "/problems/", 30),
+    "problems-city": Page("supervisor", "/problems/?area=city", 30),
     "problems-all-stages": Page("supervisor", "/problems/?stage=", 30),
     "notifications": Page("officer", "/notifications/", 50, reads="cases_notification"),
     "notifications-page-2": Page("officer", "/notifications/", 50, reads="cases_notification", second=True),

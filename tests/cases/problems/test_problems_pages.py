@@ -54,11 +54,11 @@ def test_list_by_stage_with_counts_and_filters(client, supervisor, neighborhood,
     factories.ProblemFactory(title="Abandoned cars", stage=Stage.ANALYSIS, neighborhood=elsewhere)
     factories.ProblemFactory(title="Old closed one", stage=Stage.CLOSED, closed_at=timezone.now())
     client.force_login(supervisor)
-    html = client.get("/problems/").content.decode()
+    html = client.get("/problems/?area=city").content.decode()
     assert "Tags along Prospect Ave" in html and "Abandoned cars" in html and "Old closed one" not in html
     assert re.search(r'data-stage-tab="active"[^>]*>Active <span class="badge">2<', html)
     assert re.search(r'data-stage-tab="closed"[^>]*>Closed <span class="badge">1<', html)
-    html = client.get("/problems/?stage=analysis").content.decode()
+    html = client.get("/problems/?area=city&stage=analysis").content.decode()
     assert "Abandoned cars" in html and "Tags along" not in html
     html = client.get("/problems/?stage=closed").content.decode()
     assert "Old closed one" in html
@@ -106,6 +106,9 @@ def test_list_query_count_is_fixed(client, supervisor, neighborhood, django_asse
     with django_assert_max_num_queries(12) as large:
         client.get("/problems/")
     assert len(small.captured_queries) == len(large.captured_queries)
+    with django_assert_max_num_queries(12) as city:
+        client.get("/problems/?area=city")
+    assert len(city.captured_queries) == len(large.captured_queries)
 
 
 def test_open_from_an_issue(client, supervisor, neighborhood, category):

@@ -24,6 +24,7 @@ ROLES = ("anonymous", "officer", "other_district", "supervisor", "no_role")
 MATRIX = {
     "queue": ("GET", "/queue/", (302, 200, 200, 200, 403)),
     "list": ("GET", "/issues/", (302, 200, 200, 200, 403)),
+    "list-city": ("GET", "/issues/?area=city", (302, 200, 200, 200, 403)),
     "list-filtered": ("GET", "/issues/?status=open&assignee=me&overdue=yes", (302, 200, 200, 200, 403)),
     "search": ("GET", "/issues/search/?q=laundromat", (302, 200, 200, 200, 403)),
     "detail": ("GET", "/issues/{pk}/", (302, 200, 200, 200, 403)),
