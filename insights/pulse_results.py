@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from insights.figures.pulse import (
+    AREA,
     CITY,
     MIN_ANSWERS,
     TREND_QUARTERS,
@@ -166,12 +167,24 @@ class PulseBoard:
     problems: list[tuple[str, int]]
 
 
+def area_keys(scope) -> tuple[tuple[str, object], ...]:
+    """A supervisor's area as the pulse's place keys: its districts, then its single neighborhoods."""
+    return (
+        *(("district", name) for name in scope.area_districts),
+        *(("neighborhood", pk) for pk in scope.area_neighborhood_ids),
+    )
+
+
 def pulse_board(scope, neighborhoods, categories, last_day: date) -> PulseBoard:
     """The dashboard's card for the scope's place: the quarter holding the period's last day and
     the seven before it. Three statements whatever the number of answers."""
     quarters = quarters_to(last_day, TREND_QUARTERS)
-    results = pulse_results(neighborhoods, quarters)
-    key = scope_key(scope.district, scope.neighborhood_id)
+    area = () if scope.district or scope.neighborhood_id else area_keys(scope)
+    if len(area) == 1:  # one district or one neighborhood: its own figures
+        key, area = area[0], ()
+    else:
+        key = AREA if area else scope_key(scope.district, scope.neighborhood_id)
+    results = pulse_results(neighborhoods, quarters, area)
     current = results[quarters[-1]]
     figure = current.get(key, PulseFigure(0, None, None))
     points = [(quarter_label(q), results[q].get(key, PulseFigure(0, None, None))) for q in quarters]
@@ -183,12 +196,18 @@ def pulse_board(scope, neighborhoods, categories, last_day: date) -> PulseBoard:
     elif key[0] == "district":
         places = [PlaceRow(n.name, current[("neighborhood", n.pk)]) for n in neighborhoods if n.district == key[1]]
         heading = _("Neighborhood")
+    elif key == AREA:
+        names = {n.pk: n.name for n in neighborhoods}
+        places = [PlaceRow(name if kind == "district" else names[name], current[(kind, name)]) for kind, name in area]
+        heading = _("District") if all(kind == "district" for kind, _name in area) else _("District or neighborhood")
     else:
         places, heading = [], ""
     statements, problems = [], []
     if figure.score is not None:
         ids = None
-        if key != CITY:
+        if key == AREA:
+            ids = [n.pk for n in neighborhoods if scope.covers(n)]
+        elif key != CITY:
             ids = [n.pk for n in neighborhoods if key in {("neighborhood", n.pk), ("district", n.district)}]
         spanish = (get_language() or "en").startswith("es")
         statements = [

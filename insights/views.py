@@ -10,7 +10,7 @@ POST forms that call one service each.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,6 +41,7 @@ from cases.escalation.decisions import (
 )
 from cases.models import Issue, Problem
 from cases.selectors.staff import assignable_officers, assignable_q
+from core.area import area_switch, shows_area
 from core.dates import DateWriter
 from core.exports import csv_cell
 from core.html_rows import html_rows
@@ -72,6 +73,7 @@ from insights.figures.summaries import (
 from insights.pulse_results import pulse_board, pulse_public, pulse_public_chart
 from outreach.models import Activity
 from partners.models import Neighborhood
+from partners.selectors import staff_area
 
 User = get_user_model()
 
@@ -165,12 +167,23 @@ class DashboardFilterForm(forms.Form):
 
 
 def _form_and_scope(request):
+    """The filter form, the scope it gives (on the supervisor's own area unless a place or the
+    whole city is asked for), the neighborhoods and categories, and the area switch."""
     now = timezone.now()
     neighborhoods, categories = filter_choices()
     form = DashboardFilterForm(
         request.GET or None, neighborhoods=neighborhoods, categories=categories, today=timezone.localdate(now)
     )
-    scope = form.scope(now).with_neighborhoods(neighborhoods)
+    scope = form.scope(now)
+    area = staff_area(request.user)
+    switch = area_switch(request.GET, label=area.label, place_params=("district", "neighborhood"))
+    if shows_area(switch) and not (scope.district or scope.neighborhood_id):
+        scope = replace(
+            scope,
+            area_districts=area.districts,
+            area_neighborhood_ids=tuple(sorted(area.extra_neighborhood_ids)),
+        )
+    scope = scope.with_neighborhoods(neighborhoods)
     # The date inputs show the period actually used, also when it is the default one.
     shown = form.data.copy() if form.is_bound else {}
     if not form.is_bound or form.is_valid():
@@ -180,7 +193,7 @@ def _form_and_scope(request):
         )
         form.data = shown
         form.is_bound = True
-    return form, scope, neighborhoods, categories
+    return form, scope, neighborhoods, categories, switch
 
 
 # --- composition ---------------------------------------------------------------------
@@ -669,13 +682,14 @@ def kpis(board: Dashboard) -> list[dict]:
 @supervisor_required
 @require_GET
 def dashboard(request):
-    form, scope, neighborhoods, categories = _form_and_scope(request)
+    form, scope, neighborhoods, categories, switch = _form_and_scope(request)
     board = dashboard_compose(scope, neighborhoods, categories)
     charts = _chart_data(scope, board.issues, board.outreach, categories, neighborhoods)
     problem_table = problem_rows(board.problems)
     period_end = timezone.localtime(scope.end - timedelta(microseconds=1)).date()
     context = {
         "form": form,
+        "area": switch,
         "board": board,
         "scope": scope,
         "period_start": timezone.localtime(scope.start).date(),
@@ -717,11 +731,12 @@ def dashboard_languages(request):
     """Language parity on a page of its own, with the dashboard's filters: the medians read the
     hour histogram, whose rows grow with the issues finished in the period (about 0.15 s for twelve
     weeks at 1 000 000 issues), more than the dashboard's other figures together cost."""
-    form, scope, neighborhoods, categories = _form_and_scope(request)
+    form, scope, neighborhoods, categories, switch = _form_and_scope(request)
     parity = language_parity(scope, neighborhoods)
     period_start, period_end = period_dates(scope)
     context = {
         "form": form,
+        "area": switch,
         "scope": scope,
         "period_start": period_start,
         "period_end": period_end,
@@ -849,7 +864,7 @@ def dashboard_export(request, table):
         raise Http404
     if not request.user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
-    form, scope, neighborhoods, categories = _form_and_scope(request)
+    form, scope, neighborhoods, categories, _switch = _form_and_scope(request)
     if form.errors:
         # A download of other figures than those asked for would mislead: say what is wrong instead.
         problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())

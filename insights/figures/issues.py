@@ -117,10 +117,28 @@ class DashboardScope:
     # them (the page loads every neighborhood anyway): filters become ``neighborhood_id IN (…)``
     # with no join, which keeps the planner's estimates honest.
     neighborhood_ids: tuple[int, ...] | None = None
+    # A supervisor's own area (``partners.selectors.StaffArea``), when no place is chosen in the
+    # filters: whole districts, and neighborhoods outside them.
+    area_districts: tuple[str, ...] = ()
+    area_neighborhood_ids: tuple[int, ...] = ()
+
+    @property
+    def has_area(self) -> bool:
+        return bool(self.area_districts or self.area_neighborhood_ids)
 
     @property
     def has_place(self) -> bool:
-        return bool(self.district or self.neighborhood_id)
+        return bool(self.district or self.neighborhood_id or self.has_area)
+
+    def covers(self, neighborhood) -> bool:
+        """Whether a neighborhood (any object with ``pk`` and ``district``) is in the scope's place."""
+        if self.district and neighborhood.district != self.district:
+            return False
+        if self.neighborhood_id and neighborhood.pk != self.neighborhood_id:
+            return False
+        if self.has_area:
+            return neighborhood.district in self.area_districts or neighborhood.pk in self.area_neighborhood_ids
+        return True
 
     def with_neighborhoods(self, neighborhoods) -> DashboardScope:
         if not self.has_place:
@@ -136,13 +154,20 @@ class DashboardScope:
             q &= Q(**{f"{prefix}neighborhood__district": self.district})
         if self.neighborhood_id:
             q &= Q(**{f"{prefix}neighborhood_id": self.neighborhood_id})
+        if self.has_area:
+            q &= Q(**{f"{prefix}neighborhood__district__in": self.area_districts}) | Q(
+                **{f"{prefix}neighborhood_id__in": self.area_neighborhood_ids}
+            )
         return q
 
     def wide_q(self) -> Q:
         """The rows a table with city and district rows (``insights.models.CityRows``) is read by:
         a neighborhood's own, a district's, or the city's."""
-        if self.neighborhood_id:
+        if self.neighborhood_id or self.area_neighborhood_ids:
+            # Single neighborhoods: their own rows (a district row would count its others too).
             return self.place_q()
+        if self.has_area:
+            return Q(neighborhood_id__isnull=True, district__in=self.area_districts)
         return Q(neighborhood_id__isnull=True, district=self.district)
 
     def issue_q(self, prefix: str = "") -> Q:
@@ -646,12 +671,7 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
 
 def scope_neighborhoods(scope: DashboardScope, neighborhoods) -> list:
     """The neighborhoods the scope covers, from an already-fetched list (no query)."""
-    return [
-        n
-        for n in neighborhoods
-        if (not scope.district or n.district == scope.district)
-        and (not scope.neighborhood_id or n.pk == scope.neighborhood_id)
-    ]
+    return [n for n in neighborhoods if scope.covers(n)]
 
 
 def filter_choices() -> tuple[list, list]:

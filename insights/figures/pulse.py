@@ -27,6 +27,8 @@ MIN_ANSWERS = 10
 Z_95 = 1.96
 TREND_QUARTERS = 8
 CITY = ("city", "")
+# A supervisor's own area of several districts or neighborhoods (``DashboardScope.has_area``).
+AREA = ("area", "")
 
 
 def quarter_of(day: date) -> date:
@@ -116,9 +118,12 @@ def _hide_until_safe(hidden: set, shown_parent: bool, members: dict, count) -> N
         hidden.add(min(still, key=lambda m: (count(m), str(m))))
 
 
-def suppressed(neighborhoods, by_place: dict[int, Tally]) -> dict[tuple[str, object], PulseFigure]:
+def suppressed(neighborhoods, by_place: dict[int, Tally], area=()) -> dict[tuple[str, object], PulseFigure]:
     """One quarter's figures for the city (``CITY``), each district (``("district", name)``) and
-    each neighborhood (``("neighborhood", id)``), hidden where too few answered (see the module)."""
+    each neighborhood (``("neighborhood", id)``), hidden where too few answered (see the module).
+
+    With ``area`` (district and neighborhood keys), also their sum (``AREA``): hidden when one of
+    them is, since the area less its shown parts would give the hidden one back."""
     district_of = {n.pk: n.district for n in neighborhoods}
     tally = {("neighborhood", n.pk): by_place.get(n.pk, Tally()) for n in neighborhoods}
     districts: dict[str, list] = defaultdict(list)
@@ -142,16 +147,20 @@ def suppressed(neighborhoods, by_place: dict[int, Tally]) -> dict[tuple[str, obj
     for name, members in districts.items():
         if ("district", name) in hidden:
             hidden.update(members)
+    if area:
+        tally[AREA] = sum((tally.get(key, Tally()) for key in area), Tally())
+        if 0 < tally[AREA].n < MIN_ANSWERS or any(key in hidden for key in area):
+            hidden.add(AREA)
     return {
         key: PulseFigure(t.n, None, None) if key in hidden or not t.n else PulseFigure(t.n, t.score, t.margin)
         for key, t in tally.items()
     }
 
 
-def pulse_results(neighborhoods, quarters: list[date]) -> dict[date, dict]:
+def pulse_results(neighborhoods, quarters: list[date], area=()) -> dict[date, dict]:
     """{quarter: suppressed(...)} for each quarter (one statement)."""
     found = tallies(quarters)
-    return {quarter: suppressed(neighborhoods, found[quarter]) for quarter in quarters}
+    return {quarter: suppressed(neighborhoods, found[quarter], area) for quarter in quarters}
 
 
 def scope_key(district: str = "", neighborhood_id: int | None = None) -> tuple[str, object]:
