@@ -41,7 +41,6 @@ from cases.escalation.decisions import (
 )
 from cases.models import Issue, Problem
 from cases.selectors.staff import assignable_officers, assignable_q
-from core.area import area_switch, shows_area
 from core.dates import DateWriter
 from core.exports import csv_cell
 from core.html_rows import html_rows
@@ -73,7 +72,7 @@ from insights.figures.summaries import (
 from insights.pulse_results import pulse_board, pulse_public, pulse_public_chart
 from outreach.models import Activity
 from partners.models import Neighborhood
-from partners.selectors import staff_area
+from partners.selectors import area_shown
 
 User = get_user_model()
 
@@ -175,9 +174,8 @@ def _form_and_scope(request):
         request.GET or None, neighborhoods=neighborhoods, categories=categories, today=timezone.localdate(now)
     )
     scope = form.scope(now)
-    area = staff_area(request.user)
-    switch = area_switch(request.GET, label=area.label, place_params=("district", "neighborhood"))
-    if shows_area(switch) and not (scope.district or scope.neighborhood_id):
+    area, switch = area_shown(request.user, request.GET, place_params=("district", "neighborhood"))
+    if area is not None and not (scope.district or scope.neighborhood_id):
         scope = replace(
             scope,
             area_districts=area.districts,

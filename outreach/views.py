@@ -14,7 +14,6 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.area import area_switch, shows_area
 from core.exports import csv_cell
 from core.pagination import count_cap_for, page_from_request
 from core.permissions import perm_required, staff_required
@@ -22,7 +21,7 @@ from outreach import selectors
 from outreach.cards import activity_items
 from outreach.forms import ActivityFilterForm, ActivityForm
 from outreach.services import activity_create, activity_update
-from partners.selectors import staff_area
+from partners.selectors import area_shown
 
 PAGE_SIZE = 25
 EXPORT_CHUNK = 500
@@ -41,9 +40,8 @@ def _filters(request):
     export show the same activities."""
     form = ActivityFilterForm(request.GET or None)
     filters = form.to_filters()
-    area = staff_area(request.user)
-    switch = area_switch(request.GET, label=area.label, place_params=("neighborhood",))
-    if shows_area(switch):
+    area, switch = area_shown(request.user, request.GET, place_params=("neighborhood",))
+    if area is not None:
         filters = replace(filters, neighborhood_ids=area.neighborhood_ids)
     return form, filters, switch
 

@@ -11,6 +11,7 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefet
 from django.db.models.functions import Coalesce, Length
 from django.shortcuts import get_object_or_404
 
+from core.area import AreaSwitch, area_switch, shows_area
 from core.snapshots import Snapshot
 from partners import geo
 from partners.addresses import normalize, query_words
@@ -262,6 +263,15 @@ def staff_area(user) -> StaffArea:
         )
     user._cg_staff_area = area
     return area
+
+
+def area_shown(user, query, *, place_params: tuple[str, ...]) -> tuple[StaffArea | None, AreaSwitch | None]:
+    """What a staff list or the dashboard shows of the user's area: the area when the list narrows
+    to it (None for the whole city, or a place chosen in the filters, ``place_params``), and the
+    "my area / whole city" switch (None when the user has no area)."""
+    area = staff_area(user)
+    switch = area_switch(query, label=area.label, place_params=place_params)
+    return (area if shows_area(switch) else None), switch
 
 
 def staff_assigned_to(neighborhood: Neighborhood) -> list[StaffProfile]:

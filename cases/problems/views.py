@@ -51,11 +51,10 @@ from cases.services import (
     problem_update_response,
 )
 from cases.web.staff.cards import problem_list_rows
-from core.area import area_switch, shows_area
 from core.forms import form_add_service_errors
 from core.permissions import perm_required, supervisor_required
 from partners.models import Neighborhood
-from partners.selectors import staff_area
+from partners.selectors import area_shown
 
 PAGE_SIZE = 30
 problems_staff_required = perm_required("cases.view_problem")
@@ -67,9 +66,8 @@ def problem_list_view(request):
     districts = sorted(set(Neighborhood.objects.exclude(district="").values_list("district", flat=True)))
     form = f.ProblemFilterForm(request.GET or None, districts=districts)
     filters = ProblemFilters(**form.selector_kwargs(request.user))
-    area = staff_area(request.user)
-    switch = area_switch(request.GET, label=area.label, place_params=("district", "neighborhood"))
-    if shows_area(switch):
+    area, switch = area_shown(request.user, request.GET, place_params=("district", "neighborhood"))
+    if area is not None:
         filters = replace(filters, neighborhood_ids=area.neighborhood_ids)
     counts = problem_stage_counts(request.user, filters)
     page = problem_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE, counts=counts)

@@ -41,11 +41,10 @@ from cases.web.staff.cards import issue_cards
 from cases.web.staff.forms import ACTIONS, IssueFilterForm
 from cases.web.staff.messages import issue_message_context
 from cases.web.staff.moderation import moderation_context
-from core.area import area_switch, shows_area
 from core.forms import form_add_service_errors
 from core.pagination import page_from_request
 from core.permissions import staff_required
-from partners.selectors import staff_area
+from partners.selectors import area_shown
 
 PAGE_SIZE = 25
 
@@ -107,9 +106,8 @@ def issue_queue(request):
 def issue_list(request):
     form = IssueFilterForm(request.GET or None)
     filters = form.selector_kwargs()
-    area = staff_area(request.user)
-    switch = area_switch(request.GET, label=area.label, place_params=("neighborhood",))
-    if shows_area(switch):
+    area, switch = area_shown(request.user, request.GET, place_params=("neighborhood",))
+    if area is not None:
         filters["neighborhood_ids"] = area.neighborhood_ids
     queryset = issues_filtered(request.user, **filters)
     order = OVERDUE_ORDER if filters.get("overdue") is True else LIST_ORDER
