@@ -109,10 +109,25 @@ class ProblemDetailSerializer(ProblemSerializer):
     issues = serializers.SerializerMethodField()
     assessment = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    moves = serializers.SerializerMethodField()
 
     class Meta(ProblemSerializer.Meta):
-        fields = [*ProblemSerializer.Meta.fields, "analysis", "response_plan", "issues", "assessment", "permissions"]
+        fields = [
+            *ProblemSerializer.Meta.fields,
+            "analysis",
+            "response_plan",
+            "issues",
+            "assessment",
+            "permissions",
+            "moves",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_moves(self, problem):
+        """The stages ``move/`` takes from where the problem stands, forward move first (the problem
+        page's buttons); closing, possible from any open stage, is ``close/``."""
+        return [stage for stage in services.problem_stage_moves(problem) if stage != Problem.Stage.CLOSED]
 
     @extend_schema_field(IssueRefSerializer(many=True))
     def get_issues(self, problem):
@@ -173,6 +188,13 @@ class ProblemOpenSerializer(serializers.Serializer):
 
 class AdvanceSerializer(serializers.Serializer):
     note = TextField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MoveSerializer(AdvanceSerializer):
+    to = serializers.ChoiceField(
+        choices=[stage for stage in Problem.Stage.choices if stage[0] != Problem.Stage.CLOSED],
+        help_text="A stage the problem may move to from where it stands: its `moves` (closing is `close/`).",
+    )
 
 
 class ProblemCloseSerializer(serializers.Serializer):
@@ -349,6 +371,17 @@ class ProblemViewSet(
         problem = self._lead()
         data = self._input(AdvanceSerializer)
         return self._detail(services.problem_advance_stage(problem=problem, actor=request.user, note=data["note"]))
+
+    @_problem_action_schema(
+        "Move to another SARA stage, forward or back, as `moves` allows (supervisors)", MoveSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        problem = self._lead()
+        data = self._input(MoveSerializer)
+        return self._detail(
+            services.problem_move_stage(problem=problem, to=data["to"], actor=request.user, note=data["note"])
+        )
 
     @_problem_action_schema("Close with the assessed outcome (supervisors)", ProblemCloseSerializer)
     @action(detail=True, methods=["post"])

@@ -205,6 +205,7 @@ def test_joining_an_open_issue_adds_a_report_not_an_issue(neighborhood, category
 
 PROBLEM_ACTIONS = [
     ("advance", {"note": "Enough to analyse"}, {"note": "Enough to analyse"}),
+    ("move", {"to": "analysis", "note": "Enough to analyse"}, {"to": "analysis", "note": "Enough to analyse"}),
     ("close", {"outcome": "reduced", "note": "Half the calls"}, {"outcome": "reduced", "note": "Half the calls"}),
     ("add-issues", "issues", "issues"),
     ("remove-issue", "issue", "issue"),

@@ -125,6 +125,7 @@ MATRIX = [
     # problems
     ("post", "/api/v1/problems/", {"title": "Dumping behind the strip mall"}, None, lead(201)),
     ("post", "/api/v1/problems/{problem}/advance/", {}, None, lead(200)),
+    ("post", "/api/v1/problems/{problem}/move/", {"to": "analysis"}, None, lead(200)),
     ("post", "/api/v1/problems/{problem}/close/", {"outcome": "reduced"}, None, lead(200)),
     ("post", "/api/v1/problems/{problem}/add-issues/", lambda w: {"issues": [w["elsewhere"].pk]}, None, lead(200)),
     ("post", "/api/v1/problems/{problem}/remove-issue/", lambda w: {"issue": w["second"].pk}, None, lead(200)),

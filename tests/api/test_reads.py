@@ -136,3 +136,22 @@ def test_the_queue_is_the_officers_queue(world):
     assert set(ids) == {w["issue"].pk, w["second"].pk, w["elsewhere"].pk}
     assert [row["due_at"] for row in queue] == sorted(row["due_at"] for row in queue)
     assert token_client(w["other_officer"]).get("/api/v1/issues/queue/").json()["count"] == 0
+
+
+def test_a_problem_moves_back_and_forth_through_the_api_as_its_page_allows(supervisor, officer, neighborhood, category):
+    """``moves`` lists what the page's buttons offer (``cases.services.STAGE_MOVES``); ``move/``
+    takes one of them and refuses any other with the field's message, changing nothing."""
+    issue = factories.IssueFactory(neighborhood=neighborhood, category=category)
+    lead = token_client(supervisor)
+    problem = lead.post("/api/v1/problems/", {"title": "Tags", "issues": [issue.pk]}, format="json").json()
+    assert problem["moves"] == ["analysis"]
+    url = f"/api/v1/problems/{problem['id']}/move/"
+    skipped = lead.post(url, {"to": "response"}, format="json")
+    assert skipped.status_code == 400 and "to" in skipped.json()["error"]["fields"]
+    assert lead.get(f"/api/v1/problems/{problem['id']}/").json()["stage"] == "scanning"
+    moved = lead.post(url, {"to": "analysis", "note": "Enough to analyse"}, format="json").json()
+    assert moved["stage"] == "analysis" and moved["moves"] == ["response", "scanning"]
+    back = lead.post(url, {"to": "scanning"}, format="json").json()
+    assert back["stage"] == "scanning"
+    assert lead.post(url, {"to": "closed"}, format="json").status_code == 400  # closing is close/
+    assert token_client(officer).post(url, {"to": "analysis"}, format="json").status_code == 403

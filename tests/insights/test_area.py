@@ -32,7 +32,7 @@ def _current(response) -> str | None:
 
 @pytest.fixture
 def grown(known):
-    _grow(known, 24)  # a third of it in three West neighborhoods
+    _grow(known, 12)  # half of it in three West neighborhoods
     known.west = list(Neighborhood.objects.filter(district="West").order_by("pk"))
     return known
 
