@@ -54,3 +54,11 @@ def contact_details_erase_task():
     from cases.services.retention import contact_details_erase
 
     return {"issues": contact_details_erase()}
+
+
+# Nightly (03:45): the escalation sweep's log keeps its last 30 days (cases.escalation.sweep).
+@shared_task(name="cases.tasks.sweep_runs_prune_task", expires=12 * 3600)
+def sweep_runs_prune_task():
+    from cases.escalation.sweep import sweep_runs_prune
+
+    return {"deleted": sweep_runs_prune()}

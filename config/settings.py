@@ -281,6 +281,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.contact_details_erase_task",
         "schedule": crontab(hour=3, minute=30),
     },
+    "sweep-log-prune": {
+        "task": "cases.tasks.sweep_runs_prune_task",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "escalation-sweep": {
         "task": "cases.tasks.escalation_sweep_task",
         "schedule": timedelta(seconds=ESCALATION_SWEEP_SECONDS),

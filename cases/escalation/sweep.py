@@ -108,6 +108,7 @@ from cases.models import (
     ProblemEvent,
     SweepRun,
 )
+from cases.selectors.runs import last_interrupted_sweep_run, last_sweep_run
 from core.dialect import Dialect
 from partners.models import Neighborhood, StaffProfile
 
@@ -1047,3 +1048,18 @@ def escalation_sweep_run(*, now: datetime | None = None, batch_size: int | None 
         result.batches,
     )
     return result
+
+
+# The sweep's log: a row a minute is half a million a year. Older rows than this are deleted every
+# night; /healthz and the admin read the recent ones (and the last interrupted run, kept whatever its age).
+SWEEP_RUNS_KEEP_DAYS = 30
+
+
+def sweep_runs_prune(*, now: datetime | None = None, keep_days: int = SWEEP_RUNS_KEEP_DAYS) -> int:
+    """Delete the sweep runs started more than ``keep_days`` ago, in one statement, but the latest
+    finished run and the latest interrupted one (/healthz names both). Returns how many went."""
+    now = now or timezone.now()
+    keep = [run.pk for run in (last_sweep_run(), last_interrupted_sweep_run(now=now)) if run is not None]
+    old = SweepRun.objects.filter(started_at__lt=now - timedelta(days=keep_days)).exclude(pk__in=keep)
+    deleted, _by_model = old.delete()
+    return deleted
