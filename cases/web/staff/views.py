@@ -41,6 +41,7 @@ from cases.web.staff.cards import issue_cards
 from cases.web.staff.forms import ACTIONS, IssueFilterForm
 from cases.web.staff.messages import issue_message_context
 from cases.web.staff.moderation import moderation_context
+from core.client_keys import Conflict, answers_json, conflict_json, invalid_json
 from core.forms import form_add_service_errors
 from core.pagination import page_from_request
 from core.permissions import staff_required
@@ -286,11 +287,28 @@ def issue_action(request, pk, action):
             done = _run_taking(spec, form, issue, request.user)
         except ValidationError as error:
             form_add_service_errors(form, error)
+        except Conflict as conflict:
+            # A note written on a page kept while the issue was finished meanwhile: the officer decides.
+            if answers_json(request):
+                return conflict_json(conflict)
+            messages.error(request, conflict.message)
+            form.confirm_after_conflict()
+            return _render_detail(
+                request,
+                issue_for_user(request.user, pk),
+                status=200 if _is_htmx(request) else 409,
+                bound=_Bound(spec.slug, form),
+            )
         else:
+            if answers_json(request):
+                # The device's offline queue (static/js/offline.js) replays notes: done is enough.
+                return JsonResponse({"message": done, "url": issue.get_absolute_url()}, status=201)
             messages.success(request, done)
             if _is_htmx(request):
                 return _render_detail(request, issue_for_user(request.user, pk))
             return redirect(issue.get_absolute_url())
+    if answers_json(request):
+        return invalid_json(form)
     problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
     messages.error(
         request, _("%(action)s: nothing was changed. %(problems)s") % {"action": spec.label, "problems": problems}
