@@ -266,3 +266,18 @@ def test_the_api_note_refuses_a_bad_idempotency_key(issue, officer):
     assert answer.status_code == 400
     assert "Idempotency-Key" in answer.json()["error"]["fields"]
     assert notes(issue) == []
+
+
+def test_a_note_taking_the_issue_is_a_conflict_not_a_refusal_when_it_was_closed_meanwhile(client, issue, officer):
+    """The page kept offline offered "Take it" (the issue was unassigned and open); closed since, it
+    can no longer be assigned: the answer is the conflict, and "send anyway" adds the note alone."""
+    client.force_login(officer)
+    finish(issue)
+    data = note_form(str(uuid.uuid4()), take="on")
+    answer = client.post(f"/issues/{issue.pk}/note/", data, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "issue_finished"
+    anyway = client.post(f"/issues/{issue.pk}/note/", {**data, "confirm": "true"}, HTTP_ACCEPT="application/json")
+    assert anyway.status_code == 201
+    assert notes(issue) == ["Spoke with the neighbours"]
+    issue.refresh_from_db()
+    assert issue.assignee_id is None and issue.status == Issue.Status.CLOSED

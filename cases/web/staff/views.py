@@ -261,6 +261,10 @@ def _run_taking(spec, form, issue, user) -> str:
     """Run the action; with "take it" ticked, also assign the issue to whoever acts — after an
     acknowledgement (which starts from "new"), before anything else — both or neither."""
     take = form.cleaned_data.get("take")
+    if take and spec.slug == "note" and not services.issue_action_allowed(issue, "assign"):
+        # A note is taken in every status; one written on a page kept offline may arrive after the
+        # issue was finished, when it can no longer be assigned: the note alone, then.
+        take = False
     if take and spec.slug != "acknowledge":
         services.issue_assign(issue=issue, officer=user, actor=user)
     done = spec.run(form, issue, user)
