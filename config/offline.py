@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.storage import storages
 from django.http import HttpResponse, JsonResponse
@@ -49,7 +50,7 @@ def _worker_source() -> str:
         "static": [static(path) for path in SHELL_STATIC],
         "pages": list(SHELL_PAGES),
         "pagePatterns": list(PAGE_PATTERNS),
-        "staticPrefix": static(""),
+        "staticPrefix": settings.STATIC_URL,
         # Hashed names (production's manifest storage) never change content: kept, not asked again.
         # Plain names (development) may: asked first, the copy kept for when there is no network.
         "hashedStatic": isinstance(storages["staticfiles"], ManifestFilesMixin),
