@@ -9,7 +9,9 @@
  *   An entry leaves the device only once the server has said it is done.
  * - A note refused because the issue was finished meanwhile, or an entry the server does not
  *   accept, stays with the server's words: "Send anyway" (notes) or "Discard".
- * - Signing out deletes what is kept (the server's Clear-Site-Data does it too).
+ * - Signing out deletes what is kept (the server's Clear-Site-Data does it too). Someone else
+ *   signing in on a device whose last user never signed out (a session that expired) gets a
+ *   device emptied first: the last user's pages are not theirs to read, nor their entries to send.
  */
 (function () {
   "use strict";
@@ -19,6 +21,9 @@
   var CACHE_PREFIX = "commonground-offline-";
   var textNode = document.getElementById("offline-text");
   var TEXT = textNode ? JSON.parse(textNode.textContent) : {};
+  var OWNER_KEY = "commonground-offline-owner";
+  var outbox = document.getElementById("offline-outbox");
+  var USER = outbox ? outbox.getAttribute("data-user") || "" : "";
   var dbPromise = null;
   var sending = false;
 
@@ -160,6 +165,7 @@
       state: "waiting",
       message: "",
       code: "",
+      user: USER,
       created: Date.now()
     };
     return putEntry(entry).then(function () {
@@ -226,7 +232,9 @@
     sending = true;
     var sentAny = false;
     return allEntries().then(function (entries) {
-      var due = entries.filter(function (entry) { return entry.state === "waiting" || entry.state === "signin"; });
+      var due = entries.filter(function (entry) {
+        return entry.user === USER && (entry.state === "waiting" || entry.state === "signin");
+      });
       var chain = Promise.resolve("go");
       due.forEach(function (entry) {
         chain = chain.then(function (previous) {
@@ -320,6 +328,7 @@
   /* ---- Signing out ---- */
 
   function forgetDevice() {
+    try { window.localStorage.removeItem(OWNER_KEY); } catch (error) { /* nothing kept */ }
     var jobs = [];
     if (dbPromise) jobs.push(dbPromise.then(function (db) { db.close(); }, function () {}));
     return Promise.all(jobs).then(function () {
@@ -360,7 +369,21 @@
 
   /* ---- Start ---- */
 
+  /* The device is this user's: what another left on it goes first. */
+  function claimDevice() {
+    var owner = null;
+    try { owner = window.localStorage.getItem(OWNER_KEY); } catch (error) { owner = null; }
+    var done = owner && owner !== USER ? forgetDevice() : Promise.resolve();
+    return done.then(function () {
+      try { window.localStorage.setItem(OWNER_KEY, USER); } catch (error) { /* private mode: nothing kept anyway */ }
+    });
+  }
+
   function start() {
+    claimDevice().then(startForThisUser);
+  }
+
+  function startForThisUser() {
     fillKeys(document);
     wireSignOut();
     var sendNow = document.getElementById("offline-send-now");

@@ -216,3 +216,37 @@ def test_signing_out_empties_what_the_device_keeps(live_server, phone_page, fiel
     page.context.set_offline(True)
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
         page.goto(f"{live_server.url}/queue/")
+
+
+def test_someone_else_signing_in_gets_a_device_emptied_of_the_last_users_entries(live_server, phone_page, field):
+    """The last officer never signed out (the session expired): the next one to sign in on the
+    phone neither sees nor sends what was kept for the last one."""
+    page = phone_page
+    officer, issue = field
+    sign_in_with_the_worker(page, live_server, officer)
+    page.goto(f"{live_server.url}/issues/{issue.pk}/")
+    page.context.set_offline(True)
+    page.fill("#id_note_text", "Written by Ortega, never sent.")
+    page.locator("form.action-note button[type=submit]").click()
+    expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+    page.context.set_offline(False)
+    page.context.clear_cookies()  # the session ends without a sign-out
+
+    colleague = factories.officer(username="ofc.baker", neighborhoods=[issue.neighborhood])
+    login(page, live_server, colleague.username)
+    page.goto(f"{live_server.url}/issues/{issue.pk}/")
+    # The page has taken the device for its user (static/js/offline.js, claimDevice).
+    page.wait_for_function(f"localStorage.getItem('commonground-offline-owner') === '{colleague.pk}'")
+    expect(waiting(page)).to_be_hidden()
+    stored = page.evaluate(
+        """async () => new Promise(done => {
+            const open = indexedDB.open("commonground-offline", 1);
+            open.onupgradeneeded = () => open.result.createObjectStore("outbox", {keyPath: "key"});
+            open.onsuccess = () => {
+                const read = open.result.transaction("outbox").objectStore("outbox").getAll();
+                read.onsuccess = () => { done(read.result.map(e => e.text)); open.result.close(); };
+            };
+        })"""
+    )
+    assert stored == []
+    assert notes(issue) == []
