@@ -212,4 +212,8 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You are signed out."))
+        # What an officer's phone kept for working offline (the service worker's cached pages, the
+        # entries waiting to send in IndexedDB) goes with the session: the next person to pick up
+        # the device sees none of it. static/js/offline.js clears it too before the form is sent.
+        response["Clear-Site-Data"] = '"cache", "storage"'
         return response

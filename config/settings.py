@@ -454,6 +454,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:", "blob:", *([_TILE_SOURCE] if _TILE_SOURCE else [])],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],
+        # The offline service worker (/sw.js) and the staff pages' web app manifest.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -6,10 +6,13 @@ from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 
-from config import language_views, views
+from config import language_views, offline, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Working offline (config/offline.py): the service worker at the root, so its scope is the site.
+    path("sw.js", offline.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline.web_manifest, name="web_manifest"),
     # The language switcher (Django's set_language, and the staff member's profile keeps it).
     path("i18n/setlang/", language_views.language_set, name="set_language"),
     path("accounts/profile/", language_views.profile, name="profile"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.encoding import force_str
 
@@ -70,3 +71,29 @@ class CacheEntry(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ClientKey(models.Model):
+    """A key a device made for one entry it sends (an outreach activity, a note), so that sending
+    it again — a retry after a lost answer, a replay from the offline queue — never writes it twice.
+
+    The key is the primary key: the database, not a check before the insert, decides which of two
+    requests carrying it at once writes the entry (``core.client_keys.client_key_claim``). ``kind``
+    names what the key made ("outreach.activity", "cases.note"), ``object_id`` its id; both are
+    set in the transaction that writes the entry, so a key row never outlives a rolled-back entry.
+    """
+
+    key = models.UUIDField(primary_key=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    object_id = models.BigIntegerField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Deleting a user (CASCADE) finds their keys; nothing else reads them but by key.
+            models.Index(fields=["actor"], name="clientkey_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"

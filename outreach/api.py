@@ -27,6 +27,7 @@ from core.api.common import (
     SafeDateTimeFilter,
     TextField,
 )
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, conflict_response, idempotency_key, mark_replayed
 from core.api.lean import LeanRepresentation
 from outreach import selectors
 from outreach.models import Activity
@@ -223,8 +224,16 @@ def _with_related(queryset):
     retrieve=extend_schema(summary="One outreach activity", tags=["outreach"]),
     create=extend_schema(
         summary="Log an outreach activity",
+        description="The `Idempotency-Key` header makes a repeat of the same request log nothing more.",
         request=ActivityWriteSerializer,
-        responses={201: ActivityDetailSerializer},
+        responses={
+            201: ActivityDetailSerializer,
+            409: conflict_response(
+                "The idempotency key was used for another entry (`client_key_reused`), or the activity "
+                "it logged has since been deleted (`client_key_deleted`)."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         tags=["outreach"],
     ),
     partial_update=extend_schema(
@@ -261,10 +270,11 @@ class ActivityViewSet(
         return Response(ActivityDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
     def create(self, request, *args, **kwargs):
+        key = idempotency_key(request)
         serializer = ActivityWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        activity = activity_create(actor=request.user, **serializer.validated_data)
-        return self._read(activity, status.HTTP_201_CREATED)
+        activity = activity_create(actor=request.user, client_key=key, **serializer.validated_data)
+        return mark_replayed(self._read(activity, status.HTTP_201_CREATED), activity)
 
     def partial_update(self, request, *args, **kwargs):
         activity = self.get_object()

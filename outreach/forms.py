@@ -43,6 +43,9 @@ class ActivityForm(forms.Form):
     lists) into search-as-you-type pickers that fill the same fields.
     """
 
+    # The UUID static/js/offline.js makes for this entry: sent again (a retry, the offline queue's
+    # replay), the activity is logged once. Checked by the service; empty without JavaScript.
+    client_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     kind = forms.ChoiceField(label=_("Kind of activity"), choices=[("", _("Choose…"))] + Activity.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
     starts_at = forms.DateTimeField(label=_("Start"), input_formats=DATETIME_INPUT_FORMATS, widget=DateTimeLocalInput())
@@ -179,8 +182,10 @@ class ActivityForm(forms.Form):
         return found
 
     def service_kwargs(self) -> dict:
-        """The cleaned values under the names ``activity_create`` / ``activity_update`` take."""
+        """The cleaned values under the names ``activity_create`` / ``activity_update`` take
+        (``client_key`` apart: only a new activity has one)."""
         data = dict(self.cleaned_data)
+        data.pop("client_key", None)
         data["languages"] = list(data.get("languages") or [])
         data["officers"] = list(data["officers"])
         data["partners"] = list(data["partners"])

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Event
 from cases.services import event_record
+from core.client_keys import Conflict, client_key_claim, client_key_parse, client_key_record
 from outreach.models import Activity, ActivityRevision
 from partners.models import Partner
 
@@ -32,6 +33,7 @@ SCALAR_FIELDS = (
     "follow_up_note",
 )
 M2M_FIELDS = ("officers", "partners", "issues")
+CLIENT_KEY_KIND = "outreach.activity"
 
 
 def activity_default_hours(*, starts_at, ends_at, officer_count: int) -> Decimal:
@@ -108,11 +110,27 @@ def _link_issue_events(activity: Activity, issues, actor) -> None:
 
 
 @transaction.atomic
-def activity_create(*, actor, officers=None, partners=(), issues=(), **fields) -> Activity:
-    """Log an outreach activity. The logging officer is an officer on it unless others are named."""
+def activity_create(*, actor, officers=None, partners=(), issues=(), client_key=None, **fields) -> Activity:
+    """Log an outreach activity. The logging officer is an officer on it unless others are named.
+
+    ``client_key``: the UUID the officer's device made for this entry (``core.client_keys``). When
+    that key already logged an activity, nothing is written and that activity is returned, with
+    ``replayed`` set to True (False on the activity just written).
+    """
     unknown = set(fields) - set(SCALAR_FIELDS)
     if unknown:
         raise TypeError(f"unknown activity fields: {sorted(unknown)}")
+    key = client_key_parse(client_key)
+    if key is not None:
+        made = client_key_claim(key=key, actor=actor, kind=CLIENT_KEY_KIND)
+        if made is not None:
+            existing = Activity.objects.filter(pk=made).first()
+            if existing is None:
+                raise Conflict(
+                    _("This activity was logged earlier and has since been deleted."), code="client_key_deleted"
+                )
+            existing.replayed = True
+            return existing
     _validate(fields)
     officers = list(officers) if officers else [actor]
     if fields.get("hours") is None:
@@ -126,6 +144,9 @@ def activity_create(*, actor, officers=None, partners=(), issues=(), **fields) -
     activity.issues.set(issues)
     partner_figures_refresh(partner_ids=[getattr(partner, "pk", partner) for partner in partners])
     _link_issue_events(activity, issues, actor)
+    if key is not None:
+        client_key_record(key=key, object_id=activity.pk)
+    activity.replayed = False
     return activity
 
 

@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.client_keys import Conflict, answers_json, conflict_json, created_json, invalid_json
 from core.exports import csv_cell
 from core.pagination import count_cap_for, page_from_request
 from core.permissions import perm_required, staff_required
@@ -149,12 +150,28 @@ def activity_new(request):
         form = ActivityForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                activity = activity_create(actor=request.user, **form.service_kwargs())
+                activity = activity_create(
+                    actor=request.user, client_key=form.cleaned_data["client_key"], **form.service_kwargs()
+                )
             except ValidationError as error:
                 form.add_service_error(error)
+            except Conflict as conflict:
+                if answers_json(request):
+                    return conflict_json(conflict)
+                form.add_error(None, conflict.message)
+                return _form_page(request, form, None, 409)
             else:
-                messages.success(request, _("Outreach activity logged."))
+                if activity.replayed:
+                    messages.info(request, _("This outreach activity was already logged."))
+                else:
+                    messages.success(request, _("Outreach activity logged."))
+                if answers_json(request):
+                    # static/js/offline.js sent it (the form online, or the device's queue): it opens
+                    # ``url`` itself, where the message shows.
+                    return created_json(activity, url=activity.get_absolute_url())
                 return redirect(activity.get_absolute_url())
+        if answers_json(request):
+            return invalid_json(form)
         status = 400
     else:
         form = ActivityForm(

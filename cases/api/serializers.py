@@ -265,6 +265,17 @@ class NoteSerializer(serializers.Serializer):
     public = serializers.BooleanField(
         default=False, help_text="Public notes show on the resident's status page; internal ones to staff only."
     )
+    seen_status = serializers.ChoiceField(
+        choices=Issue.Status.choices,
+        required=False,
+        help_text=(
+            "The issue's status when the note was written (e.g. on a page kept offline). If the issue "
+            "was finished since, the note is refused with 409 unless `confirm` is true."
+        ),
+    )
+    confirm = serializers.BooleanField(
+        default=False, help_text="Add the note even though the issue was finished after `seen_status`."
+    )
 
 
 class HoldSerializer(serializers.Serializer):

@@ -46,6 +46,7 @@ from cases.selectors.records import (
     reports_visible_to,
 )
 from core.api.common import ActionPermission
+from core.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, conflict_response, idempotency_key, mark_replayed
 
 ID_PATTERN = r"[0-9]+"
 
@@ -218,14 +219,43 @@ class IssueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             )
         )
 
-    @_action_schema("Add a note (internal, or public on the status page)", s.NoteSerializer, s.EventSerializer, 201)
+    @extend_schema(
+        summary="Add a note (internal, or public on the status page)",
+        description=(
+            "Allowed in every status. With `seen_status` (the status the writer saw) a note written "
+            "while the issue was open is refused with 409 (`issue_finished`) if it was finished since, "
+            "unless `confirm` is true. The `Idempotency-Key` header makes a repeat add nothing."
+        ),
+        request=s.NoteSerializer,
+        responses={
+            201: s.EventSerializer,
+            409: conflict_response(
+                "The issue was finished after `seen_status` (`issue_finished`: send again with `confirm`), "
+                "or the idempotency key was used for another entry (`client_key_reused`)."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        tags=["issue actions"],
+        filters=False,
+    )
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
         issue = self._workable()
+        key = idempotency_key(request)
         data = self._input(s.NoteSerializer)
-        event = services.issue_add_note(issue=issue, actor=request.user, text=data["text"], public=data["public"])
+        event = services.issue_add_note(
+            issue=issue,
+            actor=request.user,
+            text=data["text"],
+            public=data["public"],
+            client_key=key,
+            seen_status=data.get("seen_status"),
+            confirm=data["confirm"],
+        )
+        replayed = event.replayed
         event = issue_events_for(issue).get(pk=event.pk)
-        return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
+        event.replayed = replayed
+        return mark_replayed(Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED), event)
 
     @_action_schema("Put on hold (the SLA clock stops)", s.HoldSerializer)
     @action(detail=True, methods=["post"])

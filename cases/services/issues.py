@@ -45,6 +45,7 @@ from cases.redaction import Masked, mask_text
 from cases.response_templates import template_render
 from cases.selectors.response_templates import response_template_auto_for
 from cases.services.assignment import assignment_notice, officer_by_rule, rule_event, rule_for
+from core.client_keys import Conflict, client_key_claim, client_key_parse, client_key_record
 from core.inserts import Row, rows_insert
 from core.site import absolute_url
 from core.text import clean_text
@@ -66,6 +67,7 @@ __all__ = [
     "issue_set_priority",
     "next_priority",
     "issue_add_note",
+    "IssueFinishedMeanwhile",
     "issue_hold",
     "issue_resume",
     "issue_mark_duplicate",
@@ -580,11 +582,63 @@ def next_priority(priority: str) -> str:
     return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
 
 
+NOTE_CLIENT_KEY_KIND = "cases.note"
+
+
+class IssueFinishedMeanwhile(Conflict):
+    """A note written while the issue was open arrives after it was finished (an officer offline)."""
+
+    code = "issue_finished"
+
+
 @transaction.atomic
-def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> Event:
+def issue_add_note(
+    *,
+    issue: Issue,
+    actor,
+    text: str,
+    public: bool = False,
+    client_key=None,
+    seen_status: str | None = None,
+    confirm: bool = False,
+) -> Event:
+    """A note on the issue's timeline (allowed in every status).
+
+    ``client_key``: the UUID the officer's device made for this note (``core.client_keys``); a
+    note already added with it is returned as it is (``replayed`` True) and nothing is written.
+    ``seen_status``: the status the officer saw when writing it (a page kept on a phone may be
+    hours old). If the issue was finished since, the note is refused with ``IssueFinishedMeanwhile``
+    so the officer decides; ``confirm=True`` adds it anyway.
+    """
     issue = _locked(issue)
+    key = client_key_parse(client_key)
+    if seen_status not in (None, "") and seen_status not in Status.values:
+        raise ValidationError({"seen_status": _("Unknown status.")})
+    if key is not None:
+        made = client_key_claim(key=key, actor=actor, kind=NOTE_CLIENT_KEY_KIND)
+        if made is not None:
+            existing = Event.objects.filter(pk=made).first()
+            if existing is None or existing.issue_id != issue.pk:
+                raise Conflict(
+                    _("This idempotency key was already used for another entry. Send it with a new key."),
+                    code="client_key_reused",
+                )
+            existing.replayed = True
+            return existing
+    if (
+        seen_status
+        and not confirm
+        and seen_status not in Issue.FINISHED_STATUSES
+        and issue.status in Issue.FINISHED_STATUSES
+    ):
+        status = issue.get_status_display()
+        raise IssueFinishedMeanwhile(
+            _("This issue became “%(status)s” meanwhile. The note was not added: send it anyway or discard it.")
+            % {"status": status},
+            status=issue.status,
+        )
     text = clean_text(text, field="text")
-    return event_record(
+    event = event_record(
         issue=issue,
         kind=Event.Kind.NOTE,
         actor=actor,
@@ -592,6 +646,10 @@ def issue_add_note(*, issue: Issue, actor, text: str, public: bool = False) -> E
         is_public=public,
         names=_reporter_names(issue) if public else (),
     )
+    if key is not None:
+        client_key_record(key=key, object_id=event.pk)
+    event.replayed = False
+    return event
 
 
 @transaction.atomic

@@ -6,7 +6,8 @@
 Services raise ``django.core.exceptions.ValidationError`` (never DRF errors); it
 becomes a 400 with the same field messages the pages show. Throttled answers
 carry ``retry_after`` (seconds) as well as the ``Retry-After`` header, and so
-does a 503 when the database cannot be reached (code ``unavailable``).
+does a 503 when the database cannot be reached (code ``unavailable``). A ``core.client_keys.Conflict``
+(an idempotency key reused, a note on an issue finished meanwhile) is a 409 with its own code.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
+from core.client_keys import Conflict
 from core.outages import RETRY_AFTER_SECONDS, database_unavailable
 
 NON_FIELD = "non_field_errors"
@@ -66,6 +68,8 @@ def api_exception_handler(exc, context):
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
         )
+    if isinstance(exc, Conflict):
+        return Response(error_body(exc.code, exc.message, **exc.details), status=409)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -351,3 +351,45 @@ def test_the_residents_states_meet_wcag_21_aa(browser, live_server, demo, prefix
         _check_here(page, found, f"{prefix}/pulse/ (answered this quarter)", viewport)
         context.close()
     assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)
+
+
+@pytest.mark.parametrize("language", ["en", "es"], ids=["english", "spanish"])
+def test_the_offline_states_meet_wcag_21_aa(browser, live_server, settings, language):
+    """What only a lost signal shows (static/js/offline.js): an issue page and the outreach form
+    with entries waiting to send on the device, and with a note in conflict (the issue was closed
+    meanwhile), its "Send anyway" and "Discard"."""
+    from cases.models import Issue
+    from partners.models import StaffProfile
+    from tests import factories
+    from tests.browser.conftest import login
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    westside = factories.NeighborhoodFactory(name="Westside", slug="westside")
+    officer = factories.officer(username=f"ofc.{language}", neighborhoods=[westside])
+    StaffProfile.objects.filter(user=officer).update(language=language)
+    found: dict[str, list[dict]] = {}
+    for viewport in (PHONE, DESKTOP):
+        issue = factories.IssueFactory(neighborhood=westside, status=Issue.Status.ACKNOWLEDGED)
+        context = browser.new_context(viewport=viewport)
+        context.set_default_timeout(15000)
+        page = context.new_page()
+        login(page, live_server, officer.username)
+        page.goto(f"{live_server.url}/issues/{issue.pk}/", wait_until="load")
+        assert page.locator("html").get_attribute("lang") == language
+        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        context.set_offline(True)
+        for text in ("Cut fence wire reported again by the neighbours.", "Owner will fix it on Monday."):
+            page.fill("#id_note_text", text)
+            page.locator("form.action-note button[type=submit]").click()
+        page.wait_for_selector("#offline-outbox-list li:nth-child(2)")
+        _check_here(page, found, f"/issues/<id>/ ({language}) with notes waiting to send", viewport)
+        page.goto(f"{live_server.url}/outreach/", wait_until="load")
+        page.wait_for_selector("#offline-outbox-list li:nth-child(2)")
+        _check_here(page, found, f"/outreach/ ({language}) with entries waiting to send", viewport)
+        Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.CLOSED)
+        context.set_offline(False)
+        page.goto(f"{live_server.url}/issues/{issue.pk}/", wait_until="load")
+        page.wait_for_selector("#offline-outbox-list li.outbox-conflict:nth-child(2)")
+        _check_here(page, found, f"/issues/<id>/ ({language}) with notes in conflict", viewport)
+        context.close()
+    assert not found, f"{len(found)} page views break WCAG 2.1 AA rules:\n" + _report(found)

@@ -250,6 +250,22 @@ class NoteForm(ActionForm):
     visibility = forms.ChoiceField(
         label=_("Who sees it"), choices=VISIBILITY_CHOICES, initial="internal", widget=forms.RadioSelect
     )
+    # For a note kept on the officer's phone and sent later (static/js/offline.js): the UUID the
+    # device made for it (sent twice, it is added once), the status the officer saw on the page,
+    # and "send anyway" once told the issue was finished meanwhile. All checked by the service.
+    client_key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    seen_status = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen_status"].initial = self.issue.status
+
+    def confirm_after_conflict(self) -> None:
+        """Shown again after "finished meanwhile": the officer has now seen the status, so
+        submitting this form again adds the note."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen_status")] = self.issue.status
 
 
 class HoldForm(ActionForm):
@@ -359,7 +375,17 @@ def _run_note(form, issue, user):
     # Response templates are written for residents: a note made from one (no script filled the
     # text in) is public, whatever the default "internal" left as it was.
     public = form.cleaned_data["visibility"] == "public" or form.used_template
-    services.issue_add_note(issue=issue, actor=user, text=form.cleaned_data["text"], public=public)
+    note = services.issue_add_note(
+        issue=issue,
+        actor=user,
+        text=form.cleaned_data["text"],
+        public=public,
+        client_key=form.cleaned_data["client_key"],
+        seen_status=form.cleaned_data["seen_status"],
+        confirm=form.cleaned_data["confirm"],
+    )
+    if note.replayed:
+        return gettext("This note was already added.")
     return gettext("Public note added.") if public else gettext("Internal note added.")
 
 

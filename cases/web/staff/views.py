@@ -41,6 +41,7 @@ from cases.web.staff.cards import issue_cards
 from cases.web.staff.forms import ACTIONS, IssueFilterForm
 from cases.web.staff.messages import issue_message_context
 from cases.web.staff.moderation import moderation_context
+from core.client_keys import Conflict, answers_json, conflict_json, invalid_json
 from core.forms import form_add_service_errors
 from core.pagination import page_from_request
 from core.permissions import staff_required
@@ -264,6 +265,10 @@ def _run_taking(spec, form, issue, user) -> str:
     """Run the action; with "take it" ticked, also assign the issue to whoever acts — after an
     acknowledgement (which starts from "new"), before anything else — both or neither."""
     take = form.cleaned_data.get("take")
+    if take and spec.slug == "note" and not services.issue_action_allowed(issue, "assign"):
+        # A note is taken in every status; one written on a page kept offline may arrive after the
+        # issue was finished, when it can no longer be assigned: the note alone, then.
+        take = False
     if take and spec.slug != "acknowledge":
         services.issue_assign(issue=issue, officer=user, actor=user)
     done = spec.run(form, issue, user)
@@ -290,11 +295,28 @@ def issue_action(request, pk, action):
             done = _run_taking(spec, form, issue, request.user)
         except ValidationError as error:
             form_add_service_errors(form, error)
+        except Conflict as conflict:
+            # A note written on a page kept while the issue was finished meanwhile: the officer decides.
+            if answers_json(request):
+                return conflict_json(conflict)
+            messages.error(request, conflict.message)
+            form.confirm_after_conflict()
+            return _render_detail(
+                request,
+                issue_for_user(request.user, pk),
+                status=200 if _is_htmx(request) else 409,
+                bound=_Bound(spec.slug, form),
+            )
         else:
+            if answers_json(request):
+                # The device's offline queue (static/js/offline.js) replays notes: done is enough.
+                return JsonResponse({"message": done, "url": issue.get_absolute_url()}, status=201)
             messages.success(request, done)
             if _is_htmx(request):
                 return _render_detail(request, issue_for_user(request.user, pk))
             return redirect(issue.get_absolute_url())
+    if answers_json(request):
+        return invalid_json(form)
     problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
     messages.error(
         request, _("%(action)s: nothing was changed. %(problems)s") % {"action": spec.label, "problems": problems}
