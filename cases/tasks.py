@@ -56,9 +56,11 @@ def contact_details_erase_task():
     return {"issues": contact_details_erase()}
 
 
-# Nightly (03:45): the escalation sweep's log keeps its last 30 days (cases.escalation.sweep).
-@shared_task(name="cases.tasks.sweep_runs_prune_task", expires=12 * 3600)
-def sweep_runs_prune_task():
+# Nightly (03:45): the escalation sweep's log keeps its last 30 days (cases.escalation.sweep), the
+# devices' idempotency keys their last 90 (core.client_keys).
+@shared_task(name="cases.tasks.housekeeping_task", expires=12 * 3600)
+def housekeeping_task():
     from cases.escalation.sweep import sweep_runs_prune
+    from core.client_keys import client_keys_prune
 
-    return {"deleted": sweep_runs_prune()}
+    return {"sweep_runs": sweep_runs_prune(), "client_keys": client_keys_prune()}

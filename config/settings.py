@@ -281,8 +281,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.contact_details_erase_task",
         "schedule": crontab(hour=3, minute=30),
     },
-    "sweep-log-prune": {
-        "task": "cases.tasks.sweep_runs_prune_task",
+    "housekeeping": {
+        "task": "cases.tasks.housekeeping_task",
         "schedule": crontab(hour=3, minute=45),
     },
     "escalation-sweep": {

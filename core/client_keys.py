@@ -14,10 +14,12 @@ rolled back: nothing was made, this one makes it). No check-then-insert window.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import ClientKey
@@ -28,6 +30,7 @@ __all__ = [
     "client_key_claim",
     "client_key_parse",
     "client_key_record",
+    "client_keys_prune",
     "conflict_json",
     "created_json",
     "invalid_json",
@@ -93,6 +96,18 @@ def client_key_claim(*, key: uuid.UUID, actor, kind: str) -> int | None:
 def client_key_record(*, key: uuid.UUID, object_id: int) -> None:
     """What the claimed key made (same transaction as the entry)."""
     ClientKey.objects.filter(key=key).update(object_id=object_id)
+
+
+# A device sends what it keeps as soon as it has a network again: hours or days, not months. Keys
+# older than this are forgotten every night; an entry replayed after that would be written again.
+CLIENT_KEYS_KEEP_DAYS = 90
+
+
+def client_keys_prune(*, now: datetime | None = None, keep_days: int = CLIENT_KEYS_KEEP_DAYS) -> int:
+    """Forget the keys made more than ``keep_days`` ago, in one statement. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days)
+    deleted, _by_model = ClientKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 # The pages' answers to the device's offline queue (static/js/offline.js), which replays a form

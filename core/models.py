@@ -93,6 +93,8 @@ class ClientKey(models.Model):
         indexes = [
             # Deleting a user (CASCADE) finds their keys; nothing else reads them but by key.
             models.Index(fields=["actor"], name="clientkey_actor_idx"),
+            # The nightly prune (core.client_keys.client_keys_prune): the keys older than a date.
+            models.Index(fields=["created_at"], name="clientkey_created_idx"),
         ]
 
     def __str__(self):

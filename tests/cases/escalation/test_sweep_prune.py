@@ -1,6 +1,8 @@
-"""The escalation sweep's log keeps 30 days (a row a minute would be half a million a year), but
-never the runs /healthz names: the latest finished one and the latest interrupted one."""
+"""Nightly housekeeping: the escalation sweep's log keeps 30 days (a row a minute would be half a
+million a year), but never the runs /healthz names — the latest finished one and the latest
+interrupted one; the devices' idempotency keys keep 90 days."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +11,8 @@ from django.conf import settings as django_settings
 from cases.escalation.sweep import SWEEP_RUNS_KEEP_DAYS, sweep_runs_prune
 from cases.models import SweepRun
 from cases.selectors.runs import last_interrupted_sweep_run, last_sweep_run
+from core.client_keys import CLIENT_KEYS_KEEP_DAYS
+from core.models import ClientKey
 
 pytestmark = pytest.mark.django_db
 
@@ -50,14 +54,19 @@ def test_the_latest_finished_run_stays_even_when_old():
     assert not SweepRun.objects.filter(pk=older.pk).exists()
 
 
-def test_the_beat_schedule_prunes_nightly_through_the_task():
+def test_the_beat_schedule_prunes_nightly_through_the_task(officer):
     from celery.schedules import crontab
 
-    from cases.tasks import sweep_runs_prune_task
+    from cases.tasks import housekeeping_task
 
-    entry = django_settings.CELERY_BEAT_SCHEDULE["sweep-log-prune"]
-    assert entry["task"] == sweep_runs_prune_task.name == "cases.tasks.sweep_runs_prune_task"
+    entry = django_settings.CELERY_BEAT_SCHEDULE["housekeeping"]
+    assert entry["task"] == housekeeping_task.name == "cases.tasks.housekeeping_task"
     assert isinstance(entry["schedule"], crontab) and entry["schedule"].hour == {3}
     _run(datetime.now(UTC) - (SWEEP_RUNS_KEEP_DAYS + 5) * DAY)
     _run(datetime.now(UTC) - (SWEEP_RUNS_KEEP_DAYS + 6) * DAY)
-    assert sweep_runs_prune_task() == {"deleted": 1}  # the newer one is the latest finished run
+    old_key = ClientKey.objects.create(key=uuid.uuid4(), actor=officer, kind="cases.note", object_id=1)
+    ClientKey.objects.filter(pk=old_key.pk).update(created_at=datetime.now(UTC) - (CLIENT_KEYS_KEEP_DAYS + 1) * DAY)
+    fresh_key = ClientKey.objects.create(key=uuid.uuid4(), actor=officer, kind="cases.note", object_id=2)
+    # The newer old run is the latest finished one: kept. The fresh key too.
+    assert housekeeping_task() == {"sweep_runs": 1, "client_keys": 1}
+    assert list(ClientKey.objects.values_list("pk", flat=True)) == [fresh_key.pk]
