@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cases import services
 from cases.models import Escalation, Event, Issue, Notification, Problem
+from cases.services import STAGE_MOVES
 from cases.web.staff.forms import ACTIONS
 from insights.figures.issues import decisions_waiting_q
 from tests import factories
@@ -132,6 +133,11 @@ def _steer(value, known, *, keep=True):
     return value
 
 
+def problem_moves_from(stage) -> list[str]:
+    """The stages ``move/`` takes from ``stage`` (the detail's ``moves``: closing aside)."""
+    return [target for target in STAGE_MOVES.get(stage, ()) if target != Problem.Stage.CLOSED]
+
+
 def _known(collection, ids):
     """Existing ids of a collection; for issues, those in the states an action applies to right now."""
     if collection == "open_issues":
@@ -147,6 +153,9 @@ def _known(collection, ids):
         return sorted(set(open_ones.values_list("pk", flat=True)))
     if collection == "open_problems":
         return list(Problem.objects.exclude(stage=Problem.Stage.CLOSED).values_list("pk", flat=True))
+    if collection.startswith("problem_moves:"):
+        stage = Problem.objects.filter(pk=int(collection.split(":")[1])).values_list("stage", flat=True).first()
+        return problem_moves_from(stage)
     if collection.startswith("problem_issues:"):
         return list(Issue.objects.filter(problem_id=int(collection.split(":")[1])).values_list("pk", flat=True))
     if collection == "issues:decision":
@@ -172,8 +181,14 @@ def _steer_ids(case, ids, known_ids=None):
         if collection == "issues" and len(parts) > 6 and parts[5] in (*ACTIONS, "decision"):
             collection = f"issues:{parts[5]}"
         if collection == "problems" and len(parts) > 6 and parts[5] != "events":
-            collection = "grouping_problems" if parts[5] in ("remove-issue", "advance") else "open_problems"
+            collection = "grouping_problems" if parts[5] in ("remove-issue", "advance", "move") else "open_problems"
         params[name] = _steer(value, known_ids(collection))
+    if parts[5:6] == ["move"] and isinstance(case.body, dict) and str(params.get("id", "")).isdigit():
+        # Like a client that moves where the problem's ``moves`` says it may; the last one listed
+        # (back a stage, or Analysis from Scanning with an issue grouped) has no gate to pass.
+        moves = known_ids(f"problem_moves:{int(params['id'])}")
+        if moves and case.body.get("to") not in moves:
+            case.body["to"] = moves[-1]
     if isinstance(case.body, dict):
         for name, collection in BODY_IDS.items():
             value = case.body.get(name)

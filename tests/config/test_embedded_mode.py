@@ -152,6 +152,9 @@ def known_in_sqlite(server: EmbeddedServer):
     def known(collection: str) -> list[int]:
         if collection.startswith("problem_issues:"):
             return server.ids("SELECT id FROM cases_issue WHERE problem_id = ?", [int(collection.split(":")[1])])
+        if collection.startswith("problem_moves:"):
+            stages = server.ids("SELECT stage FROM cases_problem WHERE id = ?", [int(collection.split(":")[1])])
+            return api_check.problem_moves_from(stages[0] if stages else None)
         if collection.startswith("issues:") and collection != "issues:decision":
             statuses = ACTIONS[collection.split(":", 1)[1]].statuses
             return server.ids(f"SELECT id FROM cases_issue WHERE status IN {_in(statuses)} ORDER BY id LIMIT 300")
