@@ -229,8 +229,10 @@ def test_someone_else_signing_in_gets_a_device_emptied_of_the_last_users_entries
     page.fill("#id_note_text", "Written by Ortega, never sent.")
     page.locator("form.action-note button[type=submit]").click()
     expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+    # The session ends without a sign-out, before the network comes back (with the session still
+    # valid, the page would rightly send the note as Ortega the moment it is online).
+    page.context.clear_cookies()
     page.context.set_offline(False)
-    page.context.clear_cookies()  # the session ends without a sign-out
 
     colleague = factories.officer(username="ofc.baker", neighborhoods=[issue.neighborhood])
     login(page, live_server, colleague.username)
