@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from cases.models import Event, Issue
 from cases.services import issue_add_note
@@ -20,6 +20,7 @@ from core.models import ClientKey
 from partners.models import StaffProfile
 from tests import factories
 from tests.api.conftest import token_client
+from tests.locks import backend_pid, wait_until_blocked_on
 
 pytestmark = pytest.mark.django_db
 
@@ -135,23 +136,10 @@ def test_two_requests_with_one_key_at_once_add_one_note():
 
     with transaction.atomic():
         first = issue_add_note(issue=issue, actor=officer, text="Same", client_key=key)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (me,) = cursor.fetchone()
+        me = backend_pid()
         thread = threading.Thread(target=second)
         thread.start()
-        waiting = False
-        for _ in range(2000):
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)))", [me]
-                )
-                (waiting,) = cursor.fetchone()
-            if waiting or not thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        assert waiting, f"the second request never waited on the first ({errors})"
+        assert wait_until_blocked_on(me, thread), f"the second request never waited on the first ({errors})"
     thread.join()
     assert not errors
     assert [event.pk for event in results] == [first.pk] and results[0].replayed is True

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from cases.models import Event
@@ -21,6 +21,7 @@ from outreach.services import activity_create
 from partners.models import StaffProfile
 from tests import factories
 from tests.api.conftest import token_client
+from tests.locks import backend_pid, wait_until_blocked_on
 
 pytestmark = pytest.mark.django_db
 
@@ -127,18 +128,6 @@ def test_the_key_of_a_deleted_activity_is_a_conflict_not_a_second_activity(offic
 # --- two requests with one key at once --------------------------------------------------------
 
 
-def _wait_until_blocked(me: int, thread: threading.Thread) -> bool:
-    for _ in range(2000):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)))", [me])
-            (waiting,) = cursor.fetchone()
-        if waiting or not thread.is_alive():
-            return waiting
-        threading.Event().wait(0.01)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("first_commits", [True, False])
 def test_two_requests_with_one_key_at_once_log_one_activity(first_commits):
@@ -164,12 +153,10 @@ def test_two_requests_with_one_key_at_once_log_one_activity(first_commits):
     try:
         with transaction.atomic():
             first = activity_create(actor=officer, client_key=key, **fields(neighborhood))
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                (me,) = cursor.fetchone()
+            me = backend_pid()
             thread = threading.Thread(target=second)
             thread.start()
-            assert _wait_until_blocked(me, thread), f"the second request never waited on the first ({errors})"
+            assert wait_until_blocked_on(me, thread), f"the second request never waited on the first ({errors})"
             if not first_commits:
                 raise Abandoned
     except Abandoned:

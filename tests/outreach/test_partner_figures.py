@@ -20,6 +20,7 @@ from outreach.models import Activity
 from outreach.services import activities_delete, activity_create, activity_update, partner_figures_refresh
 from partners.models import Partner
 from tests import factories
+from tests.locks import backend_pid, wait_until_blocked_on
 
 pytestmark = pytest.mark.django_db
 
@@ -358,25 +359,11 @@ def test_two_transactions_counting_the_same_partner_do_not_lose_one():
 
     with transaction.atomic():
         activity_create(actor=officer, title="First", **fields)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            (me,) = cursor.fetchone()
+        me = backend_pid()
         thread = threading.Thread(target=second)
         thread.start()
         # Commit only once the second transaction waits on this one's lock on the partner.
-        waiting = False
-        for _ in range(2000):
-            with connection.cursor() as cursor:
-                # pg_stat_activity is read once per transaction unless the snapshot is cleared.
-                cursor.execute("SELECT pg_stat_clear_snapshot()")
-                cursor.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)))", [me]
-                )
-                (waiting,) = cursor.fetchone()
-            if waiting or not thread.is_alive():
-                break
-            threading.Event().wait(0.01)
-        assert waiting, f"the second transaction never waited on the first ({errors})"
+        assert wait_until_blocked_on(me, thread), f"the second transaction never waited on the first ({errors})"
     thread.join()
     assert not errors
     assert figures(partner) == (2, start + timedelta(minutes=5))
