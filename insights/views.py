@@ -42,7 +42,7 @@ from cases.escalation.decisions import (
 from cases.models import Issue, Problem
 from cases.selectors.staff import assignable_officers, assignable_q
 from core.dates import DateWriter
-from core.exports import csv_cell
+from core.exports import csv_cell, export_headings
 from core.html_rows import html_rows
 from core.once import cached_once
 from core.permissions import supervisor_required
@@ -873,7 +873,7 @@ def dashboard_export(request, table):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="commonground-{table}-{start}-{end}.csv"'
     writer = csv.writer(response)
-    writer.writerow(header)
+    writer.writerow(export_headings(header, request.GET))
     for row in rows:
         writer.writerow([csv_cell(v) for v in row])
     return response

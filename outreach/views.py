@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.client_keys import Conflict, answers_json, conflict_json, created_json, invalid_json
-from core.exports import csv_cell
+from core.exports import csv_cell, export_headings
 from core.pagination import count_cap_for, page_from_request
 from core.permissions import perm_required, staff_required
 from outreach import selectors
@@ -102,8 +102,8 @@ EXPORT_HEADER = [
 ]
 
 
-def _export_rows(activities):
-    yield EXPORT_HEADER
+def _export_rows(activities, headings):
+    yield headings
     for a in activities:
         yield [
             a.pk,
@@ -133,9 +133,11 @@ def activity_export(request):
     activities = (
         selectors.activity_list(request.user, filters).prefetch_related("issues").iterator(chunk_size=EXPORT_CHUNK)
     )
+    headings = export_headings(EXPORT_HEADER, request.GET)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow([csv_cell(v) for v in row]) for row in _export_rows(activities)),
+        # The headings are translated here, in the request's language (the rows stream after it).
+        (writer.writerow([csv_cell(v) for v in row]) for row in _export_rows(activities, headings)),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -99,6 +99,8 @@ def _catalogue_english() -> set[str]:
         english = entry["msgid"]
         if entry["msgid_plural"] or "%" in english or "{" in english or "<" in english:
             continue
+        if entry["msgctxt"] == "CSV column":  # export headings (identifiers such as "officer"), never on a page
+            continue
         if english != entry["msgstr"][0] and re.search(r"[A-Za-z]{3}", english) and english not in SAME:
             found.add(" ".join(english.split()))
     return found

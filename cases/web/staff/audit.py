@@ -24,7 +24,7 @@ from cases.selectors.audit import (
     may_read_whole_audit,
 )
 from cases.web.staff.audit_forms import AuditFilterForm
-from core.exports import csv_cell
+from core.exports import csv_cell, export_headings
 from core.permissions import staff_required
 
 PAGE_SIZE = 50
@@ -70,9 +70,9 @@ class _Echo:
 EXPORT_HEADER = ["when", "who", "username", "action", "issue", "reason"]
 
 
-def _export_rows(events):
+def _export_rows(events, headings):
     """Who, when, which issue, what, why — never the contact details themselves."""
-    yield EXPORT_HEADER
+    yield headings
     for event in events:
         actor = event.actor
         yield [
@@ -95,9 +95,11 @@ def audit_export(request):
         return _render(request, form, whole_log, status=400)
     queryset = audit_events_filtered(request.user, **(form.selector_kwargs() if form.is_bound else {}))
     events = queryset.order_by("-created_at", "-id").iterator(chunk_size=EXPORT_CHUNK)
+    # The headings are translated here, in the request's language (the rows stream after it).
+    headings = export_headings(EXPORT_HEADER, request.GET)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow([csv_cell(v) for v in row]) for row in _export_rows(events)),
+        (writer.writerow([csv_cell(v) for v in row]) for row in _export_rows(events, headings)),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
