@@ -86,3 +86,16 @@ def force_login(context, live_server, user):
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}])
+
+
+def wait_until_true(page, expression: str, *, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression from the test until it is true. ``page.wait_for_function``
+    polls with an ``eval`` inside the page, which the CSP (no 'unsafe-eval') refuses whenever the
+    first check is false; ``page.evaluate`` runs outside the page's CSP."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(100)

@@ -22,7 +22,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.browser.conftest import DESKTOP, PHONE, force_login
+from tests.browser.conftest import DESKTOP, PHONE, force_login, wait_until_true
 from tests.crawl import Crawler, route_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -376,12 +376,15 @@ def test_the_offline_states_meet_wcag_21_aa(browser, live_server, settings, lang
         login(page, live_server, officer.username)
         page.goto(f"{live_server.url}/issues/{issue.pk}/", wait_until="load")
         assert page.locator("html").get_attribute("lang") == language
-        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+        wait_until_true(page, "Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
         context.set_offline(True)
-        for text in ("Cut fence wire reported again by the neighbours.", "Owner will fix it on Monday."):
+        for kept, text in enumerate(
+            ("Cut fence wire reported again by the neighbours.", "Owner will fix it on Monday."), start=1
+        ):
             page.fill("#id_note_text", text)
             page.locator("form.action-note button[type=submit]").click()
-        page.wait_for_selector("#offline-outbox-list li:nth-child(2)")
+            # Kept before the next is typed: saving empties the form, which would empty the next text.
+            page.wait_for_selector(f"#offline-outbox-list li:nth-child({kept})")
         _check_here(page, found, f"/issues/<id>/ ({language}) with notes waiting to send", viewport)
         page.goto(f"{live_server.url}/outreach/", wait_until="load")
         page.wait_for_selector("#offline-outbox-list li:nth-child(2)")

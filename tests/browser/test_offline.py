@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from cases.models import Event, Issue
 from outreach.models import Activity
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_until_true
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +41,7 @@ def sign_in_with_the_worker(page, live_server, officer):
     """Signed in, the service worker installed and in control of the page."""
     login(page, live_server, officer.username)
     page.goto(f"{live_server.url}/queue/")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    wait_until_true(page, "Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
 
 
 def waiting(page):
@@ -152,11 +152,12 @@ def test_a_note_on_an_issue_closed_meanwhile_is_a_conflict_the_officer_decides(l
     sign_in_with_the_worker(page, live_server, officer)
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
     page.context.set_offline(True)
-    for text in ("Spoke with the owner about the fence.", "Second visit: nobody home."):
+    for kept, text in enumerate(("Spoke with the owner about the fence.", "Second visit: nobody home."), start=1):
         page.fill("#id_note_text", text)
         page.locator("form.action-note button[type=submit]").click()
         expect(page.locator("#offline-outbox-title")).to_contain_text("Waiting to send")
-    expect(page.locator("#offline-outbox-list li")).to_have_count(2)
+        # Kept before the next is typed: saving empties the form, which would empty the next text.
+        expect(page.locator("#offline-outbox-list li")).to_have_count(kept)
 
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.CLOSED)  # a supervisor closed it meanwhile
     page.context.set_offline(False)
@@ -238,7 +239,7 @@ def test_someone_else_signing_in_gets_a_device_emptied_of_the_last_users_entries
     login(page, live_server, colleague.username)
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
     # The page has taken the device for its user (static/js/offline.js, claimDevice).
-    page.wait_for_function(f"localStorage.getItem('commonground-offline-owner') === '{colleague.pk}'")
+    wait_until_true(page, f"localStorage.getItem('commonground-offline-owner') === '{colleague.pk}'")
     expect(waiting(page)).to_be_hidden()
     stored = page.evaluate(
         """async () => new Promise(done => {
