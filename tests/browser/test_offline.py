@@ -44,6 +44,16 @@ def sign_in_with_the_worker(page, live_server, officer):
     wait_until_true(page, "Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
 
 
+def note_kept_offline(page, live_server, officer, issue, text):
+    """Signed in with the worker, the issue page opened, then offline: one note kept on the device."""
+    sign_in_with_the_worker(page, live_server, officer)
+    page.goto(f"{live_server.url}/issues/{issue.pk}/")
+    page.context.set_offline(True)
+    page.fill("#id_note_text", text)
+    page.locator("form.action-note button[type=submit]").click()
+    expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+
+
 def waiting(page):
     return page.locator("#offline-outbox")
 
@@ -186,12 +196,7 @@ def test_a_note_on_an_issue_closed_meanwhile_is_a_conflict_the_officer_decides(l
 def test_signing_out_empties_what_the_device_keeps(live_server, phone_page, field):
     page = phone_page
     officer, issue = field
-    sign_in_with_the_worker(page, live_server, officer)
-    page.goto(f"{live_server.url}/issues/{issue.pk}/")
-    page.context.set_offline(True)
-    page.fill("#id_note_text", "Not for the next person on this phone.")
-    page.locator("form.action-note button[type=submit]").click()
-    expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+    note_kept_offline(page, live_server, officer, issue, "Not for the next person on this phone.")
     Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.CLOSED)  # so it stays as a conflict
     page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
@@ -224,12 +229,7 @@ def test_someone_else_signing_in_gets_a_device_emptied_of_the_last_users_entries
     phone neither sees nor sends what was kept for the last one."""
     page = phone_page
     officer, issue = field
-    sign_in_with_the_worker(page, live_server, officer)
-    page.goto(f"{live_server.url}/issues/{issue.pk}/")
-    page.context.set_offline(True)
-    page.fill("#id_note_text", "Written by Ortega, never sent.")
-    page.locator("form.action-note button[type=submit]").click()
-    expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+    note_kept_offline(page, live_server, officer, issue, "Written by Ortega, never sent.")
     # The session ends without a sign-out, before the network comes back (with the session still
     # valid, the page would rightly send the note as Ortega the moment it is online).
     page.context.clear_cookies()
