@@ -329,7 +329,8 @@ def report_same_problem(request):
 
 
 def _int_param(value):
-    if value is None or not value.isdigit() or len(value) > 12:
+    # ASCII only: str.isdigit() also accepts digits such as "²" that int() refuses.
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 12:
         return None
     return int(value)
 

@@ -168,3 +168,11 @@ def test_public_reads_never_error(client, world, code, query):
     assert client.get("/report/lookup/", {"code": code}).status_code in (200, 302, 404)
     assert client.get("/report/same-problem/", query).status_code in (200, 400)
     assert client.get(f"/report/{quote(code, safe='')}/").status_code in (200, 404)
+
+
+@pytest.mark.django_db
+def test_a_superscript_digit_in_an_id_is_refused_not_a_500(client):
+    """Found by the property test above: "²" passes str.isdigit() but not int()."""
+    for value in ("²", "³", "1²"):
+        response = client.get("/report/same-problem/", {"category": value, "neighborhood": value, "lat": value})
+        assert response.status_code < 500
