@@ -397,15 +397,18 @@ def _people(now) -> None:
         [officer_group.pk, supervisor_group.pk],
     )
     # Officers: two neighborhoods each. Sergeants: five neighborhoods. Commanders: a whole district.
-    _execute(
-        """
-        INSERT INTO partners_staffprofile (user_id, badge_number, districts, languages, phone)
-        SELECT id, 'B' || lpad(id::text, 5, '0'),
-               CASE WHEN id > 210 THEN jsonb_build_array((ARRAY['Central','East','Metro','North','South'])[id - 210])
-                    ELSE '[]'::jsonb END,
-               CASE WHEN id % 4 = 0 THEN '["en", "es"]'::jsonb ELSE '["en"]'::jsonb END, ''
-        FROM auth_user
-        """
+    from partners.models import StaffProfile
+
+    _insert_select(
+        StaffProfile,
+        {
+            "user_id": "id",
+            "badge_number": "'B' || lpad(id::text, 5, '0')",
+            "districts": "CASE WHEN id > 210 THEN jsonb_build_array((ARRAY['Central','East','Metro','North','South'])"
+            "[id - 210]) ELSE '[]'::jsonb END",
+            "languages": 'CASE WHEN id % 4 = 0 THEN \'["en", "es"]\'::jsonb ELSE \'["en"]\'::jsonb END',
+        },
+        "FROM auth_user",
     )
     _execute(
         f"""
