@@ -564,10 +564,13 @@ def _aggregates(first: date, last: date, places, tables=None) -> None:
                 _sums(table, grain, start, end, CITY)
 
 
-def _recompute(first: date, last: date, places, *, compare: bool = False, tables=None) -> dict[str, int]:
+def _recompute(
+    first: date, last: date, places, *, compare: bool = False, tables=None, aggregate: bool = True
+) -> dict[str, int]:
     """Replace the day rows of [first, last] in ``places`` (None: everywhere) with a recomputation
-    from raw rows, then their weeks and months; only ``tables`` (``OPEN_TABLES``) when given. With
-    ``compare``, first count the rows that differ."""
+    from raw rows, then (unless ``aggregate`` is false: the caller sums them once for many days)
+    their weeks and months; only ``tables`` (``OPEN_TABLES``) when given. With ``compare``, first
+    count the rows that differ."""
     fresh = _fresh(first, last, places, tables)
     drift = {}
     for table, rows in fresh.items():
@@ -581,7 +584,8 @@ def _recompute(first: date, last: date, places, *, compare: bool = False, tables
         districts = _districts()
         for table in CITY_TABLES.intersection(fresh):
             _replace(table, Grain.DAY, first, last, CITY, _wide(_stored(table, first, last, NEIGHBORHOODS), districts))
-    _aggregates(first, last, places, tables)
+    if aggregate:
+        _aggregates(first, last, places, tables)
     return drift
 
 
@@ -606,12 +610,21 @@ def _take_turns() -> None:
 
 
 def _recompute_pairs(pairs: Iterable[tuple[date, int]], *, tables=None) -> None:
-    """Recompute each day for the neighborhoods named with it (behind ``_take_turns``)."""
+    """Recompute each day for the neighborhoods named with it (behind ``_take_turns``), then the
+    week and month rows once per month touched, for the neighborhoods changed in it: a batch of
+    thirty days in one month sums its weeks and month once, not thirty times. (A week or month
+    row is the sum of its day rows, so summing it for a neighborhood whose days did not change
+    rewrites the same row.)"""
     places_by_day: dict[date, set[int]] = defaultdict(set)
     for day, place in pairs:
         places_by_day[day].add(place)
+    days_by_month: dict[date, list[date]] = defaultdict(list)
     for day, places in sorted(places_by_day.items()):
-        _recompute(day, day, sorted(places), tables=tables)
+        _recompute(day, day, sorted(places), tables=tables, aggregate=False)
+        days_by_month[_month_start(day)].append(day)
+    for days in days_by_month.values():
+        places = sorted(set().union(*(places_by_day[day] for day in days)))
+        _aggregates(days[0], days[-1], places, tables)
 
 
 def rollups_apply(*, batch: int = APPLY_BATCH) -> int:
