@@ -157,13 +157,15 @@ class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
     public = models.BooleanField()
 
     class Meta:
-        # Replaced, never upserted (``rollups``): an index on the key carrying the measures
-        # (``INCLUDE`` on PostgreSQL; SQLite indexes the key alone), so a period's rows are read
-        # from the index without a table page per row.
+        # Replaced, never upserted (``rollups``): an index on the key followed by the measures, so
+        # a period's rows are read from the index alone, without a table page per row.
         indexes = [
             models.Index(
-                fields=["grain", "period", "neighborhood", "public"],
-                include=[
+                fields=[
+                    "grain",
+                    "period",
+                    "neighborhood",
+                    "public",
                     "reported",
                     "acknowledged",
                     "finished",
@@ -293,8 +295,7 @@ class OpenRollup(Rollup):
         # As ``PlaceRollup``: the key with the measures (a twelve-week read was 8 000 table pages).
         indexes = [
             models.Index(
-                fields=["grain", "period", "neighborhood", "category"],
-                include=["open", "overdue", "escalated"],
+                fields=["grain", "period", "neighborhood", "category", "open", "overdue", "escalated"],
                 name="open_rollup_idx",
             )
         ]
