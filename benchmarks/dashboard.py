@@ -2,9 +2,11 @@
 
 For each page the real view is rendered through Django's test Client against the bench
 database — URL routing, middleware, session and permission checks, every query, the template
-— ``BENCH_DASHBOARD_RUNS`` times (default 25) after two warm-up requests. In turns with the
-page, the floor: the same template (or, for the API, the same JSON renderer) given the figures
-the page computed, already in memory — what the page would cost if its figures were free.
+— ``BENCH_DASHBOARD_RUNS`` times (default 25) after two warm-up requests, the pages in turns
+(one request of each, then the next round), so that a slower minute of a shared machine weighs
+on every page alike. After each request, the floor: the same template (or, for the API, the
+same JSON renderer) given the figures the page computed, already in memory — what the page
+would cost if its figures were free.
 
 Pages, anchored at the bench clock (``bench_now``):
 
@@ -97,7 +99,8 @@ def _floor(response, captured: _Captured):
     return lambda: render(request, template_name, context)
 
 
-def _measure_page(client, url: str, *, before=None) -> dict:
+def _ready(client, url: str, *, before=None):
+    """Warm a page up and capture its floor: what ``_measure`` then times, in turns with the others."""
     for _ in range(WARMUP):
         if before:
             before()
@@ -108,28 +111,40 @@ def _measure_page(client, url: str, *, before=None) -> dict:
         response = client.get(url)
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}")
-    floor = _floor(response, captured)
-    page_times, floor_times = [], []
-    for _ in range(RUNS):
-        if before:
-            before()
-        started = time.perf_counter()
-        answered = client.get(url)
-        page_times.append(time.perf_counter() - started)
-        if answered.status_code != 200:
-            raise RuntimeError(f"{url} answered {answered.status_code}")
-        started = time.perf_counter()
-        floor()
-        floor_times.append(time.perf_counter() - started)
+    return _floor(response, captured)
+
+
+def _measure(pages: dict) -> dict:
+    """Every page ``RUNS`` times, in turns (page after page, each followed by its floor), so that a
+    slower minute of a shared machine falls on every page alike and the ratios between pages hold;
+    {key: timings}."""
     from benchmarks.figures import percentile
 
+    floors = {key: _ready(client, url, before=before) for key, (client, url, before) in pages.items()}
+    page_times = {key: [] for key in pages}
+    floor_times = {key: [] for key in pages}
+    for _ in range(RUNS):
+        for key, (client, url, before) in pages.items():
+            if before:
+                before()
+            started = time.perf_counter()
+            answered = client.get(url)
+            page_times[key].append(time.perf_counter() - started)
+            if answered.status_code != 200:
+                raise RuntimeError(f"{url} answered {answered.status_code}")
+            started = time.perf_counter()
+            floors[key]()
+            floor_times[key].append(time.perf_counter() - started)
     return {
-        "url": url,
-        "runs": RUNS,
-        "median": statistics.median(page_times),
-        "p95": percentile(page_times, 95),
-        "floor_median": statistics.median(floor_times),
-        "floor_p95": percentile(floor_times, 95),
+        key: {
+            "url": url,
+            "runs": RUNS,
+            "median": statistics.median(page_times[key]),
+            "p95": percentile(page_times[key], 95),
+            "floor_median": statistics.median(floor_times[key]),
+            "floor_p95": percentile(floor_times[key], 95),
+        }
+        for key, (_client, url, _before) in pages.items()
     }
 
 
@@ -178,10 +193,9 @@ def measure() -> dict:
         "transparency_uncached": (public, "/transparency/", cache.clear),
         "transparency_cached": (public, "/transparency/", None),
     }
-    measured = {}
-    for key, (client, url, before) in urls.items():
-        measured[key] = _measure_page(client, url, before=before)
-        print(f"[dashboard] {key}: p95 {measured[key]['p95'] * 1000:.1f} ms", flush=True)
+    measured = _measure(urls)
+    for key, timings in measured.items():
+        print(f"[dashboard] {key}: p95 {timings['p95'] * 1000:.1f} ms", flush=True)
     return measured
 
 
