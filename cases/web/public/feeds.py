@@ -1,5 +1,6 @@
 """Atom feeds of new public reports and resolutions: ``/feeds/city.atom`` and, per neighborhood,
-``/feeds/<slug>.atom`` (``/es/feeds/…`` in Spanish). Public categories only, the masked public
+``/feeds/neighborhoods/<slug>.atom`` (also at its first address, ``/feeds/<slug>.atom``, for every
+slug but ``city``; ``/es/feeds/…`` in Spanish). Public categories only, the masked public
 text, no place finer than the neighborhood (``cases.selectors.public.area_updates``)."""
 
 from __future__ import annotations

@@ -21,8 +21,11 @@ urlpatterns = [
     path("alerts/confirm/<str:token>/", alert_views.alerts_confirm, name="alerts_confirm"),
     path("alerts/stop/<str:token>/", alert_views.alerts_stop, name="alerts_stop"),
     # Atom feeds of new public reports and resolutions, for the city and per neighborhood.
+    # A neighborhood's feed lives under neighborhoods/, so that one slugged "city" has its own; the
+    # shorter address the first feeds were given out at still answers for every other slug.
     path("feeds/city.atom", AreaFeed(), name="feed_city"),
-    path("feeds/<slug:slug>.atom", AreaFeed(), name="feed_neighborhood"),
+    path("feeds/neighborhoods/<slug:slug>.atom", AreaFeed(), name="feed_neighborhood"),
+    path("feeds/<slug:slug>.atom", AreaFeed(), name="feed_neighborhood_first_address"),
     path("report/lookup/", public_views.report_lookup, name="report_lookup"),
     path("report/same-problem/", public_views.report_same_problem, name="report_same_problem"),
     path("report/neighborhoods.geojson", public_views.neighborhoods_geojson, name="report_neighborhoods"),

@@ -57,6 +57,21 @@ def test_a_neighborhood_feed_has_its_new_and_resolved_public_reports_newest_firs
     ]
 
 
+def test_a_neighborhood_slugged_city_has_its_own_feed_beside_the_citys(city):
+    new, fixed, other = city
+    named_city = NeighborhoodFactory(name="City", slug="city")
+    public = new.category
+    own = IssueFactory(neighborhood=named_city, category=public, created_at=timezone.now() - timedelta(hours=5))
+    assert entries(Client().get("/feeds/neighborhoods/city.atom")) == [
+        (f"Reported: Graffiti in City ({own.tracking_code})", f"http://testserver/report/{own.tracking_code}/"),
+    ]
+    assert len(entries(Client().get("/feeds/city.atom"))) == 4  # the whole city, that neighborhood included
+    # The neighborhood's page links to its own feed, and the older address of other feeds still answers.
+    around = Client().get("/around/?neighborhood=city").content.decode()
+    assert 'href="/feeds/neighborhoods/city.atom"' in around
+    assert entries(Client().get("/feeds/neighborhoods/westport.atom")) == entries(Client().get("/feeds/westport.atom"))
+
+
 def test_in_spanish_and_an_unknown_neighborhood_is_not_found(city):
     new, _, _ = city
     spanish = entries(Client().get("/es/feeds/westport.atom"))
@@ -65,6 +80,7 @@ def test_in_spanish_and_an_unknown_neighborhood_is_not_found(city):
         f"http://testserver/es/report/{new.tracking_code}/",
     ) in spanish
     assert Client().get("/feeds/nowhere.atom").status_code == 404
+    assert Client().get("/feeds/neighborhoods/nowhere.atom").status_code == 404
 
 
 def test_a_feed_costs_the_same_queries_however_many_reports(city):
