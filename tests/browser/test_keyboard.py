@@ -8,12 +8,14 @@ map gives it.
 """
 
 import re
+import time
 
 import pytest
 
 from cases.models import Issue
 from tests.browser.conftest import DESKTOP
-from tests.cases.web.public.public_helpers import center_neighborhood, graffiti
+from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
+from tests.factories import NeighborhoodFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,9 +26,12 @@ def _desktop(browser):
     return context
 
 
-def _report_form(browser, live_server, path):
+def _report_form(browser, live_server, path, **westside):
     """The report form, with Westside and a graffiti category to file into, by category then location."""
-    center_neighborhood(name="Westside")
+    if westside:
+        NeighborhoodFactory(name="Westside", slug="westside", **westside)
+    else:
+        center_neighborhood(name="Westside")
     graffiti()
     context = _desktop(browser)
     page = context.new_page()
@@ -78,17 +83,42 @@ def test_a_resident_files_a_report_by_keyboard_alone(browser, live_server, prefi
 
 
 def test_a_resident_puts_the_pin_on_the_map_by_keyboard(browser, live_server):
-    context, page = _report_form(browser, live_server, "/es/report/")
+    # Westside wide from east to west: the map fits it to its height, and an arrow key pans 80 px,
+    # more than half of a square neighborhood's width at that zoom. (The test used to press Enter
+    # while the pan was still under way, and passed only while the map had not gone that far.)
+    wide = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [CENTER_LNG - 0.1, CENTER_LAT - 0.01],
+                [CENTER_LNG + 0.1, CENTER_LAT - 0.01],
+                [CENTER_LNG + 0.1, CENTER_LAT + 0.01],
+                [CENTER_LNG - 0.1, CENTER_LAT + 0.01],
+                [CENTER_LNG - 0.1, CENTER_LAT - 0.01],
+            ]
+        ],
+    }
+    context, page = _report_form(browser, live_server, "/es/report/", boundary=wide)
     page.wait_for_selector("#report-map .leaflet-interactive")  # the outlines have loaded
 
     press_on(page, "input[name=category]", "Space")
     tab_to(page, "#report-map")
     assert page.get_attribute("#report-map", "aria-describedby") == "location-help map-keys-help"
     before = page.evaluate("document.querySelector('#report-map .leaflet-map-pane').style.transform")
-    page.keyboard.press("ArrowLeft")  # Leaflet pans the map
-    page.wait_for_function(
-        "(before) => document.querySelector('#report-map .leaflet-map-pane').style.transform !== before", arg=before
-    )
+    page.keyboard.press("ArrowLeft")  # Leaflet pans the map, animated
+    # Enter once the pan has ended (the pane moved, and stood still for a poll), polled from the
+    # test: page.wait_for_function's eval is refused by the CSP when its first check is false, and
+    # a pin put mid-animation lands where the map was passing (seen under a loaded machine).
+    transform = "document.querySelector('#report-map .leaflet-map-pane').style.transform"
+    seen = [before]
+    deadline = time.monotonic() + 15
+    while True:
+        page.wait_for_timeout(120)
+        now = page.evaluate(transform)
+        if now != before and now == seen[-1]:
+            break
+        seen.append(now)
+        assert time.monotonic() < deadline, f"the map did not settle after panning: {seen}"
     page.keyboard.press("Enter")
     assert page.locator("#map-status").inner_text() == "Punto elegido en Westside."
     assert page.locator("#id_lat").input_value() != ""
