@@ -149,6 +149,20 @@ class EngagementRollup(Rollup):
         ]
 
 
+# What a ``PlaceRollup`` row counts: the issue and feedback counts, summed.
+PLACE_MEASURES = (
+    "reported",
+    "acknowledged",
+    "finished",
+    "within_sla",
+    "crime",
+    "reopened",
+    "responses",
+    "not_fixed",
+    "satisfaction_sum",
+)
+
+
 class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
     """``IssueRollup`` and ``FeedbackRollup`` summed over categories and languages, per neighborhood,
     split by whether the category is public: what the dashboard (both rows) and /transparency/
@@ -161,21 +175,7 @@ class PlaceRollup(IssueCounts, FeedbackCounts, Rollup):
         # a period's rows are read from the index alone, without a table page per row.
         indexes = [
             models.Index(
-                fields=[
-                    "grain",
-                    "period",
-                    "neighborhood",
-                    "public",
-                    "reported",
-                    "acknowledged",
-                    "finished",
-                    "within_sla",
-                    "crime",
-                    "reopened",
-                    "responses",
-                    "not_fixed",
-                    "satisfaction_sum",
-                ],
+                fields=["grain", "period", "neighborhood", "public", *PLACE_MEASURES],
                 name="place_rollup_idx",
             )
         ]

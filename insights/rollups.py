@@ -48,6 +48,7 @@ from cases.figure_changes import local_day
 from cases.models import FINISHED_OUTCOMES, Category, ChangedDay, Event, Feedback, Issue
 from core.dialect import WholeHours
 from insights.models import (
+    PLACE_MEASURES,
     EngagementRollup,
     FeedbackRollup,
     Grain,
@@ -97,21 +98,7 @@ TABLES = {
     "outreach": (OutreachRollup, ("kind", "category_id"), ("activities", "hours", "attendance")),
     "engagement": (EngagementRollup, ("partner_id", "category_id"), ("activities",)),
     # Derived from the rows above (``_place_rows``): the same figures with fewer keys.
-    "place": (
-        PlaceRollup,
-        ("public",),
-        (
-            "reported",
-            "acknowledged",
-            "finished",
-            "within_sla",
-            "crime",
-            "reopened",
-            "responses",
-            "not_fixed",
-            "satisfaction_sum",
-        ),
-    ),
+    "place": (PlaceRollup, ("public",), PLACE_MEASURES),
     # Per neighborhood (district blank), and under neighborhood None for each district and the
     # whole city (district blank): ``CITY_TABLES``, ``_wide``.
     "place_resolution": (PlaceResolutionRollup, ("district", "public", "hours"), ("issues",)),
