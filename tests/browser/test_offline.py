@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from cases.models import Event, Issue
 from outreach.models import Activity
 from tests import factories
-from tests.browser.conftest import login, wait_until_true
+from tests.browser.conftest import login, wait_for_the_worker, wait_until_true
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,20 +38,10 @@ def notes(issue):
 
 
 def sign_in_with_the_worker(page, live_server, officer):
-    """Signed in, the service worker installed and in control of the page.
-
-    The worker's install fetches the staff shell (styles, scripts, three pages) one by one, which on
-    a loaded machine took longer than a fixed wait (seen once in a full run): wait for the worker
-    to be active, however long its install takes, then for it to control the page — it claims the
-    open pages when it activates; a page opened after that is controlled from its first request,
-    so one that missed the claim is loaded again."""
+    """Signed in, the service worker installed and in control of the page."""
     login(page, live_server, officer.username)
     page.goto(f"{live_server.url}/queue/")
-    page.evaluate("() => { navigator.serviceWorker.ready.then(() => { window.cgWorkerReady = true; }); }")
-    wait_until_true(page, "window.cgWorkerReady === true", timeout=60)
-    if not page.evaluate("Boolean(navigator.serviceWorker.controller)"):
-        page.reload()
-    wait_until_true(page, "Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    wait_for_the_worker(page)
 
 
 def note_kept_offline(page, live_server, officer, issue, text):
