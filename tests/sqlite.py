@@ -9,8 +9,10 @@ on SQLite takes about ten seconds, and sixteen scenarios ran them all again. The
 empty file by the template, by ``make run``'s test and by the embedded-mode tests.
 """
 
+import atexit
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -41,6 +43,7 @@ def _migrated() -> Path:
     """A SQLite file with every migration applied, made once per test process."""
     if not _TEMPLATE:
         folder = Path(tempfile.mkdtemp(prefix="cg-sqlite-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         database = folder / "migrated.sqlite3"
         done = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
