@@ -1,4 +1,5 @@
-"""Free text a service takes: trimmed, required or not, and no longer than its limit."""
+"""Text from a request: free text a service takes (trimmed, required or not, and no longer than its
+limit), and a whole number typed in a query string or a form."""
 
 from __future__ import annotations
 
@@ -15,3 +16,12 @@ def clean_text(value, *, field: str, required: bool = True, max_length: int = 50
     if len(value) > max_length:
         raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": max_length}})
     return value
+
+
+def whole_number(text, *, max_digits: int = 18) -> int | None:
+    """``text`` as a non-negative whole number when it is ASCII digits only (at most ``max_digits``:
+    18 fit a bigint), else None. ``str.isdigit`` alone also accepts digits such as "²", which
+    ``int`` then refuses: a 500 from a query string."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > max_digits:
+        return None
+    return int(text)

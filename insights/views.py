@@ -46,6 +46,7 @@ from core.exports import csv_cell, export_headings
 from core.html_rows import html_rows
 from core.once import cached_once
 from core.permissions import supervisor_required
+from core.text import whole_number
 from insights.figures.issues import (
     DashboardScope,
     active_problem_counts,
@@ -898,8 +899,7 @@ MAX_SELECTED = 200
 
 
 def _id(value: str) -> int | None:
-    # ASCII only: str.isdigit() also accepts digits such as "²" that int() refuses.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS else None
+    return whole_number(value, max_digits=MAX_ID_DIGITS)
 
 
 def _assignable_officer(value: str):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases.models import Problem
+from core.text import whole_number
 from core.widgets import show_rows, use_fast_selects
 from outreach.models import Activity
 from outreach.selectors import ActivityFilters, issues_by_codes, normalize_tracking_code, officer_choices
@@ -127,8 +128,9 @@ class ActivityForm(forms.Form):
             own = list(profile.neighborhoods.values_list("pk", flat=True)[:2])
             if len(own) == 1:
                 initial["neighborhood"] = own[0]
-        if problem_id and str(problem_id).isdigit():
-            problem = Problem.objects.filter(pk=int(problem_id)).values("pk", "neighborhood_id").first()
+        problem_id = whole_number(str(problem_id or ""))
+        if problem_id is not None:
+            problem = Problem.objects.filter(pk=problem_id).values("pk", "neighborhood_id").first()
             if problem is not None:
                 initial["problem"] = problem["pk"]
                 if problem["neighborhood_id"]:

@@ -28,6 +28,7 @@ from cases.models import ApiClient, Category, CategoryAttribute, Issue
 from cases.open311 import selectors
 from cases.open311.render import Open311Error
 from cases.photos import photo_clean
+from core.text import whole_number
 from partners.models import Neighborhood
 from partners.selectors import address_point_for, neighborhood_for_point, neighborhood_named_in
 
@@ -439,10 +440,10 @@ def _whole_number(data: QueryDict, name: str, default: int, low: int, high: int)
     text = one(data, name).strip()
     if not text:
         return default
-    # ASCII digits only: "²" is a digit to str.isdigit and not a number to int.
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    number = whole_number(text)
+    if number is None or not low <= number <= high:
         raise bad_request(f"{name} must be a whole number from {low} to {high}.")
-    return int(text)
+    return number
 
 
 def request_search(data: QueryDict, *, now: datetime) -> RequestSearch:

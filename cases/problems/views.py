@@ -53,6 +53,7 @@ from cases.services import (
 from cases.web.staff.cards import problem_list_rows
 from core.forms import form_add_service_errors
 from core.permissions import perm_required, supervisor_required
+from core.text import whole_number
 from partners.models import Neighborhood
 from partners.selectors import area_shown
 
@@ -97,8 +98,8 @@ def problem_list_view(request):
 def problem_new(request):
     """Open a Problem by hand, from the dashboard or from an issue (``?issue=<id>`` pre-fills it)."""
     initial = {}
-    issue_id = request.GET.get("issue", "")
-    if issue_id.isdigit():
+    issue_id = whole_number(request.GET.get("issue"))
+    if issue_id is not None:
         issue = Issue.objects.select_related("category", "neighborhood").filter(pk=issue_id).first()
         if issue is not None:
             initial = {

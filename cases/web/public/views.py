@@ -38,6 +38,7 @@ from cases.selectors.public import (
 from cases.services import feedback_submit, issue_submit
 from cases.web.public.forms import HONEYPOT_FIELD, FeedbackForm, FollowForm, ReportForm
 from core.ratelimit import rate_limit_consume, rate_limit_exceeded, rate_limit_reserve, rate_limit_retry_after
+from core.text import whole_number
 from partners.models import Neighborhood
 
 SUBMITTED_COOKIE = "cg_submitted"
@@ -94,9 +95,9 @@ def _render_form(request, form, *, status=200, candidates=None, photo_token="", 
 def report_form(request):
     if request.method == "GET":
         initial = {}
-        wanted = request.GET.get("category", "")
-        if wanted.isdigit() and len(wanted) < 12:
-            initial["category"] = wanted
+        wanted = whole_number(request.GET.get("category"), max_digits=11)
+        if wanted is not None:
+            initial["category"] = str(wanted)
         return _render_form(request, ReportForm(initial=initial))
     return _report_post(request)
 
@@ -304,10 +305,10 @@ def _service_errors_to_form(form, error: ValidationError) -> None:
 @require_GET
 def report_same_problem(request):
     """The "is this the same problem?" list for the chosen category and point (HTML fragment for the form)."""
-    category = _int_param(request.GET.get("category"))
+    category = whole_number(request.GET.get("category"), max_digits=12)
     lat = float_param(request.GET.get("lat"), 90)
     lng = float_param(request.GET.get("lng"), 180)
-    neighborhood_id = _int_param(request.GET.get("neighborhood"))
+    neighborhood_id = whole_number(request.GET.get("neighborhood"), max_digits=12)
     if category is None:
         return HttpResponseBadRequest("category is required")
     category = Category.objects.filter(pk=category, is_active=True).first()
@@ -326,13 +327,6 @@ def report_same_problem(request):
         "public/_same_problem.html",
         {"candidates": candidates, "candidate_category": category, "selected_same_issue": "", "in_form": True},
     )
-
-
-def _int_param(value):
-    # ASCII only: str.isdigit() also accepts digits such as "²" that int() refuses.
-    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 12:
-        return None
-    return int(value)
 
 
 def float_param(value, bound):

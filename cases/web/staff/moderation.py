@@ -42,6 +42,7 @@ from cases.services.moderation import (
 from cases.web.staff.moderation_forms import PublicTextForm, ReasonForm, ResolveForm
 from core.forms import form_add_service_errors
 from core.permissions import perm_required
+from core.text import whole_number
 
 moderator_required = perm_required(MODERATE_PERMISSION)
 
@@ -246,10 +247,11 @@ def cursor_encode(after: tuple[datetime, int]) -> str:
 
 def cursor_decode(text: str) -> tuple[datetime, int] | None:
     micros, _sep, item_id = (text or "").partition("-")
-    if not (micros.isdigit() and item_id.isdigit()) or len(micros) > 20 or len(item_id) > 18:
+    micros, item_id = whole_number(micros, max_digits=20), whole_number(item_id)
+    if micros is None or item_id is None:
         return None
     try:
-        return _EPOCH + timedelta(microseconds=int(micros)), int(item_id)
+        return _EPOCH + timedelta(microseconds=micros), item_id
     except OverflowError:
         return None
 
