@@ -174,6 +174,7 @@
       var field = form.querySelector("input[name=client_key]");
       if (field) field.value = newKey();
       announce(TEXT.saved);
+      retryLater(true);  // kept though the browser said online (the request failed on the way)
       return render();
     });
   }
@@ -227,30 +228,60 @@
     });
   }
 
+  /* A send that stopped (no network after all, or the server in trouble) is tried again later,
+     sooner first: a weak signal often says "online" while requests fail, and then no "online"
+     event ever comes to send what waits. */
+  var retryTimer = null;
+  var retryDelay = 0;
+  var RETRY_FIRST = 5000;
+  var RETRY_MOST = 60000;
+
+  function retryLater(again) {
+    if (retryTimer) window.clearTimeout(retryTimer);
+    retryTimer = null;
+    if (!again) { retryDelay = 0; return; }
+    retryDelay = retryDelay ? Math.min(retryDelay * 2, RETRY_MOST) : RETRY_FIRST;
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      if (offline()) retryLater(true);  // the "online" event sends them
+      else sendAll();
+    }, retryDelay);
+  }
+
   function sendAll() {
     if (sending) return Promise.resolve();
     sending = true;
     var sentAny = false;
+    var changed = false;
+    var stopped = false;
     return allEntries().then(function (entries) {
       var due = entries.filter(function (entry) {
         return entry.user === USER && (entry.state === "waiting" || entry.state === "signin");
       });
       var chain = Promise.resolve("go");
       due.forEach(function (entry) {
+        var before = entry.state;
         chain = chain.then(function (previous) {
           if (previous === "stop") return "stop";
           return sendOne(entry).then(function (outcome) {
             if (outcome === "sent") sentAny = true;
+            if (outcome === "stop") stopped = true;
+            if (outcome !== "stop" || before !== "waiting") changed = true;
             return outcome;
           });
         });
       });
       return chain;
     }).then(function () {
-      return render();
+      // Nothing changed (a retry that found no network): the list stays as it is, and with it
+      // the focus of whoever is on one of its buttons.
+      return changed ? render() : null;
     }).then(function (left) {
       if (sentAny && left && left.length === 0) announce(TEXT.sent);
-    }).catch(function () {}).then(function () { sending = false; });
+    }).catch(function () {}).then(function () {
+      sending = false;
+      retryLater(stopped);
+    });
   }
 
   function sendAnyway(key) {
@@ -391,7 +422,12 @@
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
     }
-    render().then(function () { if (!offline()) sendAll(); });
+    render().then(function (entries) {
+      if (!offline()) sendAll();
+      else if ((entries || []).some(function (entry) { return entry.user === USER && entry.state === "waiting"; })) {
+        retryLater(true);  // should the "online" event never come to this page
+      }
+    });
   }
 
   window.addEventListener("online", sendAll);

@@ -193,6 +193,32 @@ def test_a_note_on_an_issue_closed_meanwhile_is_a_conflict_the_officer_decides(l
     assert notes(issue) == ["Spoke with the owner about the fence."]
 
 
+def test_a_note_lost_on_the_way_is_sent_again_though_the_browser_never_went_offline(live_server, phone_page, field):
+    """A weak signal: the browser says online, the request fails on the way. No "online" event will
+    ever come, so the page tries again by itself a few seconds later."""
+    page = phone_page
+    officer, issue = field
+    sign_in_with_the_worker(page, live_server, officer)
+    page.goto(f"{live_server.url}/issues/{issue.pk}/")
+    lost = []
+
+    def lose(route):
+        lost.append(route.request.method)
+        route.abort("internetdisconnected")
+
+    page.route(f"**/issues/{issue.pk}/note/", lose)
+    page.fill("#id_note_text", "Street light out again at the corner of 9th.")
+    page.locator("form.action-note button[type=submit]").click()
+    expect(page.locator("#offline-outbox-list li")).to_have_count(1)
+    assert lost == ["POST"] and notes(issue) == []
+    page.unroute(f"**/issues/{issue.pk}/note/")
+
+    expect(waiting(page)).to_be_hidden(timeout=20000)
+    expect(page.locator("#offline-status")).to_have_text("Sent: nothing is waiting on this device any more.")
+    assert notes(issue) == ["Street light out again at the corner of 9th."]
+    assert lost == ["POST"]
+
+
 def test_signing_out_empties_what_the_device_keeps(live_server, phone_page, field):
     page = phone_page
     officer, issue = field
