@@ -164,8 +164,9 @@ class DashboardScope:
         """The rows a table with city and district rows (``insights.models.CityRows``) is read by:
         a neighborhood's own, a district's, or the city's."""
         if self.neighborhood_id or self.area_neighborhood_ids:
-            # Single neighborhoods: their own rows (a district row would count its others too).
-            return self.place_q()
+            # Single neighborhoods: their own rows (a district row would count its others too),
+            # whose district is blank: said, so that the key's columns after it bound the read.
+            return self.place_q() & Q(district="")
         if self.has_area:
             return Q(neighborhood_id__isnull=True, district__in=self.area_districts)
         return Q(neighborhood_id__isnull=True, district=self.district)
@@ -634,7 +635,7 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
         figures[place] = {"reported": reported, "finished": finished, "median_days": None}
     bands: dict[int, dict[int, int]] = defaultdict(dict)
     for place, band, n in (
-        PlaceBandRollup.objects.filter(parts, public=True, neighborhood_id__isnull=False)
+        PlaceBandRollup.objects.filter(parts, public=True, neighborhood_id__isnull=False, district="")
         .values_list("neighborhood_id", "band")
         .annotate(Sum("issues"))
         .order_by()
@@ -643,21 +644,21 @@ def transparency_issue_figures(first: date, last: date) -> dict[int, dict]:
     where = {place: banded_range(by_band) for place, by_band in bands.items()}
     wanted = [(place, w) for place, w in where.items() if w is not None]
     hours: dict[int, dict[int, int]] = defaultdict(dict)
-    # Neighborhoods whose middle lies in the same band read it together, and each arm names the
-    # grain, periods, neighborhoods and hours: an index range of the key each, where a condition on
-    # neighborhood and hours apart from the periods' made the database read every hour of every
-    # neighborhood in each period and throw most away.
+    # Neighborhoods whose middle lies in the same band read it together, and each arm names every
+    # column of the key — grain, periods, neighborhoods, the blank district of a neighborhood's own
+    # rows, public, hours: an index range each. Leave one out (the district was, once) and the
+    # database reads every hour of every neighborhood in each period and throws most away.
     places_by_band: dict[tuple[int, int], list[int]] = defaultdict(list)
     for place, (lo, hi, *_rest) in wanted:
         places_by_band[(lo, hi)].append(place)
     arms = [
-        period & Q(neighborhood_id__in=places, hours__gte=lo, hours__lte=hi)
+        period & Q(neighborhood_id__in=places, district="", public=True, hours__gte=lo, hours__lte=hi)
         for period in period_arms(first, last)
         for (lo, hi), places in places_by_band.items()
     ]
     if arms:
         for place, value, n in (
-            PlaceResolutionRollup.objects.filter(reduce(operator.or_, arms), public=True)
+            PlaceResolutionRollup.objects.filter(reduce(operator.or_, arms))
             .values_list("neighborhood_id", "hours")
             .annotate(Sum("issues"))
             .order_by()
