@@ -49,6 +49,7 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from cases.models import Category, Escalation, Issue, Problem
 from insights.figures.summaries import (
@@ -551,7 +552,37 @@ def active_problem_counts(scope: DashboardScope) -> dict:
     return {"by_stage": by_stage, "by_neighborhood": by_neighborhood, "total": sum(by_stage.values())}
 
 
-def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]:
+@dataclass
+class ActiveProblem:
+    """A Problem as the dashboard's table, map and export show it: names read in the same
+    statement, no model instances (a hundred Problems with their category, neighborhood and
+    owner were four hundred)."""
+
+    pk: int
+    title: str
+    stage: str
+    created_at: datetime
+    category_name_en: str | None
+    category_name_es: str | None
+    neighborhood_id: int | None
+    neighborhood_name: str | None
+    owner_name: str
+    issue_count: int = 0
+    open_issue_count: int = 0
+    center_lat: float | None = None
+    center_lng: float | None = None
+
+    @property
+    def category_name(self) -> str:
+        if (get_language() or "en").startswith("es") and self.category_name_es:
+            return self.category_name_es
+        return self.category_name_en or ""
+
+    def get_absolute_url(self) -> str:
+        return f"/problems/{self.pk}/"
+
+
+def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[ActiveProblem]:
     """Active Problems in SARA order (scanning first), with issue counts and the centre of their issues.
 
     Two queries: the Problems shown, then their issues' counts and centres in one grouped read
@@ -572,25 +603,40 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[Problem]
             if stage != Problem.Stage.CLOSED
         ),
     )
-    shown = (
-        Problem.objects.filter(newest).annotate(stage_rank=rank).order_by("stage_rank", "-created_at", "-id")[:limit]
-    )
     # Only what the table, the map and the export show: a Problem's free-text SARA fields, the
     # neighborhood's boundary and the owner's account stay in the database.
-    problems = list(
-        shown.select_related("category", "neighborhood", "owner").only(
-            "id",
-            "title",
-            "stage",
-            "created_at",
-            "category__name_en",
-            "category__name_es",
-            "neighborhood__name",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
+    problems = [
+        ActiveProblem(
+            pk=pk,
+            title=title,
+            stage=stage,
+            created_at=created_at,
+            category_name_en=name_en,
+            category_name_es=name_es,
+            neighborhood_id=place,
+            neighborhood_name=place_name,
+            owner_name=(f"{first or ''} {last or ''}".strip() or username or "") if owner else "",
         )
-    )
+        for pk, title, stage, created_at, name_en, name_es, place, place_name, owner, username, first, last in (
+            Problem.objects.filter(newest)
+            .annotate(stage_rank=rank)
+            .order_by("stage_rank", "-created_at", "-id")
+            .values_list(
+                "id",
+                "title",
+                "stage",
+                "created_at",
+                "category__name_en",
+                "category__name_es",
+                "neighborhood_id",
+                "neighborhood__name",
+                "owner_id",
+                "owner__username",
+                "owner__first_name",
+                "owner__last_name",
+            )[:limit]
+        )
+    ]
     located = Q(lat__isnull=False, lng__isnull=False)
     # By the ids shown (an index lookup each; the planner misjudges a subquery here and merges the
     # whole index). ``or [0]`` (no Problem has id 0) keeps the query — and the page's query count —
