@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
@@ -512,6 +513,68 @@ def officer_table_rows(rows: list[dict]) -> str:
     )
 
 
+def neighborhood_table_rows(rows: list[dict]) -> str:
+    """The neighborhoods table's rows (up to every neighborhood), as HTML made here."""
+    badge = format_html(' <span class="badge bad">{}</span>', _("needs attention"))
+    return html_rows(
+        '<tr data-neighborhood="{}"{}><td>{}{}<br><span class="muted">{}</span></td><td class="num">{}</td>'
+        '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>'
+        '<td class="num">{}</td><td class="num">{}</td></tr>',
+        (
+            (
+                r["id"],
+                mark_safe(' class="attention"') if r["attention"] else "",
+                r["name"],
+                badge if r["attention"] else "",
+                r["district"],
+                r["open"],
+                r["overdue"],
+                r["escalated"],
+                r["crime"],
+                r["open_problems"],
+                floatformat(r["hours"], "1u"),  # unlocalized, as the table's other numbers
+                r["partners"],
+            )
+            for r in rows
+        ),
+    )
+
+
+def decision_table_rows(rows: list[dict], *, csrf_input: str, next_url: str) -> str:
+    """The decisions table's rows (up to 50), each with its own decision form, as HTML made here."""
+    nobody = format_html('<span class="muted">{}</span>', _("nobody"))
+    to_problem, acknowledge = _("Open a problem"), _("Acknowledge")
+    return html_rows(
+        '<tr data-issue="{0}"><td class="no-print"><input type="checkbox" name="issue" value="{0}" form="bulk-assign"'
+        ' aria-labelledby="decision-code-{0}"></td><td><a id="decision-code-{0}" href="{1}">{2}</a><br>'
+        '<span class="muted">{3}</span></td><td>{4}</td><td>{5}</td><td>{6}</td><td>{7}</td>'
+        '<td><span class="badge{8}">{9}</span></td><td class="no-print decision-actions">'
+        '<form method="post" action="/dashboard/decisions/{0}/acknowledge/" class="inline-form">{10}'
+        '<input type="hidden" name="next" value="{11}">'
+        '<button type="submit" formaction="/dashboard/decisions/{0}/problem/">{12}</button>'
+        '<button type="submit">{13}</button></form></td></tr>',
+        (
+            (
+                r["id"],
+                r["url"],
+                r["code"],
+                r["category"],
+                r["neighborhood"],
+                r["status"],
+                r["assignee"] or nobody,
+                r["level"],
+                mark_safe(" overdue") if r["overdue"] else "",
+                r["due"],
+                csrf_input,
+                next_url,
+                to_problem,
+                acknowledge,
+            )
+            for r in rows
+        ),
+    )
+
+
 def problem_table_rows(rows: list[dict]) -> str:
     """The active problems table's rows (up to 100), as HTML made here."""
     owner = '<br><span class="muted">{}</span>'
@@ -719,7 +782,12 @@ def dashboard(request):
             '<option value="{}">{}</option>',
             ((u.pk, u.name) for u in board.officers),
         ),
-        "decision_rows": decision_rows(board.decisions, scope.now),
+        "decision_table_rows": decision_table_rows(
+            decision_rows(board.decisions, scope.now),
+            csrf_input=format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)),
+            next_url=request.get_full_path(),
+        ),
+        "neighborhood_table_rows": neighborhood_table_rows(board.neighborhood_table),
         "trend_rows": trend_rows(board.trends),
         "problem_rows": problem_table,
         "problem_table_rows": problem_table_rows(problem_table),
