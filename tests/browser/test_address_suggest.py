@@ -5,6 +5,7 @@ import pytest
 
 from partners.address_import import AddressRow
 from partners.services import address_points_import
+from tests.browser.conftest import wait_until_true
 from tests.cases.web.public.public_helpers import CENTER_LAT, CENTER_LNG, center_neighborhood, graffiti
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,7 +41,7 @@ def test_resident_chooses_a_suggested_address_with_the_keyboard(live_server, pho
     page.wait_for_selector("#address-suggestions [role=option]")
     assert field.get_attribute("aria-expanded") == "true"
     assert page.locator("#address-suggestions [role=option]").count() == 3
-    page.wait_for_function("document.querySelector('#address-suggest-status').textContent.startsWith('3 ')")
+    wait_until_true(page, "document.querySelector('#address-suggest-status').textContent.startsWith('3 ')")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "suggestions")
 
