@@ -101,6 +101,19 @@ def wait_until_true(page, expression: str, *, timeout: float = 15.0) -> None:
         page.wait_for_timeout(100)
 
 
+# A request from the page that fails: the network is off for the page and its service worker.
+REQUEST_FAILS = "fetch('/healthz', {cache: 'no-store'}).then(() => false, () => true)"
+
+
+def go_offline(page, *, timeout: float = 15.0) -> None:
+    """``set_offline(True)``, then wait until a request from the page really fails. Once, on a
+    loaded machine, a note submitted right after ``set_offline`` reached the server (and an offline
+    test found it written): the emulation reaches the page's requests through its service worker
+    a moment after the call returns."""
+    page.context.set_offline(True)
+    wait_until_true(page, REQUEST_FAILS, timeout=timeout)
+
+
 CONTROLLED = "Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
 WORKER_STATE = """navigator.serviceWorker.getRegistrations().then((registrations) => registrations.map((r) => ({
     installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state,

@@ -22,7 +22,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.browser.conftest import DESKTOP, PHONE, force_login, wait_for_the_worker
+from tests.browser.conftest import DESKTOP, PHONE, force_login, go_offline, wait_for_the_worker
 from tests.crawl import Crawler, route_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -377,7 +377,7 @@ def test_the_offline_states_meet_wcag_21_aa(browser, live_server, settings, lang
         page.goto(f"{live_server.url}/issues/{issue.pk}/", wait_until="load")
         assert page.locator("html").get_attribute("lang") == language
         wait_for_the_worker(page)
-        context.set_offline(True)
+        go_offline(page)
         for kept, text in enumerate(
             ("Cut fence wire reported again by the neighbours.", "Owner will fix it on Monday."), start=1
         ):

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from cases.models import Event, Issue
 from outreach.models import Activity
 from tests import factories
-from tests.browser.conftest import login, wait_for_the_worker, wait_until_true
+from tests.browser.conftest import go_offline, login, wait_for_the_worker, wait_until_true
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def note_kept_offline(page, live_server, officer, issue, text):
     """Signed in with the worker, the issue page opened, then offline: one note kept on the device."""
     sign_in_with_the_worker(page, live_server, officer)
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
-    page.context.set_offline(True)
+    go_offline(page)
     page.fill("#id_note_text", text)
     page.locator("form.action-note button[type=submit]").click()
     expect(page.locator("#offline-outbox-list li")).to_have_count(1)
@@ -66,7 +66,7 @@ def test_offline_activity_and_note_are_kept_then_sent_once(live_server, phone_pa
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
     expect(waiting(page)).to_be_hidden()
 
-    page.context.set_offline(True)
+    go_offline(page)
     # A note, on the issue page opened before the signal went.
     page.fill("#id_note_text", "Fence wire cut again; owner told.")
     page.locator("form.action-note button[type=submit]").click()
@@ -161,7 +161,7 @@ def test_a_note_on_an_issue_closed_meanwhile_is_a_conflict_the_officer_decides(l
     officer, issue = field
     sign_in_with_the_worker(page, live_server, officer)
     page.goto(f"{live_server.url}/issues/{issue.pk}/")
-    page.context.set_offline(True)
+    go_offline(page)
     for kept, text in enumerate(("Spoke with the owner about the fence.", "Second visit: nobody home."), start=1):
         page.fill("#id_note_text", text)
         page.locator("form.action-note button[type=submit]").click()
@@ -245,7 +245,7 @@ def test_signing_out_empties_what_the_device_keeps(live_server, phone_page, fiel
     assert left == {"databases": [], "caches": [], "workers": 0}
     assert notes(issue) == []
     # Signed out, the kept pages are gone too: offline, the queue does not open from the device.
-    page.context.set_offline(True)
+    go_offline(page)
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
         page.goto(f"{live_server.url}/queue/")
 
