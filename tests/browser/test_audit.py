@@ -10,7 +10,7 @@ import pytest
 
 from cases.models import Event
 from tests import factories
-from tests.browser.conftest import force_login
+from tests.browser.conftest import force_login, wait_until_true
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,8 +44,11 @@ def test_reveal_with_a_reason_then_read_the_audit_log_on_a_phone(live_server, ph
     assert not Event.objects.filter(kind=Event.Kind.CONTACT_VIEWED).exists()
     # With a reason chosen by keyboard.
     page.locator("#id_reveal_reason_code").focus()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("ArrowDown")  # the second reason: "Follow-up visit"
+    # Each key waits for the select to move: under load, a second key pressed at once was lost
+    # (the first reason was sent).
+    for index in (1, 2):  # the second reason: "Follow-up visit"
+        page.keyboard.press("ArrowDown")
+        wait_until_true(page, f"document.getElementById('id_reveal_reason_code').selectedIndex === {index}")
     page.locator(".reveal-contacts button[type=submit]").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("[data-testid=contact]")
