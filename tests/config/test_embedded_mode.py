@@ -119,8 +119,10 @@ def _in(values) -> str:
     return "(" + ",".join(f"'{value}'" for value in values) + ")"
 
 
-def known_in_sqlite(server: EmbeddedServer):
-    """Existing ids by collection, read from the embedded database (the API check steers to them)."""
+def known_in_sqlite(server: EmbeddedServer, username: str):
+    """Existing ids by collection, read from the embedded database (the API check steers to them);
+    notifications are the user's own (anyone else's is a 404: the demo has hundreds, most of them
+    other people's, and a run whose six examples all fell on those never saw a 2xx)."""
     open_ = _in(Issue.OPEN_STATUSES)
     tables = {
         "issues": "SELECT id FROM cases_issue",
@@ -130,7 +132,10 @@ def known_in_sqlite(server: EmbeddedServer):
         "partners": "SELECT id FROM partners_partner",
         "activities": "SELECT id FROM outreach_activity",
         "escalations": "SELECT id FROM cases_escalation",
-        "notifications": "SELECT id FROM cases_notification",
+        "notifications": (
+            "SELECT n.id FROM cases_notification n JOIN auth_user u ON u.id = n.user_id "
+            f"WHERE u.username = '{username}'"
+        ),
         # People issues can be assigned to (the decision's and the actions' "officer").
         "staff": (
             "SELECT ug.user_id FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id "
@@ -172,9 +177,9 @@ def test_the_api_conforms_to_its_schema_on_sqlite(embedded):
     schema = schemathesis.openapi.from_url(f"{embedded.url}/api/schema/?format=json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 30
-    known = known_in_sqlite(embedded)
     failures, seen = [], {}
     for who, key in tokens.items():
+        known = known_in_sqlite(embedded, who)
         headers = {"Authorization": f"Token {key}"}
         for operation in operations:
             run = api_check.runner(
