@@ -7,11 +7,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cases.response_templates import placeholder_errors
 from core.models import QuickChoiceDisplay, TrackedFields
+from core.text import in_language
 from partners.models import Neighborhood, Partner
 
 # Unambiguous alphabet for codes residents read aloud over the phone.
@@ -136,19 +136,19 @@ class Category(models.Model):
 
     @property
     def name(self):
-        return self.name_es if (get_language() or "en").startswith("es") and self.name_es else self.name_en
+        return in_language(self.name_en, self.name_es)
 
     @property
     def hint(self):
-        return self.hint_es if (get_language() or "en").startswith("es") and self.hint_es else self.hint_en
+        return in_language(self.hint_en, self.hint_es)
 
     @property
     def notice(self):
-        return self.notice_es if (get_language() or "en").startswith("es") and self.notice_es else self.notice_en
+        return in_language(self.notice_en, self.notice_es)
 
     @property
     def group(self):
-        return self.group_es if (get_language() or "en").startswith("es") and self.group_es else self.group_en
+        return in_language(self.group_en, self.group_es)
 
     def target_hours(self, priority) -> int:
         return getattr(self, f"target_hours_{priority}")

@@ -1,9 +1,11 @@
 """Text from a request: free text a service takes (trimmed, required or not, and no longer than its
-limit), and a whole number typed in a query string or a form."""
+limit), and a whole number typed in a query string or a form. Text for a page: a field kept in
+English and Spanish in the reader's language, and a person's name from a user's columns."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 
@@ -25,3 +27,16 @@ def whole_number(text, *, max_digits: int = 18) -> int | None:
     if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > max_digits:
         return None
     return int(text)
+
+
+def in_language(english: str | None, spanish: str | None) -> str:
+    """A text kept in both languages, in the active one: the Spanish when the page is in Spanish
+    and there is one, else the English."""
+    if spanish and (get_language() or "en").startswith("es"):
+        return spanish
+    return english or ""
+
+
+def person_name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """What ``User.get_full_name() or get_username()`` gives, from the columns a read took."""
+    return f"{first_name or ''} {last_name or ''}".strip() or username or ""

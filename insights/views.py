@@ -48,7 +48,7 @@ from core.exports import csv_cell, export_headings
 from core.html_rows import html_rows
 from core.once import cached_once
 from core.permissions import supervisor_required
-from core.text import whole_number
+from core.text import person_name, whole_number
 from insights.figures.issues import (
     DashboardScope,
     active_problem_counts,
@@ -665,7 +665,7 @@ def _users(workload_ids) -> list[Person]:
     to run."""
     assignable = assignable_q()
     return [
-        Person(pk, f"{first} {last}".strip() or username, bool(can))
+        Person(pk, person_name(first, last, username), bool(can))
         for pk, username, first, last, can in prepared.rows(
             User.objects.filter(assignable | Q(pk__in_array=sorted(workload_ids)))
             .annotate(assignable=ExpressionWrapper(assignable, output_field=BooleanField()))

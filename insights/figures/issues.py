@@ -49,9 +49,9 @@ from django.db.models import (
     When,
 )
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from cases.models import Category, Escalation, Issue, Problem
+from core.text import in_language, person_name
 from insights.figures.summaries import (
     banded_median,
     banded_range,
@@ -574,9 +574,7 @@ class ActiveProblem:
 
     @property
     def category_name(self) -> str:
-        if (get_language() or "en").startswith("es") and self.category_name_es:
-            return self.category_name_es
-        return self.category_name_en or ""
+        return in_language(self.category_name_en, self.category_name_es)
 
     def get_absolute_url(self) -> str:
         return f"/problems/{self.pk}/"
@@ -615,7 +613,7 @@ def active_problems(scope: DashboardScope, *, limit: int = 100) -> list[ActivePr
             category_name_es=name_es,
             neighborhood_id=place,
             neighborhood_name=place_name,
-            owner_name=(f"{first or ''} {last or ''}".strip() or username or "") if owner else "",
+            owner_name=person_name(first, last, username) if owner else "",
         )
         for pk, title, stage, created_at, name_en, name_es, place, place_name, owner, username, first, last in (
             Problem.objects.filter(newest)
